@@ -1,0 +1,145 @@
+import Logging
+
+/// What an `AMQPConsumer`'s thread does for its whole life: connect (retrying with backoff),
+/// declare the topology, consume the queues, hand each delivery to the handler and carry out
+/// the acks and rejects queued from any thread. Owns the connection; runs on that one thread.
+final class ConsumerLoop {
+    /// How long one wait for a delivery lasts; also bounds how late a queued ack is sent.
+    private static let pollInterval: Duration = .milliseconds(10)
+
+    private let configuration: AMQPConfiguration
+    private let topology: AMQPTopology
+    private let queues: [String]
+    private let prefetch: UInt16
+    private let acknowledgements: SignalingQueue<Acknowledgement>
+    private let status: ConnectionStatus
+    private let logger: Logger
+    private let handler: @Sendable (AMQPDelivery) -> Void
+    private var backoff = ReconnectBackoff()
+
+    init(
+        configuration: AMQPConfiguration, topology: AMQPTopology, queues: [String], prefetch: UInt16,
+        acknowledgements: SignalingQueue<Acknowledgement>, status: ConnectionStatus, logger: Logger,
+        handler: @escaping @Sendable (AMQPDelivery) -> Void
+    ) {
+        self.configuration = configuration
+        self.topology = topology
+        self.queues = queues
+        self.prefetch = prefetch
+        self.acknowledgements = acknowledgements
+        self.status = status
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// Runs until the acknowledgement queue is closed (by `AMQPConsumer.stop`).
+    func run() {
+        while !acknowledgements.isClosed {
+            let session: ConsumerSession
+            do {
+                session = try connect()
+            } catch {
+                let delay = backoff.nextDelay()
+                status.markDisconnected(reason: "\(error)")
+                logger.warning("RabbitMQ consumer could not connect; retrying", metadata: [
+                    "error": "\(error)", "retryIn": "\(delay)",
+                ])
+                waitBeforeReconnecting(delay)
+                continue
+            }
+            do {
+                try consume(session)
+                finish(session)
+            } catch {
+                status.markDisconnected(reason: "\(error)")
+                logger.error("RabbitMQ consumer failed; reconnecting", metadata: ["error": "\(error)"])
+                session.connection.close()  // Politely, in case the broker is still there (e.g. after a channel error).
+                waitBeforeReconnecting(backoff.nextDelay())
+            }
+        }
+        status.markDisconnected(reason: "the consumer is stopped")
+    }
+
+    private func connect() throws -> ConsumerSession {
+        let connection = try AMQPConnection.open(configuration: configuration, logger: logger)
+        var queueByConsumerTag: [String: String] = [:]
+        do {
+            try connection.declare(topology)
+            try connection.setPrefetch(prefetch)
+            for queue in queues {
+                queueByConsumerTag[try connection.consume(queue: queue)] = queue
+            }
+        } catch {
+            connection.close()
+            throw error
+        }
+        backoff.reset()
+        status.markConnected()
+        logger.info("RabbitMQ consumer connected", metadata: ["broker": "\(configuration)", "queues": "\(queues)"])
+        return ConsumerSession(
+            connection: connection, generation: .next(), queueByConsumerTag: queueByConsumerTag)
+    }
+
+    /// Delivers messages until stopped (returns) or the connection fails (throws).
+    private func consume(_ session: ConsumerSession) throws {
+        while true {
+            try carryOut(acknowledgements.takeAll(waitingAtMost: .zero), on: session)
+            if acknowledgements.isClosed { return }
+            guard let event = try session.connection.receive(timeout: Self.pollInterval) else { continue }
+            switch event {
+            case .delivery(let inbound):
+                guard !acknowledgements.isClosed else { return }
+                handler(AMQPDelivery(
+                    body: inbound.body, exchange: inbound.exchange, routingKey: inbound.routingKey,
+                    queue: session.queueByConsumerTag[inbound.consumerTag] ?? "",
+                    deliveryTag: inbound.deliveryTag, redelivered: inbound.redelivered,
+                    properties: inbound.properties, connectionGeneration: session.generation))
+            case .consumerCancelled(let consumerTag):
+                // The queue is gone; reconnecting declares it again (if it is in the topology).
+                let queue = session.queueByConsumerTag[consumerTag] ?? consumerTag
+                throw AMQPError.channelClosed("the broker cancelled the consumer of queue '\(queue)'")
+            case .connectionBlocked(let reason):
+                logger.warning("RabbitMQ blocked the consumer's connection", metadata: ["reason": "\(reason)"])
+            default:
+                logger.debug("RabbitMQ consumer ignored an event", metadata: ["event": "\(event)"])
+            }
+        }
+    }
+
+    private func carryOut(_ requested: [Acknowledgement], on session: ConsumerSession) throws {
+        for acknowledgement in requested {
+            guard acknowledgement.connectionGeneration == session.generation else {
+                logger.debug("Dropping an ack for a delivery from an earlier connection; the broker requeued it", metadata: [
+                    "deliveryTag": "\(acknowledgement.deliveryTag)",
+                ])
+                continue
+            }
+            switch acknowledgement.kind {
+            case .ack:
+                try session.connection.ack(deliveryTag: acknowledgement.deliveryTag)
+            case .reject(let requeue):
+                try session.connection.reject(deliveryTag: acknowledgement.deliveryTag, requeue: requeue)
+            }
+        }
+    }
+
+    /// Stops the consumers, sends the acks still queued, and closes the connection.
+    private func finish(_ session: ConsumerSession) {
+        do {
+            for consumerTag in session.queueByConsumerTag.keys {
+                try session.connection.cancel(consumerTag: consumerTag)
+            }
+            try carryOut(acknowledgements.takeAll(waitingAtMost: .zero), on: session)
+        } catch {
+            logger.warning("RabbitMQ consumer did not stop cleanly", metadata: ["error": "\(error)"])
+        }
+        session.connection.close()
+    }
+
+    /// Sleeps before the next connect attempt; acks arriving meanwhile are for a lost connection.
+    private func waitBeforeReconnecting(_ delay: Duration) {
+        acknowledgements.sleep(until: .now + delay) { dropped in
+            logger.debug("Dropping acks for deliveries from a lost connection", metadata: ["count": "\(dropped.count)"])
+        }
+    }
+}

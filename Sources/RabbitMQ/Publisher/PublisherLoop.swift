@@ -1,0 +1,202 @@
+import Logging
+
+/// What an `AMQPPublisher`'s thread does for its whole life: connect (retrying with backoff),
+/// then publish queued requests in batches and resolve each from the broker's confirms.
+/// Owns the connection; everything here runs on that one thread.
+final class PublisherLoop {
+    /// How long an idle publisher sleeps before calling into rabbitmq-c again, which services
+    /// heartbeats and notices a connection the broker closed.
+    private static let idlePollInterval: Duration = .milliseconds(200)
+
+    private let configuration: AMQPConfiguration
+    private let topology: AMQPTopology
+    private let requests: SignalingQueue<PublishRequest>
+    private let status: ConnectionStatus
+    private let logger: Logger
+    private var backoff = ReconnectBackoff()
+    /// Delivery tag of the last message published on the current channel (the broker counts from 1).
+    private var lastDeliveryTag: UInt64 = 0
+    /// Prefix of the message ids given to mandatory messages that have none, to match returns.
+    private let messageIdPrefix = "sse-fanout-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+
+    init(
+        configuration: AMQPConfiguration, topology: AMQPTopology,
+        requests: SignalingQueue<PublishRequest>, status: ConnectionStatus, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.topology = topology
+        self.requests = requests
+        self.status = status
+        self.logger = logger
+    }
+
+    func run() {
+        while !requests.isClosed {
+            let connection: AMQPConnection
+            do {
+                connection = try connect()
+            } catch {
+                let delay = backoff.nextDelay()
+                status.markDisconnected(reason: "\(error)")
+                logger.warning("RabbitMQ publisher could not connect; retrying", metadata: [
+                    "error": "\(error)", "retryIn": "\(delay)",
+                ])
+                waitBeforeReconnecting(delay)
+                continue
+            }
+            do {
+                try serve(connection)
+                connection.close()
+            } catch {
+                status.markDisconnected(reason: "\(error)")
+                logger.error("RabbitMQ publisher lost its connection; reconnecting", metadata: ["error": "\(error)"])
+                connection.close()  // Politely, in case the broker is still there.
+                waitBeforeReconnecting(backoff.nextDelay())
+            }
+        }
+        status.markDisconnected(reason: "the publisher is shut down")
+        fail(requests.takeAll(waitingAtMost: .zero), with: .notConnected("the publisher is shut down"))
+    }
+
+    private func connect() throws -> AMQPConnection {
+        let connection = try AMQPConnection.open(configuration: configuration, logger: logger)
+        do {
+            try connection.declare(topology)
+            try connection.enablePublisherConfirms()
+        } catch {
+            connection.close()
+            throw error
+        }
+        lastDeliveryTag = 0
+        backoff.reset()
+        status.markConnected()
+        logger.info("RabbitMQ publisher connected", metadata: ["broker": "\(configuration)"])
+        return connection
+    }
+
+    /// Publishes until shut down (returns) or the connection fails (throws).
+    private func serve(_ connection: AMQPConnection) throws {
+        while true {
+            let batch = requests.takeAll(waitingAtMost: Self.idlePollInterval)
+            if requests.isClosed {
+                fail(batch, with: .notConnected("the publisher is shut down"))
+                return
+            }
+            do {
+                if batch.isEmpty {
+                    try handleIdleEvents(on: connection)
+                } else {
+                    try publishAndConfirm(batch, on: connection)
+                }
+            } catch AMQPError.channelClosed(let reason) {
+                // E.g. a publish to an exchange that does not exist; the connection itself is fine.
+                logger.warning("RabbitMQ closed the publisher's channel; reopening it", metadata: ["reason": "\(reason)"])
+                try connection.reopenChannel()
+                try connection.enablePublisherConfirms()
+                lastDeliveryTag = 0
+            }
+        }
+    }
+
+    /// Sends the whole batch back to back, then reads confirms until every message is resolved.
+    private func publishAndConfirm(_ batch: [PublishRequest], on connection: AMQPConnection) throws {
+        var pending = PendingConfirms(firstDeliveryTag: lastDeliveryTag + 1)
+        for (position, request) in batch.enumerated() {
+            var properties = request.properties
+            var returnMatchingId: String?
+            if request.mandatory {
+                let messageId = properties.messageId ?? "\(messageIdPrefix)-\(pending.nextDeliveryTag)"
+                properties.messageId = messageId
+                returnMatchingId = messageId
+            }
+            do {
+                try connection.publish(
+                    exchange: request.exchange, routingKey: request.routingKey, body: request.body,
+                    properties: properties, mandatory: request.mandatory)
+            } catch let error as AMQPError {
+                markDisconnectedIfLost(connection, error)
+                pending.failAll(with: error)
+                fail(batch[position...], with: error)
+                throw error
+            }
+            pending.append(request, returnMatchingId: returnMatchingId)
+            lastDeliveryTag += 1
+        }
+
+        let deadline = ContinuousClock.now + configuration.rpcTimeout
+        while !pending.isEmpty {
+            let remaining = deadline - .now
+            guard remaining > .zero else {
+                pending.failAll(with: .timeout("no publisher confirm within \(configuration.rpcTimeout)"))
+                return
+            }
+            do {
+                if let event = try connection.receive(timeout: remaining) {
+                    handle(event, pending: &pending)
+                }
+            } catch let error as AMQPError {
+                markDisconnectedIfLost(connection, error)
+                pending.failAll(with: error)
+                throw error
+            }
+        }
+    }
+
+    private func handle(_ event: InboundEvent, pending: inout PendingConfirms) {
+        switch event {
+        case .publisherAck(let deliveryTag, let multiple):
+            pending.acknowledge(deliveryTag: deliveryTag, multiple: multiple)
+        case .publisherNack(let deliveryTag, let multiple):
+            pending.negativelyAcknowledge(deliveryTag: deliveryTag, multiple: multiple)
+        case .returned(let messageId, let reason):
+            if messageId.map({ pending.markReturned(messageId: $0) }) != true {
+                logger.debug("RabbitMQ returned a message that is no longer awaited", metadata: [
+                    "messageId": "\(messageId ?? "none")", "reason": "\(reason)",
+                ])
+            }
+        default:
+            handleConnectionEvent(event)
+        }
+    }
+
+    /// Reads whatever arrived while idle (late confirms of timed-out messages, blocked notices).
+    private func handleIdleEvents(on connection: AMQPConnection) throws {
+        while let event = try connection.receive(timeout: .zero) {
+            handleConnectionEvent(event)
+        }
+    }
+
+    private func handleConnectionEvent(_ event: InboundEvent) {
+        switch event {
+        case .connectionBlocked(let reason):
+            // The broker stopped reading our socket; publishing now would only block, so fail fast.
+            status.markDisconnected(reason: "RabbitMQ blocked publishing: \(reason)")
+            logger.error("RabbitMQ blocked the publisher's connection", metadata: ["reason": "\(reason)"])
+        case .connectionUnblocked:
+            status.markConnected()
+            logger.info("RabbitMQ unblocked the publisher's connection")
+        default:
+            logger.debug("RabbitMQ publisher ignored an event", metadata: ["event": "\(event)"])
+        }
+    }
+
+    /// Reports a lost connection before failing the callers, so that their retries fail fast.
+    private func markDisconnectedIfLost(_ connection: AMQPConnection, _ error: AMQPError) {
+        if !connection.isOpen {
+            status.markDisconnected(reason: "\(error)")
+        }
+    }
+
+    /// Sleeps before the next connect attempt, failing at once any publish that slips in meanwhile.
+    private func waitBeforeReconnecting(_ delay: Duration) {
+        requests.sleep(until: .now + delay) { arrived in
+            fail(arrived, with: .notConnected(status.lastError ?? "reconnecting"))
+        }
+    }
+
+    private func fail(_ requests: some Sequence<PublishRequest>, with error: AMQPError) {
+        for request in requests {
+            request.complete(.failure(error))
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Logging
+import NIOPosix
+import Synchronization
+
+/// A Redis client over one hiredis connection, usable from any task or thread.
+///
+/// hiredis is blocking and not thread-safe, so the connection lives on a dedicated thread of its
+/// own (a one-thread `NIOThreadPool`): no NIO event loop or cooperative-pool thread ever blocks
+/// on Redis. Commands run one at a time in the order they were submitted (FIFO). `enqueue` queues
+/// a command synchronously, so a caller can issue many in order without awaiting each; `command`
+/// queues before it first suspends, so commands awaited one after another keep their order too.
+///
+/// It connects on the first command (or `connect()`), and after a lost connection reconnects by
+/// itself on a later command; see `RedisConnection` for the backoff. Call `shutdown()` when done.
+///
+/// Cancelling a task that awaits a reply does not withdraw its command: once queued, a command
+/// runs, so that the order of commands stays what the caller issued. `commandTimeout` bounds it.
+public final class RedisClient: Sendable {
+    let worker: NIOThreadPool  // internal for tests, which check that it stops
+    private let connection: RedisConnection
+    private let isShutDown = Mutex(false)
+
+    public init(configuration: RedisConfiguration, logger: Logger) {
+        worker = NIOThreadPool(numberOfThreads: 1)
+        connection = RedisConnection(configuration: configuration, logger: logger)
+        worker.start()
+        // The first job, so it runs before any command can write to a socket.
+        worker.submit { _ in SignalMask.blockSIGPIPEOnCurrentThread() }
+    }
+
+    deinit {
+        // Not shut down: free the context on its own thread, and stop that thread from there
+        // (NIOThreadPool requires a shutdown before it is released).
+        guard !isShutDown.withLock({ $0 }) else { return }
+        let worker = worker
+        let connection = connection
+        worker.submit { _ in
+            connection.close()
+            worker.shutdownGracefully { _ in }
+        }
+    }
+
+    /// Whether the last attempt to connect, or the last command, left a working connection.
+    /// A connection the server closed is noticed only by the next command.
+    public var isConnected: Bool { connection.status.isConnected }
+
+    /// Why the client is not connected (nil while it is), for a readiness probe.
+    public var lastError: String? { connection.status.lastError }
+
+    /// Connects now instead of on the first command; throws `.notConnected` with the reason if it
+    /// cannot. Tries even while backing off after failed attempts. Does nothing when connected.
+    public func connect() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            submit(
+                { connection throws(RedisError) in try connection.connect() },
+                then: { continuation.resume(with: $0) })
+        }
+    }
+
+    /// Runs one command. An error reply throws `RedisError.server` with the server's message.
+    public func command(_ args: [String]) async throws -> RedisValue {
+        try await enqueue(args).value
+    }
+
+    /// Runs one command. An error reply throws `RedisError.server` with the server's message.
+    public func command(_ args: String...) async throws -> RedisValue {
+        try await command(args)
+    }
+
+    /// Runs one command given as raw bytes, for keys and values that are not text or contain NUL.
+    public func command(bytes args: [[UInt8]]) async throws -> RedisValue {
+        try await enqueue(bytes: args).value
+    }
+
+    /// Queues a command now, without suspending, and returns a handle to await its reply later.
+    /// Commands enqueued one after another run in that order, which a task group cannot promise.
+    public func enqueue(_ args: [String]) -> RedisPendingReply {
+        enqueue(bytes: args.map { Array($0.utf8) })
+    }
+
+    /// Queues a command given as raw bytes; see `enqueue(_:)`.
+    public func enqueue(bytes args: [[UInt8]]) -> RedisPendingReply {
+        let pending = RedisPendingReply()
+        guard !args.isEmpty else {
+            pending.fulfil(.failure(Self.emptyCommand))
+            return pending
+        }
+        submit({ connection throws(RedisError) in
+            let reply = try connection.run { context throws(RedisError) in try context.command(args) }
+            if case .error(let message) = reply { throw .server(message) }
+            return reply
+        }, then: pending.fulfil)
+        return pending
+    }
+
+    /// Sends all commands before reading any reply (one round trip) and returns the replies in
+    /// order. Error replies come back in place as `.error`; a connection failure throws.
+    public func pipeline(_ commands: [[String]]) async throws -> [RedisValue] {
+        try await pipeline(bytes: commands.map { $0.map { Array($0.utf8) } })
+    }
+
+    /// `pipeline(_:)` with commands given as raw bytes.
+    public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RedisValue] {
+        if commands.isEmpty { return [] }
+        guard commands.allSatisfy({ !$0.isEmpty }) else { throw Self.emptyCommand }
+        return try await withCheckedThrowingContinuation { continuation in
+            submit({ connection throws(RedisError) in
+                try connection.run { context throws(RedisError) in try context.pipeline(commands) }
+            }, then: { continuation.resume(with: $0) })
+        }
+    }
+
+    /// Frees the connection and ends the worker thread once the commands queued before this call
+    /// have run. Later commands throw `.notConnected`. Calling it again does nothing.
+    public func shutdown() async {
+        let isFirstCall = isShutDown.withLock { isShutDown in
+            defer { isShutDown = true }
+            return !isShutDown
+        }
+        guard isFirstCall else { return }
+        let worker = worker
+        let connection = connection
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // Queued like a command, so everything submitted before still runs first.
+            worker.submit { _ in
+                connection.close()
+                worker.shutdownGracefully { _ in continuation.resume() }
+            }
+        }
+    }
+
+    /// Runs `work` on the worker thread, after everything submitted before it, and passes its
+    /// result to `completion` there. Once the worker has stopped, fails with `.notConnected`.
+    private func submit<Value: Sendable>(
+        _ work: @escaping @Sendable (RedisConnection) throws(RedisError) -> Value,
+        then completion: @escaping @Sendable (Result<Value, RedisError>) -> Void
+    ) {
+        let connection = connection
+        worker.submit { state in
+            guard case .active = state else {
+                completion(.failure(.notConnected("the client has been shut down")))
+                return
+            }
+            completion(Result { () throws(RedisError) in try work(connection) })
+        }
+    }
+
+    /// Redis ignores an empty command without replying, so it would hang until the timeout.
+    private static let emptyCommand = RedisError.protocolError("a command needs at least its name")
+}

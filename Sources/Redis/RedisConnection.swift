@@ -1,0 +1,122 @@
+import Logging
+
+/// The one hiredis connection behind a `RedisClient`, with its reconnect policy.
+///
+/// Every method runs on the client's worker thread, one job at a time: that is what makes hiredis
+/// (not thread-safe) safe to use, and what keeps commands in submission order.
+///
+/// Reconnect policy: a broken connection is dropped when the command that saw it fails; the next
+/// command connects again at once. Each failed attempt then starts a backoff (`ReconnectBackoff`)
+/// during which commands fail fast with `.notConnected`; the first command after it tries again.
+final class RedisConnection: @unchecked Sendable {  // Sendable only to be handed to the worker thread; nothing else touches it.
+    let status = RedisConnectionStatus()
+
+    private let configuration: RedisConfiguration
+    private let logger: Logger
+    private var context: HiredisContext?
+    private var backoff: ReconnectBackoff
+    /// While in the future, commands fail fast instead of trying to connect.
+    private var nextAttempt: ContinuousClock.Instant?
+    private var lastConnectFailure = ""
+    private var isClosed = false
+
+    private static let shutDownReason = "the client has been shut down"
+
+    init(configuration: RedisConfiguration, logger: Logger) {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "redis"] = "\(configuration.endpoint)"
+        self.logger = logger
+        backoff = ReconnectBackoff(
+            initial: configuration.reconnectBackoffInitial, maximum: configuration.reconnectBackoffMaximum)
+    }
+
+    /// Connects now if not connected, even while backing off: an explicit request to try.
+    func connect() throws(RedisError) {
+        _ = try connectedContext(respectingBackoff: false)
+    }
+
+    /// Runs `work` on a connected context, connecting first if needed. If the context broke during
+    /// `work`, it is freed, so that the next command starts from a fresh connection.
+    func run<Value>(_ work: (HiredisContext) throws(RedisError) -> Value) throws(RedisError) -> Value {
+        let context = try connectedContext(respectingBackoff: true)
+        do {
+            return try work(context)
+        } catch {
+            if context.hasFailed { drop(after: error) }
+            throw error
+        }
+    }
+
+    /// Frees the context for good; later commands fail with `.notConnected`.
+    func close() {
+        isClosed = true
+        context = nil
+        status.markDisconnected(Self.shutDownReason)
+    }
+
+    private func connectedContext(respectingBackoff: Bool) throws(RedisError) -> HiredisContext {
+        if isClosed { throw .notConnected(Self.shutDownReason) }
+        if let context { return context }
+        if respectingBackoff, let nextAttempt {
+            let remaining = ContinuousClock.now.duration(to: nextAttempt)
+            if remaining > .zero {
+                throw .notConnected("\(lastConnectFailure) (next attempt in \(remaining.wholeMilliseconds) ms)")
+            }
+        }
+        do {
+            let context = try HiredisContext(
+                host: configuration.host, port: configuration.port,
+                connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout)
+            try prepare(context)
+            self.context = context
+            backoff.reset()
+            nextAttempt = nil
+            status.markConnected()
+            logger.info("connected to Redis")
+            return context
+        } catch {
+            let delay = backoff.nextDelay()
+            nextAttempt = ContinuousClock.now + delay
+            let reason = if case .notConnected(let reason) = error { reason } else { error.description }
+            lastConnectFailure = reason
+            status.markDisconnected(reason)
+            logger.warning(
+                "cannot connect to Redis",
+                metadata: ["error": "\(reason)", "retry-in-ms": "\(delay.wholeMilliseconds)"])
+            throw .notConnected(reason)
+        }
+    }
+
+    /// AUTH and SELECT, which every new connection needs before it can run commands.
+    private func prepare(_ context: HiredisContext) throws(RedisError) {
+        if let password = configuration.password {
+            let credentials = [configuration.username, password].compactMap { $0 }
+            try expectOK(from: context, ["AUTH"] + credentials, describedAs: "AUTH")
+        }
+        // A new connection starts in database 0, so SELECT 0 would only cost a round trip.
+        if configuration.database != 0 {
+            try expectOK(from: context, ["SELECT", "\(configuration.database)"], describedAs: "SELECT")
+        }
+    }
+
+    private func expectOK(
+        from context: HiredisContext, _ command: [String], describedAs name: String
+    ) throws(RedisError) {
+        let reply: RedisValue
+        do {
+            reply = try context.command(command.map { Array($0.utf8) })
+        } catch {
+            throw .notConnected("\(name) on \(configuration.endpoint) failed: \(error)")
+        }
+        if case .error(let message) = reply {
+            throw .notConnected("\(name) on \(configuration.endpoint) was refused: \(message)")
+        }
+    }
+
+    private func drop(after error: RedisError) {
+        context = nil
+        status.markDisconnected(error.description)
+        logger.warning("Redis connection dropped; the next command reconnects", metadata: ["error": "\(error)"])
+    }
+}

@@ -1,0 +1,29 @@
+/// A message taken from the broker. The receiver settles it exactly once.
+public struct BrokerDelivery: Sendable {
+    public enum Source: Sendable, Equatable {
+        /// This node's own queue: events routed to it (direct or broadcast).
+        case node
+        /// The shared ingress queue: events from producers that did not look up the owning node.
+        case ingress
+    }
+
+    public enum Disposition: Sendable, Equatable {
+        case ack
+        /// `requeue: false` dead-letters the message (poison); `true` gives it back for another try.
+        case reject(requeue: Bool)
+    }
+
+    public var body: [UInt8]
+    public var source: Source
+    public var redelivered: Bool
+    private let settleHandler: @Sendable (Disposition) -> Void
+
+    public init(body: [UInt8], source: Source, redelivered: Bool, settle: @escaping @Sendable (Disposition) -> Void) {
+        self.body = body
+        self.source = source
+        self.redelivered = redelivered
+        self.settleHandler = settle
+    }
+
+    public func settle(_ disposition: Disposition) { settleHandler(disposition) }
+}

@@ -1,0 +1,54 @@
+import RabbitMQ
+
+/// The RabbitMQ names the cluster shares (README, "AMQP contract").
+public enum BrokerTopology {
+    /// Direct exchange: routing key = node id, bound to that node's queue.
+    public static let directExchange = "sse.direct"
+    /// Fanout exchange bound to every node queue.
+    public static let broadcastExchange = "sse.broadcast"
+    /// Exchange for producers that don't know the owning node; one shared queue, consumed by all nodes.
+    public static let ingressExchange = "sse.ingress"
+    public static let ingressQueue = "sse.ingress"
+    /// Where rejected (malformed) messages go, for inspection.
+    public static let deadLetterExchange = "sse.dead-letter"
+    public static let deadLetterQueue = "sse.dead-letter"
+
+    public static func nodeQueue(_ nodeID: String) -> String { "sse.node.\(nodeID)" }
+
+    /// Exchanges and the shared queues: what any publisher needs.
+    public static var shared: AMQPTopology {
+        AMQPTopology(
+            exchanges: [
+                .init(name: directExchange, type: .direct),
+                .init(name: broadcastExchange, type: .fanout),
+                // Fanout, so a producer may use any routing key.
+                .init(name: ingressExchange, type: .fanout),
+                .init(name: deadLetterExchange, type: .fanout),
+            ],
+            queues: [
+                .init(name: ingressQueue, arguments: ["x-dead-letter-exchange": .string(deadLetterExchange)]),
+                // Bounded: the oldest poison messages are dropped past this length.
+                .init(name: deadLetterQueue, arguments: ["x-max-length": .int(10_000)]),
+            ],
+            bindings: [
+                .init(queue: ingressQueue, exchange: ingressExchange, routingKey: ""),
+                .init(queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: ""),
+            ]
+        )
+    }
+
+    /// The shared topology plus this node's queue and its bindings.
+    public static func node(_ nodeID: String, queueExpiry: Duration) -> AMQPTopology {
+        var topology = shared
+        let queue = nodeQueue(nodeID)
+        let (seconds, _) = queueExpiry.components
+        topology.queues.append(.init(name: queue, arguments: [
+            "x-dead-letter-exchange": .string(deadLetterExchange),
+            // A node id that never comes back must not leave its queue behind forever.
+            "x-expires": .int(seconds * 1000),
+        ]))
+        topology.bindings.append(.init(queue: queue, exchange: directExchange, routingKey: nodeID))
+        topology.bindings.append(.init(queue: queue, exchange: broadcastExchange, routingKey: ""))
+        return topology
+    }
+}

@@ -1,0 +1,41 @@
+import NIOConcurrencyHelpers
+
+/// A broker inside this process for the standalone mode (one node) and unit tests: every publish
+/// for this node is handed straight to the handler.
+public final class InProcessBroker: Broker {
+    private let nodeID: String
+    private let handler = NIOLockedValueBox<(@Sendable (BrokerDelivery) -> Void)?>(nil)
+
+    public init(nodeID: String) {
+        self.nodeID = nodeID
+    }
+
+    public func start(handler: @escaping @Sendable (BrokerDelivery) -> Void) async throws {
+        self.handler.withLockedValue { $0 = handler }
+    }
+
+    public func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool {
+        guard nodeID == self.nodeID, let handler = handler.withLockedValue({ $0 }) else { return false }
+        handler(BrokerDelivery(body: body, source: .node, redelivered: false, settle: { _ in }))
+        return true
+    }
+
+    public func broadcast(_ body: [UInt8]) async throws {
+        _ = try await publish(body, toNode: nodeID)
+    }
+
+    /// What a producer publishing to the ingress exchange would do.
+    public func publishToIngress(_ body: [UInt8]) {
+        handler.withLockedValue { $0 }?(BrokerDelivery(body: body, source: .ingress, redelivered: false, settle: { _ in }))
+    }
+
+    public func stopConsuming() async {
+        handler.withLockedValue { $0 = nil }
+    }
+
+    public func shutdown() async {
+        await stopConsuming()
+    }
+
+    public var notReadyReason: String? { nil }
+}

@@ -1,0 +1,88 @@
+import Logging
+import NIOConcurrencyHelpers
+import RabbitMQ
+
+/// The broker on RabbitMQ: one publishing connection (with publisher confirms) and one consuming
+/// connection (manual acks, bounded prefetch), each owned by its own thread inside the `RabbitMQ` module.
+public final class RabbitMQBroker: Broker {
+    private let nodeID: String
+    private let publisher: AMQPPublisher
+    private let configuration: AMQPConfiguration
+    private let topology: AMQPTopology
+    private let prefetch: UInt16
+    private let logger: Logger
+    private let consumer = NIOLockedValueBox<AMQPConsumer?>(nil)
+
+    public init(nodeID: String, configuration: AMQPConfiguration, prefetch: UInt16, queueExpiry: Duration, logger: Logger) {
+        self.nodeID = nodeID
+        self.configuration = configuration
+        self.prefetch = prefetch
+        self.logger = logger
+        self.topology = BrokerTopology.node(nodeID, queueExpiry: queueExpiry)
+        var publisherConfiguration = configuration
+        publisherConfiguration.connectionName = "sse-fanout \(nodeID) publisher"
+        // The publisher declares the node's queue too, so routing to this node works before its consumer is up.
+        self.publisher = AMQPPublisher(configuration: publisherConfiguration, topology: topology, logger: logger)
+    }
+
+    public func start(handler: @escaping @Sendable (BrokerDelivery) -> Void) async throws {
+        publisher.start()
+        var consumerConfiguration = configuration
+        consumerConfiguration.connectionName = "sse-fanout \(nodeID) consumer"
+        let nodeQueue = BrokerTopology.nodeQueue(nodeID)
+        let settler = NIOLockedValueBox<AMQPConsumer?>(nil)
+        let consumer = AMQPConsumer(
+            configuration: consumerConfiguration,
+            topology: topology,
+            queues: [nodeQueue, BrokerTopology.ingressQueue],
+            prefetch: prefetch,
+            logger: logger
+        ) { delivery in
+            let source: BrokerDelivery.Source = delivery.queue == BrokerTopology.ingressQueue ? .ingress : .node
+            handler(BrokerDelivery(body: delivery.body, source: source, redelivered: delivery.redelivered) { disposition in
+                guard let consumer = settler.withLockedValue({ $0 }) else { return }
+                switch disposition {
+                case .ack: consumer.ack(delivery)
+                case .reject(let requeue): consumer.reject(delivery, requeue: requeue)
+                }
+            })
+        }
+        settler.withLockedValue { $0 = consumer }
+        self.consumer.withLockedValue { $0 = consumer }
+        consumer.start()
+    }
+
+    public func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool {
+        let outcome = try await publisher.publish(
+            exchange: BrokerTopology.directExchange, routingKey: nodeID, body: body,
+            properties: AMQPMessageProperties(contentType: "application/json"), mandatory: true
+        )
+        return outcome == .confirmed
+    }
+
+    public func broadcast(_ body: [UInt8]) async throws {
+        _ = try await publisher.publish(
+            exchange: BrokerTopology.broadcastExchange, routingKey: "", body: body,
+            properties: AMQPMessageProperties(contentType: "application/json")
+        )
+    }
+
+    public func stopConsuming() async {
+        await consumer.withLockedValue { $0 }?.stop()
+    }
+
+    public func shutdown() async {
+        await stopConsuming()
+        await publisher.shutdown()
+    }
+
+    public var notReadyReason: String? {
+        if !publisher.isConnected {
+            return "RabbitMQ publisher not connected: \(publisher.lastError ?? "connecting")"
+        }
+        if let consumer = consumer.withLockedValue({ $0 }), !consumer.isConnected {
+            return "RabbitMQ consumer not connected: \(consumer.lastError ?? "connecting")"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,96 @@
+import Configuration
+import Logging
+import SystemPackage
+
+/// Builds a `NodeConfiguration` from, in increasing precedence: the JSON config file,
+/// `SSE_FANOUT_*` environment variables, and command-line flags.
+///
+/// A setting's JSON key is its dotted key (`http.port` is `{"http": {"port": …}}`); its environment
+/// variable is `SSE_FANOUT_` plus the key in upper snake case (`SSE_FANOUT_HTTP_PORT`).
+public enum ConfigurationLoader {
+    public static let environmentPrefix = "sseFanout"
+
+    /// The environment variable that sets `key`.
+    public static func environmentName(for key: String) -> String {
+        var name = "SSE_FANOUT"
+        for component in key.split(separator: ".") {
+            name += "_"
+            var previousLowercase = false
+            for character in component {
+                if character.isUppercase, previousLowercase { name += "_" }
+                name += character.uppercased()
+                previousLowercase = character.isLowercase
+            }
+        }
+        return name
+    }
+
+    /// - Parameters:
+    ///   - flags: values given on the command line, by dotted key.
+    ///   - file: path of a JSON config file, if any.
+    ///   - environment: the environment to read; the process's own when nil.
+    public static func load(
+        flags: [String: ConfigContent] = [:], file: String? = nil, environment: [String: String]? = nil
+    ) async throws -> NodeConfiguration {
+        var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in flags {
+            flagValues[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(value, isSecret: false)
+        }
+        let environmentProvider = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: flagValues),
+            environmentProvider.prefixKeys(with: ConfigKey(environmentPrefix)),
+        ]
+        if let file {
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
+        }
+        return try read(ConfigReader(providers: providers))
+    }
+
+    static func read(_ config: ConfigReader) throws -> NodeConfiguration {
+        var c = NodeConfiguration()
+        c.host = config.string(forKey: "http.host", default: c.host)
+        c.port = config.int(forKey: "http.port", default: c.port)
+        c.maxBodySize = config.int(forKey: "http.maxBodySize", default: c.maxBodySize)
+        c.corsOrigins = config.stringArray(forKey: "http.corsOrigins", default: c.corsOrigins)
+        c.nodeID = config.string(forKey: "node.id")
+        c.standalone = config.bool(forKey: "node.standalone", default: c.standalone)
+        c.nodeLease = .seconds(config.double(forKey: "node.lease", default: 10))
+        c.threads = config.int(forKey: "node.threads", default: c.threads)
+        c.amqpURL = config.string(forKey: "amqp.url", isSecret: true, default: c.amqpURL)
+        c.prefetch = config.int(forKey: "amqp.prefetch", default: c.prefetch)
+        c.queueExpiry = .seconds(config.int(forKey: "amqp.queueExpiry", default: 3600))
+        c.redisURL = config.string(forKey: "redis.url", isSecret: true, default: c.redisURL)
+        c.redisKeyPrefix = config.string(forKey: "redis.keyPrefix", default: c.redisKeyPrefix)
+        c.heartbeatInterval = .seconds(config.double(forKey: "sse.heartbeatInterval", default: 15))
+        c.retryMillis = config.int(forKey: "sse.retry", default: c.retryMillis)
+        c.maxBufferedBytes = config.int(forKey: "sse.maxBufferedBytes", default: c.maxBufferedBytes)
+        let level = config.string(forKey: "log.level", default: "info")
+        guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ConfigurationError("log.level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(level)'")
+        }
+        c.logLevel = logLevel
+        try validate(c)
+        return c
+    }
+
+    static func validate(_ c: NodeConfiguration) throws {
+        guard (0...65535).contains(c.port) else { throw ConfigurationError("http.port must be 0…65535; got \(c.port)") }
+        guard c.maxBodySize > 0 else { throw ConfigurationError("http.maxBodySize must be positive") }
+        guard c.heartbeatInterval > .zero else { throw ConfigurationError("sse.heartbeatInterval must be positive") }
+        guard c.maxBufferedBytes >= 1024 else { throw ConfigurationError("sse.maxBufferedBytes must be at least 1024") }
+        guard (1...65535).contains(c.prefetch) else { throw ConfigurationError("amqp.prefetch must be 1…65535") }
+        guard c.nodeLease >= .seconds(1) else { throw ConfigurationError("node.lease must be at least 1 second") }
+        if let id = c.nodeID {
+            guard !id.isEmpty, id.utf8.count <= 200, id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:".contains($0) }) else {
+                throw ConfigurationError("node.id must be 1…200 letters, digits, '-', '_', '.' or ':'; got '\(id)'")
+            }
+        }
+    }
+}
+
+/// A setting with a value the node cannot run with.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

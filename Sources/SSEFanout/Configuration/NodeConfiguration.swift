@@ -1,0 +1,38 @@
+import Logging
+
+/// Every setting of a node, with its default. Built once (see `ConfigurationLoader`) and passed down.
+public struct NodeConfiguration: Sendable {
+    /// Address the HTTP server binds.
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The node's name in the cluster: its queue is `sse.node.<nodeID>`. Defaults to the port.
+    public var nodeID: String?
+    public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    public var redisURL = "redis://127.0.0.1:6379/0"
+    /// Runs with an in-process broker and registry: no RabbitMQ, no Redis.
+    public var standalone = false
+    /// A comment line on every idle stream this often keeps proxies from timing it out.
+    public var heartbeatInterval: Duration = .seconds(15)
+    /// Reconnection time hint sent with the `connected` event (SSE `retry:`), in milliseconds.
+    public var retryMillis = 3000
+    /// Unsent bytes a stream may have before its client counts as too slow and is disconnected.
+    public var maxBufferedBytes = 256 * 1024
+    /// Largest accepted `POST /publish` body.
+    public var maxBodySize = 64 * 1024
+    public var corsOrigins: [String] = []
+    public var logLevel: Logger.Level = .info
+    /// Unacknowledged deliveries RabbitMQ may push to this node at once.
+    public var prefetch = 256
+    /// An unused node queue is deleted after this long (its node id never came back).
+    public var queueExpiry: Duration = .seconds(3600)
+    /// The node's registry entry expires unless renewed within this; renewed every third of it.
+    public var nodeLease: Duration = .seconds(10)
+    public var redisKeyPrefix = "sse:"
+    /// Event loop threads; 0 means one per core.
+    public var threads = 0
+
+    public init() {}
+
+    /// The effective node id.
+    public var resolvedNodeID: String { nodeID ?? String(port) }
+}

@@ -1,0 +1,13 @@
+/// An event's payload as the publisher gave it: text is sent as is, any other JSON value as compact JSON.
+public enum EventData: Sendable, Hashable {
+    case text(String)
+    /// Compact JSON text of a non-string JSON value.
+    case json(String)
+
+    /// The text that goes into the SSE `data:` lines.
+    public var sseText: String {
+        switch self {
+        case .text(let s), .json(let s): s
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// Reads and writes the publish JSON, the one format shared by `POST /publish` and AMQP producers:
+/// `{"target": {"type": "...", "id": "..."}, "event": "name", "data": <string or JSON>, "id": "...", "retry": 3000}`.
+public enum PublicationCodec {
+    /// Longest accepted target id, event name or event id, in UTF-8 bytes.
+    public static let maxFieldLength = 256
+
+    public static func decode(_ bytes: some Collection<UInt8>) throws(PublicationError) -> Publication {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            throw PublicationError("invalid_json", "the body is not valid JSON")
+        }
+        guard let body = object as? [String: Any] else {
+            throw PublicationError("invalid_body", "the body must be a JSON object")
+        }
+        let target = try decodeTarget(body["target"])
+        guard let rawData = body["data"] else {
+            throw PublicationError("missing_data", "'data' is required (a string, or any JSON value)")
+        }
+        return Publication(
+            target: target,
+            event: try field("event", body["event"]),
+            data: try eventData(rawData),
+            id: try field("id", body["id"]),
+            retry: try retry(body["retry"])
+        )
+    }
+
+    /// The publish JSON for `publication`, as sent to RabbitMQ (compact, stable key order).
+    public static func encode(_ publication: Publication) -> [UInt8] {
+        var out = #"{"target":{"type":"# + quoted(publication.target.typeName)
+        if let id = publication.target.id { out += #","id":"# + quoted(id) }
+        out += "}"
+        if let event = publication.event { out += #","event":"# + quoted(event) }
+        if let id = publication.id { out += #","id":"# + quoted(id) }
+        if let retry = publication.retry { out += #","retry":\#(retry)"# }
+        switch publication.data {
+        case .text(let text): out += #","data":"# + quoted(text)
+        case .json(let json): out += #","data":"# + json
+        }
+        out += "}"
+        return Array(out.utf8)
+    }
+
+    private static func decodeTarget(_ value: Any?) throws(PublicationError) -> Target {
+        guard let value, !(value is NSNull) else {
+            throw PublicationError("missing_target", "'target' is required: {\"type\": \"connection|user|channel|broadcast\", \"id\": \"...\"}")
+        }
+        guard let target = value as? [String: Any] else {
+            throw PublicationError("invalid_target", "'target' must be an object with 'type' and 'id'")
+        }
+        guard let type = target["type"] as? String else {
+            throw PublicationError("missing_target_type", "'target.type' is required: one of \(Target.typeNames.joined(separator: ", "))")
+        }
+        if type == "broadcast" { return .broadcast }
+        guard Target.typeNames.contains(type) else {
+            throw PublicationError("unknown_target_type", "'target.type' must be one of \(Target.typeNames.joined(separator: ", ")); got '\(type)'")
+        }
+        guard let rawID = target["id"], !(rawID is NSNull) else {
+            throw PublicationError("missing_target_id", "'target.id' is required for target type '\(type)'")
+        }
+        guard let id = rawID as? String, !id.isEmpty, id.utf8.count <= maxFieldLength else {
+            throw PublicationError("invalid_target_id", "'target.id' must be a non-empty string of at most \(maxFieldLength) bytes")
+        }
+        switch type {
+        case "connection": return .connection(id)
+        case "user": return .user(id)
+        default: return .channel(id)
+        }
+    }
+
+    /// `event` and `id` become single SSE lines: CR, LF and NUL would break the framing.
+    private static func field(_ name: String, _ value: Any?) throws(PublicationError) -> String? {
+        guard let value, !(value is NSNull) else { return nil }
+        guard let text = value as? String else {
+            throw PublicationError("invalid_\(name)", "'\(name)' must be a string")
+        }
+        try SSEEncoder.validateField(name, text)
+        return text
+    }
+
+    private static func retry(_ value: Any?) throws(PublicationError) -> Int? {
+        guard let value, !(value is NSNull) else { return nil }
+        guard let number = value as? NSNumber, !(value is Bool), let retry = Int(exactly: number.doubleValue), retry >= 0 else {
+            throw PublicationError("invalid_retry", "'retry' must be a non-negative integer (milliseconds)")
+        }
+        return retry
+    }
+
+    private static func eventData(_ value: Any) throws(PublicationError) -> EventData {
+        if let text = value as? String { return .text(text) }
+        do {
+            let json = try JSONSerialization.data(
+                withJSONObject: value,
+                options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]
+            )
+            return .json(String(decoding: json, as: UTF8.self))
+        } catch {
+            throw PublicationError("invalid_data", "'data' could not be encoded as JSON")
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        // Serializing a string fragment cannot fail.
+        let data = (try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,35 @@
+import NIOHTTP1
+
+/// Which browser origins may open streams and publish (`--cors-origin`, repeatable; `*` allows any).
+public struct CORSPolicy: Sendable {
+    public var allowedOrigins: [String]
+
+    public init(allowedOrigins: [String]) { self.allowedOrigins = allowedOrigins }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, nil when not allowed.
+    func allowOrigin(for origin: String?) -> String? {
+        guard let origin else { return nil }
+        if allowedOrigins.contains("*") { return "*" }
+        return allowedOrigins.contains(origin) ? origin : nil
+    }
+
+    /// Headers for an actual (non-preflight) response.
+    func responseHeaders(for request: HTTPRequestHead) -> [(String, String)] {
+        guard let allow = allowOrigin(for: request.headers.first(name: "origin")) else { return [] }
+        var headers = [("Access-Control-Allow-Origin", allow)]
+        if allow != "*" { headers.append(("Vary", "Origin")) }
+        return headers
+    }
+
+    /// Headers answering a preflight `OPTIONS` request, nil when the origin is not allowed.
+    func preflightHeaders(for request: HTTPRequestHead) -> [(String, String)]? {
+        guard request.headers.first(name: "origin") != nil else { return nil }
+        var headers = responseHeaders(for: request)
+        guard !headers.isEmpty else { return nil }
+        let requested = request.headers.first(name: "access-control-request-headers")
+        headers.append(("Access-Control-Allow-Methods", "GET, POST, OPTIONS"))
+        headers.append(("Access-Control-Allow-Headers", requested ?? "Content-Type, Last-Event-ID"))
+        headers.append(("Access-Control-Max-Age", "600"))
+        return headers
+    }
+}

@@ -1,0 +1,43 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Binds the node's one HTTP port. Each accepted connection gets NIO's HTTP/1.1 handlers and an
+/// `HTTPHandler`; the handlers are named so a stream can take the response-side ones out.
+final class HTTPServer: Sendable {
+    private let channel: Channel
+
+    private init(channel: Channel) {
+        self.channel = channel
+    }
+
+    static func bind(node: Node, host: String, port: Int, group: EventLoopGroup) async throws -> HTTPServer {
+        let highWater = node.configuration.maxBufferedBytes
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(HTTPResponseEncoder(), name: "http-encoder")
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)), name: "http-decoder")
+                    try sync.addHandler(HTTPServerPipelineHandler(), name: "http-pipelining")
+                    try sync.addHandler(HTTPServerProtocolErrorHandler(), name: "http-errors")
+                    try sync.addHandler(HTTPHandler(node: node), name: "sse-fanout")
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        return HTTPServer(channel: channel)
+    }
+
+    /// The port actually bound (differs from the configured one when that was 0).
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    /// Stops accepting connections; open ones are unaffected.
+    func close() async {
+        try? await channel.close()
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// A parsed `GET /events` request: who is connecting and what they subscribe to.
+struct StreamRequest: Sendable, Equatable {
+    /// Identity, until authentication lands: the `user` query parameter.
+    var user: String?
+    var channels: [String]
+    var clientID: String?
+
+    static let maxChannels = 64
+
+    /// Parses the query of `uri`; throws a client error naming the offending parameter.
+    init(uri: String) throws(PublicationError) {
+        guard let components = URLComponents(string: uri) else {
+            throw PublicationError("invalid_query", "the request URI could not be parsed")
+        }
+        var user: String?
+        var channels: [String] = []
+        var clientID: String?
+        for item in components.queryItems ?? [] {
+            let value = item.value ?? ""
+            switch item.name {
+            case "user": user = try Self.identifier("user", value)
+            case "channel": channels.append(try Self.identifier("channel", value))
+            case "clientId": clientID = try Self.identifier("clientId", value)
+            default: continue
+            }
+        }
+        guard channels.count <= Self.maxChannels else {
+            throw PublicationError("too_many_channels", "at most \(Self.maxChannels) 'channel' parameters per stream")
+        }
+        // The same channel twice is one subscription.
+        var seen = Set<String>()
+        self.channels = channels.filter { seen.insert($0).inserted }
+        self.user = user
+        self.clientID = clientID
+    }
+
+    private static func identifier(_ name: String, _ value: String) throws(PublicationError) -> String {
+        guard !value.isEmpty, value.utf8.count <= PublicationCodec.maxFieldLength else {
+            throw PublicationError("invalid_\(name)", "'\(name)' must be a non-empty string of at most \(PublicationCodec.maxFieldLength) bytes")
+        }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw PublicationError("invalid_\(name)", "'\(name)' must not contain control characters")
+        }
+        return value
+    }
+}

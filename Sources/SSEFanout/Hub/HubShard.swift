@@ -1,0 +1,83 @@
+import Logging
+import NIOCore
+
+/// The connections that live on one event loop, indexed by id, user and channel.
+/// Everything here runs on `eventLoop`, so delivery needs no locks and no task per connection.
+final class HubShard: @unchecked Sendable {
+    let eventLoop: EventLoop
+    private let logger: Logger
+    private var connections: [String: SSEConnection] = [:]
+    private var byUser: [String: [String: SSEConnection]] = [:]
+    private var byChannel: [String: [String: SSEConnection]] = [:]
+    private var heartbeat: RepeatedTask?
+
+    init(eventLoop: EventLoop, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    var count: Int {
+        eventLoop.assertInEventLoop()
+        return connections.count
+    }
+
+    func add(_ connection: SSEConnection) {
+        eventLoop.assertInEventLoop()
+        connections[connection.id] = connection
+        if let user = connection.record.user {
+            byUser[user, default: [:]][connection.id] = connection
+        }
+        for channel in connection.record.channels {
+            byChannel[channel, default: [:]][connection.id] = connection
+        }
+    }
+
+    /// Returns false if the connection was not here (already removed).
+    @discardableResult
+    func remove(_ connection: SSEConnection) -> Bool {
+        eventLoop.assertInEventLoop()
+        guard connections.removeValue(forKey: connection.id) != nil else { return false }
+        if let user = connection.record.user {
+            byUser[user]?.removeValue(forKey: connection.id)
+            if byUser[user]?.isEmpty == true { byUser.removeValue(forKey: user) }
+        }
+        for channel in connection.record.channels {
+            byChannel[channel]?.removeValue(forKey: connection.id)
+            if byChannel[channel]?.isEmpty == true { byChannel.removeValue(forKey: channel) }
+        }
+        return true
+    }
+
+    /// Writes the already-encoded event to every local connection the target names.
+    func deliver(_ buffer: ByteBuffer, to target: Target) {
+        eventLoop.assertInEventLoop()
+        switch target {
+        case .connection(let id):
+            connections[id]?.send(buffer, logger: logger)
+        case .user(let user):
+            byUser[user]?.values.forEach { $0.send(buffer, logger: logger) }
+        case .channel(let name):
+            byChannel[name]?.values.forEach { $0.send(buffer, logger: logger) }
+        case .broadcast:
+            connections.values.forEach { $0.send(buffer, logger: logger) }
+        }
+    }
+
+    /// One timer per event loop writes the same comment to all its streams: no timer per connection.
+    func startHeartbeat(every interval: TimeAmount, comment: ByteBuffer) {
+        heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+            connections.values.forEach { $0.send(comment, logger: logger) }
+        }
+    }
+
+    func stopHeartbeat() {
+        heartbeat?.cancel()
+        heartbeat = nil
+    }
+
+    /// Closes every stream; each one's cleanup runs as its channel goes inactive.
+    func closeAll() {
+        eventLoop.assertInEventLoop()
+        connections.values.forEach { $0.close() }
+    }
+}

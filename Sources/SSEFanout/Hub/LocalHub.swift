@@ -1,0 +1,91 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// This node's open streams, sharded by event loop. Delivery encodes an event once and hands the
+/// shared bytes to each loop, which writes them to its own connections.
+public final class LocalHub: Sendable {
+    private let shards: [HubShard]
+    private let logger: Logger
+    /// Node-wide subscriber count per channel, so the registry hears only of first joins and last leaves.
+    private let channelCounts = NIOLockedValueBox<[String: Int]>([:])
+    private let total = NIOLockedValueBox(0)
+
+    public init(eventLoopGroup: EventLoopGroup, heartbeatInterval: TimeAmount, logger: Logger) {
+        self.logger = logger
+        let comment = SSEEncoder.comment("heartbeat")
+        self.shards = eventLoopGroup.makeIterator().map { loop in
+            let shard = HubShard(eventLoop: loop, logger: logger)
+            loop.execute { shard.startHeartbeat(every: heartbeatInterval, comment: comment) }
+            return shard
+        }
+    }
+
+    /// Open streams on this node.
+    public var connectionCount: Int { total.withLockedValue { $0 } }
+
+    /// Channels with at least one local subscriber.
+    public var channels: [String] { channelCounts.withLockedValue { Array($0.keys) } }
+
+    /// Adds a connection on its own loop. `onTransition` runs under the hub's lock with the channels
+    /// this connection is the first local subscriber of, so registry updates are issued in order.
+    func add(_ connection: SSEConnection, onTransition: ([String]) -> Void) {
+        let shard = shard(for: connection.eventLoop)
+        shard.add(connection)
+        total.withLockedValue { $0 += 1 }
+        channelCounts.withLockedValue { counts in
+            var joined: [String] = []
+            for channel in connection.record.channels {
+                counts[channel, default: 0] += 1
+                if counts[channel] == 1 { joined.append(channel) }
+            }
+            onTransition(joined)
+        }
+    }
+
+    /// Removes a connection; `onTransition` gets the channels it was the last local subscriber of.
+    func remove(_ connection: SSEConnection, onTransition: ([String]) -> Void) {
+        let shard = shard(for: connection.eventLoop)
+        guard shard.remove(connection) else { return }
+        total.withLockedValue { $0 -= 1 }
+        channelCounts.withLockedValue { counts in
+            var left: [String] = []
+            for channel in connection.record.channels {
+                counts[channel, default: 1] -= 1
+                if counts[channel] == 0 {
+                    counts.removeValue(forKey: channel)
+                    left.append(channel)
+                }
+            }
+            onTransition(left)
+        }
+    }
+
+    /// Delivers a publication to the matching local streams. Callable from any thread.
+    public func deliver(_ publication: Publication) {
+        let buffer = SSEEncoder.encode(publication)
+        let target = publication.target
+        for shard in shards {
+            shard.eventLoop.execute { shard.deliver(buffer, to: target) }
+        }
+    }
+
+    /// Closes every stream and waits until each has been handed its close.
+    public func closeAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for shard in shards {
+                group.addTask {
+                    try? await shard.eventLoop.submit {
+                        shard.stopHeartbeat()
+                        shard.closeAll()
+                    }.get()
+                }
+            }
+        }
+    }
+
+    private func shard(for loop: EventLoop) -> HubShard {
+        for shard in shards where shard.eventLoop === loop { return shard }
+        preconditionFailure("connection on an event loop the hub does not know")
+    }
+}

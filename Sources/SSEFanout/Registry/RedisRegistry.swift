@@ -1,0 +1,124 @@
+import Foundation
+import Redis
+
+/// The registry in Redis (key schema: `RedisKeys`). Writes for one connection go in one pipeline.
+public final class RedisRegistry: Registry {
+    private let client: RedisClient
+    private let keys: RedisKeys
+
+    public init(client: RedisClient, keys: RedisKeys = RedisKeys()) {
+        self.client = client
+        self.keys = keys
+    }
+
+    public func registerNode(_ node: NodeRecord, lease: Duration) async throws {
+        let leaseMillis = Self.millis(lease)
+        let json = String(decoding: try JSONEncoder().encode(node), as: UTF8.self)
+        let expiry = Self.nowMillis() + leaseMillis
+        try await check(client.pipeline([
+            ["SET", keys.node(node.nodeID), json, "PX", String(leaseMillis)],
+            ["ZADD", keys.nodes, String(expiry), node.nodeID],
+        ]))
+    }
+
+    public func unregisterNode(_ nodeID: String) async throws {
+        try await check(client.pipeline([
+            ["DEL", keys.node(nodeID)],
+            ["ZREM", keys.nodes, nodeID],
+        ]))
+    }
+
+    public func liveNodes() async throws -> [String] {
+        let reply = try await client.command(["ZRANGEBYSCORE", keys.nodes, String(Self.nowMillis()), "+inf"])
+        return (reply.array ?? []).compactMap(\.string)
+    }
+
+    public func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {
+        let id = connection.connectionID
+        let node = connection.nodeID
+        let channels = String(decoding: try JSONEncoder().encode(connection.channels), as: UTF8.self)
+        var commands: [[String]] = [[
+            "HSET", keys.connection(id), "node", node, "user", connection.user ?? "",
+            "clientId", connection.clientID ?? "", "channels", channels, "connectedAt", String(connection.connectedAt),
+        ]]
+        if let user = connection.user {
+            commands.append(["HSET", keys.user(user), id, node])
+        }
+        commands.append(["SADD", keys.nodeConnections(node), id])
+        for channel in joinedChannels {
+            commands.append(["SADD", keys.channel(channel), node])
+            commands.append(["SADD", keys.nodeChannels(node), channel])
+        }
+        try await check(client.pipeline(commands))
+    }
+
+    public func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws {
+        let id = connection.connectionID
+        let node = connection.nodeID
+        var commands: [[String]] = [["DEL", keys.connection(id)]]
+        if let user = connection.user {
+            commands.append(["HDEL", keys.user(user), id])
+        }
+        commands.append(["SREM", keys.nodeConnections(node), id])
+        for channel in leftChannels {
+            commands.append(["SREM", keys.channel(channel), node])
+            commands.append(["SREM", keys.nodeChannels(node), channel])
+        }
+        try await check(client.pipeline(commands))
+    }
+
+    public func removeEntries(ofNode nodeID: String) async throws {
+        let connectionIDs = (try await client.command(["SMEMBERS", keys.nodeConnections(nodeID)]).array ?? []).compactMap(\.string)
+        let channels = (try await client.command(["SMEMBERS", keys.nodeChannels(nodeID)]).array ?? []).compactMap(\.string)
+        var commands: [[String]] = []
+        if !connectionIDs.isEmpty {
+            let users = try await client.pipeline(connectionIDs.map { ["HMGET", keys.connection($0), "user", "node"] })
+            for (id, reply) in zip(connectionIDs, users) {
+                let fields = reply.array ?? []
+                // Only entries that still point at this node: the connection may have been re-registered elsewhere.
+                let owner = fields.count > 1 ? fields[1].string : nil
+                guard owner == nil || owner == nodeID else { continue }
+                if let user = fields.first?.string, !user.isEmpty {
+                    commands.append(["HDEL", keys.user(user), id])
+                }
+                commands.append(["DEL", keys.connection(id)])
+            }
+        }
+        for channel in channels {
+            commands.append(["SREM", keys.channel(channel), nodeID])
+        }
+        commands.append(["DEL", keys.nodeConnections(nodeID), keys.nodeChannels(nodeID)])
+        try await check(client.pipeline(commands))
+    }
+
+    public func nodes(for target: Target) async throws -> Set<String> {
+        switch target {
+        case .broadcast:
+            return Set(try await liveNodes())
+        case .connection(let id):
+            return (try await client.command(["HGET", keys.connection(id), "node"]).string).map { [$0] } ?? []
+        case .user(let user):
+            return Set((try await client.command(["HVALS", keys.user(user)]).array ?? []).compactMap(\.string))
+        case .channel(let name):
+            return Set((try await client.command(["SMEMBERS", keys.channel(name)]).array ?? []).compactMap(\.string))
+        }
+    }
+
+    public func checkReady() async throws {
+        _ = try await client.command(["PING"])
+    }
+
+    /// Error replies inside a pipeline come back in place; surface the first one.
+    private func check(_ replies: [RedisValue]) throws {
+        for case .error(let message) in replies {
+            throw RedisError.server(message)
+        }
+    }
+
+    private static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private static func millis(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,23 @@
+/// Who is connected where, cluster-wide: which node holds each connection, each user's connections,
+/// which nodes have subscribers of each channel, and which nodes are alive.
+/// `RedisRegistry` is the real one; `InProcessRegistry` serves the standalone mode and unit tests.
+public protocol Registry: Sendable {
+    /// Records (or renews) this node with a lease; the entry vanishes if not renewed within `lease`.
+    func registerNode(_ node: NodeRecord, lease: Duration) async throws
+    func unregisterNode(_ nodeID: String) async throws
+    /// Node ids whose lease is current.
+    func liveNodes() async throws -> [String]
+
+    /// Records a connection; `joinedChannels` are the channels its node now has a first subscriber for.
+    func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws
+    /// Removes exactly this connection's entries; `leftChannels` are the channels its node no longer has subscribers for.
+    func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws
+    /// Removes every entry a node left behind (its connections and channel memberships).
+    func removeEntries(ofNode nodeID: String) async throws
+
+    /// The nodes holding connections that `target` names. For `.broadcast`, the live nodes.
+    func nodes(for target: Target) async throws -> Set<String>
+
+    /// Throws, with the reason, while the registry's store is unreachable.
+    func checkReady() async throws
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RabbitMQ
+import SSEClient
+import SSEFanout
+
+struct PublishCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Publishes one event, over HTTP to a node or straight to RabbitMQ.",
+        discussion: """
+            Give the publish JSON as an argument, or build it from --type/--id/--event/--data.
+            With --http it is POSTed to that node's /publish. Otherwise it goes to RabbitMQ: to the sse.ingress \
+            exchange (any node routes it), or with --node to sse.direct with that node id as routing key.
+            """
+    )
+
+    @Argument(help: "The publish JSON, e.g. '{\"target\":{\"type\":\"user\",\"id\":\"alice\"},\"data\":\"hi\"}'.")
+    var json: String?
+
+    @Option(name: .customLong("type"), help: "Target type: connection, user, channel or broadcast.")
+    var targetType: String?
+
+    @Option(name: .customLong("id"), help: "Target id (not for broadcast).")
+    var targetID: String?
+
+    @Option(help: "Event name.")
+    var event: String?
+
+    @Option(help: "Event data (sent as a string).")
+    var data: String?
+
+    @Option(name: .customLong("event-id"), help: "Event id (idempotency key); assigned by the node if absent.")
+    var eventID: String?
+
+    @Option(help: "POST to this node, e.g. http://127.0.0.1:8081.")
+    var http: String?
+
+    @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (default: SSE_FANOUT_AMQP_URL, else amqp://guest:guest@127.0.0.1:5672/%2f).")
+    var amqpURL: String?
+
+    @Option(help: "Publish to sse.direct with this node id as routing key, instead of sse.ingress.")
+    var node: String?
+
+    func run() async throws {
+        let body = try makeBody()
+        // Refuse what a node would refuse, before it leaves this machine.
+        do {
+            _ = try PublicationCodec.decode(body)
+        } catch {
+            throw ValidationError("invalid publish JSON: \(error.message)")
+        }
+        if let http {
+            let base = http.hasSuffix("/") ? String(http.dropLast()) : http
+            let response = try await HTTPClient().request(
+                "POST", base + "/publish", headers: [("Content-Type", "application/json")], body: body
+            )
+            print(response.bodyString)
+            guard (200..<300).contains(response.status) else { throw ExitCode(1) }
+            return
+        }
+        let url = amqpURL ?? ProcessInfo.processInfo.environment["SSE_FANOUT_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+        var configuration = try AMQPConfiguration(url: url)
+        configuration.connectionName = "sse-fanout publish"
+        let publisher = AMQPPublisher(configuration: configuration, topology: BrokerTopology.shared, logger: Logger(label: "sse-fanout.publish"))
+        publisher.start()
+        defer { Task { await publisher.shutdown() } }
+        let exchange = node == nil ? BrokerTopology.ingressExchange : BrokerTopology.directExchange
+        let outcome = try await publishWhenConnected(publisher, exchange: exchange, routingKey: node ?? "", body: body)
+        await publisher.shutdown()
+        switch outcome {
+        case .confirmed:
+            print("published to \(exchange)\(node.map { " (node \($0))" } ?? "")")
+        case .returned:
+            print("unroutable: no queue for node '\(node ?? "")'")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The publisher connects in the background; give it a few seconds before giving up.
+    private func publishWhenConnected(_ publisher: AMQPPublisher, exchange: String, routingKey: String, body: [UInt8]) async throws -> AMQPPublishOutcome {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try await publisher.publish(
+                    exchange: exchange, routingKey: routingKey, body: body,
+                    properties: AMQPMessageProperties(contentType: "application/json"), mandatory: node != nil
+                )
+            } catch AMQPError.notConnected(let reason) {
+                guard ContinuousClock.now < deadline else { throw AMQPError.notConnected(reason) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    private func makeBody() throws -> [UInt8] {
+        if let json { return Array(json.utf8) }
+        guard let targetType else {
+            throw ValidationError("give the publish JSON, or at least --type")
+        }
+        let target: Target
+        switch (targetType, targetID) {
+        case ("broadcast", _): target = .broadcast
+        case ("connection", let id?): target = .connection(id)
+        case ("user", let id?): target = .user(id)
+        case ("channel", let id?): target = .channel(id)
+        case (_, nil) where Target.typeNames.contains(targetType): throw ValidationError("--id is required for --type \(targetType)")
+        default: throw ValidationError("--type must be one of \(Target.typeNames.joined(separator: ", "))")
+        }
+        return PublicationCodec.encode(Publication(target: target, event: event, data: .text(data ?? ""), id: eventID))
+    }
+}

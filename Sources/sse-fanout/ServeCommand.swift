@@ -1,0 +1,122 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SSEFanout
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Runs one node.",
+        discussion: """
+            Each setting comes from the JSON config file, then the environment, then these flags (later wins). \
+            A setting's JSON key is shown in brackets with its environment variable, e.g. [http.port, SSE_FANOUT_HTTP_PORT] \
+            is {"http": {"port": 8081}} in the file.
+            """
+    )
+
+    @Option(help: "JSON config file. [SSE_FANOUT_CONFIG]")
+    var config: String?
+
+    @Option(help: help("Address to bind (default 127.0.0.1).", "http.host"))
+    var host: String?
+
+    @Option(help: help("HTTP port (default 8080).", "http.port"))
+    var port: Int?
+
+    @Option(name: .customLong("node-id"), help: help("Node id, which names the node's queue sse.node.<id> (default: the port).", "node.id"))
+    var nodeID: String?
+
+    @Option(name: .customLong("amqp-url"), help: help("RabbitMQ, amqp://user:pass@host:port/vhost (default amqp://guest:guest@127.0.0.1:5672/%2f).", "amqp.url"))
+    var amqpURL: String?
+
+    @Option(name: .customLong("redis-url"), help: help("Redis, redis://[:password@]host:port/db (default redis://127.0.0.1:6379/0).", "redis.url"))
+    var redisURL: String?
+
+    @Option(name: .customLong("heartbeat-interval"), help: help("Seconds between heartbeat comments on each stream (default 15).", "sse.heartbeatInterval"))
+    var heartbeatInterval: Double?
+
+    @Option(name: .customLong("retry"), help: help("Reconnection hint for clients, milliseconds (default 3000).", "sse.retry"))
+    var retry: Int?
+
+    @Option(name: .customLong("max-buffered-bytes"), help: help("Unsent bytes after which a slow client is disconnected (default 262144).", "sse.maxBufferedBytes"))
+    var maxBufferedBytes: Int?
+
+    @Option(name: .customLong("max-body-size"), help: help("Largest POST /publish body in bytes (default 65536).", "http.maxBodySize"))
+    var maxBodySize: Int?
+
+    @Option(name: .customLong("cors-origin"), help: help("Browser origin allowed to stream and publish; repeatable; * allows any.", "http.corsOrigins"))
+    var corsOrigins: [String] = []
+
+    @Option(help: help("Unacknowledged deliveries RabbitMQ may push at once (default 256).", "amqp.prefetch"))
+    var prefetch: Int?
+
+    @Option(name: .customLong("queue-expiry"), help: help("Seconds after which an unused node queue is deleted (default 3600).", "amqp.queueExpiry"))
+    var queueExpiry: Int?
+
+    @Option(name: .customLong("node-lease"), help: help("Seconds the node's registry entry lives unless renewed (default 10).", "node.lease"))
+    var nodeLease: Double?
+
+    @Option(name: .customLong("redis-key-prefix"), help: help("Prefix of every Redis key (default sse:).", "redis.keyPrefix"))
+    var redisKeyPrefix: String?
+
+    @Option(help: help("Event loop threads, 0 = one per core (default 0).", "node.threads"))
+    var threads: Int?
+
+    @Option(name: .customLong("log-level"), help: help("trace, debug, info, notice, warning, error or critical (default info).", "log.level"))
+    var logLevel: String?
+
+    @Flag(help: help("One node with an in-process broker and registry: no RabbitMQ, no Redis.", "node.standalone"))
+    var standalone = false
+
+    static func help(_ text: String, _ key: String) -> ArgumentHelp {
+        ArgumentHelp("\(text) [\(key), \(ConfigurationLoader.environmentName(for: key))]")
+    }
+
+    func run() async throws {
+        var flags: [String: ConfigContent] = [:]
+        if let host { flags["http.host"] = .string(host) }
+        if let port { flags["http.port"] = .int(port) }
+        if let nodeID { flags["node.id"] = .string(nodeID) }
+        if let amqpURL { flags["amqp.url"] = .string(amqpURL) }
+        if let redisURL { flags["redis.url"] = .string(redisURL) }
+        if let heartbeatInterval { flags["sse.heartbeatInterval"] = .double(heartbeatInterval) }
+        if let retry { flags["sse.retry"] = .int(retry) }
+        if let maxBufferedBytes { flags["sse.maxBufferedBytes"] = .int(maxBufferedBytes) }
+        if let maxBodySize { flags["http.maxBodySize"] = .int(maxBodySize) }
+        if !corsOrigins.isEmpty { flags["http.corsOrigins"] = .stringArray(corsOrigins) }
+        if let prefetch { flags["amqp.prefetch"] = .int(prefetch) }
+        if let queueExpiry { flags["amqp.queueExpiry"] = .int(queueExpiry) }
+        if let nodeLease { flags["node.lease"] = .double(nodeLease) }
+        if let redisKeyPrefix { flags["redis.keyPrefix"] = .string(redisKeyPrefix) }
+        if let threads { flags["node.threads"] = .int(threads) }
+        if let logLevel { flags["log.level"] = .string(logLevel) }
+        if standalone { flags["node.standalone"] = .bool(true) }
+
+        let file = config ?? ProcessInfo.processInfo.environment["SSE_FANOUT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        let configuration: NodeConfiguration
+        do {
+            configuration = try await ConfigurationLoader.load(flags: flags, file: file)
+        } catch {
+            throw ValidationError("configuration: \(error)")
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        let logger = Logger(label: "sse-fanout")
+        let threadCount = configuration.threads > 0 ? configuration.threads : System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
+        let node = try Node.make(configuration: configuration, logger: logger, eventLoopGroup: group)
+        let services = ServiceGroup(
+            configuration: .init(services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await services.run()
+        try await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import RabbitMQ
+import SSEClient
+import SSEFanout
+import Testing
+
+/// Bad input gets a 4xx with a JSON body that says what is wrong, and the node keeps serving.
+@Suite struct BadInputTests {
+    private func expectError(_ response: HTTPResponse, status: Int, code: String) throws {
+        #expect(response.status == status)
+        #expect(response.header("Content-Type") == "application/json")
+        let error = try JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body))
+        #expect(error.error == code)
+        #expect(!error.message.isEmpty)
+    }
+
+    @Test func badPublishBodiesAreRefusedWithTheirReason() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let cases: [(String, Int, String)] = [
+            ("{not json", 400, "invalid_json"),
+            (#"{"data":"x"}"#, 400, "missing_target"),
+            (#"{"target":{"id":"a"},"data":"x"}"#, 400, "missing_target_type"),
+            (#"{"target":{"type":"planet","id":"a"},"data":"x"}"#, 400, "unknown_target_type"),
+            (#"{"target":{"type":"user"},"data":"x"}"#, 400, "missing_target_id"),
+            (#"{"target":{"type":"connection"},"data":"x"}"#, 400, "missing_target_id"),
+            (#"{"target":{"type":"user","id":"a"}}"#, 400, "missing_data"),
+            (#"{"target":{"type":"user","id":"a"},"data":"x","event":"two\nlines"}"#, 400, "invalid_event"),
+            (#"{"target":{"type":"user","id":"a"},"data":"x","id":"a\rb"}"#, 400, "invalid_id"),
+        ]
+        for (body, status, code) in cases {
+            try expectError(try await c.publish(0, body), status: status, code: code)
+        }
+    }
+
+    @Test func aBodyOverTheLimitIs413() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let big = String(repeating: "y", count: 70_000)
+        try expectError(try await c.publish(0, #"{"target":{"type":"broadcast"},"data":"\#(big)"}"#), status: 413, code: "body_too_large")
+    }
+
+    @Test func wrongRoutesAndMethods() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        try expectError(try await HTTPClient().request("GET", c.url(0, "/nowhere")), status: 404, code: "not_found")
+        try expectError(try await HTTPClient().request("GET", c.url(0, "/publish")), status: 405, code: "method_not_allowed")
+        try expectError(try await HTTPClient().request("GET", c.url(0, "/events?user=")), status: 400, code: "invalid_user")
+    }
+
+    @Test func theNodeKeepsServingAfterBadInput() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await c.subscribe(0, "user=\(user)")
+        defer { Task { await stream.close() } }
+        for _ in 0..<20 { _ = try await c.publish(0, "]]]") }
+        _ = try await c.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"ok"}"#)
+        #expect(try await stream.nextOwn()?.data == "ok")
+    }
+
+    @Test func aMalformedAMQPMessageIsDeadLetteredNotRequeued() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let marker = TestEnvironment.uniqueName("poison")
+        let deadLetters = AsyncStream.makeStream(of: String.self)
+        // Watch the dead-letter queue for our message.
+        let watcher = AMQPConsumer(
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.shared,
+            queues: [BrokerTopology.deadLetterQueue], prefetch: 100, logger: Logger(label: "test-dlq")
+        ) { delivery in
+            let body = String(decoding: delivery.body, as: UTF8.self)
+            if body.contains(marker) { deadLetters.continuation.yield(body) }
+        }
+        watcher.start()
+        defer { Task { await watcher.stop() } }
+
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await c.subscribe(1, "user=\(user)")
+        defer { Task { await stream.close() } }
+        let publisher = try await Producer.connect()
+        defer { Task { await publisher.shutdown() } }
+        for (exchange, key) in [(BrokerTopology.directExchange, c.nodes[1].nodeID), (BrokerTopology.ingressExchange, "")] {
+            _ = try await publisher.publish(exchange: exchange, routingKey: key, body: Array("not json \(marker)".utf8))
+        }
+        var seen = 0
+        for await _ in deadLetters.stream {
+            seen += 1
+            if seen == 2 { break }
+        }
+        #expect(seen == 2)
+        // And the node goes on delivering.
+        _ = try await publisher.publish(
+            exchange: BrokerTopology.directExchange, routingKey: c.nodes[1].nodeID,
+            body: Array(#"{"target":{"type":"user","id":"\#(user)"},"data":"after poison"}"#.utf8)
+        )
+        #expect(try await stream.nextOwn()?.data == "after poison")
+    }
+}

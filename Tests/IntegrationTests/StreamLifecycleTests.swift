@@ -1,0 +1,110 @@
+import Foundation
+import Redis
+import SSEClient
+import SSEFanout
+import Testing
+
+/// What a stream leaves in Redis while open and after it ends.
+@Suite struct StreamLifecycleTests {
+    @Test func redisHoldsTheConnectionWhileOpenAndNothingAfterwards() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let user = TestEnvironment.uniqueName("u")
+        let channel = TestEnvironment.uniqueName("ch")
+        let node = c.nodes[1].nodeID
+        let (stream, info) = try await c.subscribe(1, "user=\(user)&channel=\(channel)&clientId=laptop")
+        let id = info.connectionId
+
+        let record = try await redis.command(["HGETALL", "sse:conn:\(id)"]).array?.compactMap(\.string) ?? []
+        #expect(record.count >= 10)
+        #expect(try await redis.command(["HGET", "sse:conn:\(id)", "node"]).string == node)
+        #expect(try await redis.command(["HGET", "sse:conn:\(id)", "clientId"]).string == "laptop")
+        #expect(try await redis.command(["HGET", "sse:user:\(user)", id]).string == node)
+        #expect(try await redis.command(["SISMEMBER", "sse:node:\(node):connections", id]).int == 1)
+        #expect(try await redis.command(["SISMEMBER", "sse:channel:\(channel)", node]).int == 1)
+
+        await stream.close()
+        try await TestEnvironment.eventually("connection gone from Redis") {
+            try await redis.command(["EXISTS", "sse:conn:\(id)"]).int == 0
+        }
+        #expect(try await redis.command(["EXISTS", "sse:user:\(user)"]).int == 0)
+        #expect(try await redis.command(["SISMEMBER", "sse:node:\(node):connections", id]).int == 0)
+        #expect(try await redis.command(["EXISTS", "sse:channel:\(channel)"]).int == 0)
+        #expect(try await redis.command(["SISMEMBER", "sse:node:\(node):channels", channel]).int == 0)
+        // No key anywhere mentions the connection, the user or the channel.
+        for pattern in ["*\(id)*", "*\(user)*", "*\(channel)*"] {
+            #expect(try await redis.command(["KEYS", pattern]).array?.isEmpty == true)
+        }
+    }
+
+    @Test func aUsersOtherConnectionsStayRegistered() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let user = TestEnvironment.uniqueName("u")
+        let channel = TestEnvironment.uniqueName("ch")
+        let (first, a) = try await c.subscribe(1, "user=\(user)&channel=\(channel)")
+        let (second, b) = try await c.subscribe(1, "user=\(user)&channel=\(channel)")
+        await first.close()
+        try await TestEnvironment.eventually("first connection gone") {
+            try await redis.command(["EXISTS", "sse:conn:\(a.connectionId)"]).int == 0
+        }
+        #expect(try await redis.command(["HKEYS", "sse:user:\(user)"]).array?.compactMap(\.string) == [b.connectionId])
+        #expect(try await redis.command(["SISMEMBER", "sse:channel:\(channel)", c.nodes[1].nodeID]).int == 1)
+        _ = try await c.publish(0, #"{"target":{"type":"channel","id":"\#(channel)"},"data":"still here"}"#)
+        #expect(try await second.nextOwn()?.data == "still here")
+        await second.close()
+    }
+
+    @Test func aClientThatStopsReadingIsDisconnectedAndOthersKeepGettingEvents() async throws {
+        let cluster = try await TestCluster.start(nodes: 1) { $0.maxBufferedBytes = 16 * 1024 }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let slowUser = TestEnvironment.uniqueName("slow")
+        let stalled = try await StalledClient.open(port: cluster.nodes[0].port, path: "/events?user=\(slowUser)")
+        defer { Task { await stalled.close() } }
+        try await TestEnvironment.eventually("stalled client registered") {
+            try await redis.command(["EXISTS", "sse:user:\(slowUser)"]).int == 1
+        }
+        let healthyUser = TestEnvironment.uniqueName("ok")
+        let (healthy, _) = try await cluster.subscribe(0, "user=\(healthyUser)")
+        defer { Task { await healthy.close() } }
+
+        let chunk = String(repeating: "x", count: 60_000)
+        var sent = 0
+        // Publish until the node gives up on the stalled client (bounded: 64 × 60 KB ≫ socket buffers + 16 KiB).
+        while sent < 64, try await redis.command(["EXISTS", "sse:user:\(slowUser)"]).int == 1 {
+            let response = try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(slowUser)"},"data":"\#(chunk)"}"#)
+            #expect(response.status == 202)
+            sent += 1
+        }
+        try await TestEnvironment.eventually("stalled client unregistered") {
+            try await redis.command(["EXISTS", "sse:user:\(slowUser)"]).int == 0
+        }
+        #expect(cluster.nodes[0].hub.connectionCount == 1)
+        _ = try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(healthyUser)"},"data":"fine"}"#)
+        #expect(try await healthy.nextOwn()?.data == "fine")
+    }
+
+    @Test func gracefulStopClosesStreamsAndRemovesTheNodeFromRedis() async throws {
+        let cluster = try await TestCluster.start(nodes: 1)
+        try await cluster.waitReady()
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let node = cluster.nodes[0].nodeID
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, info) = try await cluster.subscribe(0, "user=\(user)")
+        #expect(try await redis.command(["EXISTS", "sse:node:\(node)"]).int == 1)
+
+        await cluster.stop()
+        try await stream.waitClosed(timeout: .seconds(10))
+        #expect(try await redis.command(["EXISTS", "sse:node:\(node)"]).int == 0)
+        #expect(try await redis.command(["ZSCORE", "sse:nodes", node]) == .null)
+        #expect(try await redis.command(["EXISTS", "sse:conn:\(info.connectionId)"]).int == 0)
+        #expect(try await redis.command(["EXISTS", "sse:user:\(user)"]).int == 0)
+        #expect(try await redis.command(["EXISTS", "sse:node:\(node):connections"]).int == 0)
+    }
+}

@@ -1,0 +1,71 @@
+import Redis
+import Synchronization
+import Testing
+
+/// Serialized: the stall below holds up the whole shared server, which would make the other
+/// 200 ms-timeout test here time out at the wrong moment.
+@Suite("RedisClient command timeout", .serialized)
+struct RedisTimeoutTests {
+    @Test(.timeLimit(.minutes(1)))
+    func slowServerTimesOutThenTheClientRecovers() async throws {
+        var configuration = try TestRedis.configuration()
+        configuration.commandTimeout = .milliseconds(200)
+        try await withClient("timeout", configuration: configuration) { client, prefix in
+            try await withClient("timeout-staller") { staller, _ in
+                _ = try await client.command("SET", "\(prefix)first", "1")
+                _ = try await client.command("SET", "\(prefix)second", "2")
+
+                // Keeps the whole server busy for 0.5 s, as DEBUG SLEEP 0.5 would (DEBUG is disabled
+                // on the test server): a Lua script that spins on TIME.
+                let stall = staller.enqueue([
+                    "EVAL",
+                    """
+                    local start = redis.call('TIME')
+                    repeat
+                        local now = redis.call('TIME')
+                    until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) >= 500000
+                    return 1
+                    """,
+                    "0",
+                ])
+                let stallFinished = Mutex(false)
+                let waiter = Task {
+                    let reply = try await stall.value
+                    stallFinished.withLock { $0 = true }
+                    return reply
+                }
+
+                // Until the stall has begun, a GET may still be answered in time; once it has,
+                // the next GET waits longer than the 200 ms timeout.
+                var timedOut = false
+                while !timedOut, !stallFinished.withLock({ $0 }) {
+                    do {
+                        _ = try await client.command("GET", "\(prefix)first")
+                    } catch RedisError.timeout {
+                        timedOut = true
+                    }
+                }
+                #expect(timedOut)
+                #expect(!client.isConnected)
+                #expect(try await waiter.value == .integer(1))
+
+                // Recovered on a new connection: the late reply to the timed-out GET is not read
+                // as the answer to this one.
+                #expect(try await client.command("GET", "\(prefix)second").string == "2")
+                #expect(client.isConnected)
+            }
+        }
+    }
+
+    @Test func blockingCommandLongerThanTheTimeoutTimesOut() async throws {
+        var configuration = try TestRedis.configuration()
+        configuration.commandTimeout = .milliseconds(200)
+        try await withClient("timeout-blpop", configuration: configuration) { client, prefix in
+            _ = try await client.command("SET", "\(prefix)k", "v")
+            await #expect(throws: RedisError.timeout) {
+                try await client.command("BLPOP", "\(prefix)empty-list", "1")
+            }
+            #expect(try await client.command("GET", "\(prefix)k").string == "v")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Configuration
+import Foundation
+import Testing
+
+@testable import SSEFanout
+
+@Suite struct ConfigurationLoaderTests {
+    private func writeConfig(_ json: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sse-fanout-\(UUID().uuidString).json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func defaultsWithNothingGiven() async throws {
+        let c = try await ConfigurationLoader.load(environment: [:])
+        #expect(c.port == 8080 && c.host == "127.0.0.1")
+        #expect(c.resolvedNodeID == "8080")
+        #expect(c.heartbeatInterval == .seconds(15))
+        #expect(c.maxBodySize == 65536)
+        #expect(!c.standalone)
+    }
+
+    @Test func nodeIdDefaultsToThePort() async throws {
+        let c = try await ConfigurationLoader.load(flags: ["http.port": .int(8082)], environment: [:])
+        #expect(c.resolvedNodeID == "8082")
+    }
+
+    @Test func flagBeatsEnvironmentBeatsFile() async throws {
+        let file = try writeConfig(#"{"http": {"port": 8001, "host": "0.0.0.0", "maxBodySize": 1000}, "node": {"id": "from-file"}, "log": {"level": "debug"}, "sse": {"heartbeatInterval": 2}}"#)
+        let env = ["SSE_FANOUT_HTTP_PORT": "8002", "SSE_FANOUT_NODE_ID": "from-env", "SSE_FANOUT_HTTP_CORS_ORIGINS": "http://a,http://b"]
+        let c = try await ConfigurationLoader.load(flags: ["http.port": .int(8003)], file: file, environment: env)
+        #expect(c.port == 8003)
+        #expect(c.nodeID == "from-env")
+        #expect(c.host == "0.0.0.0")
+        #expect(c.maxBodySize == 1000)
+        #expect(c.logLevel == .debug)
+        #expect(c.heartbeatInterval == .seconds(2))
+        #expect(c.corsOrigins == ["http://a", "http://b"])
+    }
+
+    @Test func environmentNamesFollowTheKeys() {
+        #expect(ConfigurationLoader.environmentName(for: "http.port") == "SSE_FANOUT_HTTP_PORT")
+        #expect(ConfigurationLoader.environmentName(for: "http.maxBodySize") == "SSE_FANOUT_HTTP_MAX_BODY_SIZE")
+        #expect(ConfigurationLoader.environmentName(for: "sse.heartbeatInterval") == "SSE_FANOUT_SSE_HEARTBEAT_INTERVAL")
+    }
+
+    @Test func refusesUnusableValues() async {
+        await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["log.level": .string("loud")], environment: [:]) }
+        await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["http.port": .int(70000)], environment: [:]) }
+        await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["node.id": .string("a b")], environment: [:]) }
+    }
+
+    @Test func theShippedConfigsLoad() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let node = try await ConfigurationLoader.load(file: root.appendingPathComponent("Configs/node.json").path, environment: [:])
+        #expect(node.port == 8080)
+        for port in [8081, 8082, 8083] {
+            let c = try await ConfigurationLoader.load(file: root.appendingPathComponent("Configs/cluster/node-\(port).json").path, environment: [:])
+            #expect(c.resolvedNodeID == String(port))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Testing
+
+@testable import SSEFanout
+
+@Suite struct PublicationCodecTests {
+    private func decode(_ json: String) throws(PublicationError) -> Publication {
+        try PublicationCodec.decode(Array(json.utf8))
+    }
+
+    private func code(_ json: String) -> String? {
+        do {
+            _ = try decode(json)
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    @Test func decodesEachTargetType() throws {
+        #expect(try decode(#"{"target":{"type":"user","id":"alice"},"data":"hi"}"#).target == .user("alice"))
+        #expect(try decode(#"{"target":{"type":"connection","id":"c1"},"data":"hi"}"#).target == .connection("c1"))
+        #expect(try decode(#"{"target":{"type":"channel","id":"news"},"data":"hi"}"#).target == .channel("news"))
+        #expect(try decode(#"{"target":{"type":"broadcast"},"data":"hi"}"#).target == .broadcast)
+    }
+
+    @Test func keepsOptionalFields() throws {
+        let p = try decode(#"{"target":{"type":"user","id":"a"},"event":"chat","data":"x","id":"e-1","retry":1000}"#)
+        #expect(p.event == "chat")
+        #expect(p.id == "e-1")
+        #expect(p.retry == 1000)
+        #expect(p.data == .text("x"))
+    }
+
+    @Test func stringDataStaysTextOtherJSONBecomesCompactJSON() throws {
+        #expect(try decode(#"{"target":{"type":"broadcast"},"data":"{\"a\": 1}"}"#).data == .text(#"{"a": 1}"#))
+        #expect(try decode(#"{"target":{"type":"broadcast"},"data":{ "b" : [1, 2.5, true, null], "a": {"x":"y"} }}"#).data == .json(#"{"a":{"x":"y"},"b":[1,2.5,true,null]}"#))
+        #expect(try decode(#"{"target":{"type":"broadcast"},"data":42}"#).data == .json("42"))
+        #expect(try decode(#"{"target":{"type":"broadcast"},"data":null}"#).data == .json("null"))
+    }
+
+    @Test func refusesBadInputWithItsOwnCode() {
+        #expect(code("not json") == "invalid_json")
+        #expect(code("[1,2]") == "invalid_body")
+        #expect(code(#"{"data":"x"}"#) == "missing_target")
+        #expect(code(#"{"target":"user","data":"x"}"#) == "invalid_target")
+        #expect(code(#"{"target":{"id":"a"},"data":"x"}"#) == "missing_target_type")
+        #expect(code(#"{"target":{"type":"tenant","id":"a"},"data":"x"}"#) == "unknown_target_type")
+        #expect(code(#"{"target":{"type":"user"},"data":"x"}"#) == "missing_target_id")
+        #expect(code(#"{"target":{"type":"connection","id":""},"data":"x"}"#) == "invalid_target_id")
+        #expect(code(#"{"target":{"type":"channel","id":5},"data":"x"}"#) == "invalid_target_id")
+        #expect(code(#"{"target":{"type":"user","id":"a"}}"#) == "missing_data")
+        #expect(code(#"{"target":{"type":"user","id":"a"},"data":"x","event":"a\nb"}"#) == "invalid_event")
+        #expect(code(#"{"target":{"type":"user","id":"a"},"data":"x","id":"a\rb"}"#) == "invalid_id")
+        #expect(code(#"{"target":{"type":"user","id":"a"},"data":"x","id":"a\u0000b"}"#) == "invalid_id")
+        #expect(code(#"{"target":{"type":"user","id":"a"},"data":"x","event":7}"#) == "invalid_event")
+        #expect(code(#"{"target":{"type":"user","id":"a"},"data":"x","retry":-1}"#) == "invalid_retry")
+        #expect(code(#"{"target":{"type":"user","id":"a"},"data":"x","retry":"soon"}"#) == "invalid_retry")
+    }
+
+    @Test func encodeThenDecodeIsIdentity() throws {
+        let publications = [
+            Publication(target: .user("al\"ice"), event: "e", data: .text("line\nline"), id: "1", retry: 5),
+            Publication(target: .broadcast, data: .json(#"{"a":[1,2]}"#)),
+            Publication(target: .channel("news/eu"), data: .text("ünï")),
+            Publication(target: .connection("c"), event: nil, data: .json("null"), id: nil),
+        ]
+        for publication in publications {
+            #expect(try PublicationCodec.decode(PublicationCodec.encode(publication)) == publication)
+        }
+    }
+
+    @Test func assignsAnIdOnlyWhenMissing() {
+        let given = Publication(target: .broadcast, data: .text("x"), id: "mine")
+        #expect(given.withID { "new" }.id == "mine")
+        #expect(Publication(target: .broadcast, data: .text("x")).withID { "new" }.id == "new")
+    }
+
+    @Test func serverIdsAreUniqueAndTimeOrdered() {
+        let ids = (0..<1000).map { _ in EventIDGenerator.next() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.utf8.count == 26 })
+        let first = EventIDGenerator.next()
+        let later = EventIDGenerator.next()
+        #expect(first.prefix(9) <= later.prefix(9))
+    }
+}

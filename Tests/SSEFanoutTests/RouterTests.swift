@@ -1,0 +1,105 @@
+import Logging
+import NIOConcurrencyHelpers
+import Testing
+
+@testable import SSEFanout
+
+/// Records what the router asks of a broker.
+private final class RecordingBroker: Broker {
+    let published = NIOLockedValueBox<[(node: String, body: [UInt8])]>([])
+    let broadcasts = NIOLockedValueBox<[[UInt8]]>([])
+    let knownNodes: Set<String>
+
+    init(knownNodes: Set<String>) { self.knownNodes = knownNodes }
+
+    func start(handler: @escaping @Sendable (BrokerDelivery) -> Void) async throws {}
+    func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool {
+        published.withLockedValue { $0.append((nodeID, body)) }
+        return knownNodes.contains(nodeID)
+    }
+    func broadcast(_ body: [UInt8]) async throws { broadcasts.withLockedValue { $0.append(body) } }
+    func stopConsuming() async {}
+    func shutdown() async {}
+    var notReadyReason: String? { nil }
+}
+
+@Suite struct RouterTests {
+    private func record(_ id: String, node: String, user: String? = nil, channels: [String] = []) -> ConnectionRecord {
+        ConnectionRecord(connectionID: id, nodeID: node, user: user, clientID: nil, channels: channels, connectedAt: 0)
+    }
+
+    private func setUp() async throws -> (Router, RecordingBroker) {
+        let registry = InProcessRegistry()
+        try await registry.register(record("c1", node: "A", user: "alice", channels: ["news"]), joinedChannels: ["news"])
+        try await registry.register(record("c2", node: "A", user: "alice", channels: ["news"]), joinedChannels: [])
+        try await registry.register(record("c3", node: "B", user: "alice"), joinedChannels: [])
+        try await registry.register(record("c4", node: "C", user: "bob", channels: ["news"]), joinedChannels: ["news"])
+        for node in ["A", "B", "C"] {
+            try await registry.registerNode(NodeRecord(nodeID: node, bootID: "b", host: "h", port: 1, startedAt: 0), lease: .seconds(60))
+        }
+        let broker = RecordingBroker(knownNodes: ["A", "B", "C"])
+        return (Router(registry: registry, broker: broker, logger: Logger(label: "test")), broker)
+    }
+
+    @Test func userTargetSendsOneMessagePerOwningNodeNotPerConnection() async throws {
+        let (router, broker) = try await setUp()
+        let result = try await router.route(Publication(target: .user("alice"), data: .text("hi")))
+        #expect(result.nodes == 2)
+        #expect(broker.published.withLockedValue { $0.map(\.node) }.sorted() == ["A", "B"])
+    }
+
+    @Test func connectionTargetGoesToItsNodeOnly() async throws {
+        let (router, broker) = try await setUp()
+        #expect(try await router.route(Publication(target: .connection("c3"), data: .text("hi"))).nodes == 1)
+        #expect(broker.published.withLockedValue { $0.map(\.node) } == ["B"])
+    }
+
+    @Test func channelTargetGoesToNodesWithSubscribers() async throws {
+        let (router, broker) = try await setUp()
+        #expect(try await router.route(Publication(target: .channel("news"), data: .text("hi"))).nodes == 2)
+        #expect(broker.published.withLockedValue { $0.map(\.node) }.sorted() == ["A", "C"])
+    }
+
+    @Test func broadcastIsOneMessageToTheFanoutExchange() async throws {
+        let (router, broker) = try await setUp()
+        #expect(try await router.route(Publication(target: .broadcast, data: .text("hi"))).nodes == 3)
+        #expect(broker.broadcasts.withLockedValue { $0.count } == 1)
+        #expect(broker.published.withLockedValue { $0.isEmpty })
+    }
+
+    @Test func unknownTargetRoutesNowhere() async throws {
+        let (router, broker) = try await setUp()
+        #expect(try await router.route(Publication(target: .user("nobody"), data: .text("hi"))).nodes == 0)
+        #expect(try await router.route(Publication(target: .connection("gone"), data: .text("hi"))).nodes == 0)
+        #expect(broker.published.withLockedValue { $0.isEmpty })
+    }
+
+    @Test func everyNodeGetsTheSameBodyWithTheAssignedId() async throws {
+        let (router, broker) = try await setUp()
+        let result = try await router.route(Publication(target: .user("alice"), event: "e", data: .json("[1]")))
+        let bodies = broker.published.withLockedValue { $0.map(\.body) }
+        #expect(bodies.count == 2 && bodies[0] == bodies[1])
+        let sent = try PublicationCodec.decode(bodies[0])
+        #expect(sent.id == result.id)
+        #expect(sent == Publication(target: .user("alice"), event: "e", data: .json("[1]"), id: result.id))
+    }
+
+    @Test func aPublisherIdIsKept() async throws {
+        let (router, _) = try await setUp()
+        #expect(try await router.route(Publication(target: .user("alice"), data: .text("x"), id: "given")).id == "given")
+    }
+
+    @Test func unregisteringRemovesExactlyThatConnection() async throws {
+        let registry = InProcessRegistry()
+        let a = record("a", node: "N", user: "u", channels: ["ch"])
+        let b = record("b", node: "N", user: "u", channels: ["ch"])
+        try await registry.register(a, joinedChannels: ["ch"])
+        try await registry.register(b, joinedChannels: [])
+        try await registry.unregister(a, leftChannels: [])
+        #expect(registry.connections.map(\.connectionID) == ["b"])
+        #expect(try await registry.nodes(for: .channel("ch")) == ["N"])
+        try await registry.unregister(b, leftChannels: ["ch"])
+        #expect(registry.connections.isEmpty)
+        #expect(try await registry.nodes(for: .channel("ch")).isEmpty)
+    }
+}
