@@ -21,12 +21,10 @@ let package = Package(
         // C libraries from Debian (librabbitmq-dev, libhiredis-dev), each wrapped by a small Swift module.
         .systemLibrary(
             name: "CRabbitMQ",
-            pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
         .systemLibrary(
             name: "CHiredis",
-            pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(

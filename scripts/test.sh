@@ -3,6 +3,8 @@
 # rabbitmq-server that this script installs (when missing) and starts on private ports.
 #
 #   scripts/test.sh [extra `swift test` arguments, e.g. --filter ClusterDeliveryTests]
+#
+# DEMO_SMOKE=0 skips the check of the README's three-node demo (scripts/demo-smoke.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +22,6 @@ export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
 export AMQP_URL="amqp://guest:guest@127.0.0.1:${AMQP_PORT}/%2f"
 
 swift build --build-tests
+# The README's three-node demo, on the same servers (DEMO_SMOKE=0 skips it).
+[[ ${DEMO_SMOKE:-1} == 0 ]] || scripts/demo-smoke.sh
 swift test --skip-build "$@"

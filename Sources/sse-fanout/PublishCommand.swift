@@ -63,11 +63,22 @@ struct PublishCommand: AsyncParsableCommand {
         let url = amqpURL ?? ProcessInfo.processInfo.environment["SSE_FANOUT_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
         var configuration = try AMQPConfiguration(url: url)
         configuration.connectionName = "sse-fanout publish"
-        let publisher = AMQPPublisher(configuration: configuration, topology: BrokerTopology.shared, logger: Logger(label: "sse-fanout.publish"))
+        var logger = Logger(label: "sse-fanout.publish")
+        logger.logLevel = .warning
+        let publisher = AMQPPublisher(configuration: configuration, topology: BrokerTopology.shared, logger: logger)
         publisher.start()
-        defer { Task { await publisher.shutdown() } }
         let exchange = node == nil ? BrokerTopology.ingressExchange : BrokerTopology.directExchange
-        let outcome = try await publishWhenConnected(publisher, exchange: exchange, routingKey: node ?? "", body: body)
+        let outcome: AMQPPublishOutcome
+        do {
+            try await publisher.waitUntilConnected(timeout: .seconds(10))
+            outcome = try await publisher.publish(
+                exchange: exchange, routingKey: node ?? "", body: body,
+                properties: AMQPMessageProperties(contentType: "application/json"), mandatory: node != nil
+            )
+        } catch {
+            await publisher.shutdown()
+            throw error
+        }
         await publisher.shutdown()
         switch outcome {
         case .confirmed:
@@ -75,22 +86,6 @@ struct PublishCommand: AsyncParsableCommand {
         case .returned:
             print("unroutable: no queue for node '\(node ?? "")'")
             throw ExitCode(1)
-        }
-    }
-
-    /// The publisher connects in the background; give it a few seconds before giving up.
-    private func publishWhenConnected(_ publisher: AMQPPublisher, exchange: String, routingKey: String, body: [UInt8]) async throws -> AMQPPublishOutcome {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while true {
-            do {
-                return try await publisher.publish(
-                    exchange: exchange, routingKey: routingKey, body: body,
-                    properties: AMQPMessageProperties(contentType: "application/json"), mandatory: node != nil
-                )
-            } catch AMQPError.notConnected(let reason) {
-                guard ContinuousClock.now < deadline else { throw AMQPError.notConnected(reason) }
-                try await Task.sleep(for: .milliseconds(100))
-            }
         }
     }
 

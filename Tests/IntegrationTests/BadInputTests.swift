@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import RabbitMQ
 import SSEClient
 import SSEFanout
@@ -59,15 +60,19 @@ import Testing
     @Test func aMalformedAMQPMessageIsDeadLetteredNotRequeued() async throws {
         let c = try await ClusterDeliveryTests.cluster.value
         let marker = TestEnvironment.uniqueName("poison")
-        let deadLetters = AsyncStream.makeStream(of: String.self)
+        let deadLetters = NIOLockedValueBox(0)
+        let watcherBox = NIOLockedValueBox<AMQPConsumer?>(nil)
         // Watch the dead-letter queue for our message.
         let watcher = AMQPConsumer(
             configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.shared,
             queues: [BrokerTopology.deadLetterQueue], prefetch: 100, logger: Logger(label: "test-dlq")
         ) { delivery in
             let body = String(decoding: delivery.body, as: UTF8.self)
-            if body.contains(marker) { deadLetters.continuation.yield(body) }
+            if body.contains(marker) { deadLetters.withLockedValue { $0 += 1 } }
+            // Ack everything, so older dead letters never fill the prefetch window.
+            watcherBox.withLockedValue { $0 }?.ack(delivery)
         }
+        watcherBox.withLockedValue { $0 = watcher }
         watcher.start()
         defer { Task { await watcher.stop() } }
 
@@ -79,12 +84,7 @@ import Testing
         for (exchange, key) in [(BrokerTopology.directExchange, c.nodes[1].nodeID), (BrokerTopology.ingressExchange, "")] {
             _ = try await publisher.publish(exchange: exchange, routingKey: key, body: Array("not json \(marker)".utf8))
         }
-        var seen = 0
-        for await _ in deadLetters.stream {
-            seen += 1
-            if seen == 2 { break }
-        }
-        #expect(seen == 2)
+        try await TestEnvironment.eventually("both poison messages dead-lettered") { deadLetters.withLockedValue { $0 } == 2 }
         // And the node goes on delivering.
         _ = try await publisher.publish(
             exchange: BrokerTopology.directExchange, routingKey: c.nodes[1].nodeID,

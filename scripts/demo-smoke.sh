@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Checks the README's demo end to end: `scripts/cluster.sh up`, a curl subscriber on node 8082
+# receives an event POSTed to node 8081 and one published with amqp-publish (both through
+# RabbitMQ), and one through nginx; then `scripts/cluster.sh down`.
+# Uses the RabbitMQ and Redis given by AMQP_PORT/REDIS_PORT/SERVICES_DIR and leaves them running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export NGINX_PORT=${NGINX_PORT:-18080}
+for port in 8081 8082 8083 "$NGINX_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "demo smoke: skipped, port $port is in use (is the demo already running?)"
+    exit 0
+  fi
+done
+
+export KEEP_SERVICES=1
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; scripts/cluster.sh down >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+scripts/cluster.sh up > "$work/up.log" 2>&1 || { cat "$work/up.log"; exit 1; }
+
+# Waits (at most 15 s) until file $1 contains line $2.
+wait_for() {
+  for _ in $(seq 1 150); do
+    grep -qxF -- "$2" "$1" && return 0
+    sleep 0.1
+  done
+  echo "demo smoke: FAILED, no '$2' in $1:" >&2
+  cat "$1" >&2
+  return 1
+}
+
+curl -sN --max-time 30 'http://127.0.0.1:8082/events?user=smoke' > "$work/on-8082.txt" &
+curl -sN --max-time 30 "http://127.0.0.1:$NGINX_PORT/events?user=smoke-nginx" > "$work/via-nginx.txt" &
+wait_for "$work/on-8082.txt" "event: connected"
+wait_for "$work/via-nginx.txt" "event: connected"
+
+answer=$(curl -sf -X POST http://127.0.0.1:8081/publish -H 'Content-Type: application/json' \
+  -d '{"target": {"type": "user", "id": "smoke"}, "event": "greeting", "data": "hello from 8081"}')
+[[ $answer == *'"nodes":1'* ]] || { echo "demo smoke: FAILED, publish answered $answer" >&2; exit 1; }
+wait_for "$work/on-8082.txt" "data: hello from 8081"
+
+amqp-publish --url "amqp://guest:guest@127.0.0.1:${AMQP_PORT:-5682}" -e sse.ingress -r '' -C application/json \
+  -b '{"target": {"type": "user", "id": "smoke"}, "data": "hello from amqp-publish"}'
+wait_for "$work/on-8082.txt" "data: hello from amqp-publish"
+
+curl -sf -X POST "http://127.0.0.1:$NGINX_PORT/publish" -H 'Content-Type: application/json' \
+  -d '{"target": {"type": "user", "id": "smoke-nginx"}, "data": "through nginx"}' > /dev/null
+wait_for "$work/via-nginx.txt" "data: through nginx"
+
+echo "demo smoke: passed (8081 -> RabbitMQ -> 8082, amqp-publish -> 8082, nginx -> node)"
