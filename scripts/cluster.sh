@@ -234,7 +234,7 @@ EOF
   done
   cat <<EOF
 
-Publish straight to RabbitMQ (amqp-tools), to every node or to node 8082 only:
+Publish straight to RabbitMQ (amqp-tools): to sse.ingress, which any node routes, or to node 8082's queue through sse.direct:
   amqp-publish --url amqp://guest:guest@127.0.0.1:$amqp_port -e sse.ingress -r '' -C application/json -b '${bodies[1]}'
   amqp-publish --url amqp://guest:guest@127.0.0.1:$amqp_port -e sse.direct -r 8082 -C application/json -b '${bodies[1]}'
   $bin publish --amqp-url 'amqp://guest:guest@127.0.0.1:$amqp_port/%2f' '${bodies[3]}'

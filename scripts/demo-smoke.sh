@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export NGINX_PORT=${NGINX_PORT:-18080}
+export NGINX_PORT=${NGINX_PORT:-18180}
 for port in 8081 8082 8083 "$NGINX_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "demo smoke: skipped, port $port is in use (is the demo already running?)"
