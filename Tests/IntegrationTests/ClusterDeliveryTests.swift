@@ -42,7 +42,7 @@ import Testing
         let event = try #require(try await stream.nextOwn())
         #expect(event.event == "greet")
         #expect(event.data == "hello")
-        #expect(event.id == answer.id)
+        #expect(event.id?.hasPrefix("1.") == true)  // a resume token
     }
 
     @Test func connectionTargetReachesOnlyThatConnection() async throws {
@@ -91,7 +91,7 @@ import Testing
         for stream in [onA, onB] {
             var seen: SSEEvent?
             while seen == nil, let event = try await stream.next() {
-                if event.id == marker { seen = event }
+                if event.data == marker { seen = event }
             }
             #expect(seen?.event == SSEStream.testBroadcastEvent)
             #expect(seen?.data == marker)
@@ -120,7 +120,7 @@ import Testing
         )
         #expect(outcome == .confirmed)
         let event = try #require(try await stream.nextOwn())
-        #expect(event.event == "via-ingress" && event.data == "in" && event.id == "ing-1")
+        #expect(event.event == "via-ingress" && event.data == "in")
     }
 
     @Test func producersPublishingToTheDirectExchangeWithANodeIdReachTheSubscriber() async throws {
@@ -141,7 +141,7 @@ import Testing
         #expect(outcome == .confirmed)
         let event = try #require(try await stream.nextOwn())
         #expect(event.data == "direct")
-        #expect(event.id?.count == 26)  // assigned by the node
+        #expect(event.id?.hasPrefix("1.") == true)
     }
 
     @Test func heartbeatsKeepIdleStreamsAlive() async throws {

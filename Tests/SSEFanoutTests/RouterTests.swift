@@ -38,7 +38,7 @@ private final class RecordingBroker: Broker {
             try await registry.registerNode(NodeRecord(nodeID: node, bootID: "b", host: "h", port: 1, startedAt: 0), lease: .seconds(60))
         }
         let broker = RecordingBroker(knownNodes: ["A", "B", "C"])
-        return (Router(registry: registry, broker: broker, logger: Logger(label: "test")), broker)
+        return (Router(registry: registry, broker: broker, history: InProcessHistory(retention: .init()), logger: Logger(label: "test")), broker)
     }
 
     @Test func userTargetSendsOneMessagePerOwningNodeNotPerConnection() async throws {
@@ -81,12 +81,33 @@ private final class RecordingBroker: Broker {
         #expect(bodies.count == 2 && bodies[0] == bodies[1])
         let sent = try PublicationCodec.decode(bodies[0])
         #expect(sent.id == result.id)
-        #expect(sent == Publication(target: .user("alice"), event: "e", data: .json("[1]"), id: result.id))
+        let position = try #require(sent.position)
+        #expect(sent == Publication(target: .user("alice"), event: "e", data: .json("[1]"), id: result.id, position: position))
     }
 
     @Test func aPublisherIdIsKept() async throws {
         let (router, _) = try await setUp()
         #expect(try await router.route(Publication(target: .user("alice"), data: .text("x"), id: "given")).id == "given")
+    }
+
+    @Test func aRepeatedPublisherIdIsPublishedOnce() async throws {
+        let (router, broker) = try await setUp()
+        let first = try await router.route(Publication(target: .user("alice"), data: .text("x"), id: "retry-1"))
+        let second = try await router.route(Publication(target: .user("alice"), data: .text("x"), id: "retry-1"))
+        #expect(!first.duplicate && first.nodes == 2)
+        #expect(second.duplicate && second.nodes == 0)
+        #expect(broker.published.withLockedValue { $0.count } == 2)
+    }
+
+    @Test func userChannelAndBroadcastEventsAreStoredConnectionAndEphemeralOnesAreNot() async throws {
+        let (router, broker) = try await setUp()
+        #expect(try await router.route(Publication(target: .user("nobody"), data: .text("x"))).stored)
+        #expect(try await router.route(Publication(target: .channel("news"), data: .text("x"))).stored)
+        #expect(try await router.route(Publication(target: .broadcast, data: .text("x"))).stored)
+        #expect(try await !router.route(Publication(target: .connection("c1"), data: .text("x"))).stored)
+        #expect(try await !router.route(Publication(target: .user("alice"), data: .text("x"), ephemeral: true)).stored)
+        let ephemeral = try PublicationCodec.decode(try #require(broker.published.withLockedValue { $0.last?.body }))
+        #expect(ephemeral.ephemeral && ephemeral.position == nil)
     }
 
     @Test func unregisteringRemovesExactlyThatConnection() async throws {

@@ -62,6 +62,8 @@ public enum ConfigurationLoader {
         c.queueExpiry = .seconds(config.int(forKey: "amqp.queueExpiry", default: 3600))
         c.redisURL = config.string(forKey: "redis.url", isSecret: true, default: c.redisURL)
         c.redisKeyPrefix = config.string(forKey: "redis.keyPrefix", default: c.redisKeyPrefix)
+        c.historyMaxLength = config.int(forKey: "history.maxLength", default: c.historyMaxLength)
+        c.historyMaxAge = .seconds(config.double(forKey: "history.maxAge", default: 3600))
         c.heartbeatInterval = .seconds(config.double(forKey: "sse.heartbeatInterval", default: 15))
         c.retryMillis = config.int(forKey: "sse.retry", default: c.retryMillis)
         c.maxBufferedBytes = config.int(forKey: "sse.maxBufferedBytes", default: c.maxBufferedBytes)
@@ -80,6 +82,8 @@ public enum ConfigurationLoader {
         guard c.heartbeatInterval > .zero else { throw ConfigurationError("sse.heartbeatInterval must be positive") }
         guard c.maxBufferedBytes >= 1024 else { throw ConfigurationError("sse.maxBufferedBytes must be at least 1024") }
         guard (1...65535).contains(c.prefetch) else { throw ConfigurationError("amqp.prefetch must be 1…65535") }
+        guard c.historyMaxLength >= 1 else { throw ConfigurationError("history.maxLength must be at least 1") }
+        guard c.historyMaxAge >= .seconds(1) else { throw ConfigurationError("history.maxAge must be at least 1 second") }
         guard c.nodeLease >= .seconds(1) else { throw ConfigurationError("node.lease must be at least 1 second") }
         if let id = c.nodeID {
             guard !id.isEmpty, id.utf8.count <= 200, id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:".contains($0) }) else {

@@ -28,6 +28,10 @@ public struct NodeConfiguration: Sendable {
     /// The node's registry entry expires unless renewed within this; renewed every third of it.
     public var nodeLease: Duration = .seconds(10)
     public var redisKeyPrefix = "sse:"
+    /// Events kept per user, channel and broadcast stream for resume and offline users.
+    public var historyMaxLength = 1000
+    /// How long events are kept; also how long a publisher's id counts as already published.
+    public var historyMaxAge: Duration = .seconds(3600)
     /// Event loop threads; 0 means one per core.
     public var threads = 0
 

@@ -8,13 +8,25 @@ public struct Publication: Sendable, Hashable {
     public var id: String?
     /// Reconnection time hint in milliseconds, sent as the SSE `retry:` field.
     public var retry: Int?
+    /// Not kept in history and never replayed: for things like typing indicators.
+    public var ephemeral: Bool
+    /// Where the event was kept in its target's history stream; set by the routing node.
+    public var position: StreamPosition?
+    /// How many times a node passed the event on after finding its target gone (stale routes).
+    public var hops: Int
 
-    public init(target: Target, event: String? = nil, data: EventData, id: String? = nil, retry: Int? = nil) {
+    public init(
+        target: Target, event: String? = nil, data: EventData, id: String? = nil, retry: Int? = nil,
+        ephemeral: Bool = false, position: StreamPosition? = nil, hops: Int = 0
+    ) {
         self.target = target
         self.event = event
         self.data = data
         self.id = id
         self.retry = retry
+        self.ephemeral = ephemeral
+        self.position = position
+        self.hops = hops
     }
 
     /// A copy that carries an id, assigning a fresh one if it has none.

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Reads and writes the publish JSON, the one format shared by `POST /publish` and AMQP producers:
-/// `{"target": {"type": "...", "id": "..."}, "event": "name", "data": <string or JSON>, "id": "...", "retry": 3000}`.
+/// `{"target": {"type": "...", "id": "..."}, "event": "name", "data": <string or JSON>, "id": "...", "retry": 3000,
+/// "ephemeral": false}`. Nodes add `position` (where the event sits in its history stream) and `hops`.
 public enum PublicationCodec {
     /// Longest accepted target id, event name or event id, in UTF-8 bytes.
     public static let maxFieldLength = 256
@@ -25,7 +26,10 @@ public enum PublicationCodec {
             event: try field("event", body["event"]),
             data: try eventData(rawData),
             id: try field("id", body["id"]),
-            retry: try retry(body["retry"])
+            retry: try retry(body["retry"]),
+            ephemeral: try flag("ephemeral", body["ephemeral"]),
+            position: try position(body["position"]),
+            hops: (body["hops"] as? NSNumber)?.intValue ?? 0
         )
     }
 
@@ -37,6 +41,9 @@ public enum PublicationCodec {
         if let event = publication.event { out += #","event":"# + quoted(event) }
         if let id = publication.id { out += #","id":"# + quoted(id) }
         if let retry = publication.retry { out += #","retry":\#(retry)"# }
+        if publication.ephemeral { out += #","ephemeral":true"# }
+        if let position = publication.position { out += #","position":"\#(position)""# }
+        if publication.hops > 0 { out += #","hops":\#(publication.hops)"# }
         switch publication.data {
         case .text(let text): out += #","data":"# + quoted(text)
         case .json(let json): out += #","data":"# + json
@@ -88,6 +95,22 @@ public enum PublicationCodec {
             throw PublicationError("invalid_retry", "'retry' must be a non-negative integer (milliseconds)")
         }
         return retry
+    }
+
+    private static func flag(_ name: String, _ value: Any?) throws(PublicationError) -> Bool {
+        guard let value, !(value is NSNull) else { return false }
+        guard let flag = value as? Bool else {
+            throw PublicationError("invalid_\(name)", "'\(name)' must be true or false")
+        }
+        return flag
+    }
+
+    private static func position(_ value: Any?) throws(PublicationError) -> StreamPosition? {
+        guard let value, !(value is NSNull) else { return nil }
+        guard let text = value as? String, let position = StreamPosition(text) else {
+            throw PublicationError("invalid_position", "'position' must be a stream position like \"1700000000000-0\"")
+        }
+        return position
     }
 
     private static func eventData(_ value: Any) throws(PublicationError) -> EventData {

@@ -40,8 +40,19 @@ public enum SSEEncoder {
         return buffer
     }
 
-    public static func encode(_ publication: Publication, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
-        encode(id: publication.id, event: publication.event, data: publication.data.sseText, retry: publication.retry, allocator: allocator)
+    /// A publication's fields without its `id:` line, which differs per connection (a resume token)
+    /// and is written just before these shared bytes.
+    public static func encodeBody(_ publication: Publication, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        encode(id: nil, event: publication.event, data: publication.data.sseText, retry: publication.retry, allocator: allocator)
+    }
+
+    /// `id: <value>` and its line ending.
+    public static func idLine(_ id: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: id.utf8.count + 5)
+        buffer.writeStaticString("id: ")
+        buffer.writeString(id)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        return buffer
     }
 
     /// A comment line, e.g. a heartbeat. Newlines in `text` are dropped: a comment is one line.

@@ -99,7 +99,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func openStream(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let request: StreamRequest
         do {
-            request = try StreamRequest(uri: head.uri)
+            request = try StreamRequest(uri: head.uri, lastEventIDHeader: head.headers.first(name: "last-event-id"))
         } catch {
             logger.info("refused stream", metadata: ["error": "\(error)"])
             respond(context, head, .badRequest, JSONBody.error(error.code, error.message))
@@ -140,7 +140,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let (handler, context) = bound.value
             switch result {
             case .success(let routed):
-                handler.respond(context, head, .accepted, JSONBody.encode(["id": routed.id, "nodes": routed.nodes]))
+                var answer: [String: Any] = ["id": routed.id, "nodes": routed.nodes, "stored": routed.stored]
+                if routed.duplicate { answer["duplicate"] = true }
+                handler.respond(context, head, .accepted, JSONBody.encode(answer))
             case .failure(let error):
                 handler.logger.warning("publish failed", metadata: ["error": "\(error)"])
                 handler.respond(context, head, .serviceUnavailable, JSONBody.error("unavailable", "\(error)"))

@@ -6,23 +6,28 @@ struct StreamRequest: Sendable, Equatable {
     var user: String?
     var channels: [String]
     var clientID: String?
+    /// Where to resume: the `Last-Event-ID` header, or the `lastEventId` query parameter for
+    /// clients that cannot set headers.
+    var lastEventID: String?
 
     static let maxChannels = 64
 
     /// Parses the query of `uri`; throws a client error naming the offending parameter.
-    init(uri: String) throws(PublicationError) {
+    init(uri: String, lastEventIDHeader: String? = nil) throws(PublicationError) {
         guard let components = URLComponents(string: uri) else {
             throw PublicationError("invalid_query", "the request URI could not be parsed")
         }
         var user: String?
         var channels: [String] = []
         var clientID: String?
+        var lastEventID = lastEventIDHeader
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
             switch item.name {
             case "user": user = try Self.identifier("user", value)
             case "channel": channels.append(try Self.identifier("channel", value))
             case "clientId": clientID = try Self.identifier("clientId", value)
+            case "lastEventId" where lastEventID == nil: lastEventID = value
             default: continue
             }
         }
@@ -34,6 +39,7 @@ struct StreamRequest: Sendable, Equatable {
         self.channels = channels.filter { seen.insert($0).inserted }
         self.user = user
         self.clientID = clientID
+        self.lastEventID = lastEventID.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private static func identifier(_ name: String, _ value: String) throws(PublicationError) -> String {

@@ -48,25 +48,25 @@ final class HubShard: @unchecked Sendable {
         return true
     }
 
-    /// Writes the already-encoded event to every local connection the target names.
-    func deliver(_ buffer: ByteBuffer, to target: Target) {
+    /// Writes the already-encoded event to every local connection its target names.
+    func deliver(_ event: OutboundEvent) {
         eventLoop.assertInEventLoop()
-        switch target {
+        switch event.target {
         case .connection(let id):
-            connections[id]?.send(buffer, logger: logger)
+            connections[id]?.deliver(event, logger: logger)
         case .user(let user):
-            byUser[user]?.values.forEach { $0.send(buffer, logger: logger) }
+            byUser[user]?.values.forEach { $0.deliver(event, logger: logger) }
         case .channel(let name):
-            byChannel[name]?.values.forEach { $0.send(buffer, logger: logger) }
+            byChannel[name]?.values.forEach { $0.deliver(event, logger: logger) }
         case .broadcast:
-            connections.values.forEach { $0.send(buffer, logger: logger) }
+            connections.values.forEach { $0.deliver(event, logger: logger) }
         }
     }
 
     /// One timer per event loop writes the same comment to all its streams: no timer per connection.
     func startHeartbeat(every interval: TimeAmount, comment: ByteBuffer) {
         heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
-            connections.values.forEach { $0.send(comment, logger: logger) }
+            connections.values.forEach { $0.sendComment(comment, logger: logger) }
         }
     }
 

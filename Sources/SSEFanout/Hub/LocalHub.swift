@@ -9,6 +9,8 @@ public final class LocalHub: Sendable {
     private let logger: Logger
     /// Node-wide subscriber count per channel, so the registry hears only of first joins and last leaves.
     private let channelCounts = NIOLockedValueBox<[String: Int]>([:])
+    /// Node-wide open streams per user, to tell a stale route (the user is no longer here).
+    private let userCounts = NIOLockedValueBox<[String: Int]>([:])
     private let total = NIOLockedValueBox(0)
 
     public init(eventLoopGroup: EventLoopGroup, heartbeatInterval: TimeAmount, logger: Logger) {
@@ -33,6 +35,7 @@ public final class LocalHub: Sendable {
         let shard = shard(for: connection.eventLoop)
         shard.add(connection)
         total.withLockedValue { $0 += 1 }
+        if let user = connection.record.user { userCounts.withLockedValue { $0[user, default: 0] += 1 } }
         channelCounts.withLockedValue { counts in
             var joined: [String] = []
             for channel in connection.record.channels {
@@ -48,6 +51,12 @@ public final class LocalHub: Sendable {
         let shard = shard(for: connection.eventLoop)
         guard shard.remove(connection) else { return }
         total.withLockedValue { $0 -= 1 }
+        if let user = connection.record.user {
+            userCounts.withLockedValue { counts in
+                counts[user, default: 1] -= 1
+                if counts[user] == 0 { counts.removeValue(forKey: user) }
+            }
+        }
         channelCounts.withLockedValue { counts in
             var left: [String] = []
             for channel in connection.record.channels {
@@ -61,12 +70,16 @@ public final class LocalHub: Sendable {
         }
     }
 
+    /// Whether any local stream belongs to `user`.
+    public func holds(user: String) -> Bool {
+        userCounts.withLockedValue { $0[user] != nil }
+    }
+
     /// Delivers a publication to the matching local streams. Callable from any thread.
     public func deliver(_ publication: Publication) {
-        let buffer = SSEEncoder.encode(publication)
-        let target = publication.target
+        let event = OutboundEvent(publication)
         for shard in shards {
-            shard.eventLoop.execute { shard.deliver(buffer, to: target) }
+            shard.eventLoop.execute { shard.deliver(event) }
         }
     }
 

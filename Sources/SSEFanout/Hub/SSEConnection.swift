@@ -6,50 +6,83 @@ final class SSEConnection: @unchecked Sendable {
     let record: ConnectionRecord
     let channel: Channel
     private(set) var isOpen = true
-    /// Events that arrive before the `connected` event was sent wait here, so `connected` is always first.
-    private var pending: [ByteBuffer]? = []
+    /// Where this stream stands in each history stream it reads; sent as every event's `id:`.
+    private(set) var token: ResumeToken
+    private var recent = RecentEvents()
+    /// Events that arrive before the stream is activated wait here, so `connected` and any
+    /// replayed backlog always come first.
+    private var pending: [OutboundEvent]? = []
     private static let maxPending = 1024
 
     var id: String { record.connectionID }
     var eventLoop: EventLoop { channel.eventLoop }
 
-    init(record: ConnectionRecord, channel: Channel) {
+    init(record: ConnectionRecord, channel: Channel, token: ResumeToken) {
         self.record = record
         self.channel = channel
+        self.token = token
     }
 
-    /// Queues `buffer` and flushes. A client whose unsent bytes passed the channel's high water mark
-    /// has fallen too far behind: it is disconnected (it can resume later) so it never holds up others.
-    /// Returns false when the connection is (now) closed.
+    /// Writes an event unless this stream already had it (a replayed event arriving live too, or a
+    /// retried publish). Returns false when the connection is (now) closed.
     @discardableResult
-    func send(_ buffer: ByteBuffer, logger: Logger) -> Bool {
+    func deliver(_ event: OutboundEvent, logger: Logger) -> Bool {
         eventLoop.assertInEventLoop()
         guard isOpen else { return false }
         if pending != nil {
             guard pending!.count < Self.maxPending else {
-                logger.warning("closing stream: too many events before it was registered", metadata: ["connection": "\(id)"])
+                logger.warning("closing stream: too many events before it was ready", metadata: ["connection": "\(id)"])
                 close()
                 return false
             }
-            pending!.append(buffer)
+            pending!.append(event)
             return true
         }
+        guard !recent.contains(event.eventKey) else { return true }
+        if let stream = event.stream, let position = event.position {
+            guard token.advance(stream, to: position) else { return true }
+        }
+        recent.insert(event.eventKey)
+        return write([SSEEncoder.idLine(token.text, allocator: channel.allocator), event.body], logger: logger)
+    }
+
+    /// A comment (heartbeat); not sent before the stream is activated.
+    func sendComment(_ comment: ByteBuffer, logger: Logger) {
+        eventLoop.assertInEventLoop()
+        guard isOpen, pending == nil else { return }
+        write([comment], logger: logger)
+    }
+
+    /// Sends `connected`, then `reset` or the replayed backlog, then whatever arrived meanwhile.
+    /// `connected` and `reset` are event bodies without their `id:`, which is the stream's token.
+    func activate(connected: ByteBuffer, reset: ByteBuffer?, backlog: [OutboundEvent], advancing: [(HistoryStream, StreamPosition)], logger: Logger) {
+        eventLoop.assertInEventLoop()
+        guard let waiting = pending else { return }
+        pending = nil
+        guard write([SSEEncoder.idLine(token.text, allocator: channel.allocator), connected], logger: logger) else { return }
+        if let reset {
+            // The client reloads its state: skip what was missed, stand at the newest kept event.
+            for (stream, position) in advancing { token.advance(stream, to: position) }
+            write([SSEEncoder.idLine(token.text, allocator: channel.allocator), reset], logger: logger)
+        } else {
+            for event in backlog { deliver(event, logger: logger) }
+        }
+        for event in waiting { deliver(event, logger: logger) }
+    }
+
+    /// A client whose unsent bytes passed the channel's high water mark has fallen too far behind:
+    /// it is disconnected (it resumes later with its last id) so it never holds up the others.
+    @discardableResult
+    private func write(_ buffers: [ByteBuffer], logger: Logger) -> Bool {
+        guard isOpen else { return false }
         guard channel.isWritable else {
             logger.warning("closing slow client: send buffer full", metadata: ["connection": "\(id)"])
             close()
             return false
         }
-        channel.writeAndFlush(buffer, promise: nil)
+        for buffer in buffers { channel.write(buffer, promise: nil) }
+        channel.flush()
         return true
-    }
-
-    /// Sends the `connected` event, then whatever arrived while the stream was being registered.
-    func activate(with connected: ByteBuffer, logger: Logger) {
-        eventLoop.assertInEventLoop()
-        guard let waiting = pending else { return }
-        pending = nil
-        send(connected, logger: logger)
-        for buffer in waiting { send(buffer, logger: logger) }
     }
 
     func close() {

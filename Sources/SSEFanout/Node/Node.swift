@@ -17,6 +17,7 @@ public final class Node: Service, Sendable {
     public let hub: LocalHub
     public let registry: any Registry
     public let broker: any Broker
+    public let history: any History
     public let router: Router
     let cors: CORSPolicy
     let logger: Logger
@@ -31,7 +32,10 @@ public final class Node: Service, Sendable {
         var stopped = false
     }
 
-    public init(configuration: NodeConfiguration, registry: any Registry, broker: any Broker, logger: Logger, eventLoopGroup: EventLoopGroup) {
+    public init(
+        configuration: NodeConfiguration, registry: any Registry, broker: any Broker, history: any History,
+        logger: Logger, eventLoopGroup: EventLoopGroup
+    ) {
         self.configuration = configuration
         self.nodeID = configuration.resolvedNodeID
         self.bootID = ConnectionID.next()
@@ -40,8 +44,9 @@ public final class Node: Service, Sendable {
         self.logger = logger
         self.registry = registry
         self.broker = broker
+        self.history = history
         self.eventLoopGroup = eventLoopGroup
-        self.router = Router(registry: registry, broker: broker, logger: logger)
+        self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
         self.registrations = RegistrationQueue(registry: registry, logger: logger)
         self.hub = LocalHub(eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval), logger: logger)
@@ -50,8 +55,12 @@ public final class Node: Service, Sendable {
     /// A node with the real broker and registry, or the in-process ones when `standalone` is set.
     public static func make(configuration: NodeConfiguration, logger: Logger, eventLoopGroup: EventLoopGroup) throws -> Node {
         let nodeID = configuration.resolvedNodeID
+        let retention = HistoryRetention(maxLength: configuration.historyMaxLength, maxAge: configuration.historyMaxAge)
         if configuration.standalone {
-            return Node(configuration: configuration, registry: InProcessRegistry(), broker: InProcessBroker(nodeID: nodeID), logger: logger, eventLoopGroup: eventLoopGroup)
+            return Node(
+                configuration: configuration, registry: InProcessRegistry(), broker: InProcessBroker(nodeID: nodeID),
+                history: InProcessHistory(retention: retention), logger: logger, eventLoopGroup: eventLoopGroup
+            )
         }
         var amqp = try AMQPConfiguration(url: configuration.amqpURL)
         amqp.connectionName = "sse-fanout \(nodeID)"
@@ -61,7 +70,8 @@ public final class Node: Service, Sendable {
         )
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), logger: logger)
         let registry = RedisRegistry(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix))
-        return Node(configuration: configuration, registry: registry, broker: broker, logger: logger, eventLoopGroup: eventLoopGroup)
+        let history = RedisHistory(client: redis, keyPrefix: configuration.redisKeyPrefix, retention: retention)
+        return Node(configuration: configuration, registry: registry, broker: broker, history: history, logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
     /// The HTTP port actually bound, once started.
@@ -159,23 +169,50 @@ public final class Node: Service, Sendable {
 
     // MARK: - Streams
 
-    /// Adds a new stream to the hub and the registry; its `connected` event follows the registration,
-    /// so a publish that the client makes after seeing it finds the connection.
+    /// Adds a new stream to the hub and the registry. Once registered, it gets `connected`, then, when
+    /// resuming, every kept event after its `Last-Event-ID` (or `reset` when some are no longer kept),
+    /// then live events; those that arrived meanwhile were held back and are de-duplicated.
     func attach(channel: Channel, request: StreamRequest) -> SSEConnection {
         let record = ConnectionRecord(
             connectionID: ConnectionID.next(), nodeID: nodeID, user: request.user, clientID: request.clientID,
             channels: request.channels, connectedAt: Int64(Date().timeIntervalSince1970 * 1000)
         )
-        let connection = SSEConnection(record: record, channel: channel)
+        let streams = HistoryStream.streams(user: request.user, channels: request.channels)
+        let resumed = request.lastEventID.flatMap(ResumeToken.init(text:))
+        // Streams the client did not read before start here and now.
+        let now = StreamPosition(milliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
+        let token = ResumeToken(positions: streams.map { ($0.tag, resumed?.position(of: $0) ?? now) })
+        let connection = SSEConnection(record: record, channel: channel, token: token)
         let connected = connectedEvent(for: record)
         let logger = self.logger
+        let history = self.history
+        let resuming = streams.compactMap { stream in resumed?.position(of: stream).map { (stream, $0) } }
+        let unreadableToken = request.lastEventID != nil && resumed == nil
         hub.add(connection) { joined in
             registrations.enqueue(.register(record, joinedChannels: joined)) { error in
                 if error != nil { logger.warning("stream open but not registered", metadata: ["connection": "\(record.connectionID)"]) }
-                connection.eventLoop.execute { connection.activate(with: connected, logger: logger) }
+                guard !resuming.isEmpty || unreadableToken else {
+                    connection.eventLoop.execute {
+                        connection.activate(connected: connected, reset: nil, backlog: [], advancing: [], logger: logger)
+                    }
+                    return
+                }
+                Task {
+                    do {
+                        let backlog = try await Backlog.load(resuming, from: history, now: now)
+                        let reset = backlog.truncated || unreadableToken ? Self.resetEvent(unreadableToken) : nil
+                        connection.eventLoop.execute {
+                            connection.activate(connected: connected, reset: reset, backlog: backlog.events, advancing: backlog.newest, logger: logger)
+                        }
+                    } catch {
+                        // The client keeps its last id and tries again after `retry`.
+                        logger.warning("closing resumed stream: history unavailable", metadata: ["connection": "\(record.connectionID)", "error": "\(error)"])
+                        connection.eventLoop.execute { connection.close() }
+                    }
+                }
             }
         }
-        logger.debug("stream opened", metadata: ["connection": "\(record.connectionID)", "user": "\(record.user ?? "-")"])
+        logger.debug("stream opened", metadata: ["connection": "\(record.connectionID)", "user": "\(record.user ?? "-")", "resuming": "\(resuming.count)"])
         return connection
     }
 
@@ -188,15 +225,40 @@ public final class Node: Service, Sendable {
         logger.debug("stream closed", metadata: ["connection": "\(connection.id)"])
     }
 
+    /// The first event; its id is the stream's resume token, so even a client that saw nothing else
+    /// resumes from the moment it connected.
     private func connectedEvent(for record: ConnectionRecord) -> ByteBuffer {
         var info: [String: Any] = ["connectionId": record.connectionID, "nodeId": nodeID, "channels": record.channels]
         if let user = record.user { info["user"] = user }
         if let clientID = record.clientID { info["clientId"] = clientID }
-        // No id: the client's last-event-id stays that of the last real event.
         return SSEEncoder.encode(id: nil, event: "connected", data: String(decoding: JSONBody.encode(info), as: UTF8.self), retry: configuration.retryMillis)
     }
 
+    private static func resetEvent(_ unreadableToken: Bool) -> ByteBuffer {
+        let reason = unreadableToken ? "unknown_last_event_id" : "history_truncated"
+        return SSEEncoder.encode(id: nil, event: "reset", data: #"{"reason":"\#(reason)"}"#)
+    }
+
     // MARK: - Consuming
+
+    /// The user left this node after the route was looked up: pass the event to wherever the user is
+    /// now. It stays in history either way, so a user who is nowhere gets it on connecting.
+    private func rerouteStale(_ publication: Publication, _ delivery: BrokerDelivery) {
+        let router = self.router
+        let nodeID = self.nodeID
+        let logger = self.logger
+        Task {
+            do {
+                let nodes = try await router.reroute(publication, awayFrom: nodeID)
+                logger.debug("rerouted a stale route", metadata: ["event": "\(publication.id ?? "-")", "nodes": "\(nodes)"])
+                delivery.settle(.ack)
+            } catch {
+                // Kept in history already: acking loses nothing a resume would not bring back.
+                logger.warning("could not reroute a stale route", metadata: ["error": "\(error)"])
+                delivery.settle(publication.position == nil ? .reject(requeue: true) : .ack)
+            }
+        }
+    }
 
     /// Settles every message: events for this node go to the local streams; ingress messages are
     /// routed to their owning nodes; malformed ones are rejected (dead-lettered), never requeued.
@@ -212,7 +274,11 @@ public final class Node: Service, Sendable {
         switch delivery.source {
         case .node:
             hub.deliver(publication.withID(EventIDGenerator.next))
-            delivery.settle(.ack)
+            if case .user(let user) = publication.target, !hub.holds(user: user), publication.hops == 0 {
+                rerouteStale(publication, delivery)
+            } else {
+                delivery.settle(.ack)
+            }
         case .ingress:
             let router = self.router
             let logger = self.logger

@@ -1,21 +1,29 @@
 import Logging
 
 /// Sends a publication to the nodes that hold its target's connections: one message per owning node,
-/// never one per connection; a broadcast is one message to the fanout exchange.
+/// never one per connection; a broadcast is one message to the fanout exchange. Before that it
+/// claims the publication id (a retried publish is accepted once) and keeps the event in its target's
+/// history, so clients that reconnect, and users who are offline, get it later.
 public struct Router: Sendable {
     public struct Result: Sendable, Equatable {
         public var id: String
         /// How many nodes the event was routed to.
         public var nodes: Int
+        /// Kept in history: replayed on resume, delivered to an offline user when they connect.
+        public var stored: Bool
+        /// The id was already published within the retention: nothing was sent again.
+        public var duplicate: Bool
     }
 
     public enum Failure: Error, CustomStringConvertible {
         case registryUnavailable(String)
+        case historyUnavailable(String)
         case brokerUnavailable(String)
 
         public var description: String {
             switch self {
             case .registryUnavailable(let reason): "registry unavailable: \(reason)"
+            case .historyUnavailable(let reason): "history unavailable: \(reason)"
             case .brokerUnavailable(let reason): "broker unavailable: \(reason)"
             }
         }
@@ -23,37 +31,87 @@ public struct Router: Sendable {
 
     let registry: any Registry
     let broker: any Broker
+    let history: any History
     let logger: Logger
 
-    public init(registry: any Registry, broker: any Broker, logger: Logger) {
+    public init(registry: any Registry, broker: any Broker, history: any History, logger: Logger) {
         self.registry = registry
         self.broker = broker
+        self.history = history
         self.logger = logger
     }
 
-    /// Assigns an id if the publisher gave none, resolves the owning nodes and publishes.
+    /// Assigns an id if the publisher gave none, keeps the event, resolves the owning nodes and publishes.
     public func route(_ publication: Publication) async throws(Failure) -> Result {
-        let publication = publication.withID(EventIDGenerator.next)
+        var publication = publication.withID(EventIDGenerator.next)
         let id = publication.id!
+        do {
+            guard try await history.claim(id) else {
+                return Result(id: id, nodes: 0, stored: false, duplicate: true)
+            }
+        } catch {
+            throw .historyUnavailable("\(error)")
+        }
+        do {
+            return try await send(&publication)
+        } catch {
+            // Nothing may have gone out: let the publisher's retry through.
+            await history.release(id)
+            throw error
+        }
+    }
+
+    /// Routes again an event that reached a node its target has left; keeps its position.
+    public func reroute(_ publication: Publication, awayFrom nodeID: String) async throws(Failure) -> Int {
+        var publication = publication
+        publication.hops += 1
         let nodes: Set<String>
         do {
             nodes = try await registry.nodes(for: publication.target)
         } catch {
             throw .registryUnavailable("\(error)")
         }
-        let body = PublicationCodec.encode(publication)
-        do {
-            if publication.target == .broadcast {
-                try await broker.broadcast(body)
-                return Result(id: id, nodes: nodes.count)
+        return try await publish(publication, to: nodes.subtracting([nodeID]))
+    }
+
+    private func send(_ publication: inout Publication) async throws(Failure) -> Result {
+        var stored = false
+        if !publication.ephemeral, let stream = HistoryStream(publication.target) {
+            do {
+                publication.position = try await history.append(PublicationCodec.encode(publication), to: stream)
+            } catch {
+                throw .historyUnavailable("\(error)")
             }
-            var routed = 0
+            stored = true
+        }
+        let nodes: Set<String>
+        do {
+            nodes = try await registry.nodes(for: publication.target)
+        } catch {
+            throw .registryUnavailable("\(error)")
+        }
+        if publication.target == .broadcast {
+            do {
+                try await broker.broadcast(PublicationCodec.encode(publication))
+            } catch {
+                throw .brokerUnavailable("\(error)")
+            }
+            return Result(id: publication.id!, nodes: nodes.count, stored: stored, duplicate: false)
+        }
+        let routed = try await publish(publication, to: nodes)
+        return Result(id: publication.id!, nodes: routed, stored: stored, duplicate: false)
+    }
+
+    private func publish(_ publication: Publication, to nodes: Set<String>) async throws(Failure) -> Int {
+        let body = PublicationCodec.encode(publication)
+        var routed = 0
+        do {
             for node in nodes.sorted() where try await broker.publish(body, toNode: node) {
                 routed += 1
             }
-            return Result(id: id, nodes: routed)
         } catch {
             throw .brokerUnavailable("\(error)")
         }
+        return routed
     }
 }

@@ -1,0 +1,72 @@
+/// The SSE `id:` of every event: where the connection stands in each stream it reads, so a client
+/// that reconnects anywhere with `Last-Event-ID` resumes all of them (its user, channels, broadcast).
+///
+/// Text form: `1` then, per stream, `.` tag `~` position, positions as base-36 `ms-seq`:
+/// `1.u~lsk2j3k0-0.b~lsk2j3k0-2.c1x3k9z~lsk2j1a0-0`.
+public struct ResumeToken: Sendable, Equatable {
+    public static let version = "1"
+
+    /// Position per stream tag (see `HistoryStream.tag`).
+    public private(set) var positions: [(tag: String, position: StreamPosition)]
+
+    public init(positions: [(tag: String, position: StreamPosition)] = []) {
+        self.positions = positions
+    }
+
+    /// A token standing at `position` in every one of `streams`.
+    public init(streams: [HistoryStream], at position: StreamPosition) {
+        self.positions = streams.map { ($0.tag, position) }
+    }
+
+    public static func == (a: ResumeToken, b: ResumeToken) -> Bool {
+        a.positions.elementsEqual(b.positions) { $0.tag == $1.tag && $0.position == $1.position }
+    }
+
+    public func position(of stream: HistoryStream) -> StreamPosition? {
+        let tag = stream.tag
+        return positions.first { $0.tag == tag }?.position
+    }
+
+    /// Moves the stream forward; a position at or behind the current one changes nothing.
+    /// Returns false when the event was already passed (a duplicate at a resume seam).
+    @discardableResult
+    public mutating func advance(_ stream: HistoryStream, to position: StreamPosition) -> Bool {
+        let tag = stream.tag
+        if let index = positions.firstIndex(where: { $0.tag == tag }) {
+            guard position > positions[index].position else { return false }
+            positions[index].position = position
+        } else {
+            positions.append((tag, position))
+        }
+        return true
+    }
+
+    public var text: String {
+        var out = Self.version
+        for (tag, position) in positions {
+            out += "."
+            out += tag
+            out += "~"
+            out += String(position.milliseconds, radix: 36)
+            out += "-"
+            out += String(position.sequence, radix: 36)
+        }
+        return out
+    }
+
+    /// Parses a token; nil for anything else (an id from another server or format).
+    public init?(text: String) {
+        var parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.first == Substring(Self.version), parts.count <= 130 else { return nil }
+        parts.removeFirst()
+        var positions: [(String, StreamPosition)] = []
+        for part in parts {
+            let pieces = part.split(separator: "~", maxSplits: 1)
+            guard pieces.count == 2, !pieces[0].isEmpty else { return nil }
+            let numbers = pieces[1].split(separator: "-", maxSplits: 1)
+            guard numbers.count == 2, let ms = UInt64(numbers[0], radix: 36), let seq = UInt64(numbers[1], radix: 36) else { return nil }
+            positions.append((String(pieces[0]), StreamPosition(milliseconds: ms, sequence: seq)))
+        }
+        self.positions = positions
+    }
+}

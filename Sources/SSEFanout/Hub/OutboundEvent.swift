@@ -1,0 +1,30 @@
+import NIOCore
+
+/// An event on its way to local streams: encoded once, shared by every connection that gets it.
+struct OutboundEvent: Sendable {
+    /// The SSE fields except `id:`, which each connection writes itself (its resume token).
+    let body: ByteBuffer
+    let target: Target
+    /// The publication id: a connection never gets the same id twice in a row of recent events.
+    let eventKey: UInt64
+    /// The history stream and position, when the event was kept.
+    let stream: HistoryStream?
+    let position: StreamPosition?
+
+    init(_ publication: Publication, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        self.body = SSEEncoder.encodeBody(publication, allocator: allocator)
+        self.target = publication.target
+        self.eventKey = Self.key(publication.id ?? "")
+        self.position = publication.position
+        self.stream = publication.position == nil ? nil : HistoryStream(publication.target)
+    }
+
+    private static func key(_ id: String) -> UInt64 {
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for byte in id.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 1_099_511_628_211
+        }
+        return hash
+    }
+}

@@ -1,0 +1,67 @@
+import Testing
+
+@testable import SSEFanout
+
+@Suite struct ResumeTokenTests {
+    private let at = StreamPosition(milliseconds: 1_700_000_000_000, sequence: 0)
+
+    @Test func roundTripsThroughText() throws {
+        var token = ResumeToken(streams: [.user("alice"), .broadcast, .channel("news")], at: at)
+        token.advance(.channel("news"), to: StreamPosition(milliseconds: 1_700_000_000_123, sequence: 7))
+        let text = token.text
+        #expect(text.hasPrefix("1.u~"))
+        let parsed = try #require(ResumeToken(text: text))
+        #expect(parsed == token)
+        #expect(parsed.position(of: .channel("news")) == StreamPosition(milliseconds: 1_700_000_000_123, sequence: 7))
+        #expect(parsed.position(of: .user("alice")) == at)
+        #expect(parsed.position(of: .channel("sport")) == nil)
+    }
+
+    @Test func advancesOnlyForward() {
+        var token = ResumeToken(streams: [.broadcast], at: at)
+        let later = StreamPosition(milliseconds: at.milliseconds, sequence: 1)
+        let forward = token.advance(.broadcast, to: later)
+        let again = token.advance(.broadcast, to: later)
+        let back = token.advance(.broadcast, to: at)
+        #expect(forward && !again && !back)
+        #expect(token.position(of: .broadcast) == later)
+    }
+
+    @Test(arguments: ["", "42", "01M7ZTTWSTNBMA4PHKRAKC23C6", "2.u~1-0", "1.u~zz", "1.~1-0", "1.u~1-!"])
+    func refusesForeignIds(text: String) {
+        #expect(ResumeToken(text: text) == nil)
+    }
+
+    @Test func positionsOrderLikeRedisStreamIds() {
+        #expect(StreamPosition("5-1")! < StreamPosition("5-2")!)
+        #expect(StreamPosition("5-9")! < StreamPosition("6-0")!)
+        #expect(StreamPosition("bad") == nil)
+        #expect(StreamPosition("1700000000000-3")?.description == "1700000000000-3")
+    }
+
+    @Test func channelTagsDifferPerChannelAndStayStable() {
+        #expect(HistoryStream.channel("a").tag != HistoryStream.channel("b").tag)
+        #expect(HistoryStream.channel("news").tag == HistoryStream.channel("news").tag)
+    }
+}
+
+@Suite struct InProcessHistoryTests {
+    @Test func keepsByCountAndReportsWhatWasDropped() async throws {
+        let history = InProcessHistory(retention: HistoryRetention(maxLength: 3, maxAge: .seconds(60)))
+        var positions: [StreamPosition] = []
+        for n in 0..<5 { positions.append(try await history.append(Array("\(n)".utf8), to: .user("u"))) }
+        let all = try await history.read(.user("u"), after: StreamPosition(milliseconds: 0))
+        #expect(all.entries.map { String(decoding: $0.body, as: UTF8.self) } == ["2", "3", "4"])
+        #expect(all.truncated)
+        let recent = try await history.read(.user("u"), after: positions[2])
+        #expect(recent.entries.count == 2 && !recent.truncated)
+    }
+
+    @Test func claimsAnIdOnceUntilReleased() async throws {
+        let history = InProcessHistory(retention: HistoryRetention())
+        #expect(try await history.claim("a"))
+        #expect(try await !history.claim("a"))
+        await history.release("a")
+        #expect(try await history.claim("a"))
+    }
+}
