@@ -21,19 +21,22 @@ final class SSEEventInbox: Sendable {
         var lastWaiterID: UInt64 = 0
         var commentCount = 0
         var eventCount = 0
+        var reconnectionTime: Int?
     }
 
     private let state = Mutex(State())
 
     var commentCount: Int { state.withLock { $0.commentCount } }
+    var reconnectionTime: Int? { state.withLock { $0.reconnectionTime } }
     var eventCount: Int { state.withLock { $0.eventCount } }
     /// Whether a consumer is suspended in `next`; lets tests act only once it is.
     var isConsumerWaiting: Bool { state.withLock { $0.waiter != nil } }
 
     /// Called by the producer with the events one chunk completed and the parser's comment count so far.
-    func deliver(_ events: [SSEEvent], commentCount: Int) {
+    func deliver(_ events: [SSEEvent], commentCount: Int, reconnectionTime: Int?) {
         let woken: Waiter? = state.withLock { state in
             state.commentCount = commentCount
+            state.reconnectionTime = reconnectionTime
             state.eventCount += events.count
             guard !events.isEmpty, state.end == nil else { return nil }
             var remaining = events[...]

@@ -69,6 +69,9 @@ public final class SSEStream: Sendable {
     /// Comment lines (heartbeats) received so far.
     public var commentCount: Int { inbox.commentCount }
 
+    /// The last `retry:` value the server sent (milliseconds), dispatched with an event or not.
+    public var reconnectionTime: Int? { inbox.reconnectionTime }
+
     /// Events received so far, whether or not they have been read yet.
     public var eventCount: Int { inbox.eventCount }
 

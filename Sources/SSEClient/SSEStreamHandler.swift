@@ -55,7 +55,7 @@ final class SSEStreamHandler: ChannelInboundHandler {
 
         case (.body(let chunk), .streaming):
             let events = parser.feed(chunk)
-            inbox.deliver(events, commentCount: parser.commentCount)
+            inbox.deliver(events, commentCount: parser.commentCount, reconnectionTime: parser.reconnectionTime)
 
         case (.body(var chunk), .readingErrorBody(let status, var body)):
             state = .done  // Leave the enum while mutating `body` so the buffer is not copied.

@@ -63,6 +63,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("redis-key-prefix"), help: help("Prefix of every Redis key (default sse:).", "redis.keyPrefix"))
     var redisKeyPrefix: String?
 
+    @Option(name: .customLong("drain-window"), help: help("Seconds over which SIGTERM closes the streams, spread at random (default 5).", "node.drainWindow"))
+    var drainWindow: Double?
+
+    @Option(name: .customLong("history-max-length"), help: help("Events kept per user, channel and broadcast stream (default 1000).", "history.maxLength"))
+    var historyMaxLength: Int?
+
+    @Option(name: .customLong("history-max-age"), help: help("Seconds events are kept, and publisher ids remembered (default 3600).", "history.maxAge"))
+    var historyMaxAge: Double?
+
     @Option(help: help("Event loop threads, 0 = one per core (default 0).", "node.threads"))
     var threads: Int?
 
@@ -93,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let nodeLease { flags["node.lease"] = .double(nodeLease) }
         if let redisKeyPrefix { flags["redis.keyPrefix"] = .string(redisKeyPrefix) }
         if let threads { flags["node.threads"] = .int(threads) }
+        if let drainWindow { flags["node.drainWindow"] = .double(drainWindow) }
+        if let historyMaxLength { flags["history.maxLength"] = .int(historyMaxLength) }
+        if let historyMaxAge { flags["history.maxAge"] = .double(historyMaxAge) }
         if let logLevel { flags["log.level"] = .string(logLevel) }
         if standalone { flags["node.standalone"] = .bool(true) }
 

@@ -107,4 +107,50 @@ import Testing
         #expect(try await redis.command(["EXISTS", "sse:user:\(user)"]).int == 0)
         #expect(try await redis.command(["EXISTS", "sse:node:\(node):connections"]).int == 0)
     }
+
+    @Test func gracefulDrainTellsClientsWhenToReturnAndClosesThemSpreadOverTheWindow() async throws {
+        let cluster = try await TestCluster.start(nodes: 1) { $0.drainWindow = .seconds(1) }
+        try await cluster.waitReady()
+        var streams: [SSEStream] = []
+        for _ in 0..<20 {
+            streams.append(try await cluster.subscribe(0, "user=\(TestEnvironment.uniqueName("d"))").0)
+        }
+        let stopping = Task { await cluster.stop() }
+        let closedAt = try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { group in
+            for stream in streams {
+                group.addTask {
+                    try await stream.waitClosed(timeout: .seconds(5))
+                    return .now
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        await stopping.value
+        // Every client was told when to come back, just before its stream closed.
+        #expect(streams.allSatisfy { ($0.reconnectionTime ?? 0) >= 100 && $0.reconnectionTime != 3000 })
+        let spread = closedAt.max()! - closedAt.min()!
+        #expect(spread > .milliseconds(300))
+    }
+
+    @Test func aNodeRegistersItsLiveConnectionsAgainWhenRedisLostThem() async throws {
+        let cluster = try await TestCluster.start(nodes: 2) { $0.nodeLease = .seconds(1) }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let user = TestEnvironment.uniqueName("u")
+        let channel = TestEnvironment.uniqueName("ch")
+        let node = cluster.nodes[1].nodeID
+        let (stream, info) = try await cluster.subscribe(1, "user=\(user)&channel=\(channel)")
+        defer { Task { await stream.close() } }
+        // What FLUSHALL or a Redis restart without data does, limited to this node's keys.
+        _ = try await redis.command(["DEL", "sse:node:\(node)", "sse:conn:\(info.connectionId)", "sse:user:\(user)", "sse:channel:\(channel)", "sse:node:\(node):connections"])
+        try await TestEnvironment.eventually(timeout: .seconds(5), "connection registered again") {
+            try await redis.command(["HGET", "sse:user:\(user)", info.connectionId]).string == node
+        }
+        #expect(try await redis.command(["SISMEMBER", "sse:channel:\(channel)", node]).int == 1)
+        #expect(try await redis.command(["HGET", "sse:conn:\(info.connectionId)", "node"]).string == node)
+        _ = try await cluster.publish(0, #"{"target":{"type":"channel","id":"\#(channel)"},"data":"found again"}"#)
+        #expect(try await stream.nextOwn()?.data == "found again")
+    }
 }

@@ -57,6 +57,7 @@ public enum ConfigurationLoader {
         c.standalone = config.bool(forKey: "node.standalone", default: c.standalone)
         c.nodeLease = .seconds(config.double(forKey: "node.lease", default: 10))
         c.threads = config.int(forKey: "node.threads", default: c.threads)
+        c.drainWindow = .seconds(config.double(forKey: "node.drainWindow", default: 5))
         c.amqpURL = config.string(forKey: "amqp.url", isSecret: true, default: c.amqpURL)
         c.prefetch = config.int(forKey: "amqp.prefetch", default: c.prefetch)
         c.queueExpiry = .seconds(config.int(forKey: "amqp.queueExpiry", default: 3600))

@@ -32,6 +32,9 @@ public struct NodeConfiguration: Sendable {
     public var historyMaxLength = 1000
     /// How long events are kept; also how long a publisher's id counts as already published.
     public var historyMaxAge: Duration = .seconds(3600)
+    /// On SIGTERM, streams are closed at random moments over this window, so their clients
+    /// reconnect to other nodes spread out rather than all at once.
+    public var drainWindow: Duration = .seconds(5)
     /// Event loop threads; 0 means one per core.
     public var threads = 0
 

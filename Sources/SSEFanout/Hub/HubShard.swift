@@ -66,13 +66,39 @@ final class HubShard: @unchecked Sendable {
     /// One timer per event loop writes the same comment to all its streams: no timer per connection.
     func startHeartbeat(every interval: TimeAmount, comment: ByteBuffer) {
         heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
-            connections.values.forEach { $0.sendComment(comment, logger: logger) }
+            connections.values.forEach { $0.sendControl(comment, logger: logger) }
         }
     }
 
     func stopHeartbeat() {
         heartbeat?.cancel()
         heartbeat = nil
+    }
+
+    var records: [ConnectionRecord] {
+        eventLoop.assertInEventLoop()
+        return connections.values.map(\.record)
+    }
+
+    /// Tells every stream when to come back (`retry:`) and closes each at a random moment within
+    /// `window`, so clients reconnect to the other nodes spread out instead of all at once.
+    func drain(within window: TimeAmount, retryMillis: Int) {
+        eventLoop.assertInEventLoop()
+        for connection in connections.values {
+            let delay = TimeAmount.nanoseconds(Int64.random(in: 0...max(0, window.nanoseconds)))
+            // Sooner than the usual hint: come back now, to another node.
+            let hint = Self.retryHint(Int.random(in: 100...max(100, retryMillis - 1)))
+            eventLoop.scheduleTask(in: delay) { [logger] in
+                connection.sendControl(hint, logger: logger)
+                connection.close()
+            }
+        }
+    }
+
+    private static func retryHint(_ millis: Int) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString("retry: \(millis)\n\n")
+        return buffer
     }
 
     /// Closes every stream; each one's cleanup runs as its channel goes inactive.

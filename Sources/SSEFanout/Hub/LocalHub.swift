@@ -83,6 +83,32 @@ public final class LocalHub: Sendable {
         }
     }
 
+    /// Runs `body` for every open stream, on the stream's own event loop: whatever `body` enqueues
+    /// is ordered before anything the stream's closing enqueues afterwards.
+    func forEachOpenStream(_ body: @escaping @Sendable (ConnectionRecord) -> Void) async -> Int {
+        var count = 0
+        for shard in shards {
+            count += (try? await shard.eventLoop.submit {
+                let records = shard.records
+                records.forEach(body)
+                return records.count
+            }.get()) ?? 0
+        }
+        return count
+    }
+
+    /// Closes every stream spread over `window` (see `HubShard.drain`) and waits until all are closed,
+    /// for at most the window and a second.
+    public func drain(within window: Duration, retryMillis: Int) async {
+        for shard in shards {
+            shard.eventLoop.execute { shard.drain(within: TimeAmount(window), retryMillis: retryMillis) }
+        }
+        let deadline = ContinuousClock.now + window + .seconds(1)
+        while connectionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Closes every stream and waits until each has been handed its close.
     public func closeAll() async {
         await withTaskGroup(of: Void.self) { group in

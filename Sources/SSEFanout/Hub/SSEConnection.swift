@@ -46,8 +46,9 @@ final class SSEConnection: @unchecked Sendable {
         return write([SSEEncoder.idLine(token.text, allocator: channel.allocator), event.body], logger: logger)
     }
 
-    /// A comment (heartbeat); not sent before the stream is activated.
-    func sendComment(_ comment: ByteBuffer, logger: Logger) {
+    /// Bytes that are no event and carry no id: a heartbeat comment, a bare `retry:` hint.
+    /// Not sent before the stream is activated.
+    func sendControl(_ comment: ByteBuffer, logger: Logger) {
         eventLoop.assertInEventLoop()
         guard isOpen, pending == nil else { return }
         write([comment], logger: logger)

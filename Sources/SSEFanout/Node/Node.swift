@@ -110,8 +110,9 @@ public final class Node: Service, Sendable {
         ])
     }
 
-    /// Graceful shutdown: stop accepting, stop consuming, close the streams, remove this node's
-    /// registry entries, close the broker.
+    /// Graceful drain: stop accepting streams, close the open ones spread over the drain window (each
+    /// told when to come back; they resume elsewhere from their last id), stop consuming, remove this
+    /// node's registry entries, close the broker.
     public func stop() async {
         let (server, tasks, alreadyStopped) = state.withLockedValue { state in
             defer { state.stopped = true; state.acceptingStreams = false }
@@ -120,6 +121,8 @@ public final class Node: Service, Sendable {
         guard !alreadyStopped else { return }
         logger.info("node stopping")
         await server?.close()
+        // Still consuming: open streams get live events until their turn to close.
+        await hub.drain(within: configuration.drainWindow, retryMillis: configuration.retryMillis)
         await broker.stopConsuming()
         await hub.closeAll()
         await registrations.drain()
@@ -142,10 +145,13 @@ public final class Node: Service, Sendable {
             startedAt: Int64(Date().timeIntervalSince1970 * 1000)
         )
         var failing = false
+        var first = true
         while !Task.isCancelled {
             do {
-                try await registry.registerNode(record, lease: configuration.nodeLease)
+                let present = try await registry.registerNode(record, lease: configuration.nodeLease)
                 if failing { logger.info("node lease renewed again") }
+                if !present && !first { await registerAgain() }
+                first = false
                 failing = false
             } catch {
                 if !failing { logger.error("node lease renewal failed", metadata: ["error": "\(error)"]) }
@@ -153,6 +159,17 @@ public final class Node: Service, Sendable {
             }
             try? await Task.sleep(for: configuration.nodeLease / 3)
         }
+    }
+
+    /// Redis lost this node's entries (restarted without its data, or flushed): write every live
+    /// connection again, through the same ordered queue as new ones.
+    private func registerAgain() async {
+        let registrations = self.registrations
+        // Each open stream's channels have a subscriber here, so adding the node to them again is right.
+        let count = await hub.forEachOpenStream { record in
+            registrations.enqueue(.register(record, joinedChannels: record.channels))
+        }
+        logger.warning("registry had lost this node's entries; registered its live connections again", metadata: ["connections": "\(count)"])
     }
 
     /// Why the node cannot serve right now; empty when ready.

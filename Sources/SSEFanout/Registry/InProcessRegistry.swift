@@ -12,9 +12,13 @@ public final class InProcessRegistry: Registry {
 
     public init() {}
 
-    public func registerNode(_ node: NodeRecord, lease: Duration) async throws {
-        let expires = NIODeadline.now() + TimeAmount(lease)
-        state.withLockedValue { $0.nodes[node.nodeID] = (node, expires) }
+    public func registerNode(_ node: NodeRecord, lease: Duration) async throws -> Bool {
+        let now = NIODeadline.now()
+        return state.withLockedValue { state in
+            let present = state.nodes[node.nodeID].map { $0.expires > now } ?? false
+            state.nodes[node.nodeID] = (node, now + TimeAmount(lease))
+            return present
+        }
     }
 
     public func unregisterNode(_ nodeID: String) async throws {

@@ -11,14 +11,16 @@ public final class RedisRegistry: Registry {
         self.keys = keys
     }
 
-    public func registerNode(_ node: NodeRecord, lease: Duration) async throws {
+    public func registerNode(_ node: NodeRecord, lease: Duration) async throws -> Bool {
         let leaseMillis = Self.millis(lease)
         let json = String(decoding: try JSONEncoder().encode(node), as: UTF8.self)
         let expiry = Self.nowMillis() + leaseMillis
-        try await check(client.pipeline([
-            ["SET", keys.node(node.nodeID), json, "PX", String(leaseMillis)],
+        let replies = try await client.pipeline([
+            ["SET", keys.node(node.nodeID), json, "PX", String(leaseMillis), "GET"],
             ["ZADD", keys.nodes, String(expiry), node.nodeID],
-        ]))
+        ])
+        try check(replies)
+        return replies[0] != .null
     }
 
     public func unregisterNode(_ nodeID: String) async throws {

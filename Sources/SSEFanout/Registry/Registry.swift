@@ -3,7 +3,10 @@
 /// `RedisRegistry` is the real one; `InProcessRegistry` serves the standalone mode and unit tests.
 public protocol Registry: Sendable {
     /// Records (or renews) this node with a lease; the entry vanishes if not renewed within `lease`.
-    func registerNode(_ node: NodeRecord, lease: Duration) async throws
+    /// Returns whether the entry was still there: false after a Redis restart or `FLUSHALL`, when the
+    /// node must register its live connections again.
+    @discardableResult
+    func registerNode(_ node: NodeRecord, lease: Duration) async throws -> Bool
     func unregisterNode(_ nodeID: String) async throws
     /// Node ids whose lease is current.
     func liveNodes() async throws -> [String]

@@ -32,6 +32,7 @@ final class TestCluster: Sendable {
             configuration.heartbeatInterval = .milliseconds(300)
             configuration.corsOrigins = ["https://app.example"]
             configuration.queueExpiry = .seconds(600)
+            configuration.drainWindow = .milliseconds(200)
             configure(&configuration)
             let node = try Node.make(configuration: configuration, logger: logger, eventLoopGroup: group)
             try await node.start()
