@@ -57,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("queue-expiry"), help: help("Seconds after which an unused node queue is deleted (default 3600).", "amqp.queueExpiry"))
     var queueExpiry: Int?
 
+    @Option(name: .customLong("message-ttl"), help: help("Seconds a message may wait in a node's queue before it is rerouted (default 30).", "amqp.messageTTL"))
+    var messageTTL: Double?
+
     @Option(name: .customLong("node-lease"), help: help("Seconds the node's registry entry lives unless renewed (default 10).", "node.lease"))
     var nodeLease: Double?
 
@@ -99,6 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !corsOrigins.isEmpty { flags["http.corsOrigins"] = .stringArray(corsOrigins) }
         if let prefetch { flags["amqp.prefetch"] = .int(prefetch) }
         if let queueExpiry { flags["amqp.queueExpiry"] = .int(queueExpiry) }
+        if let messageTTL { flags["amqp.messageTTL"] = .double(messageTTL) }
         if let nodeLease { flags["node.lease"] = .double(nodeLease) }
         if let redisKeyPrefix { flags["redis.keyPrefix"] = .string(redisKeyPrefix) }
         if let threads { flags["node.threads"] = .int(threads) }

@@ -62,10 +62,10 @@ import Testing
         let marker = TestEnvironment.uniqueName("poison")
         let deadLetters = NIOLockedValueBox(0)
         let watcherBox = NIOLockedValueBox<AMQPConsumer?>(nil)
-        // Watch the dead-letter queue for our message.
+        // Nodes move malformed dead letters to the poison queue: watch it for ours.
         let watcher = AMQPConsumer(
             configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.shared,
-            queues: [BrokerTopology.deadLetterQueue], prefetch: 100, logger: Logger(label: "test-dlq")
+            queues: [BrokerTopology.poisonQueue], prefetch: 100, logger: Logger(label: "test-poison")
         ) { delivery in
             let body = String(decoding: delivery.body, as: UTF8.self)
             if body.contains(marker) { deadLetters.withLockedValue { $0 += 1 } }
@@ -84,7 +84,7 @@ import Testing
         for (exchange, key) in [(BrokerTopology.directExchange, c.nodes[1].nodeID), (BrokerTopology.ingressExchange, "")] {
             _ = try await publisher.publish(exchange: exchange, routingKey: key, body: Array("not json \(marker)".utf8))
         }
-        try await TestEnvironment.eventually("both poison messages dead-lettered") { deadLetters.withLockedValue { $0 } == 2 }
+        try await TestEnvironment.eventually("both poison messages parked") { deadLetters.withLockedValue { $0 } == 2 }
         // And the node goes on delivering.
         _ = try await publisher.publish(
             exchange: BrokerTopology.directExchange, routingKey: c.nodes[1].nodeID,

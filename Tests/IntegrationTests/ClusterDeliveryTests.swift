@@ -116,7 +116,7 @@ import Testing
         defer { Task { await publisher.shutdown() } }
         let outcome = try await publisher.publish(
             exchange: BrokerTopology.ingressExchange, routingKey: "anything",
-            body: Array(#"{"target":{"type":"user","id":"\#(user)"},"event":"via-ingress","data":"in","id":"ing-1"}"#.utf8)
+            body: Array(#"{"target":{"type":"user","id":"\#(user)"},"event":"via-ingress","data":"in","id":"\#(TestEnvironment.uniqueName("ing"))"}"#.utf8)
         )
         #expect(outcome == .confirmed)
         let event = try #require(try await stream.nextOwn())

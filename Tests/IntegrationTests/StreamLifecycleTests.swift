@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import RabbitMQ
 import Redis
 import SSEClient
 import SSEFanout
@@ -152,5 +154,65 @@ import Testing
         #expect(try await redis.command(["HGET", "sse:conn:\(info.connectionId)", "node"]).string == node)
         _ = try await cluster.publish(0, #"{"target":{"type":"channel","id":"\#(channel)"},"data":"found again"}"#)
         #expect(try await stream.nextOwn()?.data == "found again")
+    }
+}
+
+/// What happens to a node that dies without a goodbye.
+@Suite struct DeadNodeTests {
+    @Test func aDeadNodesRegistryEntriesAreReapedWithinThreeLeaseIntervals() async throws {
+        let cluster = try await TestCluster.start(nodes: 1) { $0.nodeLease = .seconds(1) }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let dead = TestEnvironment.uniqueName("dead")
+        let user = TestEnvironment.uniqueName("u")
+        let connection = TestEnvironment.uniqueName("c")
+        let channel = TestEnvironment.uniqueName("ch")
+        let expired = Int64(Date().timeIntervalSince1970 * 1000) - 1
+        // What a node killed with -9 leaves behind: its entries, and a lease that ran out.
+        _ = try await redis.pipeline([
+            ["ZADD", "sse:nodes", String(expired), dead],
+            ["HSET", "sse:conn:\(connection)", "node", dead, "user", user],
+            ["HSET", "sse:user:\(user)", connection, dead],
+            ["SADD", "sse:node:\(dead):connections", connection],
+            ["SADD", "sse:channel:\(channel)", dead],
+            ["SADD", "sse:node:\(dead):channels", channel],
+        ])
+        let start = ContinuousClock.now
+        try await TestEnvironment.eventually(timeout: .seconds(3), "dead node reaped") {
+            try await redis.command(["ZSCORE", "sse:nodes", dead]) == .null
+        }
+        #expect(ContinuousClock.now - start < .seconds(3))
+        for key in ["sse:conn:\(connection)", "sse:user:\(user)", "sse:node:\(dead):connections", "sse:channel:\(channel)", "sse:node:\(dead):channels"] {
+            #expect(try await redis.command(["EXISTS", key]).int == 0, "\(key) left behind")
+        }
+    }
+
+    @Test func eventsWaitingInADeadNodesQueueAreReroutedToWhereTheUserIsNow() async throws {
+        let cluster = try await TestCluster.start(nodes: 2) { $0.messageTTL = .seconds(1) }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        // A node that died with its queue in place: declared, never consumed.
+        let dead = TestEnvironment.uniqueName("dead")
+        let declarer = AMQPPublisher(
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL),
+            topology: BrokerTopology.node(dead, queueExpiry: .seconds(60)), logger: Logger(label: "test-dead")
+        )
+        declarer.start()
+        try await declarer.waitUntilConnected(timeout: .seconds(10))
+        await declarer.shutdown()
+        let user = TestEnvironment.uniqueName("u")
+        // The registry still says the user is on the dead node.
+        _ = try await redis.command(["HSET", "sse:user:\(user)", "ghost", dead])
+        let answer = try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"waited","ephemeral":true}"#)
+        #expect(answer.bodyString.contains(#""nodes":1"#))
+        // The user is really on node 1, and has no history to resume (the event was ephemeral).
+        _ = try await redis.command(["HDEL", "sse:user:\(user)", "ghost"])
+        let (stream, _) = try await cluster.subscribe(1, "user=\(user)")
+        defer { Task { await stream.close() } }
+        #expect(try await stream.nextOwn()?.data == "waited")
     }
 }

@@ -18,6 +18,7 @@ private final class RecordingBroker: Broker {
         return knownNodes.contains(nodeID)
     }
     func broadcast(_ body: [UInt8]) async throws { broadcasts.withLockedValue { $0.append(body) } }
+    func park(_ body: [UInt8]) async throws {}
     func stopConsuming() async {}
     func shutdown() async {}
     var notReadyReason: String? { nil }

@@ -10,7 +10,8 @@ extension AMQPMessageProperties {
             contentType: isSet(AMQP_BASIC_CONTENT_TYPE_FLAG) ? String(properties.content_type) : nil,
             messageId: isSet(AMQP_BASIC_MESSAGE_ID_FLAG) ? String(properties.message_id) : nil,
             persistent: isSet(AMQP_BASIC_DELIVERY_MODE_FLAG) && properties.delivery_mode == Self.persistentDeliveryMode,
-            headers: isSet(AMQP_BASIC_HEADERS_FLAG) ? AMQPFieldValue.fields(of: properties.headers) : [:]
+            headers: isSet(AMQP_BASIC_HEADERS_FLAG) ? AMQPFieldValue.fields(of: properties.headers) : [:],
+            expirationMilliseconds: isSet(AMQP_BASIC_EXPIRATION_FLAG) ? Int(String(properties.expiration)) : nil
         )
     }
 
@@ -26,6 +27,10 @@ extension AMQPMessageProperties {
         if let messageId {
             properties._flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG)
             properties.message_id = arena.bytes(messageId)
+        }
+        if let expirationMilliseconds {
+            properties._flags |= amqp_flags_t(AMQP_BASIC_EXPIRATION_FLAG)
+            properties.expiration = arena.bytes(String(expirationMilliseconds))
         }
         if !headers.isEmpty {
             properties._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG)

@@ -7,3 +7,11 @@ public enum AMQPFieldValue: Sendable, Equatable {
     case int(Int64)
     case bool(Bool)
 }
+
+extension AMQPFieldValue {
+    /// The text of a `.string` value.
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+}

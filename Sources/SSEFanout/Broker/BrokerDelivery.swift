@@ -5,6 +5,9 @@ public struct BrokerDelivery: Sendable {
         case node
         /// The shared ingress queue: events from producers that did not look up the owning node.
         case ingress
+        /// The shared dead-letter queue: messages that expired in a node's queue (the node is gone)
+        /// or were rejected as malformed. `queue` is where they died.
+        case deadLetter(reason: String, queue: String)
     }
 
     public enum Disposition: Sendable, Equatable {

@@ -9,9 +9,12 @@ public enum BrokerTopology {
     /// Exchange for producers that don't know the owning node; one shared queue, consumed by all nodes.
     public static let ingressExchange = "sse.ingress"
     public static let ingressQueue = "sse.ingress"
-    /// Where rejected (malformed) messages go, for inspection.
+    /// Where node and ingress queues dead-letter to: messages that expired in a dead node's queue
+    /// (nodes consume this queue and reroute them) and rejected, malformed ones.
     public static let deadLetterExchange = "sse.dead-letter"
     public static let deadLetterQueue = "sse.dead-letter"
+    /// Malformed messages, parked for inspection (published through the default exchange).
+    public static let poisonQueue = "sse.poison"
 
     public static func nodeQueue(_ nodeID: String) -> String { "sse.node.\(nodeID)" }
 
@@ -27,8 +30,9 @@ public enum BrokerTopology {
             ],
             queues: [
                 .init(name: ingressQueue, arguments: ["x-dead-letter-exchange": .string(deadLetterExchange)]),
-                // Bounded: the oldest poison messages are dropped past this length.
                 .init(name: deadLetterQueue, arguments: ["x-max-length": .int(10_000)]),
+                // Bounded: the oldest poison messages are dropped past this length.
+                .init(name: poisonQueue, arguments: ["x-max-length": .int(10_000)]),
             ],
             bindings: [
                 .init(queue: ingressQueue, exchange: ingressExchange, routingKey: ""),

@@ -29,6 +29,8 @@ public final class InProcessBroker: Broker {
         handler.withLockedValue { $0 }?(BrokerDelivery(body: body, source: .ingress, redelivered: false, settle: { _ in }))
     }
 
+    public func park(_ body: [UInt8]) async throws {}
+
     public func stopConsuming() async {
         handler.withLockedValue { $0 = nil }
     }

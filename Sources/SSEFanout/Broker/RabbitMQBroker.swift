@@ -10,13 +10,19 @@ public final class RabbitMQBroker: Broker {
     private let configuration: AMQPConfiguration
     private let topology: AMQPTopology
     private let prefetch: UInt16
+    /// Messages left this long in a node's queue (the node died) are dead-lettered and rerouted.
+    private let messageTTL: Duration
     private let logger: Logger
     private let consumer = NIOLockedValueBox<AMQPConsumer?>(nil)
 
-    public init(nodeID: String, configuration: AMQPConfiguration, prefetch: UInt16, queueExpiry: Duration, logger: Logger) {
+    public init(
+        nodeID: String, configuration: AMQPConfiguration, prefetch: UInt16, queueExpiry: Duration, messageTTL: Duration,
+        logger: Logger
+    ) {
         self.nodeID = nodeID
         self.configuration = configuration
         self.prefetch = prefetch
+        self.messageTTL = messageTTL
         self.logger = logger
         self.topology = BrokerTopology.node(nodeID, queueExpiry: queueExpiry)
         var publisherConfiguration = configuration
@@ -34,11 +40,20 @@ public final class RabbitMQBroker: Broker {
         let consumer = AMQPConsumer(
             configuration: consumerConfiguration,
             topology: topology,
-            queues: [nodeQueue, BrokerTopology.ingressQueue],
+            queues: [nodeQueue, BrokerTopology.ingressQueue, BrokerTopology.deadLetterQueue],
             prefetch: prefetch,
             logger: logger
         ) { delivery in
-            let source: BrokerDelivery.Source = delivery.queue == BrokerTopology.ingressQueue ? .ingress : .node
+            let source: BrokerDelivery.Source
+            switch delivery.queue {
+            case BrokerTopology.ingressQueue: source = .ingress
+            case BrokerTopology.deadLetterQueue:
+                source = .deadLetter(
+                    reason: delivery.properties.headers["x-first-death-reason"]?.stringValue ?? "unknown",
+                    queue: delivery.properties.headers["x-first-death-queue"]?.stringValue ?? ""
+                )
+            default: source = .node
+            }
             handler(BrokerDelivery(body: delivery.body, source: source, redelivered: delivery.redelivered) { disposition in
                 guard let consumer = settler.withLockedValue({ $0 }) else { return }
                 switch disposition {
@@ -55,15 +70,27 @@ public final class RabbitMQBroker: Broker {
     public func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool {
         let outcome = try await publisher.publish(
             exchange: BrokerTopology.directExchange, routingKey: nodeID, body: body,
-            properties: AMQPMessageProperties(contentType: "application/json"), mandatory: true
+            properties: properties, mandatory: true
         )
         return outcome == .confirmed
     }
 
+    private var properties: AMQPMessageProperties {
+        let (seconds, attoseconds) = messageTTL.components
+        return AMQPMessageProperties(
+            contentType: "application/json", expirationMilliseconds: Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        )
+    }
+
+    public func park(_ body: [UInt8]) async throws {
+        _ = try await publisher.publish(
+            exchange: "", routingKey: BrokerTopology.poisonQueue, body: body, properties: AMQPMessageProperties(contentType: "application/octet-stream")
+        )
+    }
+
     public func broadcast(_ body: [UInt8]) async throws {
         _ = try await publisher.publish(
-            exchange: BrokerTopology.broadcastExchange, routingKey: "", body: body,
-            properties: AMQPMessageProperties(contentType: "application/json")
+            exchange: BrokerTopology.broadcastExchange, routingKey: "", body: body, properties: properties
         )
     }
 

@@ -61,6 +61,7 @@ public enum ConfigurationLoader {
         c.amqpURL = config.string(forKey: "amqp.url", isSecret: true, default: c.amqpURL)
         c.prefetch = config.int(forKey: "amqp.prefetch", default: c.prefetch)
         c.queueExpiry = .seconds(config.int(forKey: "amqp.queueExpiry", default: 3600))
+        c.messageTTL = .seconds(config.double(forKey: "amqp.messageTTL", default: 30))
         c.redisURL = config.string(forKey: "redis.url", isSecret: true, default: c.redisURL)
         c.redisKeyPrefix = config.string(forKey: "redis.keyPrefix", default: c.redisKeyPrefix)
         c.historyMaxLength = config.int(forKey: "history.maxLength", default: c.historyMaxLength)
@@ -85,6 +86,7 @@ public enum ConfigurationLoader {
         guard (1...65535).contains(c.prefetch) else { throw ConfigurationError("amqp.prefetch must be 1…65535") }
         guard c.historyMaxLength >= 1 else { throw ConfigurationError("history.maxLength must be at least 1") }
         guard c.historyMaxAge >= .seconds(1) else { throw ConfigurationError("history.maxAge must be at least 1 second") }
+        guard c.messageTTL > .zero, c.messageTTL < c.queueExpiry else { throw ConfigurationError("amqp.messageTTL must be positive and shorter than amqp.queueExpiry") }
         guard c.nodeLease >= .seconds(1) else { throw ConfigurationError("node.lease must be at least 1 second") }
         if let id = c.nodeID {
             guard !id.isEmpty, id.utf8.count <= 200, id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:".contains($0) }) else {

@@ -25,6 +25,9 @@ public struct NodeConfiguration: Sendable {
     public var prefetch = 256
     /// An unused node queue is deleted after this long (its node id never came back).
     public var queueExpiry: Duration = .seconds(3600)
+    /// A message waiting this long in a node's queue (the node died) is dead-lettered and rerouted.
+    /// Shorter than `queueExpiry`, which deletes a queue with whatever it still holds.
+    public var messageTTL: Duration = .seconds(30)
     /// The node's registry entry expires unless renewed within this; renewed every third of it.
     public var nodeLease: Duration = .seconds(10)
     public var redisKeyPrefix = "sse:"

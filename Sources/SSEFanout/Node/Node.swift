@@ -66,7 +66,7 @@ public final class Node: Service, Sendable {
         amqp.connectionName = "sse-fanout \(nodeID)"
         let broker = RabbitMQBroker(
             nodeID: nodeID, configuration: amqp, prefetch: UInt16(configuration.prefetch),
-            queueExpiry: configuration.queueExpiry, logger: logger
+            queueExpiry: configuration.queueExpiry, messageTTL: configuration.messageTTL, logger: logger
         )
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), logger: logger)
         let registry = RedisRegistry(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix))
@@ -153,11 +153,22 @@ public final class Node: Service, Sendable {
                 if !present && !first { await registerAgain() }
                 first = false
                 failing = false
+                try await reapDeadNodes()
             } catch {
                 if !failing { logger.error("node lease renewal failed", metadata: ["error": "\(error)"]) }
                 failing = true
             }
             try? await Task.sleep(for: configuration.nodeLease / 3)
+        }
+    }
+
+    /// Removes what nodes that died (their lease ran out) left in the registry, so nothing routes to
+    /// them and their users count as offline. Every node does this; the removals are idempotent.
+    private func reapDeadNodes() async throws {
+        for dead in try await registry.expiredNodes() where dead != nodeID {
+            try await registry.removeEntries(ofNode: dead)
+            try await registry.unregisterNode(dead)
+            logger.warning("reaped the registry entries of a dead node", metadata: ["dead": "\(dead)"])
         }
     }
 
@@ -258,15 +269,15 @@ public final class Node: Service, Sendable {
 
     // MARK: - Consuming
 
-    /// The user left this node after the route was looked up: pass the event to wherever the user is
-    /// now. It stays in history either way, so a user who is nowhere gets it on connecting.
-    private func rerouteStale(_ publication: Publication, _ delivery: BrokerDelivery) {
+    /// The user is not on `node` any more (it left after the route was looked up, or `node` died):
+    /// pass the event to wherever the user is now. It stays in history either way, so a user who is
+    /// nowhere gets it on resuming.
+    private func reroute(_ publication: Publication, awayFrom node: String, _ delivery: BrokerDelivery) {
         let router = self.router
-        let nodeID = self.nodeID
         let logger = self.logger
         Task {
             do {
-                let nodes = try await router.reroute(publication, awayFrom: nodeID)
+                let nodes = try await router.reroute(publication, awayFrom: node)
                 logger.debug("rerouted a stale route", metadata: ["event": "\(publication.id ?? "-")", "nodes": "\(nodes)"])
                 delivery.settle(.ack)
             } catch {
@@ -278,21 +289,26 @@ public final class Node: Service, Sendable {
     }
 
     /// Settles every message: events for this node go to the local streams; ingress messages are
-    /// routed to their owning nodes; malformed ones are rejected (dead-lettered), never requeued.
+    /// routed to their owning nodes; dead letters are rerouted (expired: their node died) or parked
+    /// (malformed). A malformed message is rejected (dead-lettered), never requeued.
     func handle(_ delivery: BrokerDelivery) {
         let publication: Publication
         do {
             publication = try PublicationCodec.decode(delivery.body)
         } catch {
             logger.error("rejecting malformed message", metadata: ["source": "\(delivery.source)", "error": "\(error)"])
-            delivery.settle(.reject(requeue: false))
+            if case .deadLetter = delivery.source {
+                park(delivery)
+            } else {
+                delivery.settle(.reject(requeue: false))
+            }
             return
         }
         switch delivery.source {
         case .node:
             hub.deliver(publication.withID(EventIDGenerator.next))
             if case .user(let user) = publication.target, !hub.holds(user: user), publication.hops == 0 {
-                rerouteStale(publication, delivery)
+                reroute(publication, awayFrom: nodeID, delivery)
             } else {
                 delivery.settle(.ack)
             }
@@ -310,6 +326,35 @@ public final class Node: Service, Sendable {
                     delivery.settle(.reject(requeue: true))
                 }
             }
+        case .deadLetter(let reason, let queue):
+            guard reason == "expired" else {
+                park(delivery)
+                return
+            }
+            // A user's event that waited in a dead node's queue goes to wherever the user is now.
+            // Channel and broadcast subscribers of that node resume from history; its connections are gone.
+            if case .user = publication.target, publication.hops == 0 {
+                let deadNode = queue.hasPrefix("sse.node.") ? String(queue.dropFirst("sse.node.".count)) : ""
+                reroute(publication, awayFrom: deadNode, delivery)
+            } else {
+                delivery.settle(.ack)
+            }
         }
     }
+
+    private func park(_ delivery: BrokerDelivery) {
+        let broker = self.broker
+        let logger = self.logger
+        Task {
+            do {
+                try await broker.park(delivery.body)
+                delivery.settle(.ack)
+            } catch {
+                logger.warning("could not park a dead letter; requeueing", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                delivery.settle(.reject(requeue: true))
+            }
+        }
+    }
+
 }

@@ -30,6 +30,11 @@ public final class InProcessRegistry: Registry {
         return state.withLockedValue { $0.nodes.filter { $0.value.expires > now }.map(\.key).sorted() }
     }
 
+    public func expiredNodes() async throws -> [String] {
+        let now = NIODeadline.now()
+        return state.withLockedValue { $0.nodes.filter { $0.value.expires <= now }.map(\.key).sorted() }
+    }
+
     public func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {
         state.withLockedValue { state in
             state.connections[connection.connectionID] = connection

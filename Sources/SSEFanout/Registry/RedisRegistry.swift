@@ -35,6 +35,11 @@ public final class RedisRegistry: Registry {
         return (reply.array ?? []).compactMap(\.string)
     }
 
+    public func expiredNodes() async throws -> [String] {
+        let reply = try await client.command(["ZRANGEBYSCORE", keys.nodes, "-inf", "(\(Self.nowMillis())"])
+        return (reply.array ?? []).compactMap(\.string)
+    }
+
     public func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {
         let id = connection.connectionID
         let node = connection.nodeID
