@@ -38,7 +38,7 @@ start_redis() {
   mkdir -p "$dir/redis"
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir/redis" \
     --daemonize yes --pidfile "$dir/redis/pid" --logfile "$dir/redis/log" \
-    --save "" --appendonly yes --appendfsync everysec
+    --save "" --appendonly yes --appendfsync everysec --enable-debug-command local
   for _ in $(seq 1 100); do redis_up && { echo "redis-server up on :$redis_port"; return; }; sleep 0.1; done
   echo "redis-server did not start; see $dir/redis/log" >&2; exit 1
 }

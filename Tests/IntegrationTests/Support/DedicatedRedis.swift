@@ -1,0 +1,32 @@
+import Foundation
+
+/// A redis-server of a test's own, for faults that would disturb every other test on the shared one
+/// (a `DEBUG SLEEP` stalls the whole server).
+final class DedicatedRedis: Sendable {
+    let port: Int
+    private let process: Process
+    private let directory: URL
+
+    var url: String { "redis://127.0.0.1:\(port)/0" }
+
+    init() throws {
+        port = Int.random(in: 20_000..<30_000)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sse-fanout-redis-\(port)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        process.arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", directory.path, "--enable-debug-command", "yes",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Kills the server without waiting for it (Foundation's `waitUntilExit` spins when called off
+    /// the main thread).
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
