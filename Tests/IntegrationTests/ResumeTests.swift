@@ -126,3 +126,23 @@ import Testing
         #expect(try await stream.nextOwn()?.event == "reset")
     }
 }
+
+/// The idempotency key in Redis: a failed attempt never blocks its retry.
+@Suite struct IdempotencyTests {
+    @Test func aRetryAfterAHalfFailedAttemptGoesThroughAndIsDeliveredOnce() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await c.subscribe(1, "user=\(user)")
+        defer { Task { await stream.close() } }
+        let eventID = TestEnvironment.uniqueName("evt")
+        // What an attempt that claimed the id and then lost Redis leaves behind.
+        _ = try await redis.command(["SET", "sse:idem:\(eventID)", "pending", "PX", "60000"])
+        let response = try await c.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"retried","id":"\#(eventID)"}"#)
+        #expect(response.status == 202)
+        #expect(!response.bodyString.contains("duplicate"))
+        #expect(try await stream.nextOwn()?.data == "retried")
+        #expect(try await redis.command(["GET", "sse:idem:\(eventID)"]).string == "done")
+    }
+}

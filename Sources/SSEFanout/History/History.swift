@@ -6,8 +6,12 @@ public protocol History: Sendable {
     func append(_ body: [UInt8], to stream: HistoryStream) async throws -> StreamPosition
     /// What `stream` holds after `position`, oldest first.
     func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead
-    /// Records a publication id; false if it was already recorded within the retention (a retry).
+    /// Starts publishing an id; false if a publication with this id already completed within the
+    /// retention (a retry of a success). An attempt that failed half-way never completed, so its
+    /// retry goes through (and whatever reached clients twice is de-duplicated by id).
     func claim(_ eventID: String) async throws -> Bool
+    /// Marks the id published.
+    func complete(_ eventID: String) async throws
     /// Forgets a claimed id whose publication failed, so a retry goes through.
     func release(_ eventID: String) async
 }

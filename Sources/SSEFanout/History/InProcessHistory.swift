@@ -10,7 +10,8 @@ public final class InProcessHistory: History {
     }
     private struct State {
         var streams: [HistoryStream: Stream] = [:]
-        var claimed: [String: UInt64] = [:]
+        /// Publication id → when it completed.
+        var completed: [String: UInt64] = [:]
     }
     private let state = NIOLockedValueBox(State())
     private let retention: HistoryRetention
@@ -48,13 +49,17 @@ public final class InProcessHistory: History {
     public func claim(_ eventID: String) async throws -> Bool {
         let now = RedisHistory.nowMilliseconds()
         return state.withLockedValue { state in
-            if let at = state.claimed[eventID], now &- at < retention.maxAgeMilliseconds { return false }
-            state.claimed[eventID] = now
-            return true
+            guard let at = state.completed[eventID] else { return true }
+            return now &- at >= retention.maxAgeMilliseconds
         }
     }
 
+    public func complete(_ eventID: String) async throws {
+        let now = RedisHistory.nowMilliseconds()
+        state.withLockedValue { $0.completed[eventID] = now }
+    }
+
     public func release(_ eventID: String) async {
-        _ = state.withLockedValue { $0.claimed.removeValue(forKey: eventID) }
+        _ = state.withLockedValue { $0.completed.removeValue(forKey: eventID) }
     }
 }

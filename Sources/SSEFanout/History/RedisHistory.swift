@@ -81,9 +81,20 @@ public final class RedisHistory: History {
         return HistoryRead(entries: entries, truncated: truncated)
     }
 
+    /// `pending` while an attempt is under way (for at most a minute), `done` once it succeeded.
+    private static let claimScript = """
+        if redis.call('GET', KEYS[1]) == 'done' then return 0 end
+        redis.call('SET', KEYS[1], 'pending', 'PX', ARGV[1])
+        return 1
+        """
+
     public func claim(_ eventID: String) async throws -> Bool {
-        let reply = try await client.command(["SET", "\(prefix)idem:\(eventID)", "1", "NX", "PX", String(retention.maxAgeMilliseconds)])
-        return reply != .null
+        let reply = try await client.command(["EVAL", Self.claimScript, "1", "\(prefix)idem:\(eventID)", "60000"])
+        return reply.int == 1
+    }
+
+    public func complete(_ eventID: String) async throws {
+        _ = try await client.command(["SET", "\(prefix)idem:\(eventID)", "done", "PX", String(retention.maxAgeMilliseconds)])
     }
 
     public func release(_ eventID: String) async {

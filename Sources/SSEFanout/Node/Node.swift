@@ -150,7 +150,8 @@ public final class Node: Service, Sendable {
             do {
                 let present = try await registry.registerNode(record, lease: configuration.nodeLease)
                 if failing { logger.info("node lease renewed again") }
-                if !present && !first { await registerAgain() }
+                // After an outage peers may have taken this node for dead and reaped its entries.
+                if (!present || failing) && !first { await registerAgain() }
                 first = false
                 failing = false
                 try await reapDeadNodes()
@@ -165,7 +166,9 @@ public final class Node: Service, Sendable {
     /// Removes what nodes that died (their lease ran out) left in the registry, so nothing routes to
     /// them and their users count as offline. Every node does this; the removals are idempotent.
     private func reapDeadNodes() async throws {
-        for dead in try await registry.expiredNodes() where dead != nodeID {
+        // A lease that ran out a whole lease ago: a live node cut off from Redis for a moment renews
+        // first. Death to reaping stays within three lease intervals.
+        for dead in try await registry.expiredNodes(before: configuration.nodeLease) where dead != nodeID {
             try await registry.removeEntries(ofNode: dead)
             try await registry.unregisterNode(dead)
             logger.warning("reaped the registry entries of a dead node", metadata: ["dead": "\(dead)"])

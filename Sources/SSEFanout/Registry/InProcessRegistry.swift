@@ -30,9 +30,9 @@ public final class InProcessRegistry: Registry {
         return state.withLockedValue { $0.nodes.filter { $0.value.expires > now }.map(\.key).sorted() }
     }
 
-    public func expiredNodes() async throws -> [String] {
-        let now = NIODeadline.now()
-        return state.withLockedValue { $0.nodes.filter { $0.value.expires <= now }.map(\.key).sorted() }
+    public func expiredNodes(before grace: Duration) async throws -> [String] {
+        let cutoff = NIODeadline.now() - TimeAmount(grace)
+        return state.withLockedValue { $0.nodes.filter { $0.value.expires <= cutoff }.map(\.key).sorted() }
     }
 
     public func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {

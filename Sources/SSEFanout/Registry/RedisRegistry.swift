@@ -35,8 +35,8 @@ public final class RedisRegistry: Registry {
         return (reply.array ?? []).compactMap(\.string)
     }
 
-    public func expiredNodes() async throws -> [String] {
-        let reply = try await client.command(["ZRANGEBYSCORE", keys.nodes, "-inf", "(\(Self.nowMillis())"])
+    public func expiredNodes(before grace: Duration) async throws -> [String] {
+        let reply = try await client.command(["ZRANGEBYSCORE", keys.nodes, "-inf", "(\(Self.nowMillis() - Self.millis(grace))"])
         return (reply.array ?? []).compactMap(\.string)
     }
 

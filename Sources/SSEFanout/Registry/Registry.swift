@@ -10,8 +10,8 @@ public protocol Registry: Sendable {
     func unregisterNode(_ nodeID: String) async throws
     /// Node ids whose lease is current.
     func liveNodes() async throws -> [String]
-    /// Node ids whose lease ran out without being removed: nodes that died.
-    func expiredNodes() async throws -> [String]
+    /// Node ids whose lease ran out at least `grace` ago without being renewed or removed: nodes that died.
+    func expiredNodes(before grace: Duration) async throws -> [String]
 
     /// Records a connection; `joinedChannels` are the channels its node now has a first subscriber for.
     func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws

@@ -52,13 +52,17 @@ public struct Router: Sendable {
         } catch {
             throw .historyUnavailable("\(error)")
         }
+        let result: Result
         do {
-            return try await send(&publication)
+            result = try await send(&publication)
         } catch {
-            // Nothing may have gone out: let the publisher's retry through.
+            // Part of it may have gone out: let the publisher's retry through (clients drop the repeat).
             await history.release(id)
             throw error
         }
+        // Not completing (Redis just went away) only means a retry would send it again.
+        try? await history.complete(id)
+        return result
     }
 
     /// Routes again an event that reached a node its target has left; keeps its position.
