@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "sse-fanout", targets: ["sse-fanout"]),
         .library(name: "SSEFanout", targets: ["SSEFanout"]),
         .library(name: "SSEClient", targets: ["SSEClient"]),
+        .executable(name: "sse-bench", targets: ["sse-bench"]),
+        .executable(name: "sse-chaos", targets: ["sse-chaos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -77,6 +79,28 @@ let package = Package(
                 "SSEClient",
                 "RabbitMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The load tool: scenarios (idle, broadcast) against sse-fanout or nginx+nchan, on SwiftNIO.
+        .executableTarget(
+            name: "sse-bench",
+            dependencies: [
+                "SSEClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The chaos suite: real nodes, redis-server and rabbitmq-server, faults, and a per-client delivery checker.
+        .executableTarget(
+            name: "sse-chaos",
+            dependencies: [
+                "SSEClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SSEFanoutTests", dependencies: ["SSEFanout", "SSEClient"]),

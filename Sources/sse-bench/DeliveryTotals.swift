@@ -1,0 +1,16 @@
+/// Deliveries counted at the clients, summed over event loops.
+struct DeliveryTotals: Sendable {
+    var deliveries = 0
+    /// Deliveries whose sequence number was not above the previous one on the same stream.
+    var outOfOrder = 0
+    /// Streams that had opened and were then closed by the server (or the network).
+    var streamsClosed = 0
+    var latencies: [UInt64] = []
+
+    mutating func add(_ other: DeliveryTotals) {
+        deliveries += other.deliveries
+        outOfOrder += other.outOfOrder
+        streamsClosed += other.streamsClosed
+        latencies += other.latencies
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `sse-bench`: load scenarios against an SSE server on this machine (sse-fanout, or nginx+nchan to compare).
+/// Each scenario is a subcommand; each prints a readable summary and one `RESULT {json}` line for scripts.
+@main
+struct SSEBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sse-bench",
+        abstract: "Load scenarios for Server-Sent Events servers (sse-fanout, nginx+nchan).",
+        discussion: """
+            Every connection is a SwiftNIO channel on a few event loops: no thread and no task per connection. \
+            The server's memory and CPU are read from /proc/<pid>, so the server must run on this machine.
+            """,
+        subcommands: [IdleCommand.self, BroadcastCommand.self]
+    )
+}

@@ -1,0 +1,45 @@
+/// One chaos scenario: who the clients are, and what goes wrong while numbered events flow to them.
+/// `ScenarioRunner` does everything else (cluster, clients, publisher, settling, checking).
+protocol ChaosScenario: Sendable {
+    /// The subcommand name, e.g. "kill-node".
+    static var name: String { get }
+    static var abstract: String { get }
+
+    init()
+
+    /// The clients; by default `ClientPlan.roster`.
+    func clientPlans(_ settings: RunSettings) -> [ClientPlan]
+
+    /// Users whose events are bigger or more frequent; by default none.
+    func traffic(_ settings: RunSettings) -> [Int: UserTraffic]
+
+    /// Runs the faults, timed with `context.at(_:)`, while the publisher sends; returns once the last
+    /// fault is over (a node back, a server up). Throws if a fault could not be carried out.
+    func injectFaults(_ context: ScenarioContext) async throws
+
+    /// Checks that need the final state of the clients; by default none.
+    func finalChecks(_ context: ScenarioContext) -> [ScenarioCheck]
+}
+
+extension ChaosScenario {
+    func clientPlans(_ settings: RunSettings) -> [ClientPlan] {
+        ClientPlan.roster(users: settings.users, ports: settings.nodePorts)
+    }
+
+    func traffic(_ settings: RunSettings) -> [Int: UserTraffic] { [:] }
+
+    func finalChecks(_ context: ScenarioContext) -> [ScenarioCheck] { [] }
+}
+
+/// Every scenario, in the order `all` runs them.
+enum Scenarios {
+    static let all: [any ChaosScenario.Type] = [
+        BaselineScenario.self,
+        KillNodeScenario.self,
+        RabbitMQRestartScenario.self,
+        RedisRestartScenario.self,
+        RollingRestartScenario.self,
+        StalledClientScenario.self,
+        OfflineUserScenario.self,
+    ]
+}

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# sse-fanout side by side with nginx+nchan, on this machine, in one run (BENCHMARKS.md has the figures).
+#
+#   scripts/bench/fanout-compare.sh
+#
+# Builds sse-fanout and sse-bench in release, then for each run and scenario starts each server fresh
+# (sse-fanout standalone with one event loop, sse-fanout with one loop per core, nginx+nchan with one
+# worker), runs the same sse-bench scenario against it, and stops it. The servers take turns in a
+# rotating order, so machine noise hits all of them. Prints the medians and ratios at the end.
+# Everything listens on 127.0.0.1; each step is bounded in time.
+#
+# Settings (environment):
+#   RUNS=3                      repetitions of every measurement (medians are quoted)
+#   IDLE_CONNECTIONS="1000 10000 19000"
+#   BROADCAST_CONNECTIONS=10000 RATES="10 5" DURATION=20 SIZES="64 1024"   (each rate with each size)
+#   SERVERS="fanout-1 fanout-n nchan"   fanout-1: --threads 1; fanout-n: --threads 0 (one loop per core)
+#   SCENARIOS="idle broadcast"
+#   FANOUT_PORT=18080 NCHAN_PORT=18091 CLIENT_THREADS=1
+#   QUIET=0.15 QUIET_WAIT=300   before each measurement, wait (at most QUIET_WAIT s) until the machine's other
+#                               processes use less than QUIET cores
+#   OTHER_MAX=2 RETRIES=2       a broadcast during which other processes used more than OTHER_MAX CPU-seconds
+#                               is repeated (at most RETRIES times); the summary leaves such runs out
+#   RUN_DIR=.run/bench/<time>   logs, raw results (results.jsonl) and the summary (summary.md)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+
+RUNS=${RUNS:-3}
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-"1000 10000 19000"}
+BROADCAST_CONNECTIONS=${BROADCAST_CONNECTIONS:-10000}
+RATES=${RATES:-"10 5"}
+DURATION=${DURATION:-20}
+SIZES=${SIZES:-"64 1024"}
+SERVERS=${SERVERS:-"fanout-1 fanout-n nchan"}
+SCENARIOS=${SCENARIOS:-"idle broadcast"}
+FANOUT_PORT=${FANOUT_PORT:-18080}
+NCHAN_PORT=${NCHAN_PORT:-18091}
+CLIENT_THREADS=${CLIENT_THREADS:-1}
+RUN_DIR=${RUN_DIR:-$REPO/.run/bench/$(date +%Y%m%d-%H%M%S)}
+FILES=20000
+# One measurement never takes longer than this (ramp-up, publishing, drain).
+STEP_TIMEOUT=${STEP_TIMEOUT:-240}
+QUIET=${QUIET:-0.15}
+QUIET_WAIT=${QUIET_WAIT:-300}
+OTHER_MAX=${OTHER_MAX:-2}
+RETRIES=${RETRIES:-2}
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# --- prerequisites ----------------------------------------------------------------------------------
+if [[ ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ]]; then
+    log "installing nginx and libnginx-mod-nchan"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan >/dev/null
+fi
+command -v python3 >/dev/null || { echo "python3 is needed for the summary" >&2; exit 1; }
+ulimit -n "$FILES"  # inherited by both servers and the load tool
+
+# Release build in the normal .build; wait (at most 10 minutes) while someone else builds in this checkout.
+building_here() {
+    local pid
+    for pid in $(pgrep -x swift-build); do
+        [[ $(readlink "/proc/$pid/cwd") == "$REPO" ]] && return 0
+    done
+    return 1
+}
+for _ in $(seq 120); do
+    building_here || break
+    log "another swift build is running in $REPO; waiting"
+    sleep 5
+done
+log "building sse-fanout and sse-bench (release)"
+swift build -c release --product sse-fanout >&2
+swift build -c release --product sse-bench >&2
+BIN=$(swift build -c release --show-bin-path)
+
+mkdir -p "$RUN_DIR"
+RESULTS=$RUN_DIR/results.jsonl
+: >"$RESULTS"
+log "run directory: $RUN_DIR"
+
+# --- servers ----------------------------------------------------------------------------------------
+SERVER_PID=""      # the process started (sse-fanout, or nginx's master)
+MEASURED_PID=""    # the process measured (sse-fanout, or nginx's worker)
+
+stop_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+    MEASURED_PID=""
+}
+trap stop_server EXIT
+
+wait_for_port() {
+    for _ in $(seq 100); do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" && return 0
+        sleep 0.1
+    done
+    echo "nothing answers on port $1" >&2
+    return 1
+}
+
+# endpoints NAME: sets SUB_URL, PUB_URL and NCHAN_FLAG for that server.
+endpoints() {
+    case $1 in
+        fanout-*)
+            SUB_URL=http://127.0.0.1:$FANOUT_PORT/events
+            PUB_URL=http://127.0.0.1:$FANOUT_PORT/publish
+            NCHAN_FLAG=""
+            ;;
+        nchan)
+            SUB_URL=http://127.0.0.1:$NCHAN_PORT/sub/bench
+            PUB_URL=http://127.0.0.1:$NCHAN_PORT/pub/bench
+            NCHAN_FLAG=--nchan
+            ;;
+    esac
+}
+
+# start_server NAME TAG: starts a fresh server, logging to $RUN_DIR/TAG.NAME.log; sets SERVER_PID and MEASURED_PID.
+start_server() {
+    local name=$1 tag=$2
+    case $name in
+        fanout-1 | fanout-n)
+            local threads=1
+            [[ $name == fanout-n ]] && threads=0
+            "$BIN/sse-fanout" serve --standalone --host 127.0.0.1 --port "$FANOUT_PORT" --threads "$threads" \
+                --log-level warning >"$RUN_DIR/$tag.$name.log" 2>&1 &
+            SERVER_PID=$!
+            wait_for_port "$FANOUT_PORT"
+            MEASURED_PID=$SERVER_PID
+            ;;
+        nchan)
+            local prefix=$RUN_DIR/$tag.nginx  # its error.log stays there
+            mkdir -p "$prefix/tmp"
+            sed "s/listen 127.0.0.1:18091/listen 127.0.0.1:$NCHAN_PORT/" "$REPO/scripts/bench/nchan.conf" >"$prefix/nchan.conf"
+            nginx -p "$prefix" -c "$prefix/nchan.conf" >"$RUN_DIR/$tag.nchan.log" 2>&1 &
+            SERVER_PID=$!
+            wait_for_port "$NCHAN_PORT"
+            MEASURED_PID=$(pgrep -P "$SERVER_PID" | head -1)
+            [[ -n $MEASURED_PID ]] || { echo "no nginx worker" >&2; return 1; }
+            ;;
+        *) echo "unknown server $name" >&2; return 1 ;;
+    esac
+}
+
+# Busy CPU-seconds of the whole machine so far (/proc/stat: user nice system steal; as sse-bench counts it).
+machine_busy() {
+    awk -v hz="$(getconf CLK_TCK)" '/^cpu / {print ($2 + $3 + $4 + $9) / hz; exit}' /proc/stat
+}
+
+# Waits until the rest of the machine is quiet (under QUIET cores busy over 2 s), at most QUIET_WAIT seconds.
+wait_quiet() {
+    local waited=0 before after
+    while ((waited < QUIET_WAIT)); do
+        before=$(machine_busy)
+        sleep 2
+        after=$(machine_busy)
+        if awk -v a="$after" -v b="$before" -v q="$QUIET" 'BEGIN {exit !((a - b) / 2 < q)}'; then
+            return 0
+        fi
+        ((waited == 0)) && log "machine busy ($(awk -v a="$after" -v b="$before" 'BEGIN {printf "%.2f", (a - b) / 2}') cores); waiting"
+        waited=$((waited + 2))
+    done
+    log "machine still busy after ${QUIET_WAIT}s; measuring anyway"
+}
+
+# measure RUN NAME TAG sse-bench-arguments...: one measurement on a fresh server; appends its result
+# (tagged with the server, run and tag) to results.jsonl.
+measure() {
+    local run=$1 name=$2 tag=$3 attempt other
+    shift 3
+    for attempt in $(seq 0 "$RETRIES"); do
+        wait_quiet
+        start_server "$name" "$tag.run$run.$attempt"
+        local out=$RUN_DIR/$tag.run$run.$attempt.$name.out
+        log "run $run $tag $name$( ((attempt > 0)) && echo " (repeat $attempt)")"
+        if timeout "$STEP_TIMEOUT" "$BIN/sse-bench" "$@" --pid "$MEASURED_PID" --client-threads "$CLIENT_THREADS" >"$out" 2>&1; then
+            grep -v '^RESULT ' "$out" >&2 || true
+            sed -n 's/^RESULT //p' "$out" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    result = json.loads(line)
+    result.update(server=sys.argv[1], run=int(sys.argv[2]), tag=sys.argv[3], attempt=int(sys.argv[4]))
+    print(json.dumps(result, sort_keys=True))' "$name" "$run" "$tag" "$attempt" >>"$RESULTS"
+        else
+            log "FAILED: run $run $tag $name (see $out)"
+            tail -5 "$out" >&2 || true
+        fi
+        stop_server
+        sleep 1
+        other=$(sed -n 's/^RESULT //p' "$out" | python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("otherCPUSeconds", 0))')
+        if awk -v o="$other" -v m="$OTHER_MAX" 'BEGIN {exit !(o <= m)}'; then
+            return 0
+        fi
+        log "other processes used ${other} CPU-s during that measurement; repeating it"
+    done
+}
+
+# The servers in a different order each run.
+rotated() {
+    local run=$1
+    local -a list=($SERVERS)
+    local n=${#list[@]} i
+    for ((i = 0; i < n; i++)); do
+        printf '%s ' "${list[$(((i + run) % n))]}"
+    done
+}
+
+# --- the runs ---------------------------------------------------------------------------------------
+for run in $(seq "$RUNS"); do
+    for scenario in $SCENARIOS; do
+        case $scenario in
+            idle)
+                for connections in $IDLE_CONNECTIONS; do
+                    for name in $(rotated "$run"); do
+                        endpoints "$name"
+                        measure "$run" "$name" "idle-$connections" \
+                            idle --url "$SUB_URL" --connections "$connections"
+                    done
+                done
+                ;;
+            broadcast)
+                for rate in $RATES; do
+                    for size in $SIZES; do
+                        for name in $(rotated "$run"); do
+                            endpoints "$name"
+                            measure "$run" "$name" "broadcast-${size}B-${rate}ps" \
+                                broadcast --url "$SUB_URL" --publish-url "$PUB_URL" $NCHAN_FLAG \
+                                --connections "$BROADCAST_CONNECTIONS" --rate "$rate" --duration "$DURATION" --size "$size"
+                        done
+                    done
+                done
+                ;;
+            *) echo "unknown scenario $scenario" >&2; exit 1 ;;
+        esac
+    done
+done
+
+# --- summary ----------------------------------------------------------------------------------------
+{
+    echo "# fanout-compare $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr); $(swift --version 2>&1 | head -1)"
+    echo "nginx: $(nginx -v 2>&1 | sed 's/.*version: //'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
+    echo "runs: $RUNS; client threads: $CLIENT_THREADS; broadcast: $BROADCAST_CONNECTIONS streams, $RATES per second, $DURATION s"
+    echo
+    python3 "$REPO/scripts/bench/summarize.py" --max-other "$OTHER_MAX" "$RESULTS"
+} | tee "$RUN_DIR/summary.md"
