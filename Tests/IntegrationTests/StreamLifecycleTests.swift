@@ -160,7 +160,7 @@ import Testing
 /// What happens to a node that dies without a goodbye.
 @Suite struct DeadNodeTests {
     @Test func aDeadNodesRegistryEntriesAreReapedWithinThreeLeaseIntervals() async throws {
-        let cluster = try await TestCluster.start(nodes: 1) { $0.nodeLease = .seconds(1) }
+        let cluster = try await TestCluster.start(nodes: 1) { $0.nodeLease = .seconds(2) }
         defer { Task { await cluster.stop() } }
         try await cluster.waitReady()
         let redis = try Producer.redis()
@@ -180,17 +180,17 @@ import Testing
             ["SADD", "sse:node:\(dead):channels", channel],
         ])
         let start = ContinuousClock.now
-        try await TestEnvironment.eventually(timeout: .seconds(3), "dead node reaped") {
+        try await TestEnvironment.eventually(timeout: .seconds(6), "dead node reaped") {
             try await redis.command(["ZSCORE", "sse:nodes", dead]) == .null
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(6))  // three lease intervals
         for key in ["sse:conn:\(connection)", "sse:user:\(user)", "sse:node:\(dead):connections", "sse:channel:\(channel)", "sse:node:\(dead):channels"] {
             #expect(try await redis.command(["EXISTS", key]).int == 0, "\(key) left behind")
         }
     }
 
     @Test func eventsWaitingInADeadNodesQueueAreReroutedToWhereTheUserIsNow() async throws {
-        let cluster = try await TestCluster.start(nodes: 2) { $0.messageTTL = .seconds(1) }
+        let cluster = try await TestCluster.start(nodes: 2) { $0.messageTTL = .seconds(2) }
         defer { Task { await cluster.stop() } }
         try await cluster.waitReady()
         let redis = try Producer.redis()
@@ -205,14 +205,15 @@ import Testing
         try await declarer.waitUntilConnected(timeout: .seconds(10))
         await declarer.shutdown()
         let user = TestEnvironment.uniqueName("u")
-        // The registry still says the user is on the dead node.
-        _ = try await redis.command(["HSET", "sse:user:\(user)", "ghost", dead])
+        let (stream, info) = try await cluster.subscribe(1, "user=\(user)")
+        defer { Task { await stream.close() } }
+        let live = cluster.nodes[1].nodeID
+        // For the publish, the registry says the user is on the dead node (as it does for a moment
+        // after a crash); right after, it knows the user is on node 1.
+        _ = try await redis.pipeline([["HDEL", "sse:user:\(user)", info.connectionId], ["HSET", "sse:user:\(user)", "ghost", dead]])
         let answer = try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"waited","ephemeral":true}"#)
         #expect(answer.bodyString.contains(#""nodes":1"#))
-        // The user is really on node 1, and has no history to resume (the event was ephemeral).
-        _ = try await redis.command(["HDEL", "sse:user:\(user)", "ghost"])
-        let (stream, _) = try await cluster.subscribe(1, "user=\(user)")
-        defer { Task { await stream.close() } }
+        _ = try await redis.pipeline([["HSET", "sse:user:\(user)", info.connectionId, live], ["HDEL", "sse:user:\(user)", "ghost"]])
         #expect(try await stream.nextOwn()?.data == "waited")
     }
 }
