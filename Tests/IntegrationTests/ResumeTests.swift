@@ -146,3 +146,25 @@ import Testing
         #expect(try await redis.command(["GET", "sse:idem:\(eventID)"]).string == "done")
     }
 }
+
+/// Publishes racing to the same stream reach a node in any order; every one is delivered.
+@Suite struct RacingPublishTests {
+    @Test func concurrentPublishesToOneStreamAreAllDelivered() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await c.subscribe(1, "user=\(user)")
+        defer { Task { await stream.close() } }
+        let count = 60
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for n in 0..<count {
+                group.addTask { try await c.publish(n % 2, #"{"target":{"type":"user","id":"\#(user)"},"data":"\#(n)"}"#).status }
+            }
+            for try await status in group { #expect(status == 202) }
+        }
+        var received = Set<String>()
+        while received.count < count, let event = try await stream.nextOwn() {
+            #expect(received.insert(event.data).inserted, "duplicate \(event.data)")
+        }
+        #expect(received.count == count)
+    }
+}

@@ -3,20 +3,27 @@ import NIOConcurrencyHelpers
 /// A broker inside this process for the standalone mode (one node) and unit tests: every publish
 /// for this node is handed straight to the handler.
 public final class InProcessBroker: Broker {
+    /// Holds the handler: a closure kept directly in a generic box gets re-wrapped on every access.
+    private final class Handler: Sendable {
+        let deliver: @Sendable (BrokerDelivery) -> Void
+        init(_ deliver: @escaping @Sendable (BrokerDelivery) -> Void) { self.deliver = deliver }
+    }
+
     private let nodeID: String
-    private let handler = NIOLockedValueBox<(@Sendable (BrokerDelivery) -> Void)?>(nil)
+    private let handler = NIOLockedValueBox<Handler?>(nil)
 
     public init(nodeID: String) {
         self.nodeID = nodeID
     }
 
     public func start(handler: @escaping @Sendable (BrokerDelivery) -> Void) async throws {
-        self.handler.withLockedValue { $0 = handler }
+        let boxed = Handler(handler)
+        self.handler.withLockedValue { $0 = boxed }
     }
 
     public func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool {
         guard nodeID == self.nodeID, let handler = handler.withLockedValue({ $0 }) else { return false }
-        handler(BrokerDelivery(body: body, source: .node, redelivered: false, settle: { _ in }))
+        handler.deliver(BrokerDelivery(body: body, source: .node, redelivered: false, settle: { _ in }))
         return true
     }
 
@@ -26,7 +33,7 @@ public final class InProcessBroker: Broker {
 
     /// What a producer publishing to the ingress exchange would do.
     public func publishToIngress(_ body: [UInt8]) {
-        handler.withLockedValue { $0 }?(BrokerDelivery(body: body, source: .ingress, redelivered: false, settle: { _ in }))
+        handler.withLockedValue { $0 }?.deliver(BrokerDelivery(body: body, source: .ingress, redelivered: false, settle: { _ in }))
     }
 
     public func park(_ body: [UInt8]) async throws {}

@@ -21,3 +21,9 @@ public struct StreamPosition: Sendable, Hashable, Comparable, CustomStringConver
         (a.milliseconds, a.sequence) < (b.milliseconds, b.sequence)
     }
 }
+
+/// A position in a named stream.
+struct HistoryPosition: Hashable {
+    var stream: HistoryStream
+    var position: StreamPosition
+}

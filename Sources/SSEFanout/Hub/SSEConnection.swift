@@ -8,6 +8,10 @@ final class SSEConnection: @unchecked Sendable {
     private(set) var isOpen = true
     /// Where this stream stands in each history stream it reads; sent as every event's `id:`.
     private(set) var token: ResumeToken
+    /// The positions the client resumed from (its `Last-Event-ID`): it had everything up to them.
+    private let resumedFrom: ResumeToken
+    /// Positions replayed from history, so that the same events arriving live are not sent twice.
+    private var replayed: Set<HistoryPosition> = []
     private var recent = RecentEvents()
     /// Events that arrive before the stream is activated wait here, so `connected` and any
     /// replayed backlog always come first.
@@ -17,14 +21,17 @@ final class SSEConnection: @unchecked Sendable {
     var id: String { record.connectionID }
     var eventLoop: EventLoop { channel.eventLoop }
 
-    init(record: ConnectionRecord, channel: Channel, token: ResumeToken) {
+    init(record: ConnectionRecord, channel: Channel, token: ResumeToken, resumedFrom: ResumeToken) {
         self.record = record
         self.channel = channel
         self.token = token
+        self.resumedFrom = resumedFrom
     }
 
-    /// Writes an event unless this stream already had it (a replayed event arriving live too, or a
-    /// retried publish). Returns false when the connection is (now) closed.
+    /// Writes an event unless this stream already had it: before its resume point, replayed from
+    /// history, or a retried publish. Events of one stream may arrive out of position order (two
+    /// publishes racing); each is still sent once, and the token keeps the highest position.
+    /// Returns false when the connection is (now) closed.
     @discardableResult
     func deliver(_ event: OutboundEvent, logger: Logger) -> Bool {
         eventLoop.assertInEventLoop()
@@ -40,7 +47,9 @@ final class SSEConnection: @unchecked Sendable {
         }
         guard !recent.contains(event.eventKey) else { return true }
         if let stream = event.stream, let position = event.position {
-            guard token.advance(stream, to: position) else { return true }
+            if let floor = resumedFrom.position(of: stream), position <= floor { return true }
+            if !replayed.isEmpty, replayed.contains(HistoryPosition(stream: stream, position: position)) { return true }
+            token.advance(stream, to: position)
         }
         recent.insert(event.eventKey)
         return write([SSEEncoder.idLine(token.text, allocator: channel.allocator), event.body], logger: logger)
@@ -66,9 +75,16 @@ final class SSEConnection: @unchecked Sendable {
             for (stream, position) in advancing { token.advance(stream, to: position) }
             write([SSEEncoder.idLine(token.text, allocator: channel.allocator), reset], logger: logger)
         } else {
-            for event in backlog { deliver(event, logger: logger) }
+            for event in backlog {
+                deliver(event, logger: logger)
+                if let stream = event.stream, let position = event.position {
+                    replayed.insert(HistoryPosition(stream: stream, position: position))
+                }
+            }
         }
         for event in waiting { deliver(event, logger: logger) }
+        // Later live events were published after the backlog was read.
+        replayed = []
     }
 
     /// A client whose unsent bytes passed the channel's high water mark has fallen too far behind:

@@ -213,7 +213,10 @@ public final class Node: Service, Sendable {
         // Streams the client did not read before start here and now.
         let now = StreamPosition(milliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
         let token = ResumeToken(positions: streams.map { ($0.tag, resumed?.position(of: $0) ?? now) })
-        let connection = SSEConnection(record: record, channel: channel, token: token)
+        let connection = SSEConnection(
+            record: record, channel: channel, token: token,
+            resumedFrom: ResumeToken(positions: streams.compactMap { stream in resumed?.position(of: stream).map { (stream.tag, $0) } })
+        )
         let connected = connectedEvent(for: record)
         let logger = self.logger
         let history = self.history
