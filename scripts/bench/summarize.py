@@ -10,6 +10,7 @@ A broadcast during which other processes used more than --max-other CPU-seconds 
 """
 import argparse
 import json
+import math
 import statistics
 import sys
 from collections import defaultdict
@@ -97,14 +98,15 @@ def main(path, max_other):
                 "closed": median([r["streamsClosed"] for r in runs]),
                 "order": median([r["outOfOrder"] for r in runs]),
                 "client": median([r["clientCPU"]["user"] + r["clientCPU"]["system"] for r in runs]),
-                "other": median([r.get("otherCPUSeconds", 0) for r in runs]),
+                # Results from before sse-bench measured it have no otherCPUSeconds.
+                "other": median([r["otherCPUSeconds"] for r in runs if "otherCPUSeconds" in r]),
                 "rss": median([r["serverRSSKiB"] for r in runs]) / 1024,
             }
             medians[server] = m
             each = " ".join(f"{r['deliveriesPerServerCPUSecond'] / 1000:.0f}k" for r in sorted(runs, key=lambda r: r["run"]))
             print(f"| {NAMES[server]} | {len(runs)} | **{m['rate'] / 1000:.0f}k** ({each}) | {m['cpu']:.2f} ({m['user']:.2f}+{m['system']:.2f}) "
                   f"| {m['p50']:.1f} | {m['p99']:.1f} | {m['max']:.1f} | {m['lost']:.0f} | {m['closed']:.0f} | {m['order']:.0f} "
-                  f"| {m['client']:.2f} | {m['other']:.2f} | {m['rss']:.0f} |")
+                  f"| {m['client']:.2f} | {'–' if math.isnan(m['other']) else format(m['other'], '.2f')} | {m['rss']:.0f} |")
         if "nchan" in medians:
             n = medians["nchan"]
             for server in ORDER:
