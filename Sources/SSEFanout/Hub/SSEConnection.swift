@@ -19,11 +19,13 @@ final class SSEConnection: @unchecked Sendable {
     private static let maxPending = 1024
 
     var id: String { record.connectionID }
-    var eventLoop: EventLoop { channel.eventLoop }
+    /// Kept, not fetched from the channel on every send (an existential call on the hot path).
+    let eventLoop: EventLoop
 
     init(record: ConnectionRecord, channel: Channel, token: ResumeToken, resumedFrom: ResumeToken) {
         self.record = record
         self.channel = channel
+        self.eventLoop = channel.eventLoop
         self.token = token
         self.resumedFrom = resumedFrom
     }
@@ -52,7 +54,7 @@ final class SSEConnection: @unchecked Sendable {
             token.advance(stream, to: position)
         }
         recent.insert(event.eventKey)
-        return write([SSEEncoder.idLine(token.text, allocator: channel.allocator), event.body], logger: logger)
+        return write(SSEEncoder.idLine(token.text, allocator: channel.allocator), event.body, logger: logger)
     }
 
     /// Bytes that are no event and carry no id: a heartbeat comment, a bare `retry:` hint.
@@ -60,7 +62,7 @@ final class SSEConnection: @unchecked Sendable {
     func sendControl(_ comment: ByteBuffer, logger: Logger) {
         eventLoop.assertInEventLoop()
         guard isOpen, pending == nil else { return }
-        write([comment], logger: logger)
+        write(comment, logger: logger)
     }
 
     /// Sends `connected`, then `reset` or the replayed backlog, then whatever arrived meanwhile.
@@ -69,11 +71,11 @@ final class SSEConnection: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         guard let waiting = pending else { return }
         pending = nil
-        guard write([SSEEncoder.idLine(token.text, allocator: channel.allocator), connected], logger: logger) else { return }
+        guard write(SSEEncoder.idLine(token.text, allocator: channel.allocator), connected, logger: logger) else { return }
         if let reset {
             // The client reloads its state: skip what was missed, stand at the newest kept event.
             for (stream, position) in advancing { token.advance(stream, to: position) }
-            write([SSEEncoder.idLine(token.text, allocator: channel.allocator), reset], logger: logger)
+            write(SSEEncoder.idLine(token.text, allocator: channel.allocator), reset, logger: logger)
         } else {
             for event in backlog {
                 deliver(event, logger: logger)
@@ -90,14 +92,15 @@ final class SSEConnection: @unchecked Sendable {
     /// A client whose unsent bytes passed the channel's high water mark has fallen too far behind:
     /// it is disconnected (it resumes later with its last id) so it never holds up the others.
     @discardableResult
-    private func write(_ buffers: [ByteBuffer], logger: Logger) -> Bool {
+    private func write(_ first: ByteBuffer, _ second: ByteBuffer? = nil, logger: Logger) -> Bool {
         guard isOpen else { return false }
         guard channel.isWritable else {
             logger.warning("closing slow client: send buffer full", metadata: ["connection": "\(id)"])
             close()
             return false
         }
-        for buffer in buffers { channel.write(buffer, promise: nil) }
+        channel.write(first, promise: nil)
+        if let second { channel.write(second, promise: nil) }
         channel.flush()
         return true
     }
