@@ -20,17 +20,17 @@ import Testing
         let (stream, _) = try await cluster.subscribe(0, "user=\(TestEnvironment.uniqueName("u"))")
         defer { Task { await stream.close() } }
 
-        // Stall Redis for 5 s from another connection.
-        let stall = Task { try? await RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: Logger(label: "staller")).command(["DEBUG", "SLEEP", "5"]) }
+        // Stall Redis for 8 s from another connection: long enough for every check below to fall inside it.
+        let stall = Task { try? await RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: Logger(label: "staller")).command(["DEBUG", "SLEEP", "8"]) }
         try await Task.sleep(for: .milliseconds(200))  // the fault's own timing: let the sleep begin
         let heartbeatsBefore = stream.commentCount
+        let ready = try await HTTPClient().request("GET", cluster.url(0, "/readyz"))
+        #expect(ready.status == 503)
+        #expect(ready.bodyString.contains("Redis"))
         let started = ContinuousClock.now
         let publish = try await cluster.publish(0, #"{"target":{"type":"user","id":"someone"},"data":"x"}"#)
         #expect(publish.status == 503)
         #expect(ContinuousClock.now - started < .seconds(4))
-        let ready = try await HTTPClient().request("GET", cluster.url(0, "/readyz"))
-        #expect(ready.status == 503)
-        #expect(ready.bodyString.contains("Redis"))
         // The event loops are free: the stream's heartbeats go on during the stall.
         try await TestEnvironment.eventually(timeout: .seconds(3), "heartbeats during the stall") { stream.commentCount >= heartbeatsBefore + 2 }
         #expect(try await HTTPClient().request("GET", cluster.url(0, "/healthz")).status == 200)
