@@ -27,8 +27,12 @@ final class HiredisContext {
             throw .notConnected("cannot connect to \(endpoint): \(errorMessage)")
         }
         // The read/write timeout makes a silent server a `.timeout` instead of a hung thread.
-        if commandTimeout > .zero, redisSetTimeout(context, commandTimeout.asTimeval) != REDIS_OK {
-            throw .notConnected("cannot set the command timeout on \(endpoint): \(errorMessage)")
+        if commandTimeout > .zero {
+            do {
+                try setTimeout(commandTimeout)
+            } catch {
+                throw .notConnected("\(endpoint): \(error)")
+            }
         }
         // Keepalive notices a peer that vanished without closing the socket.
         _ = redisEnableKeepAlive(context)
@@ -36,6 +40,13 @@ final class HiredisContext {
 
     deinit {
         redisFree(context)
+    }
+
+    /// Sets the socket's read and write timeout (what makes a silent server a `.timeout`).
+    func setTimeout(_ timeout: Duration) throws(RedisError) {
+        guard redisSetTimeout(context, timeout.asTimeval) == REDIS_OK else {
+            throw .notConnected("cannot set the command timeout: \(errorMessage)")
+        }
     }
 
     /// True once hiredis has recorded an I/O, EOF or protocol error; the context is then unusable.

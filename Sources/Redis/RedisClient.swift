@@ -14,7 +14,9 @@ import Synchronization
 /// itself on a later command; see `RedisConnection` for the backoff. Call `shutdown()` when done.
 ///
 /// Cancelling a task that awaits a reply does not withdraw its command: once queued, a command
-/// runs, so that the order of commands stays what the caller issued. `commandTimeout` bounds it.
+/// runs, so that the order of commands stays what the caller issued. `commandTimeout` bounds it,
+/// counted from when it was queued: a command that waited out its time behind others fails with
+/// `.timeout` unsent, so no caller waits much longer than one timeout even behind a stalled server.
 public final class RedisClient: Sendable {
     let worker: NIOThreadPool  // internal for tests, which check that it stops
     private let connection: RedisConnection
@@ -85,8 +87,9 @@ public final class RedisClient: Sendable {
             pending.fulfil(.failure(Self.emptyCommand))
             return pending
         }
+        let queuedAt = ContinuousClock.now
         submit({ connection throws(RedisError) in
-            let reply = try connection.run { context throws(RedisError) in try context.command(args) }
+            let reply = try connection.run(queuedAt: queuedAt) { context throws(RedisError) in try context.command(args) }
             if case .error(let message) = reply { throw .server(message) }
             return reply
         }, then: pending.fulfil)
@@ -103,9 +106,10 @@ public final class RedisClient: Sendable {
     public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RedisValue] {
         if commands.isEmpty { return [] }
         guard commands.allSatisfy({ !$0.isEmpty }) else { throw Self.emptyCommand }
+        let queuedAt = ContinuousClock.now
         return try await withCheckedThrowingContinuation { continuation in
             submit({ connection throws(RedisError) in
-                try connection.run { context throws(RedisError) in try context.pipeline(commands) }
+                try connection.run(queuedAt: queuedAt) { context throws(RedisError) in try context.pipeline(commands) }
             }, then: { continuation.resume(with: $0) })
         }
     }

@@ -38,8 +38,32 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
 
     /// Runs `work` on a connected context, connecting first if needed. If the context broke during
     /// `work`, it is freed, so that the next command starts from a fresh connection.
-    func run<Value>(_ work: (HiredisContext) throws(RedisError) -> Value) throws(RedisError) -> Value {
+    ///
+    /// `commandTimeout` counts from `queuedAt`, not from when the command reaches the socket: behind
+    /// a stalled server, every queued command would otherwise wait a whole timeout of its own, and a
+    /// caller could wait many timeouts. A command whose time ran out in the queue fails with
+    /// `.timeout` without being sent; one that waited a while gets only what is left.
+    func run<Value>(queuedAt: ContinuousClock.Instant, _ work: (HiredisContext) throws(RedisError) -> Value) throws(RedisError) -> Value {
+        let timeout = configuration.commandTimeout
+        guard timeout > .zero else { return try run(on: try connectedContext(respectingBackoff: true), work) }
+        if queuedAt.duration(to: .now) >= timeout { throw .timeout }
         let context = try connectedContext(respectingBackoff: true)
+        let left = timeout - queuedAt.duration(to: .now)
+        guard left > .zero else { throw .timeout }
+        // Shortening costs two setsockopt calls, so only a noticeable wait is worth it.
+        guard left < timeout - Self.shorteningThreshold else { return try run(on: context, work) }
+        do {
+            try context.setTimeout(left)
+        } catch {
+            drop(after: error)
+            throw error
+        }
+        let result = Result { () throws(RedisError) in try run(on: context, work) }
+        if !context.hasFailed, (try? context.setTimeout(timeout)) == nil { drop(after: .notConnected("cannot restore the command timeout")) }
+        return try result.get()
+    }
+
+    private func run<Value>(on context: HiredisContext, _ work: (HiredisContext) throws(RedisError) -> Value) throws(RedisError) -> Value {
         do {
             return try work(context)
         } catch {
@@ -47,6 +71,8 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
             throw error
         }
     }
+
+    private static let shorteningThreshold = Duration.milliseconds(20)
 
     /// Frees the context for good; later commands fail with `.notConnected`.
     func close() {

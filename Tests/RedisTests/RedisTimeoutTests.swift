@@ -68,4 +68,23 @@ struct RedisTimeoutTests {
             #expect(try await client.command("GET", "\(prefix)k").string == "v")
         }
     }
+
+    /// Behind a command that stalls, the commands queued with it fail when their own time, counted
+    /// from when they were queued, is up: not one whole timeout after another.
+    @Test func commandsQueuedBehindAStallFailWithinOneTimeoutOfBeingQueued() async throws {
+        var configuration = try TestRedis.configuration()
+        configuration.commandTimeout = .milliseconds(500)
+        try await withClient("timeout-queue", configuration: configuration) { client, prefix in
+            _ = try await client.command("PING")
+            let started = ContinuousClock.now
+            // Each BLPOP blocks its connection for 2 s, far past the timeout.
+            let queued = (0..<3).map { _ in client.enqueue(["BLPOP", "\(prefix)empty-list", "2"]) }
+            for reply in queued {
+                await #expect(throws: RedisError.timeout) { try await reply.value }
+            }
+            // One after another they would take three timeouts (1.5 s).
+            #expect(ContinuousClock.now - started < .milliseconds(900))
+            #expect(try await client.command("PING") == .status("PONG"))
+        }
+    }
 }

@@ -112,6 +112,12 @@ public final class RedisRegistry: Registry {
     }
 
     public func checkReady() async throws {
+        // A connection already known to be broken answers at once: a probe must not wait out a
+        // command timeout. The PING still goes out, so that a recovered server is noticed.
+        if !client.isConnected, let reason = client.lastError {
+            _ = client.enqueue(["PING"])
+            throw RedisError.notConnected(reason)
+        }
         _ = try await client.command(["PING"])
     }
 
