@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 
 @testable import SSEFanout
@@ -15,6 +16,15 @@ import Testing
         #expect(parsed.position(of: .channel("news")) == StreamPosition(milliseconds: 1_700_000_000_123, sequence: 7))
         #expect(parsed.position(of: .user("alice")) == at)
         #expect(parsed.position(of: .channel("sport")) == nil)
+    }
+
+    @Test(arguments: [0, 1, 35, 36, 1295, 1296, 1_700_000_000_123, UInt64.max])
+    func writesTheSameBytesAsItsText(value: UInt64) {
+        let token = ResumeToken(positions: [("u", StreamPosition(milliseconds: value, sequence: value / 7)), ("c1x3k9z", StreamPosition(milliseconds: 1, sequence: value))])
+        var buffer = ByteBuffer()
+        token.write(to: &buffer)
+        #expect(String(buffer: buffer) == token.text)
+        #expect(token.text.hasSuffix("~1-" + String(value, radix: 36)))
     }
 
     @Test func advancesOnlyForward() {

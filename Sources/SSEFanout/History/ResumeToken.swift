@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The SSE `id:` of every event: where the connection stands in each stream it reads, so a client
 /// that reconnects anywhere with `Last-Event-ID` resumes all of them (its user, channels, broadcast).
 ///
@@ -23,15 +25,23 @@ public struct ResumeToken: Sendable, Equatable {
     }
 
     public func position(of stream: HistoryStream) -> StreamPosition? {
-        let tag = stream.tag
-        return positions.first { $0.tag == tag }?.position
+        position(ofTag: stream.tag)
+    }
+
+    func position(ofTag tag: String) -> StreamPosition? {
+        positions.first { $0.tag == tag }?.position
     }
 
     /// Moves the stream forward; a position at or behind the current one changes nothing.
     /// Returns false when the event was already passed (a duplicate at a resume seam).
     @discardableResult
     public mutating func advance(_ stream: HistoryStream, to position: StreamPosition) -> Bool {
-        let tag = stream.tag
+        advance(tag: stream.tag, to: position)
+    }
+
+    /// `advance(_:to:)` for a stream known by its tag.
+    @discardableResult
+    mutating func advance(tag: String, to position: StreamPosition) -> Bool {
         if let index = positions.firstIndex(where: { $0.tag == tag }) {
             guard position > positions[index].position else { return false }
             positions[index].position = position
@@ -52,6 +62,20 @@ public struct ResumeToken: Sendable, Equatable {
             out += String(position.sequence, radix: 36)
         }
         return out
+    }
+
+    /// Writes `text` straight into `buffer`: the same bytes, without building a string (it runs for
+    /// every event and every stream).
+    func write(to buffer: inout ByteBuffer) {
+        buffer.writeString(Self.version)
+        for (tag, position) in positions {
+            buffer.writeInteger(UInt8(ascii: "."))
+            buffer.writeString(tag)
+            buffer.writeInteger(UInt8(ascii: "~"))
+            buffer.writeBase36(position.milliseconds)
+            buffer.writeInteger(UInt8(ascii: "-"))
+            buffer.writeBase36(position.sequence)
+        }
     }
 
     /// Parses a token; nil for anything else (an id from another server or format).

@@ -1,15 +1,32 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The connections that live on one event loop, indexed by id, user and channel.
 /// Everything here runs on `eventLoop`, so delivery needs no locks and no task per connection.
+///
+/// Events arrive from any thread into an inbox, and the loop delivers whatever has gathered there
+/// in one pass, flushing each stream once. When the loop keeps up, a pass is one event; when it
+/// falls behind (a broadcast to many streams takes a while), the next pass carries every event that
+/// arrived meanwhile, and each stream gets them in one `write(2)`: the busier the node, the fewer
+/// system calls per event.
 final class HubShard: @unchecked Sendable {
     let eventLoop: EventLoop
     private let logger: Logger
     private var connections: [String: SSEConnection] = [:]
+    /// The same connections in a contiguous array: a broadcast walks it without hashing.
+    private var all: [SSEConnection] = []
     private var byUser: [String: [String: SSEConnection]] = [:]
     private var byChannel: [String: [String: SSEConnection]] = [:]
     private var heartbeat: RepeatedTask?
+    private let inbox = NIOLockedValueBox(Inbox())
+    /// Streams with bytes waiting in their outbox during a pass (reused between passes).
+    private var dirty: [SSEConnection] = []
+
+    private struct Inbox {
+        var events: [OutboundEvent] = []
+        var passScheduled = false
+    }
 
     init(eventLoop: EventLoop, logger: Logger) {
         self.eventLoop = eventLoop
@@ -24,6 +41,8 @@ final class HubShard: @unchecked Sendable {
     func add(_ connection: SSEConnection) {
         eventLoop.assertInEventLoop()
         connections[connection.id] = connection
+        connection.slot = all.count
+        all.append(connection)
         if let user = connection.record.user {
             byUser[user, default: [:]][connection.id] = connection
         }
@@ -37,6 +56,12 @@ final class HubShard: @unchecked Sendable {
     func remove(_ connection: SSEConnection) -> Bool {
         eventLoop.assertInEventLoop()
         guard connections.removeValue(forKey: connection.id) != nil else { return false }
+        let last = all.removeLast()
+        if last !== connection {
+            all[connection.slot] = last
+            last.slot = connection.slot
+        }
+        connection.slot = -1
         if let user = connection.record.user {
             byUser[user]?.removeValue(forKey: connection.id)
             if byUser[user]?.isEmpty == true { byUser.removeValue(forKey: user) }
@@ -48,25 +73,65 @@ final class HubShard: @unchecked Sendable {
         return true
     }
 
-    /// Writes the already-encoded event to every local connection its target names.
-    func deliver(_ event: OutboundEvent) {
-        eventLoop.assertInEventLoop()
-        switch event.target {
-        case .connection(let id):
-            connections[id]?.deliver(event, logger: logger)
-        case .user(let user):
-            byUser[user]?.values.forEach { $0.deliver(event, logger: logger) }
-        case .channel(let name):
-            byChannel[name]?.values.forEach { $0.deliver(event, logger: logger) }
-        case .broadcast:
-            connections.values.forEach { $0.deliver(event, logger: logger) }
+    /// Queues an already-encoded event for this loop's streams. Callable from any thread; events
+    /// queued from one thread are delivered in that order.
+    func enqueue(_ event: OutboundEvent) {
+        let schedulePass = inbox.withLockedValue { inbox in
+            inbox.events.append(event)
+            defer { inbox.passScheduled = true }
+            return !inbox.passScheduled
         }
+        if schedulePass {
+            eventLoop.execute { self.deliverInbox() }
+        }
+    }
+
+    private func deliverInbox() {
+        let batch = inbox.withLockedValue { inbox in
+            defer { inbox = Inbox() }
+            return inbox.events
+        }
+        deliver(batch)
+    }
+
+    /// Writes the events, in order, to every local stream their targets name; each stream is
+    /// flushed once, after all of its events.
+    func deliver(_ batch: [OutboundEvent]) {
+        eventLoop.assertInEventLoop()
+        if batch.contains(where: { if case .broadcast = $0.target { true } else { false } }) {
+            // Most streams get something: stream by stream, so each is flushed as soon as it has its events.
+            for connection in all {
+                for event in batch where connection.matches(event.target) {
+                    connection.enqueue(event, logger: logger)
+                }
+                connection.flush(logger: logger)
+            }
+            return
+        }
+        for event in batch {
+            switch event.target {
+            case .connection(let id):
+                if let connection = connections[id] { enqueue(event, to: connection) }
+            case .user(let user):
+                byUser[user]?.values.forEach { enqueue(event, to: $0) }
+            case .channel(let name):
+                byChannel[name]?.values.forEach { enqueue(event, to: $0) }
+            case .broadcast:
+                break
+            }
+        }
+        for connection in dirty { connection.flush(logger: logger) }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    private func enqueue(_ event: OutboundEvent, to connection: SSEConnection) {
+        if connection.enqueue(event, logger: logger) { dirty.append(connection) }
     }
 
     /// One timer per event loop writes the same comment to all its streams: no timer per connection.
     func startHeartbeat(every interval: TimeAmount, comment: ByteBuffer) {
         heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
-            connections.values.forEach { $0.sendControl(comment, logger: logger) }
+            all.forEach { $0.sendControl(comment, logger: logger) }
         }
     }
 
@@ -77,14 +142,14 @@ final class HubShard: @unchecked Sendable {
 
     var records: [ConnectionRecord] {
         eventLoop.assertInEventLoop()
-        return connections.values.map(\.record)
+        return all.map(\.record)
     }
 
     /// Tells every stream when to come back (`retry:`) and closes each at a random moment within
     /// `window`, so clients reconnect to the other nodes spread out instead of all at once.
     func drain(within window: TimeAmount, retryMillis: Int) {
         eventLoop.assertInEventLoop()
-        for connection in connections.values {
+        for connection in all {
             let delay = TimeAmount.nanoseconds(Int64.random(in: 0...max(0, window.nanoseconds)))
             // Sooner than the usual hint: come back now, to another node.
             let hint = Self.retryHint(Int.random(in: 100...max(100, retryMillis - 1)))
@@ -104,6 +169,6 @@ final class HubShard: @unchecked Sendable {
     /// Closes every stream; each one's cleanup runs as its channel goes inactive.
     func closeAll() {
         eventLoop.assertInEventLoop()
-        connections.values.forEach { $0.close() }
+        all.forEach { $0.close() }
     }
 }

@@ -79,7 +79,7 @@ public final class LocalHub: Sendable {
     public func deliver(_ publication: Publication) {
         let event = OutboundEvent(publication)
         for shard in shards {
-            shard.eventLoop.execute { shard.deliver(event) }
+            shard.enqueue(event)
         }
     }
 

@@ -9,6 +9,8 @@ struct OutboundEvent: Sendable {
     let eventKey: UInt64
     /// The history stream and position, when the event was kept.
     let stream: HistoryStream?
+    /// `stream`'s tag in resume tokens, worked out once here rather than by every connection.
+    let streamTag: String?
     let position: StreamPosition?
 
     init(_ publication: Publication, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
@@ -17,6 +19,7 @@ struct OutboundEvent: Sendable {
         self.eventKey = Self.key(publication.id ?? "")
         self.position = publication.position
         self.stream = publication.position == nil ? nil : HistoryStream(publication.target)
+        self.streamTag = stream?.tag
     }
 
     private static func key(_ id: String) -> UInt64 {

@@ -2,6 +2,10 @@ import Logging
 import NIOCore
 
 /// One open event stream. Its mutable state is touched only on its channel's event loop.
+///
+/// Events reach it in batches (see `HubShard`): `enqueue` adds each event, with this stream's own
+/// `id:` line, to one outbox buffer, and `flush` writes the outbox with one flush, so a stream that
+/// gets several events in one turn of its loop costs one `write(2)`, not one per event.
 final class SSEConnection: @unchecked Sendable {
     let record: ConnectionRecord
     let channel: Channel
@@ -17,10 +21,17 @@ final class SSEConnection: @unchecked Sendable {
     /// replayed backlog always come first.
     private var pending: [OutboundEvent]? = []
     private static let maxPending = 1024
+    /// What this turn of the loop has for the client; nil when nothing waits (idle streams hold no buffer).
+    private var outbox: ByteBuffer?
+    /// Mirrors the channel's writability (from `channelWritabilityChanged`), read on every flush
+    /// without a call through the `Channel` existential.
+    private var isWritable = true
 
     var id: String { record.connectionID }
     /// Kept, not fetched from the channel on every send (an existential call on the hot path).
     let eventLoop: EventLoop
+    /// This stream's index in its shard's list of streams, for removal in constant time.
+    var slot = -1
 
     init(record: ConnectionRecord, channel: Channel, token: ResumeToken, resumedFrom: ResumeToken) {
         self.record = record
@@ -30,12 +41,22 @@ final class SSEConnection: @unchecked Sendable {
         self.resumedFrom = resumedFrom
     }
 
-    /// Writes an event unless this stream already had it: before its resume point, replayed from
-    /// history, or a retried publish. Events of one stream may arrive out of position order (two
-    /// publishes racing); each is still sent once, and the token keeps the highest position.
-    /// Returns false when the connection is (now) closed.
+    /// Whether events for `target` are for this stream.
+    func matches(_ target: Target) -> Bool {
+        switch target {
+        case .broadcast: true
+        case .user(let user): record.user == user
+        case .channel(let name): record.channels.contains(name)
+        case .connection(let id): record.connectionID == id
+        }
+    }
+
+    /// Adds an event to the outbox unless this stream already had it: before its resume point,
+    /// replayed from history, or a retried publish. Events of one stream may arrive out of position
+    /// order (two publishes racing); each is still sent once, and the token keeps the highest position.
+    /// Returns true when the outbox was empty before, i.e. the caller has to `flush` this stream.
     @discardableResult
-    func deliver(_ event: OutboundEvent, logger: Logger) -> Bool {
+    func enqueue(_ event: OutboundEvent, logger: Logger) -> Bool {
         eventLoop.assertInEventLoop()
         guard isOpen else { return false }
         if pending != nil {
@@ -45,16 +66,33 @@ final class SSEConnection: @unchecked Sendable {
                 return false
             }
             pending!.append(event)
-            return true
+            return false
         }
-        guard !recent.contains(event.eventKey) else { return true }
-        if let stream = event.stream, let position = event.position {
-            if let floor = resumedFrom.position(of: stream), position <= floor { return true }
-            if !replayed.isEmpty, replayed.contains(HistoryPosition(stream: stream, position: position)) { return true }
-            token.advance(stream, to: position)
+        guard !recent.contains(event.eventKey) else { return false }
+        if let tag = event.streamTag, let position = event.position {
+            if let floor = resumedFrom.position(ofTag: tag), position <= floor { return false }
+            if !replayed.isEmpty, let stream = event.stream, replayed.contains(HistoryPosition(stream: stream, position: position)) {
+                return false
+            }
+            token.advance(tag: tag, to: position)
         }
         recent.insert(event.eventKey)
-        return write(SSEEncoder.idLine(token.text, allocator: channel.allocator), event.body, logger: logger)
+        return append(event.body)
+    }
+
+    /// Writes what the outbox holds, with one flush. A client whose unsent bytes passed the
+    /// channel's high water mark has fallen too far behind: it is disconnected (it resumes later
+    /// with its last id) so it never holds up the others.
+    func flush(logger: Logger) {
+        guard let bytes = outbox else { return }
+        outbox = nil
+        guard isOpen else { return }
+        guard isWritable else {
+            logger.warning("closing slow client: send buffer full", metadata: ["connection": "\(id)"])
+            close()
+            return
+        }
+        channel.writeAndFlush(bytes, promise: nil)
     }
 
     /// Bytes that are no event and carry no id: a heartbeat comment, a bare `retry:` hint.
@@ -62,7 +100,8 @@ final class SSEConnection: @unchecked Sendable {
     func sendControl(_ comment: ByteBuffer, logger: Logger) {
         eventLoop.assertInEventLoop()
         guard isOpen, pending == nil else { return }
-        write(comment, logger: logger)
+        if outbox == nil { outbox = comment } else { outbox!.writeImmutableBuffer(comment) }
+        flush(logger: logger)
     }
 
     /// Sends `connected`, then `reset` or the replayed backlog, then whatever arrived meanwhile.
@@ -71,44 +110,47 @@ final class SSEConnection: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         guard let waiting = pending else { return }
         pending = nil
-        guard write(SSEEncoder.idLine(token.text, allocator: channel.allocator), connected, logger: logger) else { return }
+        append(connected)
         if let reset {
             // The client reloads its state: skip what was missed, stand at the newest kept event.
             for (stream, position) in advancing { token.advance(stream, to: position) }
-            write(SSEEncoder.idLine(token.text, allocator: channel.allocator), reset, logger: logger)
+            append(reset)
         } else {
             for event in backlog {
-                deliver(event, logger: logger)
+                enqueue(event, logger: logger)
                 if let stream = event.stream, let position = event.position {
                     replayed.insert(HistoryPosition(stream: stream, position: position))
                 }
             }
         }
-        for event in waiting { deliver(event, logger: logger) }
+        for event in waiting { enqueue(event, logger: logger) }
         // Later live events were published after the backlog was read.
         replayed = []
+        flush(logger: logger)
     }
 
-    /// A client whose unsent bytes passed the channel's high water mark has fallen too far behind:
-    /// it is disconnected (it resumes later with its last id) so it never holds up the others.
+    /// `id: <token>` and the shared event bytes, into the outbox. Returns true if it was empty.
     @discardableResult
-    private func write(_ first: ByteBuffer, _ second: ByteBuffer? = nil, logger: Logger) -> Bool {
-        guard isOpen else { return false }
-        guard channel.isWritable else {
-            logger.warning("closing slow client: send buffer full", metadata: ["connection": "\(id)"])
-            close()
-            return false
-        }
-        channel.write(first, promise: nil)
-        if let second { channel.write(second, promise: nil) }
-        channel.flush()
-        return true
+    private func append(_ body: ByteBuffer) -> Bool {
+        let wasEmpty = outbox == nil
+        if wasEmpty { outbox = channel.allocator.buffer(capacity: body.readableBytes + 6 + 24 * token.positions.count) }
+        outbox!.writeStaticString("id: ")
+        token.write(to: &outbox!)
+        outbox!.writeInteger(UInt8(ascii: "\n"))
+        outbox!.writeImmutableBuffer(body)
+        return wasEmpty
+    }
+
+    /// Called from the stream's handler when the channel's writability flips.
+    func writabilityChanged(_ isWritable: Bool) {
+        self.isWritable = isWritable
     }
 
     func close() {
         eventLoop.assertInEventLoop()
         guard isOpen else { return }
         isOpen = false
+        outbox = nil
         channel.close(promise: nil)
     }
 
@@ -116,5 +158,6 @@ final class SSEConnection: @unchecked Sendable {
     func markClosed() {
         eventLoop.assertInEventLoop()
         isOpen = false
+        outbox = nil
     }
 }

@@ -1,0 +1,103 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import SSEFanout
+
+/// Delivery on one event loop: every stream its target names gets each event once, in order, with
+/// its own `id:`; the events of one pass leave in one write per stream.
+@Suite struct HubShardTests {
+    private let logger = Logger(label: "test-hub")
+    private let start = StreamPosition(milliseconds: 1_700_000_000_000)
+
+    private func stream(_ id: String, user: String? = nil, channels: [String] = [], on loop: EmbeddedEventLoop) throws -> (SSEConnection, EmbeddedChannel) {
+        let channel = EmbeddedChannel(loop: loop)
+        let record = ConnectionRecord(connectionID: id, nodeID: "n1", user: user, clientID: nil, channels: channels, connectedAt: 0)
+        let streams = HistoryStream.streams(user: user, channels: channels)
+        let connection = SSEConnection(record: record, channel: channel, token: ResumeToken(streams: streams, at: start), resumedFrom: ResumeToken())
+        connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, backlog: [], advancing: [], logger: logger)
+        _ = try channel.readOutbound(as: ByteBuffer.self)  // the `connected` stand-in
+        return (connection, channel)
+    }
+
+    private func event(_ target: Target, _ data: String, sequence: UInt64) -> OutboundEvent {
+        let position = HistoryStream(target).map { _ in StreamPosition(milliseconds: start.milliseconds, sequence: sequence) }
+        return OutboundEvent(Publication(target: target, data: .text(data), id: "e\(sequence)", position: position))
+    }
+
+    /// Every write the channel got since the last look, as text.
+    private func writes(_ channel: EmbeddedChannel) throws -> [String] {
+        var out: [String] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { out.append(String(buffer: buffer)) }
+        return out
+    }
+
+    @Test func aPassOfSeveralEventsIsOneWritePerStreamWithEachEventsOwnID() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, logger: logger)
+        let (a, channelA) = try stream("a", user: "alice", on: loop)
+        let (b, channelB) = try stream("b", on: loop)
+        shard.add(a)
+        shard.add(b)
+
+        shard.deliver([event(.broadcast, "one", sequence: 1), event(.user("alice"), "two", sequence: 2), event(.broadcast, "three", sequence: 3)])
+
+        let toAlice = try writes(channelA)
+        #expect(toAlice.count == 1)
+        #expect(toAlice.first?.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { $0.components(separatedBy: "\n").last! } == ["data: one", "data: two", "data: three"])
+        // Each event's id is the token after it: the broadcast stream at 1, then alice's at 2, then broadcast at 3.
+        let ids = toAlice.first?.components(separatedBy: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) } ?? []
+        #expect(ids.count == 3)
+        #expect(ids.compactMap { ResumeToken(text: $0)?.position(of: .broadcast)?.sequence } == [1, 1, 3])
+        #expect(ids.compactMap { ResumeToken(text: $0)?.position(of: .user("alice"))?.sequence } == [0, 2, 2])
+        #expect(try writes(channelB).map { $0.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } } == [["data: one", "data: three"]])
+    }
+
+    @Test func targetedEventsReachOnlyTheirStreamsAndARepeatedIDIsWrittenOnce() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, logger: logger)
+        let (a, channelA) = try stream("a", user: "alice", channels: ["news"], on: loop)
+        let (b, channelB) = try stream("b", user: "bob", on: loop)
+        let (c, channelC) = try stream("c", channels: ["news"], on: loop)
+        [a, b, c].forEach(shard.add)
+
+        let news = event(.channel("news"), "headline", sequence: 1)
+        shard.deliver([news, event(.user("bob"), "hi bob", sequence: 1), event(.connection("c"), "just c", sequence: 9), news])
+
+        #expect(try writes(channelA).map { $0.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } } == [["data: headline"]])
+        #expect(try writes(channelB).map { $0.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } } == [["data: hi bob"]])
+        #expect(try writes(channelC).map { $0.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } } == [["data: headline", "data: just c"]])
+    }
+
+    @Test func aRemovedStreamGetsNothingAndTheOthersStillDo() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, logger: logger)
+        let streams = try (0..<4).map { try stream("s\($0)", on: loop) }
+        streams.forEach { shard.add($0.0) }
+        #expect(shard.remove(streams[1].0))
+        #expect(!shard.remove(streams[1].0))
+        #expect(shard.count == 3)
+
+        shard.deliver([event(.broadcast, "after", sequence: 1)])
+
+        #expect(try writes(streams[1].1).isEmpty)
+        for index in [0, 2, 3] { #expect(try writes(streams[index].1).count == 1) }
+        #expect(Set(shard.records.map(\.connectionID)) == ["s0", "s2", "s3"])
+    }
+
+    @Test func eventsQueuedFromAnotherThreadArriveInOrderInOnePass() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, logger: logger)
+        let (a, channelA) = try stream("a", on: loop)
+        shard.add(a)
+        for sequence in 1...5 { shard.enqueue(event(.broadcast, "n\(sequence)", sequence: UInt64(sequence))) }
+        #expect(try writes(channelA).isEmpty)  // nothing until the loop runs its pass
+
+        loop.run()
+
+        let written = try writes(channelA)
+        #expect(written.count == 1)
+        #expect(written.first?.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } == (1...5).map { "data: n\($0)" })
+    }
+}
