@@ -103,7 +103,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "SSEFanoutTests", dependencies: ["SSEFanout", "SSEClient"]),
+        .testTarget(
+            name: "SSEFanoutTests",
+            dependencies: ["SSEFanout", "SSEClient", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(name: "SSEClientTests", dependencies: ["SSEClient"]),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis"]),
