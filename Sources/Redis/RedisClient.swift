@@ -14,9 +14,9 @@ import Synchronization
 /// itself on a later command; see `RedisConnection` for the backoff. Call `shutdown()` when done.
 ///
 /// Cancelling a task that awaits a reply does not withdraw its command: once queued, a command
-/// runs, so that the order of commands stays what the caller issued. `commandTimeout` bounds it,
-/// counted from when it was queued: a command that waited out its time behind others fails with
-/// `.timeout` unsent, so no caller waits much longer than one timeout even behind a stalled server.
+/// runs, so that the order of commands stays what the caller issued. `commandTimeout` bounds it;
+/// when one times out, the commands queued behind it fail with `.timeout` unsent, so that behind a
+/// stalled server no caller waits much longer than one timeout.
 public final class RedisClient: Sendable {
     let worker: NIOThreadPool  // internal for tests, which check that it stops
     private let connection: RedisConnection

@@ -18,6 +18,8 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
     /// While in the future, commands fail fast instead of trying to connect.
     private var nextAttempt: ContinuousClock.Instant?
     private var lastConnectFailure = ""
+    /// When the last command timed out.
+    private var lastTimeout: ContinuousClock.Instant?
     private var isClosed = false
 
     private static let shutDownReason = "the client has been shut down"
@@ -39,40 +41,20 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
     /// Runs `work` on a connected context, connecting first if needed. If the context broke during
     /// `work`, it is freed, so that the next command starts from a fresh connection.
     ///
-    /// `commandTimeout` counts from `queuedAt`, not from when the command reaches the socket: behind
-    /// a stalled server, every queued command would otherwise wait a whole timeout of its own, and a
-    /// caller could wait many timeouts. A command whose time ran out in the queue fails with
-    /// `.timeout` without being sent; one that waited a while gets only what is left.
+    /// When a command times out, those queued before that moment fail at once with `.timeout`,
+    /// unsent: they queued behind a server that stopped answering, and trying each in turn would
+    /// make their callers wait one whole timeout after another. Commands queued later try again.
     func run<Value>(queuedAt: ContinuousClock.Instant, _ work: (HiredisContext) throws(RedisError) -> Value) throws(RedisError) -> Value {
-        let timeout = configuration.commandTimeout
-        guard timeout > .zero else { return try run(on: try connectedContext(respectingBackoff: true), work) }
-        if queuedAt.duration(to: .now) >= timeout { throw .timeout }
+        if let lastTimeout, queuedAt < lastTimeout { throw .timeout }
         let context = try connectedContext(respectingBackoff: true)
-        let left = timeout - queuedAt.duration(to: .now)
-        guard left > .zero else { throw .timeout }
-        // Shortening costs two setsockopt calls, so only a noticeable wait is worth it.
-        guard left < timeout - Self.shorteningThreshold else { return try run(on: context, work) }
-        do {
-            try context.setTimeout(left)
-        } catch {
-            drop(after: error)
-            throw error
-        }
-        let result = Result { () throws(RedisError) in try run(on: context, work) }
-        if !context.hasFailed, (try? context.setTimeout(timeout)) == nil { drop(after: .notConnected("cannot restore the command timeout")) }
-        return try result.get()
-    }
-
-    private func run<Value>(on context: HiredisContext, _ work: (HiredisContext) throws(RedisError) -> Value) throws(RedisError) -> Value {
         do {
             return try work(context)
         } catch {
+            if error == .timeout { lastTimeout = .now }
             if context.hasFailed { drop(after: error) }
             throw error
         }
     }
-
-    private static let shorteningThreshold = Duration.milliseconds(20)
 
     /// Frees the context for good; later commands fail with `.notConnected`.
     func close() {

@@ -69,8 +69,8 @@ struct RedisTimeoutTests {
         }
     }
 
-    /// Behind a command that stalls, the commands queued with it fail when their own time, counted
-    /// from when they were queued, is up: not one whole timeout after another.
+    /// Behind a command that times out, the commands queued with it fail at once, unsent: not one
+    /// whole timeout after another.
     @Test func commandsQueuedBehindAStallFailWithinOneTimeoutOfBeingQueued() async throws {
         var configuration = try TestRedis.configuration()
         configuration.commandTimeout = .milliseconds(500)

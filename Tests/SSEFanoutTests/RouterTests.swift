@@ -13,11 +13,14 @@ private final class RecordingBroker: Broker {
     init(knownNodes: Set<String>) { self.knownNodes = knownNodes }
 
     func start(handler: @escaping @Sendable (BrokerDelivery) -> Void) async throws {}
-    func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool {
+    func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend {
         published.withLockedValue { $0.append((nodeID, body)) }
-        return knownNodes.contains(nodeID)
+        return BrokerSend(.success(knownNodes.contains(nodeID)))
     }
-    func broadcast(_ body: [UInt8]) async throws { broadcasts.withLockedValue { $0.append(body) } }
+    func broadcast(_ body: [UInt8]) -> BrokerSend {
+        broadcasts.withLockedValue { $0.append(body) }
+        return BrokerSend(.success(true))
+    }
     func park(_ body: [UInt8]) async throws {}
     func stopConsuming() async {}
     func shutdown() async {}
@@ -123,5 +126,36 @@ private final class RecordingBroker: Broker {
         try await registry.unregister(b, leftChannels: ["ch"])
         #expect(registry.connections.isEmpty)
         #expect(try await registry.nodes(for: .channel("ch")).isEmpty)
+    }
+
+    /// Publications to one target reach the broker in the order they took their tickets, even when
+    /// their routing tasks start in the opposite order.
+    @Test func publicationsToOneTargetLeaveInArrivalOrder() async throws {
+        let (router, broker) = try await setUp()
+        let publications = (0..<30).map { Publication(target: .user("bob"), data: .text("\($0)"), id: "p\($0)") }
+        let tickets = publications.map { router.ticket(for: $0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in publications.indices.reversed() {
+                group.addTask { _ = try await router.route(publications[index], ticket: tickets[index]) }
+            }
+            try await group.waitForAll()
+        }
+        let order = broker.published.withLockedValue { $0 }.map { try! PublicationCodec.decode($0.body).id! }
+        #expect(order == publications.map(\.id!))
+    }
+
+    /// A lane waits only for its own target: a publication held up in one lane does not hold up another.
+    @Test func oneTargetsLaneDoesNotHoldUpAnother() async throws {
+        let (router, broker) = try await setUp()
+        let held = router.ticket(for: Publication(target: .user("alice"), data: .text("first")))
+        let waiting = Publication(target: .user("alice"), data: .text("second"), id: "second")
+        let waitingTicket = router.ticket(for: waiting)
+        let behind = Task { try await router.route(waiting, ticket: waitingTicket) }
+
+        #expect(try await router.route(Publication(target: .user("bob"), data: .text("other"))).nodes == 1)
+        #expect(broker.published.withLockedValue { $0 }.map(\.node) == ["C"])
+
+        held.pass()
+        #expect(try await behind.value.nodes == 2)
     }
 }

@@ -43,17 +43,30 @@ public final class AMQPPublisher: Sendable {
         properties: AMQPMessageProperties = .init(),
         mandatory: Bool = false
     ) async throws -> AMQPPublishOutcome {
+        try await submit(exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory).outcome
+    }
+
+    /// Hands the message to the publisher's thread now, without suspending, and returns a handle
+    /// to await its confirm (see `publish`). Messages submitted one after another go out in that
+    /// order, which concurrent `publish` calls from different tasks cannot promise.
+    public func submit(
+        exchange: String,
+        routingKey: String,
+        body: [UInt8],
+        properties: AMQPMessageProperties = .init(),
+        mandatory: Bool = false
+    ) -> AMQPPendingPublish {
+        let pending = AMQPPendingPublish()
         guard status.isConnected else {
-            throw AMQPError.notConnected(status.lastError ?? "not connected")
+            pending.complete(.failure(.notConnected(status.lastError ?? "not connected")))
+            return pending
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            let request = PublishRequest(
-                exchange: exchange, routingKey: routingKey, body: body, properties: properties,
-                mandatory: mandatory, continuation: continuation)
-            if !requests.append(request) {
-                request.complete(.failure(.notConnected("the publisher is shut down")))
-            }
+        let request = PublishRequest(
+            exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory, pending: pending)
+        if !requests.append(request) {
+            request.complete(.failure(.notConnected("the publisher is shut down")))
         }
+        return pending
     }
 
     /// True while connected, the topology is declared and the broker accepts publishes.

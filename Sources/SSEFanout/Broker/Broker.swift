@@ -4,10 +4,11 @@ public protocol Broker: Sendable {
     /// Starts consuming this node's queue and the shared ingress and dead-letter queues; every message reaches `handler`,
     /// which must settle it. Returns at once: connecting happens in the background.
     func start(handler: @escaping @Sendable (BrokerDelivery) -> Void) async throws
-    /// Sends a publish body to one node. Returns false when no such node queue exists (unroutable).
-    func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool
-    /// Sends a publish body to every node.
-    func broadcast(_ body: [UInt8]) async throws
+    /// Hands a publish body for one node to the broker now, without suspending: publishes leave in
+    /// the order of these calls. Its `routed` is false when no such node queue exists (unroutable).
+    func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend
+    /// Hands a publish body for every node to the broker now (see `publish`).
+    func broadcast(_ body: [UInt8]) -> BrokerSend
     /// Keeps a malformed message for inspection (`sse.poison`), out of every consumer's way.
     func park(_ body: [UInt8]) async throws
     /// Stops taking new messages; messages already delivered can still be settled.

@@ -21,14 +21,14 @@ public final class InProcessBroker: Broker {
         self.handler.withLockedValue { $0 = boxed }
     }
 
-    public func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool {
-        guard nodeID == self.nodeID, let handler = handler.withLockedValue({ $0 }) else { return false }
+    public func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend {
+        guard nodeID == self.nodeID, let handler = handler.withLockedValue({ $0 }) else { return BrokerSend(.success(false)) }
         handler.deliver(BrokerDelivery(body: body, source: .node, redelivered: false, settle: { _ in }))
-        return true
+        return BrokerSend(.success(true))
     }
 
-    public func broadcast(_ body: [UInt8]) async throws {
-        _ = try await publish(body, toNode: nodeID)
+    public func broadcast(_ body: [UInt8]) -> BrokerSend {
+        publish(body, toNode: nodeID)
     }
 
     /// What a producer publishing to the ingress exchange would do.

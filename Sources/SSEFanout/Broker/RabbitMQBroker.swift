@@ -67,12 +67,11 @@ public final class RabbitMQBroker: Broker {
         consumer.start()
     }
 
-    public func publish(_ body: [UInt8], toNode nodeID: String) async throws -> Bool {
-        let outcome = try await publisher.publish(
+    public func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend {
+        BrokerSend(publisher.submit(
             exchange: BrokerTopology.directExchange, routingKey: nodeID, body: body,
             properties: properties, mandatory: true
-        )
-        return outcome == .confirmed
+        ))
     }
 
     private var properties: AMQPMessageProperties {
@@ -88,10 +87,8 @@ public final class RabbitMQBroker: Broker {
         )
     }
 
-    public func broadcast(_ body: [UInt8]) async throws {
-        _ = try await publisher.publish(
-            exchange: BrokerTopology.broadcastExchange, routingKey: "", body: body, properties: properties
-        )
+    public func broadcast(_ body: [UInt8]) -> BrokerSend {
+        BrokerSend(publisher.submit(exchange: BrokerTopology.broadcastExchange, routingKey: "", body: body, properties: properties))
     }
 
     public func stopConsuming() async {

@@ -139,8 +139,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         body = nil
         let node = self.node
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        // Its place in line is taken now, on arrival: the task below may start after a later one's.
+        let ticket = node.router.ticket(for: publication)
         context.eventLoop.makeFutureWithTask {
-            try await node.router.route(publication)
+            try await node.router.route(publication, ticket: ticket)
         }.whenComplete { result in
             let (handler, context) = bound.value
             switch result {

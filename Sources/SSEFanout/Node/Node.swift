@@ -321,9 +321,10 @@ public final class Node: Service, Sendable {
         case .ingress:
             let router = self.router
             let logger = self.logger
+            let ticket = router.ticket(for: publication)
             Task {
                 do {
-                    _ = try await router.route(publication)
+                    _ = try await router.route(publication, ticket: ticket)
                     delivery.settle(.ack)
                 } catch {
                     // Transient (Redis or RabbitMQ away): give it back after a pause, not in a tight loop.

@@ -33,6 +33,8 @@ public struct Router: Sendable {
     let broker: any Broker
     let history: any History
     let logger: Logger
+    /// Publications to one target leave in the order they arrived.
+    let lanes = PublishLanes()
 
     public init(registry: any Registry, broker: any Broker, history: any History, logger: Logger) {
         self.registry = registry
@@ -41,8 +43,21 @@ public struct Router: Sendable {
         self.logger = logger
     }
 
+    /// Takes the publication's place in its target's lane: call it as the publication arrives,
+    /// then `route` it with the ticket, so that it reaches streams after those that arrived before it.
+    public func ticket(for publication: Publication) -> PublishTicket {
+        lanes.ticket(for: publication.target)
+    }
+
     /// Assigns an id if the publisher gave none, keeps the event, resolves the owning nodes and publishes.
     public func route(_ publication: Publication) async throws(Failure) -> Result {
+        try await route(publication, ticket: ticket(for: publication))
+    }
+
+    /// `route`, in the place in its target's lane that `ticket` holds.
+    public func route(_ publication: Publication, ticket: PublishTicket) async throws(Failure) -> Result {
+        await ticket.waitTurn()
+        defer { ticket.pass() }
         var publication = publication.withID(EventIDGenerator.next)
         let id = publication.id!
         do {
@@ -54,7 +69,7 @@ public struct Router: Sendable {
         }
         let result: Result
         do {
-            result = try await send(&publication)
+            result = try await send(&publication, then: ticket.pass)
         } catch {
             // Part of it may have gone out: let the publisher's retry through (clients drop the repeat).
             await history.release(id)
@@ -75,10 +90,12 @@ public struct Router: Sendable {
         } catch {
             throw .registryUnavailable("\(error)")
         }
-        return try await publish(publication, to: nodes.subtracting([nodeID]))
+        return try await publish(publication, to: nodes.subtracting([nodeID]), then: {})
     }
 
-    private func send(_ publication: inout Publication) async throws(Failure) -> Result {
+    /// Keeps the event, looks up its nodes and hands it to the broker; calls `handedOver` as soon as
+    /// the broker has it (before its confirm), so the next publication of the lane can go.
+    private func send(_ publication: inout Publication, then handedOver: () -> Void) async throws(Failure) -> Result {
         var stored = false
         if !publication.ephemeral, let stream = HistoryStream(publication.target) {
             do {
@@ -95,27 +112,34 @@ public struct Router: Sendable {
             throw .registryUnavailable("\(error)")
         }
         if publication.target == .broadcast {
+            let sent = broker.broadcast(PublicationCodec.encode(publication))
+            handedOver()
             do {
-                try await broker.broadcast(PublicationCodec.encode(publication))
+                _ = try await sent.routed
             } catch {
                 throw .brokerUnavailable("\(error)")
             }
             return Result(id: publication.id!, nodes: nodes.count, stored: stored, duplicate: false)
         }
-        let routed = try await publish(publication, to: nodes)
+        let routed = try await publish(publication, to: nodes, then: handedOver)
         return Result(id: publication.id!, nodes: routed, stored: stored, duplicate: false)
     }
 
-    private func publish(_ publication: Publication, to nodes: Set<String>) async throws(Failure) -> Int {
+    /// One message per node, all handed to the broker before any confirm is awaited.
+    private func publish(_ publication: Publication, to nodes: Set<String>, then handedOver: () -> Void) async throws(Failure) -> Int {
         let body = PublicationCodec.encode(publication)
+        let sends = nodes.sorted().map { broker.publish(body, toNode: $0) }
+        handedOver()
         var routed = 0
-        do {
-            for node in nodes.sorted() where try await broker.publish(body, toNode: node) {
-                routed += 1
+        var failure: (any Error)?
+        for sent in sends {
+            do {
+                if try await sent.routed { routed += 1 }
+            } catch {
+                failure = failure ?? error
             }
-        } catch {
-            throw .brokerUnavailable("\(error)")
         }
+        if let failure { throw .brokerUnavailable("\(failure)") }
         return routed
     }
 }

@@ -1,0 +1,32 @@
+import RabbitMQ
+
+/// A publish already handed to the broker (so its place in the broker's order is fixed); await
+/// `routed` for the outcome.
+public struct BrokerSend: Sendable {
+    private enum Source: Sendable {
+        case amqp(AMQPPendingPublish)
+        case done(Result<Bool, any Error>)
+    }
+
+    private let source: Source
+
+    /// A message on its way to RabbitMQ; routed once confirmed, not routed when returned.
+    init(_ pending: AMQPPendingPublish) {
+        source = .amqp(pending)
+    }
+
+    /// An outcome known at once (the in-process broker).
+    init(_ result: Result<Bool, any Error>) {
+        source = .done(result)
+    }
+
+    /// True once the broker confirmed it; false when no queue took it (an unknown node).
+    public var routed: Bool {
+        get async throws {
+            switch source {
+            case .amqp(let pending): try await pending.outcome == .confirmed
+            case .done(let result): try result.get()
+            }
+        }
+    }
+}
