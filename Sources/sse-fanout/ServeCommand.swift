@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("retry"), help: help("Reconnection hint for clients, milliseconds (default 3000).", "sse.retry"))
     var retry: Int?
 
+    @Option(name: .customLong("write-delay"), help: help("Milliseconds events may gather before they are written, so each stream gets them in one write (default 0).", "sse.writeDelay"))
+    var writeDelay: Int?
+
     @Option(name: .customLong("max-buffered-bytes"), help: help("Unsent bytes after which a slow client is disconnected (default 262144).", "sse.maxBufferedBytes"))
     var maxBufferedBytes: Int?
 
@@ -96,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let amqpURL { flags["amqp.url"] = .string(amqpURL) }
         if let redisURL { flags["redis.url"] = .string(redisURL) }
         if let heartbeatInterval { flags["sse.heartbeatInterval"] = .double(heartbeatInterval) }
+        if let writeDelay { flags["sse.writeDelay"] = .int(writeDelay) }
         if let retry { flags["sse.retry"] = .int(retry) }
         if let maxBufferedBytes { flags["sse.maxBufferedBytes"] = .int(maxBufferedBytes) }
         if let maxBodySize { flags["http.maxBodySize"] = .int(maxBodySize) }

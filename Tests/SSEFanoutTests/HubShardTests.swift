@@ -100,4 +100,27 @@ import Testing
         #expect(written.count == 1)
         #expect(written.first?.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } == (1...5).map { "data: n\($0)" })
     }
+
+    @Test func aWriteDelayGathersTheEventsOfThatWhileIntoOneWrite() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, writeDelay: .milliseconds(50), logger: logger)
+        let (a, channelA) = try stream("a", on: loop)
+        shard.add(a)
+        shard.enqueue(event(.broadcast, "first", sequence: 1))
+        loop.advanceTime(by: .milliseconds(30))
+        shard.enqueue(event(.broadcast, "second", sequence: 2))
+        #expect(try writes(channelA).isEmpty)
+
+        loop.advanceTime(by: .milliseconds(20))
+
+        let written = try writes(channelA)
+        #expect(written.count == 1)
+        #expect(written.first?.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } == ["data: first", "data: second"])
+        // The next event starts a new wait.
+        shard.enqueue(event(.broadcast, "third", sequence: 3))
+        loop.advanceTime(by: .milliseconds(49))
+        #expect(try writes(channelA).isEmpty)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(try writes(channelA).count == 1)
+    }
 }

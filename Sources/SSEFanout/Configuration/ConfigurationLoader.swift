@@ -69,6 +69,7 @@ public enum ConfigurationLoader {
         c.heartbeatInterval = .seconds(config.double(forKey: "sse.heartbeatInterval", default: 15))
         c.retryMillis = config.int(forKey: "sse.retry", default: c.retryMillis)
         c.maxBufferedBytes = config.int(forKey: "sse.maxBufferedBytes", default: c.maxBufferedBytes)
+        c.writeDelay = .milliseconds(config.int(forKey: "sse.writeDelay", default: 0))
         let level = config.string(forKey: "log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError("log.level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(level)'")
@@ -82,6 +83,7 @@ public enum ConfigurationLoader {
         guard (0...65535).contains(c.port) else { throw ConfigurationError("http.port must be 0…65535; got \(c.port)") }
         guard c.maxBodySize > 0 else { throw ConfigurationError("http.maxBodySize must be positive") }
         guard c.heartbeatInterval > .zero else { throw ConfigurationError("sse.heartbeatInterval must be positive") }
+        guard c.writeDelay >= .zero, c.writeDelay <= .seconds(1) else { throw ConfigurationError("sse.writeDelay must be 0…1000 milliseconds") }
         guard c.maxBufferedBytes >= 1024 else { throw ConfigurationError("sse.maxBufferedBytes must be at least 1024") }
         guard (1...65535).contains(c.prefetch) else { throw ConfigurationError("amqp.prefetch must be 1…65535") }
         guard c.historyMaxLength >= 1 else { throw ConfigurationError("history.maxLength must be at least 1") }

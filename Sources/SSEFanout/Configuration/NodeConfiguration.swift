@@ -15,6 +15,10 @@ public struct NodeConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(15)
     /// Reconnection time hint sent with the `connected` event (SSE `retry:`), in milliseconds.
     public var retryMillis = 3000
+    /// How long events may gather before they are written, so that a stream gets several in one
+    /// write: fewer system calls per event under load, at the cost of this much added latency.
+    /// Zero writes as soon as the event loop gets to it (events that queued meanwhile still go together).
+    public var writeDelay: Duration = .zero
     /// Unsent bytes a stream may have before its client counts as too slow and is disconnected.
     public var maxBufferedBytes = 256 * 1024
     /// Largest accepted `POST /publish` body.

@@ -9,7 +9,8 @@ import NIOCore
 /// in one pass, flushing each stream once. When the loop keeps up, a pass is one event; when it
 /// falls behind (a broadcast to many streams takes a while), the next pass carries every event that
 /// arrived meanwhile, and each stream gets them in one `write(2)`: the busier the node, the fewer
-/// system calls per event.
+/// system calls per event. `writeDelay` makes a pass wait that long for more events, for more of
+/// that saving when the node is not (yet) behind.
 final class HubShard: @unchecked Sendable {
     let eventLoop: EventLoop
     private let logger: Logger
@@ -28,8 +29,12 @@ final class HubShard: @unchecked Sendable {
         var passScheduled = false
     }
 
-    init(eventLoop: EventLoop, logger: Logger) {
+    /// How long the first event of a pass waits for others to join it (`sse.writeDelay`).
+    private let writeDelay: TimeAmount
+
+    init(eventLoop: EventLoop, writeDelay: TimeAmount = .zero, logger: Logger) {
         self.eventLoop = eventLoop
+        self.writeDelay = writeDelay
         self.logger = logger
     }
 
@@ -81,7 +86,10 @@ final class HubShard: @unchecked Sendable {
             defer { inbox.passScheduled = true }
             return !inbox.passScheduled
         }
-        if schedulePass {
+        guard schedulePass else { return }
+        if writeDelay > .zero {
+            eventLoop.scheduleTask(in: writeDelay) { self.deliverInbox() }
+        } else {
             eventLoop.execute { self.deliverInbox() }
         }
     }

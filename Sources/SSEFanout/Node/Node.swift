@@ -49,7 +49,9 @@ public final class Node: Service, Sendable {
         self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
         self.registrations = RegistrationQueue(registry: registry, logger: logger)
-        self.hub = LocalHub(eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval), logger: logger)
+        self.hub = LocalHub(
+            eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
+            writeDelay: TimeAmount(configuration.writeDelay), logger: logger)
     }
 
     /// A node with the real broker and registry, or the in-process ones when `standalone` is set.
