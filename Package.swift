@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian (librabbitmq-dev, libhiredis-dev), each wrapped by a small Swift module.
@@ -81,15 +82,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The load tool: scenarios (idle, broadcast) against sse-fanout or nginx+nchan, on SwiftNIO.
+        // The load tool: scenarios (idle, broadcast, unicast, churn) against sse-fanout or nginx+nchan, on
+        // SwiftNIO; publishes over HTTP or straight to RabbitMQ, and draws the results as SVG charts.
         .executableTarget(
             name: "sse-bench",
             dependencies: [
                 "SSEClient",
+                "SSEFanout",
+                "RabbitMQ",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         // The chaos suite: real nodes, redis-server and rabbitmq-server, faults, and a per-client delivery checker.

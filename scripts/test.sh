@@ -4,7 +4,8 @@
 #
 #   scripts/test.sh [extra `swift test` arguments, e.g. --filter ClusterDeliveryTests]
 #
-# DEMO_SMOKE=0 skips the check of the README's three-node demo (scripts/demo-smoke.sh).
+# DEMO_SMOKE=0 skips the check of the README's three-node demo (scripts/demo-smoke.sh); BENCH_SMOKE=0
+# skips the load tool's smoke run (scripts/bench/smoke.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,6 @@ export AMQP_URL="amqp://guest:guest@127.0.0.1:${AMQP_PORT}/%2f"
 swift build --build-tests
 # The README's three-node demo, on the same servers (DEMO_SMOKE=0 skips it).
 [[ ${DEMO_SMOKE:-1} == 0 ]] || scripts/demo-smoke.sh
+# The load tool end to end against a standalone node, with tiny numbers (BENCH_SMOKE=0 skips it).
+[[ ${BENCH_SMOKE:-1} == 0 ]] || scripts/bench/smoke.sh
 swift test --skip-build "$@"

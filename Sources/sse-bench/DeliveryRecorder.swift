@@ -4,35 +4,33 @@ import NIOCore
 /// `totals()` collects every loop's recorder on its own loop.
 final class DeliveryRecorder: @unchecked Sendable {
     let eventLoop: any EventLoop
-    private var deliveries = 0
-    private var outOfOrder = 0
-    private var streamsClosed = 0
-    /// Receive time minus send time of every delivery, in nanoseconds.
-    private var latencies: [UInt64] = []
+    private var totals = DeliveryTotals()
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    func recordDelivery(latency: UInt64, inOrder: Bool) {
+    /// `receivedAt` and `latency` are in nanoseconds of `NIODeadline`'s clock.
+    func recordDelivery(receivedAt: UInt64, latency: UInt64, inOrder: Bool) {
         eventLoop.preconditionInEventLoop()
-        deliveries += 1
-        if !inOrder { outOfOrder += 1 }
-        latencies.append(latency)
+        totals.deliveries += 1
+        if !inOrder { totals.outOfOrder += 1 }
+        totals.latencies.record(nanoseconds: latency)
+        totals.lastDeliveryAt = receivedAt
     }
 
     /// A stream that had opened was closed by the server or the network.
     func recordStreamClosed() {
-        streamsClosed += 1
+        totals.streamsClosed += 1
     }
 
-    var totals: DeliveryTotals {
+    var snapshot: DeliveryTotals {
         eventLoop.preconditionInEventLoop()
-        return DeliveryTotals(deliveries: deliveries, outOfOrder: outOfOrder, streamsClosed: streamsClosed, latencies: latencies)
+        return totals
     }
 
     var deliveryCount: Int {
         eventLoop.preconditionInEventLoop()
-        return deliveries
+        return totals.deliveries
     }
 }

@@ -5,12 +5,15 @@ struct DeliveryTotals: Sendable {
     var outOfOrder = 0
     /// Streams that had opened and were then closed by the server (or the network).
     var streamsClosed = 0
-    var latencies: [UInt64] = []
+    var latencies = LatencyHistogram()
+    /// `NIODeadline.uptimeNanoseconds` of the last delivery (0: none yet).
+    var lastDeliveryAt: UInt64 = 0
 
     mutating func add(_ other: DeliveryTotals) {
         deliveries += other.deliveries
         outOfOrder += other.outOfOrder
         streamsClosed += other.streamsClosed
-        latencies += other.latencies
+        latencies.add(other.latencies)
+        lastDeliveryAt = max(lastDeliveryAt, other.lastDeliveryAt)
     }
 }

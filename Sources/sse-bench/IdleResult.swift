@@ -1,7 +1,7 @@
 import Foundation
 
 /// The idle scenario's figures: the server's resident memory per open stream.
-struct IdleResult: Codable {
+struct IdleResult: BenchResult {
     var scenario = "idle"
     var connections: Int
     var opened: Int
@@ -14,14 +14,13 @@ struct IdleResult: Codable {
     var rssPerConnectionKiB: Double
     var clientRSSKiB: Int
 
-    func print() {
-        Swift.print("""
-            idle: \(opened) of \(connections) streams open (\(failed) failed) in \(String(format: "%.1f", rampSeconds)) s\
-            \(firstError.map { "; first error: \($0)" } ?? "")
-              server RSS   \(serverRSSBeforeKiB) KiB before, \(serverRSSAfterKiB) KiB after
-              per stream   \(String(format: "%.2f", rssPerConnectionKiB)) KiB
-              client RSS   \(clientRSSKiB) KiB
-            """)
-        ResultLine.print(self)
+    var table: String {
+        var table = TextTable(title: "idle")
+        table.add("streams", "\(opened) of \(connections) open (\(failed) failed) in \(String(format: "%.1f", rampSeconds)) s"
+            + (firstError.map { "; first error: \($0)" } ?? ""))
+        table.add("server RSS", "\(serverRSSBeforeKiB) KiB before, \(serverRSSAfterKiB) KiB after")
+        table.add("per stream", String(format: "%.2f KiB", rssPerConnectionKiB))
+        table.add("client RSS", "\(clientRSSKiB) KiB")
+        return table.text
     }
 }

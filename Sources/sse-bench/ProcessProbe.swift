@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,6 +21,11 @@ struct ProcessProbe: Sendable {
             if fields.count >= 2, let kib = Int(fields[1]) { return kib }
         }
         throw BenchError.procUnreadable(path)
+    }
+
+    /// The command name from `/proc/<pid>/comm`.
+    func name() throws -> String {
+        try ProcFile.contents(of: "/proc/\(pid)/comm").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// User and system CPU time from `/proc/<pid>/stat` (utime and stime, fields 14 and 15).

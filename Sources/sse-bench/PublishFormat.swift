@@ -1,18 +1,24 @@
-/// How a server takes a broadcast over HTTP.
+/// How a server takes a publish.
 enum PublishFormat: Sendable {
-    /// sse-fanout: `POST /publish` with the publish JSON and a broadcast target.
+    /// sse-fanout: the publish JSON, to `POST /publish` or as an AMQP message body.
     case sseFanout
-    /// nginx+nchan: the raw payload POSTed to the channel's publisher location.
+    /// nginx+nchan: the raw payload POSTed to the channel's publisher location (always a broadcast to it).
     case nchan
 
-    /// The request body and headers that publish `payload` (plain ASCII: no JSON escaping needed).
-    func request(payload: String) -> (headers: [(String, String)], body: [UInt8]) {
+    var contentType: String {
+        switch self {
+        case .sseFanout: "application/json"
+        case .nchan: "text/plain"
+        }
+    }
+
+    /// The body that publishes `payload` (plain ASCII: no JSON escaping needed) to `target`.
+    func body(payload: String, target: PublishTarget) -> [UInt8] {
         switch self {
         case .sseFanout:
-            let json = #"{"target":{"type":"broadcast"},"data":""# + payload + #""}"#
-            return ([("Content-Type", "application/json")], Array(json.utf8))
+            Array((#"{"target":"# + target.json + #","data":""# + payload + #""}"#).utf8)
         case .nchan:
-            return ([("Content-Type", "text/plain")], Array(payload.utf8))
+            Array(payload.utf8)
         }
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 
 /// `sse-bench`: load scenarios against an SSE server on this machine (sse-fanout, or nginx+nchan to compare).
-/// Each scenario is a subcommand; each prints a readable summary and one `RESULT {json}` line for scripts.
+/// Each scenario is a subcommand; each shows progress on standard error, then prints a table and one
+/// `RESULT {json}` line for scripts (and the JSON to a file with `--json`). `chart` draws results as SVG.
 @main
 struct SSEBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,6 +12,6 @@ struct SSEBenchCommand: AsyncParsableCommand {
             Every connection is a SwiftNIO channel on a few event loops: no thread and no task per connection. \
             The server's memory and CPU are read from /proc/<pid>, so the server must run on this machine.
             """,
-        subcommands: [IdleCommand.self, BroadcastCommand.self]
+        subcommands: [IdleCommand.self, BroadcastCommand.self, UnicastCommand.self, ChurnCommand.self, ChartCommand.self]
     )
 }

@@ -1,30 +1,31 @@
-import ArgumentParser
-import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Where the subscriber streams go: an `http://` URL to an IP address (no resolver on the hot path).
+/// Where the subscriber streams go, and how each stream's request looks: the same URL for all, or with
+/// `user=<prefix><index>` added so that each stream is its own user (for unicast).
 struct StreamEndpoint: Sendable {
-    let address: SocketAddress
-    let request: HTTPRequestHead
+    let http: HTTPEndpoint
+    let userPrefix: String?
 
-    init(url: String) throws {
-        guard let components = URLComponents(string: url), components.scheme == "http",
-            let host = components.host, !host.isEmpty
-        else { throw ValidationError("not an http:// URL: \(url)") }
-        let port = components.port ?? 80
-        do {
-            address = try SocketAddress(ipAddress: host, port: port)
-        } catch {
-            throw ValidationError("the host must be an IP address, such as 127.0.0.1: \(url)")
-        }
-        var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
-        if let query = components.percentEncodedQuery { target += "?" + query }
+    init(url: String, userPrefix: String? = nil) throws {
+        http = try HTTPEndpoint(url: url)
+        self.userPrefix = userPrefix
+    }
+
+    var address: SocketAddress { http.address }
+
+    /// The user id of stream `index`, when streams have their own.
+    func user(index: Int) -> String? {
+        userPrefix.map { "\($0)\(index)" }
+    }
+
+    func request(index: Int) -> HTTPRequestHead {
+        let target = user(index: index).map { http.target(adding: "user", $0) } ?? http.target
         let headers = HTTPHeaders([
-            ("Host", port == 80 ? host : "\(host):\(port)"),
+            ("Host", http.hostHeader),
             ("Accept", "text/event-stream"),
             ("Cache-Control", "no-cache"),
         ])
-        request = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
+        return HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
     }
 }

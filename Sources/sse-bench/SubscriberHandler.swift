@@ -1,33 +1,32 @@
 import NIOCore
 import NIOHTTP1
 
-/// One subscriber stream. Sends the GET once connected, checks the response head for a 200, then scans
-/// the body for benchmark events with an `EventScanner` and records them, all on the channel's event loop.
-/// Inbound bytes are read raw (no HTTP decoder): the body of an SSE response is the stream itself.
+/// One subscriber stream. Sends the GET once connected, reads the first bytes with a `StreamOpening`
+/// until the stream is open, then scans the body for benchmark events with an `EventScanner` and records
+/// them, all on the channel's event loop. Inbound bytes are read raw (no HTTP decoder): the body of an
+/// SSE response is the stream itself.
 final class SubscriberHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = HTTPClientRequestPart
 
-    /// The status line and headers of a response are far smaller than this.
-    private static let maximumHeadSize = 16 * 1024
-    private static let headEnd: [UInt8] = Array("\r\n\r\n".utf8)
-
     private enum State {
-        case awaitingHead(ByteBuffer?)
+        case opening
         case streaming
         case done
     }
 
     private let request: HTTPRequestHead
-    private let opened: EventLoopPromise<Void>
+    private let opened: EventLoopPromise<StreamGreeting?>
     private let recorder: DeliveryRecorder
-    private var state = State.awaitingHead(nil)
+    private var state = State.opening
+    private var opening: StreamOpening
     private var scanner = EventScanner()
     private var lastSequence: UInt64?
 
-    /// `opened` succeeds when a 200 response head arrived, and fails if anything else happened first.
-    init(request: HTTPRequestHead, opened: EventLoopPromise<Void>, recorder: DeliveryRecorder) {
+    /// `opened` succeeds once the stream is open (see `StreamOpening`), and fails if anything else happened first.
+    init(request: HTTPRequestHead, opening: StreamOpening, opened: EventLoopPromise<StreamGreeting?>, recorder: DeliveryRecorder) {
         self.request = request
+        self.opening = opening
         self.opened = opened
         self.recorder = recorder
     }
@@ -43,15 +42,19 @@ final class SubscriberHandler: ChannelInboundHandler {
         switch state {
         case .streaming:
             scan(bytes)
-        case .awaitingHead(var head):
-            state = .done  // out of the enum while appending, so the buffer is not copied
-            if head == nil {
-                head = bytes
-            } else {
-                var more = bytes
-                head!.writeBuffer(&more)
+        case .opening:
+            switch opening.feed(bytes) {
+            case .needMore:
+                break
+            case .opened(let greeting, let rest):
+                state = .streaming
+                opened.succeed(greeting)
+                if let rest { scan(rest) }
+            case .failed(let error):
+                state = .done
+                opened.fail(error)
+                context.close(promise: nil)
             }
-            readHead(head!, context: context)
         case .done:
             break
         }
@@ -59,7 +62,7 @@ final class SubscriberHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
-        case .awaitingHead:
+        case .opening:
             opened.fail(BenchError.closedBeforeResponse)
         case .streaming:
             recorder.recordStreamClosed()
@@ -71,34 +74,11 @@ final class SubscriberHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if case .awaitingHead = state {
+        if case .opening = state {
             opened.fail(error)
             state = .done
         }
         context.close(promise: nil)
-    }
-
-    private func readHead(_ head: ByteBuffer, context: ChannelHandlerContext) {
-        guard let end = head.readableBytesView.firstRange(of: Self.headEnd) else {
-            if head.readableBytes > Self.maximumHeadSize {
-                fail(BenchError.badResponse("no end of the response head in \(head.readableBytes) bytes"), context: context)
-            } else {
-                state = .awaitingHead(head)
-            }
-            return
-        }
-        let statusLine = head.readableBytesView.prefix { $0 != UInt8(ascii: "\r") }
-        let text = String(decoding: statusLine, as: UTF8.self)
-        guard text.hasPrefix("HTTP/1.1 200 ") || text.hasPrefix("HTTP/1.0 200 ") else {
-            fail(BenchError.badResponse(text), context: context)
-            return
-        }
-        state = .streaming
-        opened.succeed(())
-        let bodyStart = end.upperBound - head.readableBytesView.startIndex
-        if let body = head.getSlice(at: head.readerIndex + bodyStart, length: head.readableBytes - bodyStart), body.readableBytes > 0 {
-            scan(body)
-        }
     }
 
     private func scan(_ bytes: ByteBuffer) {
@@ -107,13 +87,7 @@ final class SubscriberHandler: ChannelInboundHandler {
         scanner.scan(bytes) { sequence, sentAt in
             let inOrder = lastSequence.map { sequence > $0 } ?? true
             lastSequence = sequence
-            recorder.recordDelivery(latency: now >= sentAt ? now - sentAt : 0, inOrder: inOrder)
+            recorder.recordDelivery(receivedAt: now, latency: now >= sentAt ? now - sentAt : 0, inOrder: inOrder)
         }
-    }
-
-    private func fail(_ error: BenchError, context: ChannelHandlerContext) {
-        state = .done
-        opened.fail(error)
-        context.close(promise: nil)
     }
 }

@@ -25,6 +25,7 @@ struct SubscriberOptions: ParsableArguments {
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard clientThreads > 0 else { throw ValidationError("--client-threads must be positive") }
         guard openTimeout > 0 else { throw ValidationError("--open-timeout must be positive") }
+        guard settle >= 0 else { throw ValidationError("--settle must be 0 or more") }
         _ = try StreamEndpoint(url: url)
     }
 }

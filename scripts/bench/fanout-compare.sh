@@ -6,7 +6,8 @@
 # Builds sse-fanout and sse-bench in release, then for each run and scenario starts each server fresh
 # (sse-fanout standalone with one event loop, sse-fanout with one loop per core, nginx+nchan with one
 # worker), runs the same sse-bench scenario against it, and stops it. The servers take turns in a
-# rotating order, so machine noise hits all of them. Prints the medians and ratios at the end.
+# rotating order, so machine noise hits all of them. Prints the medians and ratios at the end and draws
+# them (sse-bench chart).
 # Everything listens on 127.0.0.1; each step is bounded in time.
 #
 # Settings (environment):
@@ -20,7 +21,8 @@
 #                               processes use less than QUIET cores
 #   OTHER_MAX=2 RETRIES=2       a broadcast during which other processes used more than OTHER_MAX CPU-seconds
 #                               is repeated (at most RETRIES times); the summary leaves such runs out
-#   RUN_DIR=.run/bench/<time>   logs, raw results (results.jsonl) and the summary (summary.md)
+#   RUN_DIR=.run/bench/<time>   logs, raw results (results.jsonl), the summary (summary.md) and chart.svg
+#   BIN=DIR                     take sse-fanout and sse-bench from DIR instead of building them
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -64,15 +66,17 @@ building_here() {
     done
     return 1
 }
-for _ in $(seq 120); do
-    building_here || break
-    log "another swift build is running in $REPO; waiting"
-    sleep 5
-done
-log "building sse-fanout and sse-bench (release)"
-swift build -c release --product sse-fanout >&2
-swift build -c release --product sse-bench >&2
-BIN=$(swift build -c release --show-bin-path)
+if [[ -z ${BIN:-} ]]; then
+    for _ in $(seq 120); do
+        building_here || break
+        log "another swift build is running in $REPO; waiting"
+        sleep 5
+    done
+    log "building sse-fanout and sse-bench (release)"
+    swift build -c release --product sse-fanout >&2
+    swift build -c release --product sse-bench >&2
+    BIN=$(swift build -c release --show-bin-path)
+fi
 
 mkdir -p "$RUN_DIR"
 RESULTS=$RUN_DIR/results.jsonl
@@ -124,7 +128,13 @@ endpoints() {
 
 # start_server NAME TAG: starts a fresh server, logging to $RUN_DIR/TAG.NAME.log; sets SERVER_PID and MEASURED_PID.
 start_server() {
-    local name=$1 tag=$2
+    local name=$1 tag=$2 port=$FANOUT_PORT
+    [[ $name == nchan ]] && port=$NCHAN_PORT
+    # Something else on the port would answer in place of the server (and the server would exit).
+    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
+        echo "port $port is already in use; choose another (FANOUT_PORT, NCHAN_PORT)" >&2
+        return 1
+    fi
     case $name in
         fanout-1 | fanout-n)
             local threads=1
@@ -256,3 +266,7 @@ done
     echo
     python3 "$REPO/scripts/bench/summarize.py" --max-other "$OTHER_MAX" "$RESULTS"
 } | tee "$RUN_DIR/summary.md"
+"$BIN/sse-bench" chart --input "$RESULTS" --output "$RUN_DIR/chart.svg" --max-other "$OTHER_MAX" \
+    --title "sse-fanout vs nginx+nchan: idle streams and broadcast (S1, S2)" \
+    --subtitle "medians of $RUNS runs; $BROADCAST_CONNECTIONS streams, $RATES broadcasts/s; $(nproc) cores, one machine" >&2
+log "chart: $RUN_DIR/chart.svg"

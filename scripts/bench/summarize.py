@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Medians and ratios of fanout-compare.sh's results.jsonl, as Markdown tables.
+"""Medians and ratios of the benchmark scripts' results.jsonl, as Markdown tables.
 
-Each line of results.jsonl is one sse-bench RESULT, tagged with `server` (fanout-1, fanout-n, nchan),
-`run`, `tag` and `attempt`. Every figure is the median over the runs, taken per figure; ratios are sse-fanout
-over nchan (for memory and latency lower is better, for deliveries per CPU-second higher is better).
-A broadcast during which other processes used more than --max-other CPU-seconds is left out.
+Each line of results.jsonl is one sse-bench RESULT, tagged with `server` (fanout-1, fanout-n, nchan for
+fanout-compare.sh; cross-node, churn for the cluster scripts), `run`, `tag` and `attempt`. Every figure is
+the median over the runs, taken per figure; ratios are sse-fanout over nchan (for memory and latency lower
+is better, for deliveries per CPU-second higher is better). A measurement during which other processes
+used more than --max-other CPU-seconds is left out. Unicast (S3) and churn (S4) results are listed one per
+line, each checked against the performance targets below.
 
     summarize.py [--max-other SECONDS] results.jsonl
 """
@@ -17,6 +19,11 @@ from collections import defaultdict
 
 NAMES = {"fanout-1": "sse-fanout, 1 loop", "fanout-n": "sse-fanout, 1 loop/core", "nchan": "nginx+nchan, 1 worker"}
 ORDER = ["fanout-1", "fanout-n", "nchan"]
+# The performance targets the cluster scenarios are checked against.
+UNICAST_MESSAGES_PER_SECOND = 20_000    # per node, at the most it takes
+UNICAST_P99_MS = 5.0                    # at 1,000 messages/s
+UNICAST_P99_RATE = 1_000
+CHURN_CONNECTS_PER_SECOND = 5_000       # new streams per node, registered in Redis
 
 
 def median(values):
@@ -116,6 +123,58 @@ def main(path, max_other):
                 print(f"| *{server} / nchan* | | *{ratio(m['rate'], n['rate'])}* | *{ratio(m['cpu'], n['cpu'])}* "
                       f"| *{ratio(m['p50'], n['p50'])}* | *{ratio(m['p99'], n['p99'])}* | *{ratio(m['max'], n['max'])}* "
                       f"| | | | *{ratio(m['client'], n['client'])}* | | *{ratio(m['rss'], n['rss'])}* |")
+        print()
+
+    # In the order they were measured.
+    unicast_and_churn([r for r in chosen.values() if r["scenario"] in ("unicast", "churn")])
+
+
+def service_cpu(result, name):
+    """CPU-seconds of the reported service processes whose name starts with `name`."""
+    return sum(p["cpu"]["user"] + p["cpu"]["system"] for p in result.get("processes", [])
+               if p["role"] == "service" and p["name"].startswith(name))
+
+
+def check(ok):
+    return "yes" if ok else "**no**"
+
+
+def unicast_and_churn(results):
+    unicast = [r for r in results if r["scenario"] == "unicast"]
+    if unicast:
+        print("## Unicast: each message to one stream (S3)\n")
+        print(f"Targets: p99 < {UNICAST_P99_MS:g} ms at {UNICAST_P99_RATE:,} messages/s; "
+              f"at least {UNICAST_MESSAGES_PER_SECOND:,} messages/s per node.\n")
+        print("| measurement | published via | asked /s | delivered msg/s | p50 ms | p99 ms | p99.9 ms | max ms | lost "
+              "| failed / skipped | nodes CPU s | redis CPU s | rabbitmq CPU s | other CPU s | target met |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in unicast:
+            lat = r["latencyMilliseconds"]
+            if r["rate"] <= UNICAST_P99_RATE:
+                target = f"p99 < {UNICAST_P99_MS:g} ms: {check(lat['p99'] < UNICAST_P99_MS)}"
+            else:
+                target = f"≥ {UNICAST_MESSAGES_PER_SECOND // 1000}k/s: {check(r['deliveriesPerSecond'] >= UNICAST_MESSAGES_PER_SECOND)}"
+            print(f"| {r['tag']} | {r['publishVia']} | {r['rate']:,.0f} | **{r['deliveriesPerSecond']:,.0f}** "
+                  f"| {lat['p50']:.2f} | {lat['p99']:.2f} | {lat.get('p999', float('nan')):.2f} | {lat['max']:.1f} | {r['lost']} "
+                  f"| {r['publishFailed']} / {r['publishSkipped']} | {r['serverCPU']['user'] + r['serverCPU']['system']:.2f} "
+                  f"| {service_cpu(r, 'redis'):.2f} | {service_cpu(r, 'beam'):.2f} | {r['otherCPUSeconds']:.2f} | {target} |")
+        print()
+    churn = [r for r in results if r["scenario"] == "churn"]
+    if churn:
+        print("## Churn: new streams, each registered, closed at `connected` (S4)\n")
+        print(f"Target: at least {CHURN_CONNECTS_PER_SECOND:,} new streams/s per node (checked for runs that ask for that many).\n")
+        print("| measurement | mode | connects/s | p50 ms | p99 ms | p99.9 ms | max ms | failed / skipped "
+              "| node CPU s | redis CPU s | connects per node CPU-s | other CPU s | target met |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in churn:
+            lat = r["latencyMilliseconds"]
+            mode = f"{r['rate']:,.0f}/s open loop" if r.get("rate") else f"closed loop, {r['concurrency']} at once"
+            asks = r.get("rate") is None or r["rate"] >= CHURN_CONNECTS_PER_SECOND
+            target = check(r["connectsPerSecond"] >= CHURN_CONNECTS_PER_SECOND) if asks else "–"
+            print(f"| {r['tag']} | {mode} | **{r['connectsPerSecond']:,.0f}** | {lat['p50']:.2f} | {lat['p99']:.2f} "
+                  f"| {lat.get('p999', float('nan')):.2f} | {lat['max']:.1f} | {r['failed']} / {r['skipped']} "
+                  f"| {r['serverCPU']['user'] + r['serverCPU']['system']:.2f} | {service_cpu(r, 'redis'):.2f} "
+                  f"| {r['connectsPerServerCPUSecond']:,.0f} | {r['otherCPUSeconds']:.2f} | {target} |")
         print()
 
 

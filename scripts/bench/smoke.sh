@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# A quick end-to-end check of the load tool (under a minute after the build): runs every sse-bench
+# scenario with tiny numbers against a standalone sse-fanout node (no Redis, no RabbitMQ), draws the
+# chart, and fails unless every stream opened, every publish was accepted and every delivery arrived.
+#
+#   swift build && scripts/bench/smoke.sh
+#
+# Settings (environment):
+#   BIN=DIR            where sse-fanout and sse-bench are (default: `swift build --show-bin-path`, debug)
+#   SMOKE_PORT=18390   the node's port on 127.0.0.1
+#   RUN_DIR=.run/bench/smoke   results, the chart and the node's log
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+BIN=${BIN:-$(swift build --show-bin-path)}
+PORT=${SMOKE_PORT:-18390}
+RUN_DIR=${RUN_DIR:-$REPO/.run/bench/smoke}
+STEP_TIMEOUT=30
+
+for binary in sse-fanout sse-bench; do
+    [[ -x $BIN/$binary ]] || { echo "smoke: no $BIN/$binary; build first (swift build)" >&2; exit 1; }
+done
+command -v python3 >/dev/null || { echo "smoke: python3 is needed to check the results" >&2; exit 1; }
+rm -rf "$RUN_DIR"
+mkdir -p "$RUN_DIR"
+
+"$BIN/sse-fanout" serve --standalone --host 127.0.0.1 --port "$PORT" --threads 1 --log-level warning >"$RUN_DIR/node.log" 2>&1 &
+NODE=$!
+trap 'kill -TERM $NODE 2>/dev/null; wait $NODE 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/healthz" && break
+    kill -0 "$NODE" 2>/dev/null || { echo "smoke: the node exited; see $RUN_DIR/node.log" >&2; exit 1; }
+    sleep 0.1
+done
+
+EVENTS=http://127.0.0.1:$PORT/events
+PUBLISH=http://127.0.0.1:$PORT/publish
+# step NAME sse-bench-arguments...: runs one scenario (bounded), keeps its JSON as NAME.json.
+step() {
+    local name=$1
+    shift
+    echo "smoke: $name" >&2
+    timeout "$STEP_TIMEOUT" "$BIN/sse-bench" "$@" --pid "$NODE" --no-progress --label "$name" --json "$RUN_DIR/$name.json" \
+        >"$RUN_DIR/$name.out" 2>&1 || { cat "$RUN_DIR/$name.out" >&2; echo "smoke: $name failed" >&2; exit 1; }
+}
+
+step idle idle --url "$EVENTS" --connections 50 --settle 0.2
+step broadcast broadcast --url "$EVENTS" --publish-url "$PUBLISH" --connections 50 --rate 20 --duration 1 --settle 0.2 --drain 2
+step unicast-user unicast --url "$EVENTS" --publish-url "$PUBLISH" --connections 20 --rate 200 --duration 1 --settle 0 --drain 2
+step unicast-connection unicast --url "$EVENTS" --publish-url "$PUBLISH" --publish-connections 0 --target connection \
+    --connections 10 --rate 50 --duration 1 --settle 0 --drain 2
+step churn churn --url "$EVENTS" --rate 200 --duration 1 --concurrency 100
+step churn-closed churn --url "$EVENTS" --concurrency 8 --duration 1 --close reset --source-addresses 0
+
+python3 - "$RUN_DIR" <<'PY'
+import json, sys
+run_dir = sys.argv[1]
+problems = []
+def load(name):
+    with open(f"{run_dir}/{name}.json") as f:
+        return json.load(f)
+idle = load("idle")
+if idle["opened"] != idle["connections"]:
+    problems.append(f"idle: {idle['opened']} of {idle['connections']} streams opened")
+for name in ("broadcast", "unicast-user", "unicast-connection"):
+    r = load(name)
+    if r["opened"] != r["connections"]:
+        problems.append(f"{name}: {r['opened']} of {r['connections']} streams opened")
+    if r["published"] != r["publishAttempted"] or r["publishFailed"] or r["publishSkipped"]:
+        problems.append(f"{name}: {r['published']} of {r['publishAttempted']} publishes accepted ({r['publishFirstError']})")
+    if r["deliveries"] == 0 or r["lost"] != 0:
+        problems.append(f"{name}: {r['deliveries']} of {r['expected']} deliveries (lost {r['lost']})")
+    if r["latencyMilliseconds"]["count"] != r["deliveries"]:
+        problems.append(f"{name}: {r['latencyMilliseconds']['count']} latencies for {r['deliveries']} deliveries")
+for name in ("churn", "churn-closed"):
+    r = load(name)
+    if r["connected"] == 0 or r["connected"] != r["attempted"] or r["failed"]:
+        problems.append(f"{name}: {r['connected']} of {r['attempted']} connected ({r['failed']} failed: {r.get('firstError')})")
+for problem in problems:
+    print(f"smoke: {problem}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+
+echo "smoke: chart" >&2
+"$BIN/sse-bench" chart --input "$RUN_DIR/broadcast.json" --input "$RUN_DIR/unicast-user.json" \
+    --input "$RUN_DIR/unicast-connection.json" --input "$RUN_DIR/churn.json" --input "$RUN_DIR/idle.json" \
+    --output "$RUN_DIR/chart.svg" --title "sse-bench smoke" >/dev/null
+grep -q '<svg' "$RUN_DIR/chart.svg" || { echo "smoke: no chart" >&2; exit 1; }
+
+# A bad option is refused with a usage error (exit code 64), before anything connects.
+set +e
+"$BIN/sse-bench" unicast --url "$EVENTS" --connections 1 --pid "$NODE" >"$RUN_DIR/bad-option.out" 2>&1
+code=$?
+set -e
+if [[ $code != 64 ]] || ! grep -q -- "--publish-url" "$RUN_DIR/bad-option.out"; then
+    echo "smoke: a missing --publish-url gave exit code $code:" >&2
+    cat "$RUN_DIR/bad-option.out" >&2
+    exit 1
+fi
+echo "smoke: ok ($RUN_DIR)" >&2
