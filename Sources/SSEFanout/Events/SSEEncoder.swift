@@ -46,15 +46,6 @@ public enum SSEEncoder {
         encode(id: nil, event: publication.event, data: publication.data.sseText, retry: publication.retry, allocator: allocator)
     }
 
-    /// `id: <value>` and its line ending.
-    public static func idLine(_ id: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: id.utf8.count + 5)
-        buffer.writeStaticString("id: ")
-        buffer.writeString(id)
-        buffer.writeInteger(UInt8(ascii: "\n"))
-        return buffer
-    }
-
     /// A comment line, e.g. a heartbeat. Newlines in `text` are dropped: a comment is one line.
     public static func comment(_ text: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: text.utf8.count + 4)
