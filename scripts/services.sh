@@ -44,7 +44,7 @@ start_redis() {
 }
 
 start_rabbit() {
-  if rabbit_up; then echo "rabbitmq-server already up on :$amqp_port"; return; fi
+  if rabbit_up; then echo "rabbitmq-server already up on :$amqp_port"; add_isolated_vhost; return; fi
   mkdir -p "$dir/rabbitmq/mnesia" "$dir/rabbitmq/log"
   : > "$dir/rabbitmq/enabled_plugins.tmp"; echo "[]." > "$dir/rabbitmq/enabled_plugins"; rm -f "$dir/rabbitmq/enabled_plugins.tmp"
   # Small disk and memory alarms: a shared build machine must not block publishers.
@@ -52,10 +52,18 @@ start_rabbit() {
   chown -R rabbitmq:rabbitmq "$dir/rabbitmq" 2>/dev/null || true
   (rabbit_env; nohup rabbitmq-server > "$dir/rabbitmq/stdout.log" 2>&1 &)
   for _ in $(seq 1 600); do
-    rabbit_up && { echo "rabbitmq-server up on :$amqp_port"; return; }
+    rabbit_up && { echo "rabbitmq-server up on :$amqp_port"; add_isolated_vhost; return; }
     sleep 0.2
   done
   echo "rabbitmq-server did not start; see $dir/rabbitmq/log and $dir/rabbitmq/stdout.log" >&2; exit 1
+}
+
+# A second virtual host, for tests whose nodes use a Redis of their own: in the shared one their nodes
+# would consume the shared dead-letter queue and look its messages up in the wrong Redis.
+add_isolated_vhost() {
+  (rabbit_env
+   rabbitmqctl -q -n "$rabbit_node" add_vhost sse-isolated >/dev/null 2>&1 || true
+   rabbitmqctl -q -n "$rabbit_node" set_permissions -p sse-isolated guest '.*' '.*' '.*' >/dev/null)
 }
 
 stop_redis() { redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true; }

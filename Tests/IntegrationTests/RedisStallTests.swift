@@ -14,7 +14,7 @@ import Testing
         let admin = RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: Logger(label: "test-admin"))
         defer { Task { await admin.shutdown() } }
         try await TestEnvironment.eventually("dedicated redis up") { (try? await admin.command(["PING"])) != nil }
-        let cluster = try await TestCluster.start(nodes: 1, redisURL: redis.url)
+        let cluster = try await TestCluster.start(nodes: 1, amqpURL: TestEnvironment.isolatedAMQPURL, redisURL: redis.url)
         defer { Task { await cluster.stop() } }
         try await cluster.waitReady()
         let (stream, _) = try await cluster.subscribe(0, "user=\(TestEnvironment.uniqueName("u"))")

@@ -59,7 +59,11 @@ import Testing
     @Test func keepsByCountAndReportsWhatWasDropped() async throws {
         let history = InProcessHistory(retention: HistoryRetention(maxLength: 3, maxAge: .seconds(60)))
         var positions: [StreamPosition] = []
-        for n in 0..<5 { positions.append(try await history.append(Array("\(n)".utf8), to: .user("u"))) }
+        for n in 0..<5 {
+            let outcome = try await history.admit([HistoryAdmission(claim: nil, stream: .user("u"), body: Array("\(n)".utf8))])
+            guard case .accepted(let position?) = outcome[0] else { Issue.record("not kept: \(outcome)"); return }
+            positions.append(position)
+        }
         let all = try await history.read(.user("u"), after: StreamPosition(milliseconds: 0))
         #expect(all.entries.map { String(decoding: $0.body, as: UTF8.self) } == ["2", "3", "4"])
         #expect(all.truncated)
@@ -69,10 +73,13 @@ import Testing
 
     @Test func anIdCountsAsPublishedOnlyOnceCompleted() async throws {
         let history = InProcessHistory(retention: HistoryRetention())
-        #expect(try await history.claim("a"))
+        let claim = [HistoryAdmission(claim: "a", stream: nil, body: [])]
+        #expect(try await history.admit(claim) == [.accepted(position: nil)])
         // The first attempt failed half-way: its retry goes through.
-        #expect(try await history.claim("a"))
-        try await history.complete("a")
-        #expect(try await !history.claim("a"))
+        #expect(try await history.admit(claim) == [.accepted(position: nil)])
+        try await history.complete(["a"])
+        #expect(try await history.admit(claim) == [.duplicate])
+        await history.release(["a"])
+        #expect(try await history.admit(claim) == [.accepted(position: nil)])
     }
 }

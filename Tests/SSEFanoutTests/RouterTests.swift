@@ -128,34 +128,95 @@ private final class RecordingBroker: Broker {
         #expect(try await registry.nodes(for: .channel("ch")).isEmpty)
     }
 
-    /// Publications to one target reach the broker in the order they took their tickets, even when
-    /// their routing tasks start in the opposite order.
-    @Test func publicationsToOneTargetLeaveInArrivalOrder() async throws {
-        let (router, broker) = try await setUp()
-        let publications = (0..<30).map { Publication(target: .user("bob"), data: .text("\($0)"), id: "p\($0)") }
-        let tickets = publications.map { router.ticket(for: $0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in publications.indices.reversed() {
-                group.addTask { _ = try await router.route(publications[index], ticket: tickets[index]) }
-            }
-            try await group.waitForAll()
+    /// Publications reach the broker in the order they were submitted, each target's in its own order,
+    /// and a burst becomes one message per node, not one per publication.
+    @Test func publicationsLeaveInSubmissionOrderBatchedPerNode() async throws {
+        let (plain, broker) = try await setUp()
+        // History holds the first batch until everything is submitted, as a slow Redis would.
+        let history = ClaimRecordingHistory(held: true)
+        let router = Router(registry: plain.registry, broker: broker, history: history, logger: Logger(label: "test"))
+        let publications = (0..<30).map { Publication(target: .user($0 % 3 == 0 ? "bob" : "alice"), data: .text("\($0)"), id: "p\($0)") }
+        let outcomes = AsyncStream<Result<Router.Result, Router.Failure>>.makeStream()
+        router.submit(publications[0]) { outcomes.continuation.yield($0) }
+        await history.firstBatchArrived()
+        for publication in publications.dropFirst() {
+            router.submit(publication) { outcomes.continuation.yield($0) }
         }
-        let order = broker.published.withLockedValue { $0 }.map { try! PublicationCodec.decode($0.body).id! }
-        #expect(order == publications.map(\.id!))
+        history.release()
+        var results: [Router.Result] = []
+        for await outcome in outcomes.stream {
+            results.append(try outcome.get())
+            if results.count == publications.count { break }
+        }
+        #expect(results.allSatisfy { !$0.duplicate })
+        let sent = broker.published.withLockedValue { $0 }
+        // Per node: the ids in the order they were submitted.
+        for node in ["A", "B", "C"] {
+            let ids = try sent.filter { $0.node == node }.flatMap { try PublicationCodec.decodeBatch($0.body).map { $0.id! } }
+            let expected = publications.filter { node == "C" ? $0.target == .user("bob") : $0.target == .user("alice") }.map(\.id!)
+            #expect(ids == expected, "node \(node)")
+        }
+        // The first publication went alone; the others queued behind it and went together: one message per node.
+        #expect(sent.count == 1 + 3)
+        #expect(history.batches.withLockedValue { $0 } == [1, 29])
     }
 
-    /// A lane waits only for its own target: a publication held up in one lane does not hold up another.
-    @Test func oneTargetsLaneDoesNotHoldUpAnother() async throws {
-        let (router, broker) = try await setUp()
-        let held = router.ticket(for: Publication(target: .user("alice"), data: .text("first")))
-        let waiting = Publication(target: .user("alice"), data: .text("second"), id: "second")
-        let waitingTicket = router.ticket(for: waiting)
-        let behind = Task { try await router.route(waiting, ticket: waitingTicket) }
-
-        #expect(try await router.route(Publication(target: .user("bob"), data: .text("other"))).nodes == 1)
-        #expect(broker.published.withLockedValue { $0 }.map(\.node) == ["C"])
-
-        held.pass()
-        #expect(try await behind.value.nodes == 2)
+    /// A batch carries the events of all its targets; each answer counts the nodes of its own target.
+    @Test func aBatchAnswersEachPublicationForItsOwnTarget() async throws {
+        let (router, _) = try await setUp()
+        async let toAlice = router.route(Publication(target: .user("alice"), data: .text("a")))
+        async let toBob = router.route(Publication(target: .user("bob"), data: .text("b")))
+        async let toNobody = router.route(Publication(target: .user("nobody"), data: .text("n")))
+        async let toAll = router.route(Publication(target: .broadcast, data: .text("all")))
+        #expect(try await [toAlice.nodes, toBob.nodes, toNobody.nodes, toAll.nodes] == [2, 1, 0, 3])
     }
+
+    /// A repeated id inside one burst is routed once it completed; ids the node assigns claim nothing.
+    @Test func onlyPublisherIdsAreClaimed() async throws {
+        let registry = InProcessRegistry()
+        let history = ClaimRecordingHistory()
+        let router = Router(registry: registry, broker: RecordingBroker(knownNodes: []), history: history, logger: Logger(label: "test"))
+        _ = try await router.route(Publication(target: .user("u"), data: .text("x")))
+        _ = try await router.route(Publication(target: .user("u"), data: .text("x"), id: "mine"))
+        #expect(history.claims.withLockedValue { $0 } == [nil, "mine"])
+        #expect(history.completed.withLockedValue { $0 } == ["mine"])
+    }
+}
+
+/// In-process history that records what was claimed and completed.
+private final class ClaimRecordingHistory: History {
+    let inner = InProcessHistory(retention: .init())
+    let claims = NIOLockedValueBox<[String?]>([])
+    let completed = NIOLockedValueBox<[String]>([])
+    let batches = NIOLockedValueBox<[Int]>([])
+    private let gate = AsyncStream<Void>.makeStream()
+    private let arrived = AsyncStream<Void>.makeStream()
+    private let held: Bool
+
+    init(held: Bool = false) { self.held = held }
+
+    func firstBatchArrived() async {
+        for await _ in arrived.stream { return }
+    }
+
+    /// Lets the held first batch go on.
+    func release() { gate.continuation.finish() }
+
+    func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
+        let first = batches.withLockedValue { $0.append(admissions.count); return $0.count == 1 }
+        if held && first {
+            arrived.continuation.yield()
+            for await _ in gate.stream {}
+        }
+        claims.withLockedValue { $0 += admissions.map(\.claim) }
+        return try await inner.admit(admissions)
+    }
+    func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead {
+        try await inner.read(stream, after: position)
+    }
+    func complete(_ eventIDs: [String]) async throws {
+        completed.withLockedValue { $0 += eventIDs }
+        try await inner.complete(eventIDs)
+    }
+    func release(_ eventIDs: [String]) async { await inner.release(eventIDs) }
 }

@@ -10,4 +10,11 @@ public enum EventData: Sendable, Hashable {
         case .text(let s), .json(let s): s
         }
     }
+
+    /// Bytes of the payload's text, for sizing buffers.
+    var byteCount: Int {
+        switch self {
+        case .text(let s), .json(let s): s.utf8.count
+        }
+    }
 }

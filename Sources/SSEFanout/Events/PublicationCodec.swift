@@ -8,14 +8,53 @@ public enum PublicationCodec {
     public static let maxFieldLength = 256
 
     public static func decode(_ bytes: some Collection<UInt8>) throws(PublicationError) -> Publication {
-        let object: Any
+        try publication(from: parse(bytes))
+    }
+
+    /// A message body that holds one publish object, or a JSON array of them (a batch: what nodes send
+    /// each other, and what producers may send). An error names the batch item it is about.
+    public static func decodeBatch(_ bytes: some Collection<UInt8>) throws(PublicationError) -> [Publication] {
+        let object = try parse(bytes)
+        guard let items = object as? [Any] else { return [try publication(from: object)] }
+        guard !items.isEmpty else {
+            throw PublicationError("empty_batch", "the array holds no publications")
+        }
+        var publications: [Publication] = []
+        publications.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            do {
+                publications.append(try publication(from: item))
+            } catch {
+                throw PublicationError(error.code, "item \(index): \(error.message)")
+            }
+        }
+        return publications
+    }
+
+    /// Publish JSON bodies as one message: the body itself when there is one, else a JSON array.
+    public static func encodeBatch(_ bodies: [[UInt8]]) -> [UInt8] {
+        if bodies.count == 1 { return bodies[0] }
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(bodies.reduce(2) { $0 + $1.count + 1 })
+        for (index, body) in bodies.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: body)
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
+    private static func parse(_ bytes: some Collection<UInt8>) throws(PublicationError) -> Any {
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+            return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         } catch {
             throw PublicationError("invalid_json", "the body is not valid JSON")
         }
+    }
+
+    private static func publication(from object: Any) throws(PublicationError) -> Publication {
         guard let body = object as? [String: Any] else {
-            throw PublicationError("invalid_body", "the body must be a JSON object")
+            throw PublicationError("invalid_body", "the body must be a JSON object (or an array of them)")
         }
         let target = try decodeTarget(body["target"])
         guard let rawData = body["data"] else {
@@ -35,21 +74,34 @@ public enum PublicationCodec {
 
     /// The publish JSON for `publication`, as sent to RabbitMQ (compact, stable key order).
     public static func encode(_ publication: Publication) -> [UInt8] {
-        var out = #"{"target":{"type":"# + quoted(publication.target.typeName)
-        if let id = publication.target.id { out += #","id":"# + quoted(id) }
-        out += "}"
-        if let event = publication.event { out += #","event":"# + quoted(event) }
-        if let id = publication.id { out += #","id":"# + quoted(id) }
-        if let retry = publication.retry { out += #","retry":\#(retry)"# }
-        if publication.ephemeral { out += #","ephemeral":true"# }
-        if let position = publication.position { out += #","position":"\#(position)""# }
-        if publication.hops > 0 { out += #","hops":\#(publication.hops)"# }
-        switch publication.data {
-        case .text(let text): out += #","data":"# + quoted(text)
-        case .json(let json): out += #","data":"# + json
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + publication.data.byteCount)
+        out.append(contentsOf: #"{"target":{"type":"#.utf8)
+        JSONString.append(publication.target.typeName, to: &out)
+        if let id = publication.target.id {
+            out.append(contentsOf: #","id":"#.utf8)
+            JSONString.append(id, to: &out)
         }
-        out += "}"
-        return Array(out.utf8)
+        out.append(UInt8(ascii: "}"))
+        if let event = publication.event {
+            out.append(contentsOf: #","event":"#.utf8)
+            JSONString.append(event, to: &out)
+        }
+        if let id = publication.id {
+            out.append(contentsOf: #","id":"#.utf8)
+            JSONString.append(id, to: &out)
+        }
+        if let retry = publication.retry { out.append(contentsOf: #","retry":\#(retry)"#.utf8) }
+        if publication.ephemeral { out.append(contentsOf: #","ephemeral":true"#.utf8) }
+        if let position = publication.position { out.append(contentsOf: #","position":"\#(position)""#.utf8) }
+        if publication.hops > 0 { out.append(contentsOf: #","hops":\#(publication.hops)"#.utf8) }
+        out.append(contentsOf: #","data":"#.utf8)
+        switch publication.data {
+        case .text(let text): JSONString.append(text, to: &out)
+        case .json(let json): out.append(contentsOf: json.utf8)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     private static func decodeTarget(_ value: Any?) throws(PublicationError) -> Target {
@@ -126,9 +178,4 @@ public enum PublicationCodec {
         }
     }
 
-    static func quoted(_ text: String) -> String {
-        // Serializing a string fragment cannot fail.
-        let data = (try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
 }

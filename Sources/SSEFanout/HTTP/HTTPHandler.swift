@@ -127,34 +127,51 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         stream = node.attach(channel: context.channel, request: request)
     }
 
+    /// One publish object gets one answer; an array gets an array of answers in the same order,
+    /// 202 when every item was routed, else 503 (the failed items say why).
     private func publish(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
-        let publication: Publication
+        let bytes = body.map { Array($0.readableBytesView) } ?? []
+        body = nil
+        let publications: [Publication]
         do {
-            publication = try PublicationCodec.decode(body.map { Array($0.readableBytesView) } ?? [])
+            publications = try PublicationCodec.decodeBatch(bytes)
         } catch {
             logger.info("refused publish", metadata: ["error": "\(error)"])
             respond(context, head, .badRequest, JSONBody.error(error.code, error.message))
             return
         }
-        body = nil
-        let node = self.node
+        let isBatch = bytes.first(where: { !Self.isJSONWhitespace($0) }) == UInt8(ascii: "[")
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        // Its place in line is taken now, on arrival: the task below may start after a later one's.
-        let ticket = node.router.ticket(for: publication)
-        context.eventLoop.makeFutureWithTask {
-            try await node.router.route(publication, ticket: ticket)
-        }.whenComplete { result in
-            let (handler, context) = bound.value
-            switch result {
-            case .success(let routed):
-                var answer: [String: Any] = ["id": routed.id, "nodes": routed.nodes, "stored": routed.stored]
-                if routed.duplicate { answer["duplicate"] = true }
-                handler.respond(context, head, .accepted, JSONBody.encode(answer))
-            case .failure(let error):
-                handler.logger.warning("publish failed", metadata: ["error": "\(error)"])
-                handler.respond(context, head, .serviceUnavailable, JSONBody.error("unavailable", "\(error)"))
+        let eventLoop = context.eventLoop
+        let answers = PublishAnswers(count: publications.count)
+        for (index, publication) in publications.enumerated() {
+            // Submitted now, on arrival: publications to one target leave in this order.
+            node.router.submit(publication) { outcome in
+                guard let all = answers.set(index, outcome) else { return }
+                eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.answer(context, head, all, isBatch: isBatch)
+                }
             }
         }
+    }
+
+    private func answer(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ outcomes: [Result<Router.Result, Router.Failure>], isBatch: Bool) {
+        var failure: Router.Failure?
+        for case .failure(let error) in outcomes where failure == nil { failure = error }
+        if let failure {
+            logger.warning("publish failed", metadata: ["error": "\(failure)", "of": "\(outcomes.count)"])
+        }
+        let status: HTTPResponseStatus = failure == nil ? .accepted : .serviceUnavailable
+        if isBatch {
+            respond(context, head, status, PublishAnswers.encode(outcomes))
+        } else {
+            respond(context, head, status, PublishAnswers.encode(outcomes[0]))
+        }
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
     private func readiness(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {

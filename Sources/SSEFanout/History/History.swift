@@ -2,18 +2,39 @@
 /// and the idempotency keys of recent publications.
 /// `RedisHistory` is the real one (Redis Streams); `InProcessHistory` serves the standalone mode.
 public protocol History: Sendable {
-    /// Keeps a publish body at the end of `stream`; returns its position.
-    func append(_ body: [UInt8], to stream: HistoryStream) async throws -> StreamPosition
+    /// In one step, for each publication in order: claims its publisher-given id, and keeps its body
+    /// at the end of its stream. A claim fails (`.duplicate`, nothing kept) when a publication with
+    /// this id already completed within the retention (a retry of a success). An attempt that failed
+    /// half-way never completed, so its retry goes through (clients drop what reached them twice).
+    func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome]
     /// What `stream` holds after `position`, oldest first.
     func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead
-    /// Starts publishing an id; false if a publication with this id already completed within the
-    /// retention (a retry of a success). An attempt that failed half-way never completed, so its
-    /// retry goes through (and whatever reached clients twice is de-duplicated by id).
-    func claim(_ eventID: String) async throws -> Bool
-    /// Marks the id published.
-    func complete(_ eventID: String) async throws
-    /// Forgets a claimed id whose publication failed, so a retry goes through.
-    func release(_ eventID: String) async
+    /// Marks these claimed ids published.
+    func complete(_ eventIDs: [String]) async throws
+    /// Forgets claimed ids whose publication failed, so a retry goes through.
+    func release(_ eventIDs: [String]) async
+}
+
+/// One publication as history sees it (see `History.admit`).
+public struct HistoryAdmission: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// Go ahead; `position` is where the body was kept (nil when not kept).
+        case accepted(position: StreamPosition?)
+        /// The id was published before: send nothing.
+        case duplicate
+    }
+
+    /// An idempotency key to claim: the publisher's own id (ids a node assigns are unique already).
+    public var claim: String?
+    /// Where to keep `body`; nil keeps nothing (connection-addressed and ephemeral events).
+    public var stream: HistoryStream?
+    public var body: [UInt8]
+
+    public init(claim: String?, stream: HistoryStream?, body: [UInt8]) {
+        self.claim = claim
+        self.stream = stream
+        self.body = body
+    }
 }
 
 /// How much history is kept: by count per stream and by age.

@@ -20,23 +20,33 @@ public final class InProcessHistory: History {
         self.retention = retention
     }
 
-    public func append(_ body: [UInt8], to stream: HistoryStream) async throws -> StreamPosition {
+    public func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
         let now = RedisHistory.nowMilliseconds()
         return state.withLockedValue { state in
-            var s = state.streams[stream] ?? Stream()
-            // Like Redis: time-based ids, strictly increasing.
-            let position = now > s.last.milliseconds
-                ? StreamPosition(milliseconds: now) : StreamPosition(milliseconds: s.last.milliseconds, sequence: s.last.sequence + 1)
-            s.last = position
-            s.entries.append(HistoryEntry(position: position, body: body))
-            let oldest = now &- retention.maxAgeMilliseconds
-            while let first = s.entries.first, s.entries.count > retention.maxLength || first.position.milliseconds < oldest {
-                s.maxDeleted = first.position
-                s.entries.removeFirst()
+            admissions.map { admission in
+                if let claim = admission.claim, let at = state.completed[claim], now &- at < retention.maxAgeMilliseconds {
+                    return .duplicate
+                }
+                guard let stream = admission.stream else { return .accepted(position: nil) }
+                return .accepted(position: append(admission.body, to: stream, now: now, in: &state))
             }
-            state.streams[stream] = s
-            return position
         }
+    }
+
+    private func append(_ body: [UInt8], to stream: HistoryStream, now: UInt64, in state: inout State) -> StreamPosition {
+        var s = state.streams[stream] ?? Stream()
+        // Like Redis: time-based ids, strictly increasing.
+        let position = now > s.last.milliseconds
+            ? StreamPosition(milliseconds: now) : StreamPosition(milliseconds: s.last.milliseconds, sequence: s.last.sequence + 1)
+        s.last = position
+        s.entries.append(HistoryEntry(position: position, body: body))
+        let oldest = now &- retention.maxAgeMilliseconds
+        while let first = s.entries.first, s.entries.count > retention.maxLength || first.position.milliseconds < oldest {
+            s.maxDeleted = first.position
+            s.entries.removeFirst()
+        }
+        state.streams[stream] = s
+        return position
     }
 
     public func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead {
@@ -46,20 +56,16 @@ public final class InProcessHistory: History {
         }
     }
 
-    public func claim(_ eventID: String) async throws -> Bool {
+    public func complete(_ eventIDs: [String]) async throws {
         let now = RedisHistory.nowMilliseconds()
-        return state.withLockedValue { state in
-            guard let at = state.completed[eventID] else { return true }
-            return now &- at >= retention.maxAgeMilliseconds
+        state.withLockedValue { state in
+            for id in eventIDs { state.completed[id] = now }
         }
     }
 
-    public func complete(_ eventID: String) async throws {
-        let now = RedisHistory.nowMilliseconds()
-        state.withLockedValue { $0.completed[eventID] = now }
-    }
-
-    public func release(_ eventID: String) async {
-        _ = state.withLockedValue { $0.completed.removeValue(forKey: eventID) }
+    public func release(_ eventIDs: [String]) async {
+        state.withLockedValue { state in
+            for id in eventIDs { state.completed.removeValue(forKey: id) }
+        }
     }
 }

@@ -5,22 +5,56 @@ import Redis
 /// (`MAXLEN ~`) and age (`MINID ~`), and expiring when idle for the retention age.
 /// Each entry holds the publish JSON (`b`) and the id of the entry before it (`p`): Redis does not
 /// record what trimming removed, so a reader sees a gap when the first entry it gets does not follow
-/// the position it asked from. Idempotency keys are `sse:idem:<event id>`, kept for the same age.
+/// the position it asked from. Idempotency keys are `sse:idem:<publisher's event id>`, kept for the same age.
 public final class RedisHistory: History {
     private let client: RedisClient
     private let prefix: String
     private let retention: HistoryRetention
 
-    /// Appends, trims and renews the expiry in one atomic step, recording the previous entry's id.
-    private static let appendScript = """
-        local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-        local previous = '0-0'
-        if #last > 0 then previous = last[1][1] end
-        local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'p', previous, 'b', ARGV[2])
-        redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[3])
-        redis.call('PEXPIRE', KEYS[1], ARGV[4])
-        return id
+    /// For each publication: claims its id (`c`), keeps its body (`s`), or both (`cs`), in one
+    /// atomic step for the whole batch. Keeping appends, trims, renews the stream's expiry and records
+    /// the previous entry's id. Answers, per publication: `dup`, the new entry's id, or `ok`.
+    /// KEYS: the idempotency key and/or stream key of each publication, in order.
+    /// ARGV: max length, oldest id kept, retention ms, claim ms, then per publication its kind and body.
+    private static let admitScript = """
+        local out = {}
+        local key = 1
+        local previous = {}
+        for i = 5, #ARGV, 2 do
+            local kind = ARGV[i]
+            local result = 'ok'
+            if string.find(kind, 'c', 1, true) then
+                local idem = KEYS[key]
+                key = key + 1
+                if redis.call('GET', idem) == 'done' then
+                    result = 'dup'
+                else
+                    redis.call('SET', idem, 'pending', 'PX', ARGV[4])
+                end
+            end
+            if string.find(kind, 's', 1, true) then
+                local stream = KEYS[key]
+                key = key + 1
+                if result ~= 'dup' then
+                    local last = previous[stream]
+                    if not last then
+                        local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+                        last = '0-0'
+                        if #newest > 0 then last = newest[1][1] end
+                    end
+                    result = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[1], '*', 'p', last, 'b', ARGV[i + 1])
+                    previous[stream] = result
+                    redis.call('XTRIM', stream, 'MINID', '~', ARGV[2])
+                    redis.call('PEXPIRE', stream, ARGV[3])
+                end
+            end
+            out[#out + 1] = result
+        end
+        return out
         """
+
+    /// How long a claim stays `pending` when its attempt never finishes.
+    private static let claimMilliseconds = 60_000
 
     public init(client: RedisClient, keyPrefix: String = "sse:", retention: HistoryRetention) {
         self.client = client
@@ -30,17 +64,46 @@ public final class RedisHistory: History {
 
     func key(_ stream: HistoryStream) -> String { "\(prefix)history:\(stream.keySuffix)" }
 
-    public func append(_ body: [UInt8], to stream: HistoryStream) async throws -> StreamPosition {
+    public func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
+        if admissions.isEmpty { return [] }
         let age = retention.maxAgeMilliseconds
         let oldest = Self.nowMilliseconds() &- age
-        let arguments = ["EVAL", Self.appendScript, "1", key(stream), String(retention.maxLength)].map { Array($0.utf8) }
-            + [body] + ["\(oldest)-0", String(age)].map { Array($0.utf8) }
-        let reply = try await client.command(bytes: arguments)
-        guard let id = reply.string, let position = StreamPosition(id) else {
-            throw RedisError.protocolError("appending to history answered \(reply)")
+        var keys: [[UInt8]] = []
+        var arguments: [[UInt8]] = [String(retention.maxLength), "\(oldest)-0", String(age), String(Self.claimMilliseconds)].map { Array($0.utf8) }
+        keys.reserveCapacity(admissions.count * 2)
+        arguments.reserveCapacity(4 + admissions.count * 2)
+        for admission in admissions {
+            var kind = ""
+            if let claim = admission.claim {
+                kind += "c"
+                keys.append(Array(idempotencyKey(claim).utf8))
+            }
+            if let stream = admission.stream {
+                kind += "s"
+                keys.append(Array(key(stream).utf8))
+            }
+            arguments.append(Array((kind.isEmpty ? "-" : kind).utf8))
+            arguments.append(admission.stream == nil ? [] : admission.body)
         }
-        return position
+        guard !keys.isEmpty else { return admissions.map { _ in .accepted(position: nil) } }
+        let command = [Array("EVAL".utf8), Array(Self.admitScript.utf8), Array(String(keys.count).utf8)] + keys + arguments
+        let reply = try await client.command(bytes: command)
+        guard let results = reply.array, results.count == admissions.count else {
+            throw RedisError.protocolError("admitting publications answered \(reply)")
+        }
+        return try results.map { result in
+            switch result.string {
+            case "dup": return .duplicate
+            case "ok": return .accepted(position: nil)
+            case let text?:
+                if let position = StreamPosition(text) { return .accepted(position: position) }
+                throw RedisError.protocolError("admitting a publication answered \(text)")
+            case nil: throw RedisError.protocolError("admitting a publication answered \(result)")
+            }
+        }
     }
+
+    func idempotencyKey(_ eventID: String) -> String { "\(prefix)idem:\(eventID)" }
 
     public func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead {
         let replies = try await client.pipeline([
@@ -81,24 +144,19 @@ public final class RedisHistory: History {
         return HistoryRead(entries: entries, truncated: truncated)
     }
 
-    /// `pending` while an attempt is under way (for at most a minute), `done` once it succeeded.
-    private static let claimScript = """
-        if redis.call('GET', KEYS[1]) == 'done' then return 0 end
-        redis.call('SET', KEYS[1], 'pending', 'PX', ARGV[1])
-        return 1
-        """
-
-    public func claim(_ eventID: String) async throws -> Bool {
-        let reply = try await client.command(["EVAL", Self.claimScript, "1", "\(prefix)idem:\(eventID)", "60000"])
-        return reply.int == 1
+    public func complete(_ eventIDs: [String]) async throws {
+        if eventIDs.isEmpty { return }
+        let expiry = String(retention.maxAgeMilliseconds)
+        try check(await client.pipeline(eventIDs.map { ["SET", idempotencyKey($0), "done", "PX", expiry] }))
     }
 
-    public func complete(_ eventID: String) async throws {
-        _ = try await client.command(["SET", "\(prefix)idem:\(eventID)", "done", "PX", String(retention.maxAgeMilliseconds)])
+    public func release(_ eventIDs: [String]) async {
+        if eventIDs.isEmpty { return }
+        _ = try? await client.command(["DEL"] + eventIDs.map(idempotencyKey))
     }
 
-    public func release(_ eventID: String) async {
-        _ = try? await client.command(["DEL", "\(prefix)idem:\(eventID)"])
+    private func check(_ replies: [RedisValue]) throws {
+        for case .error(let message) in replies { throw RedisError.server(message) }
     }
 
     static func nowMilliseconds() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }

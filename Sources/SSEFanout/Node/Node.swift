@@ -277,32 +277,36 @@ public final class Node: Service, Sendable {
 
     // MARK: - Consuming
 
-    /// The user is not on `node` any more (it left after the route was looked up, or `node` died):
-    /// pass the event to wherever the user is now. It stays in history either way, so a user who is
-    /// nowhere gets it on resuming.
-    private func reroute(_ publication: Publication, awayFrom node: String, _ delivery: BrokerDelivery) {
+    /// These users are not on `node` any more (they left after the route was looked up, or `node`
+    /// died): pass their events to wherever they are now, then settle. The events stay in history
+    /// either way, so a user who is nowhere gets them on resuming.
+    private func reroute(_ publications: [Publication], awayFrom node: String, _ delivery: BrokerDelivery) {
         let router = self.router
         let logger = self.logger
         Task {
-            do {
-                let nodes = try await router.reroute(publication, awayFrom: node)
-                logger.debug("rerouted a stale route", metadata: ["event": "\(publication.id ?? "-")", "nodes": "\(nodes)"])
-                delivery.settle(.ack)
-            } catch {
-                // Kept in history already: acking loses nothing a resume would not bring back.
-                logger.warning("could not reroute a stale route", metadata: ["error": "\(error)"])
-                delivery.settle(publication.position == nil ? .reject(requeue: true) : .ack)
+            var requeue = false
+            for publication in publications {
+                do {
+                    let nodes = try await router.reroute(publication, awayFrom: node)
+                    logger.debug("rerouted a stale route", metadata: ["event": "\(publication.id ?? "-")", "nodes": "\(nodes)"])
+                } catch {
+                    // Kept in history already: acking loses nothing a resume would not bring back.
+                    logger.warning("could not reroute a stale route", metadata: ["error": "\(error)"])
+                    if publication.position == nil { requeue = true }
+                }
             }
+            delivery.settle(requeue ? .reject(requeue: true) : .ack)
         }
     }
 
     /// Settles every message: events for this node go to the local streams; ingress messages are
     /// routed to their owning nodes; dead letters are rerouted (expired: their node died) or parked
-    /// (malformed). A malformed message is rejected (dead-lettered), never requeued.
+    /// (malformed). A malformed message is rejected (dead-lettered), never requeued. A message may
+    /// carry one publication or a JSON array of them (nodes send each other batches).
     func handle(_ delivery: BrokerDelivery) {
-        let publication: Publication
+        let publications: [Publication]
         do {
-            publication = try PublicationCodec.decode(delivery.body)
+            publications = try PublicationCodec.decodeBatch(delivery.body)
         } catch {
             logger.error("rejecting malformed message", metadata: ["source": "\(delivery.source)", "error": "\(error)"])
             if case .deadLetter = delivery.source {
@@ -314,39 +318,60 @@ public final class Node: Service, Sendable {
         }
         switch delivery.source {
         case .node:
-            hub.deliver(publication.withID(EventIDGenerator.next))
-            if case .user(let user) = publication.target, !hub.holds(user: user), publication.hops == 0 {
-                reroute(publication, awayFrom: nodeID, delivery)
-            } else {
-                delivery.settle(.ack)
-            }
-        case .ingress:
-            let router = self.router
-            let logger = self.logger
-            let ticket = router.ticket(for: publication)
-            Task {
-                do {
-                    _ = try await router.route(publication, ticket: ticket)
-                    delivery.settle(.ack)
-                } catch {
-                    // Transient (Redis or RabbitMQ away): give it back after a pause, not in a tight loop.
-                    logger.warning("ingress routing failed; requeueing", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                    delivery.settle(.reject(requeue: true))
+            var stale: [Publication] = []
+            for publication in publications {
+                hub.deliver(publication.withID(EventIDGenerator.next))
+                if case .user(let user) = publication.target, publication.hops == 0, !hub.holds(user: user) {
+                    stale.append(publication)
                 }
             }
+            if stale.isEmpty {
+                delivery.settle(.ack)
+            } else {
+                reroute(stale, awayFrom: nodeID, delivery)
+            }
+        case .ingress:
+            route(publications, from: delivery)
         case .deadLetter(let reason, let queue):
             guard reason == "expired" else {
                 park(delivery)
                 return
             }
-            // A user's event that waited in a dead node's queue goes to wherever the user is now.
+            // Users' events that waited in a dead node's queue go to wherever the users are now.
             // Channel and broadcast subscribers of that node resume from history; its connections are gone.
-            if case .user = publication.target, publication.hops == 0 {
-                let deadNode = queue.hasPrefix("sse.node.") ? String(queue.dropFirst("sse.node.".count)) : ""
-                reroute(publication, awayFrom: deadNode, delivery)
-            } else {
+            let deadNode = queue.hasPrefix("sse.node.") ? String(queue.dropFirst("sse.node.".count)) : ""
+            let users = publications.filter { publication in
+                if case .user = publication.target, publication.hops == 0 { return true }
+                return false
+            }
+            if users.isEmpty {
                 delivery.settle(.ack)
+            } else {
+                reroute(users, awayFrom: deadNode, delivery)
+            }
+        }
+    }
+
+    /// Routes an ingress message's publications (in their order, in line with every other arrival)
+    /// and acks it once all are routed. If any failed (Redis or RabbitMQ away), the whole message goes
+    /// back after a pause, not in a tight loop; publications with ids are not sent twice.
+    private func route(_ publications: [Publication], from delivery: BrokerDelivery) {
+        let logger = self.logger
+        let remaining = NIOLockedValueBox((count: publications.count, failure: nil as Router.Failure?))
+        for publication in publications {
+            router.submit(publication) { outcome in
+                let (done, failure) = remaining.withLockedValue { state -> (Bool, Router.Failure?) in
+                    if case .failure(let error) = outcome, state.failure == nil { state.failure = error }
+                    state.count -= 1
+                    return (state.count == 0, state.failure)
+                }
+                guard done else { return }
+                guard let failure else { return delivery.settle(.ack) }
+                logger.warning("ingress routing failed; requeueing", metadata: ["error": "\(failure)"])
+                Task {
+                    try? await Task.sleep(for: .seconds(1))
+                    delivery.settle(.reject(requeue: true))
+                }
             }
         }
     }

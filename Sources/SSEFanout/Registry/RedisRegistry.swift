@@ -99,15 +99,33 @@ public final class RedisRegistry: Registry {
     }
 
     public func nodes(for target: Target) async throws -> Set<String> {
-        switch target {
-        case .broadcast:
-            return Set(try await liveNodes())
-        case .connection(let id):
-            return (try await client.command(["HGET", keys.connection(id), "node"]).string).map { [$0] } ?? []
-        case .user(let user):
-            return Set((try await client.command(["HVALS", keys.user(user)]).array ?? []).compactMap(\.string))
-        case .channel(let name):
-            return Set((try await client.command(["SMEMBERS", keys.channel(name)]).array ?? []).compactMap(\.string))
+        try await nodes(for: [target])[0]
+    }
+
+    /// One pipeline for all of them; a broadcast looks up the live nodes once.
+    public func nodes(for targets: [Target]) async throws -> [Set<String>] {
+        var commands: [[String]] = []
+        commands.reserveCapacity(targets.count)
+        var broadcastIndex: Int?
+        let indexes = targets.map { target -> Int in
+            switch target {
+            case .broadcast:
+                if let broadcastIndex { return broadcastIndex }
+                commands.append(["ZRANGEBYSCORE", keys.nodes, String(Self.nowMillis()), "+inf"])
+                broadcastIndex = commands.count - 1
+            case .connection(let id): commands.append(["HGET", keys.connection(id), "node"])
+            case .user(let user): commands.append(["HVALS", keys.user(user)])
+            case .channel(let name): commands.append(["SMEMBERS", keys.channel(name)])
+            }
+            return commands.count - 1
+        }
+        if commands.isEmpty { return [] }
+        let replies = commands.count == 1 ? [try await client.command(commands[0])] : try await client.pipeline(commands)
+        try check(replies)
+        return indexes.map { index in
+            let reply = replies[index]
+            if let node = reply.string { return [node] }
+            return Set((reply.array ?? []).compactMap(\.string))
         }
     }
 

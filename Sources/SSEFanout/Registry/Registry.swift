@@ -22,7 +22,18 @@ public protocol Registry: Sendable {
 
     /// The nodes holding connections that `target` names. For `.broadcast`, the live nodes.
     func nodes(for target: Target) async throws -> Set<String>
+    /// `nodes(for:)` of each target, in order, looked up together.
+    func nodes(for targets: [Target]) async throws -> [Set<String>]
 
     /// Throws, with the reason, while the registry's store is unreachable.
     func checkReady() async throws
+}
+
+extension Registry {
+    public func nodes(for targets: [Target]) async throws -> [Set<String>] {
+        var nodes: [Set<String>] = []
+        nodes.reserveCapacity(targets.count)
+        for target in targets { nodes.append(try await self.nodes(for: target)) }
+        return nodes
+    }
 }

@@ -1,10 +1,16 @@
 import Logging
 
-/// Sends a publication to the nodes that hold its target's connections: one message per owning node,
+/// Sends publications to the nodes that hold their targets' connections: one message per owning node,
 /// never one per connection; a broadcast is one message to the fanout exchange. Before that it
-/// claims the publication id (a retried publish is accepted once) and keeps the event in its target's
+/// claims the publisher's id (a retried publish is accepted once) and keeps the event in its target's
 /// history, so clients that reconnect, and users who are offline, get it later.
-public struct Router: Sendable {
+///
+/// Publications are routed in batches: whatever arrived while the previous batch was at Redis goes
+/// together. A batch costs one history step and one registry lookup (sent together), and one message
+/// per owning node carrying all of the batch's events for that node, however many it holds. Batches are
+/// handed to the broker in arrival order, one after the other, so events to one target reach its
+/// streams in the order they arrived; confirms are awaited apart, never holding up the next batch.
+public final class Router: Sendable {
     public struct Result: Sendable, Equatable {
         public var id: String
         /// How many nodes the event was routed to.
@@ -29,12 +35,16 @@ public struct Router: Sendable {
         }
     }
 
+    public typealias Completion = @Sendable (Swift.Result<Result, Failure>) -> Void
+
+    /// The most publications one batch carries: bounds one Redis command and one message.
+    static let batchLimit = 256
+
     let registry: any Registry
     let broker: any Broker
     let history: any History
     let logger: Logger
-    /// Publications to one target leave in the order they arrived.
-    let lanes = PublishLanes()
+    private let queue = RouteQueue()
 
     public init(registry: any Registry, broker: any Broker, history: any History, logger: Logger) {
         self.registry = registry
@@ -43,41 +53,20 @@ public struct Router: Sendable {
         self.logger = logger
     }
 
-    /// Takes the publication's place in its target's lane: call it as the publication arrives,
-    /// then `route` it with the ticket, so that it reaches streams after those that arrived before it.
-    public func ticket(for publication: Publication) -> PublishTicket {
-        lanes.ticket(for: publication.target)
+    /// Queues a publication for routing and returns at once; `completion` gets the outcome (from any
+    /// thread). Call it as the publication arrives: its place in line is taken now.
+    public func submit(_ publication: Publication, then completion: @escaping Completion) {
+        if queue.enqueue(RouteQueue.Item(publication: publication, completion: completion)) {
+            Task { await drain() }
+        }
     }
 
     /// Assigns an id if the publisher gave none, keeps the event, resolves the owning nodes and publishes.
     public func route(_ publication: Publication) async throws(Failure) -> Result {
-        try await route(publication, ticket: ticket(for: publication))
-    }
-
-    /// `route`, in the place in its target's lane that `ticket` holds.
-    public func route(_ publication: Publication, ticket: PublishTicket) async throws(Failure) -> Result {
-        await ticket.waitTurn()
-        defer { ticket.pass() }
-        var publication = publication.withID(EventIDGenerator.next)
-        let id = publication.id!
-        do {
-            guard try await history.claim(id) else {
-                return Result(id: id, nodes: 0, stored: false, duplicate: true)
-            }
-        } catch {
-            throw .historyUnavailable("\(error)")
+        let outcome = await withCheckedContinuation { continuation in
+            submit(publication) { continuation.resume(returning: $0) }
         }
-        let result: Result
-        do {
-            result = try await send(&publication, then: ticket.pass)
-        } catch {
-            // Part of it may have gone out: let the publisher's retry through (clients drop the repeat).
-            await history.release(id)
-            throw error
-        }
-        // Not completing (Redis just went away) only means a retry would send it again.
-        try? await history.complete(id)
-        return result
+        return try outcome.get()
     }
 
     /// Routes again an event that reached a node its target has left; keeps its position.
@@ -90,56 +79,109 @@ public struct Router: Sendable {
         } catch {
             throw .registryUnavailable("\(error)")
         }
-        return try await publish(publication, to: nodes.subtracting([nodeID]), then: {})
-    }
-
-    /// Keeps the event, looks up its nodes and hands it to the broker; calls `handedOver` as soon as
-    /// the broker has it (before its confirm), so the next publication of the lane can go.
-    private func send(_ publication: inout Publication, then handedOver: () -> Void) async throws(Failure) -> Result {
-        var stored = false
-        if !publication.ephemeral, let stream = HistoryStream(publication.target) {
+        let body = PublicationCodec.encode(publication)
+        let sends = nodes.subtracting([nodeID]).sorted().map { broker.publish(body, toNode: $0) }
+        var routed = 0
+        for send in sends {
             do {
-                publication.position = try await history.append(PublicationCodec.encode(publication), to: stream)
-            } catch {
-                throw .historyUnavailable("\(error)")
-            }
-            stored = true
-        }
-        let nodes: Set<String>
-        do {
-            nodes = try await registry.nodes(for: publication.target)
-        } catch {
-            throw .registryUnavailable("\(error)")
-        }
-        if publication.target == .broadcast {
-            let sent = broker.broadcast(PublicationCodec.encode(publication))
-            handedOver()
-            do {
-                _ = try await sent.routed
+                if try await send.routed { routed += 1 }
             } catch {
                 throw .brokerUnavailable("\(error)")
             }
-            return Result(id: publication.id!, nodes: nodes.count, stored: stored, duplicate: false)
         }
-        let routed = try await publish(publication, to: nodes, then: handedOver)
-        return Result(id: publication.id!, nodes: routed, stored: stored, duplicate: false)
+        return routed
     }
 
-    /// One message per node, all handed to the broker before any confirm is awaited.
-    private func publish(_ publication: Publication, to nodes: Set<String>, then handedOver: () -> Void) async throws(Failure) -> Int {
-        let body = PublicationCodec.encode(publication)
-        let sends = nodes.sorted().map { broker.publish(body, toNode: $0) }
-        handedOver()
-        var routed = 0
-        var failure: (any Error)?
-        for sent in sends {
+    private func drain() async {
+        while let batch = queue.next(limit: Self.batchLimit) {
+            await route(batch)
+        }
+    }
+
+    /// Keeps and looks up the whole batch, hands its messages to the broker, and leaves the confirms
+    /// to a task of their own.
+    private func route(_ batch: [RouteQueue.Item]) async {
+        var publications = batch.map { $0.publication.withID(EventIDGenerator.next) }
+        let admissions = publications.indices.map { index in
+            let publication = publications[index]
+            let stream = publication.ephemeral ? nil : HistoryStream(publication.target)
+            return HistoryAdmission(
+                claim: batch[index].publication.id, stream: stream, body: stream == nil ? [] : PublicationCodec.encode(publication))
+        }
+        let targets = publications.map(\.target)
+        async let lookup = registry.nodes(for: targets)
+        let outcomes: [HistoryAdmission.Outcome]
+        do {
+            outcomes = try await history.admit(admissions)
+        } catch {
+            _ = try? await lookup
+            return fail(batch, .historyUnavailable("\(error)"))
+        }
+        let claimed = admissions.indices.compactMap { outcomes[$0] == .duplicate ? nil : admissions[$0].claim }
+        let nodes: [Set<String>]
+        do {
+            nodes = try await lookup
+        } catch {
+            await history.release(claimed)
+            return fail(batch, .registryUnavailable("\(error)"))
+        }
+
+        var delivery = BatchDelivery(size: batch.count)
+        for index in batch.indices {
+            guard case .accepted(let position) = outcomes[index] else { continue }
+            publications[index].position = position
+            delivery.add(index, body: PublicationCodec.encode(publications[index]), target: publications[index].target, nodes: nodes[index])
+        }
+        let sends = delivery.send(through: broker)
+        Task {
+            await settle(batch, publications: publications, outcomes: outcomes, nodes: nodes, sends: sends)
+        }
+    }
+
+    /// Waits for the broker's confirms, marks the claimed ids done (or frees them on failure) and
+    /// answers each publication.
+    private func settle(
+        _ batch: [RouteQueue.Item], publications: [Publication], outcomes: [HistoryAdmission.Outcome], nodes: [Set<String>],
+        sends: [BatchDelivery.Send]
+    ) async {
+        var routed = [Int](repeating: 0, count: batch.count)
+        var failures = [String?](repeating: nil, count: batch.count)
+        for send in sends {
             do {
-                if try await sent.routed { routed += 1 }
+                let took = try await send.handle.routed
+                if took { for index in send.items { routed[index] += 1 } }
             } catch {
-                failure = failure ?? error
+                for index in send.items { failures[index] = failures[index] ?? "\(error)" }
             }
         }
-        if let failure { throw .brokerUnavailable("\(failure)") }
-        return routed
+        var completed: [String] = []
+        var released: [String] = []
+        for index in batch.indices where outcomes[index] != .duplicate {
+            guard batch[index].publication.id != nil, let id = publications[index].id else { continue }
+            if failures[index] == nil { completed.append(id) } else { released.append(id) }
+        }
+        // Not completing (Redis just went away) only means a retry would send it again.
+        if !completed.isEmpty { try? await history.complete(completed) }
+        // Part of it may have gone out: let the publisher's retry through (clients drop the repeat).
+        if !released.isEmpty { await history.release(released) }
+        for index in batch.indices {
+            let publication = publications[index]
+            if let failure = failures[index] {
+                batch[index].completion(.failure(.brokerUnavailable(failure)))
+                continue
+            }
+            switch outcomes[index] {
+            case .duplicate:
+                batch[index].completion(.success(Result(id: publication.id!, nodes: 0, stored: false, duplicate: true)))
+            case .accepted(let position):
+                // A broadcast reaches every live node through one message.
+                let count = publication.target == .broadcast ? (routed[index] > 0 ? nodes[index].count : 0) : routed[index]
+                batch[index].completion(.success(Result(id: publication.id!, nodes: count, stored: position != nil, duplicate: false)))
+            }
+        }
+    }
+
+    private func fail(_ batch: [RouteQueue.Item], _ failure: Failure) {
+        for item in batch { item.completion(.failure(failure)) }
     }
 }

@@ -3,6 +3,14 @@ import Foundation
 /// Where the real servers are: `scripts/test.sh` starts them and exports these.
 enum TestEnvironment {
     static var amqpURL: String { ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5683/%2f" }
+    /// The same RabbitMQ, virtual host `sse-isolated` (scripts/services.sh adds it): for nodes with a
+    /// Redis of their own, which must not consume the shared dead-letter queue of the other tests' nodes.
+    static var isolatedAMQPURL: String {
+        let url = amqpURL
+        let authority = url.range(of: "://").map(\.upperBound) ?? url.startIndex
+        guard let slash = url[authority...].firstIndex(of: "/") else { return url + "/sse-isolated" }
+        return url[..<slash] + "/sse-isolated"
+    }
     static var redisURL: String { ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6391/0" }
 
     static func uniqueName(_ prefix: String) -> String {
