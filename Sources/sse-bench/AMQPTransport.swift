@@ -40,17 +40,25 @@ final class AMQPTransport: PublishTransport {
     }
 
     func publish(_ body: [UInt8]) async -> PublishAnswer {
-        do {
-            let outcome = try await publisher.publish(
-                exchange: node == nil ? BrokerTopology.ingressExchange : BrokerTopology.directExchange,
-                routingKey: node ?? "", body: body,
-                properties: AMQPMessageProperties(contentType: "application/json"),
-                // Unroutable (no queue for that node id) is a failure, not a silent drop.
-                mandatory: node != nil
-            )
-            return outcome == .confirmed ? .accepted : .failed("unroutable: no queue for node \(node ?? "")")
-        } catch {
-            return .failed("\(error)")
+        await send(body)()
+    }
+
+    func send(_ body: [UInt8]) -> @Sendable () async -> PublishAnswer {
+        let pending = publisher.submit(
+            exchange: node == nil ? BrokerTopology.ingressExchange : BrokerTopology.directExchange,
+            routingKey: node ?? "", body: body,
+            properties: AMQPMessageProperties(contentType: "application/json"),
+            // Unroutable (no queue for that node id) is a failure, not a silent drop.
+            mandatory: node != nil
+        )
+        let node = self.node
+        return {
+            do {
+                let outcome = try await pending.outcome
+                return outcome == .confirmed ? .accepted : .failed("unroutable: no queue for node \(node ?? "")")
+            } catch {
+                return .failed("\(error)")
+            }
         }
     }
 

@@ -53,6 +53,10 @@ final class KeepAliveHTTPTransport: PublishTransport {
     var description: String { "POST \(endpoint.url), \(channels.count) keep-alive connections, pipelined" }
 
     func publish(_ body: [UInt8]) async -> PublishAnswer {
+        await send(body)()
+    }
+
+    func send(_ body: [UInt8]) -> @Sendable () async -> PublishAnswer {
         let channel = next.withLockedValue { index in
             defer { index = (index + 1) % channels.count }
             return channels[index]
@@ -68,11 +72,13 @@ final class KeepAliveHTTPTransport: PublishTransport {
         )
         // A write that never reaches the handler (the connection is closed) must still end the wait.
         channel.writeAndFlush(request).whenFailure { request.status.fail($0) }
-        do {
-            let status = try await request.status.futureResult.get()
-            return (200..<300).contains(status) ? .accepted : .failed("status \(status)")
-        } catch {
-            return .failed("\(error)")
+        return {
+            do {
+                let status = try await request.status.futureResult.get()
+                return (200..<300).contains(status) ? .accepted : .failed("status \(status)")
+            } catch {
+                return .failed("\(error)")
+            }
         }
     }
 

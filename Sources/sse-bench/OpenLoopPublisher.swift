@@ -40,9 +40,10 @@ struct OpenLoopPublisher {
                         continue
                     }
                     counters.update { $0.published += 1 }
-                    let body = makeBody(sequence, NIODeadline.now().uptimeNanoseconds)
-                    tasks.addTask { [transport, counters] in
-                        let answer = await transport.publish(body)
+                    // Sent here, in sequence order; only the wait for the answer is a task of its own.
+                    let answer = transport.send(makeBody(sequence, NIODeadline.now().uptimeNanoseconds))
+                    tasks.addTask { [counters] in
+                        let answer = await answer()
                         inFlight.withLockedValue { $0 -= 1 }
                         switch answer {
                         case .accepted:

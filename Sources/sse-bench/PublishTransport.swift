@@ -4,6 +4,15 @@ protocol PublishTransport: Sendable {
     /// Human-readable: where and how publishes go.
     var description: String { get }
     func publish(_ body: [UInt8]) async -> PublishAnswer
+    /// Hands the body over now, so publishes leave in the order of these calls, and returns the wait
+    /// for its answer. Transports that cannot send without waiting send when the wait starts.
+    func send(_ body: [UInt8]) -> @Sendable () async -> PublishAnswer
     /// Closes connections; publishes still waiting fail.
     func shutdown() async
+}
+
+extension PublishTransport {
+    func send(_ body: [UInt8]) -> @Sendable () async -> PublishAnswer {
+        { await self.publish(body) }
+    }
 }

@@ -43,8 +43,14 @@ struct UnicastCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a new delivery after which the wait for the last deliveries ends.")
     var drain: Double = 3
 
+    @Option(
+        name: .customLong("events-per-publish"),
+        help: "Events each publish carries, as a JSON array (one request or AMQP message); --rate still counts events.")
+    var eventsPerPublish: Int = 1
+
     func validate() throws {
         try PublishLoad.validate(rate: rate, duration: duration, size: size, drain: drain)
+        guard (1...1000).contains(eventsPerPublish) else { throw ValidationError("--events-per-publish must be 1…1000") }
         if let userPrefix, userPrefix.isEmpty || !userPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             throw ValidationError("--user-prefix may hold only ASCII letters, digits, - and _")
         }
@@ -80,16 +86,20 @@ struct UnicastCommand: AsyncParsableCommand {
         }
         let nodes = Set(pool.streams.compactMap { $0.greeting?.nodeId }).sorted()
         let size = size
+        let perPublish = eventsPerPublish
         let publisher = OpenLoopPublisher(
-            transport: transport, rate: rate, count: Int((rate * duration).rounded()), maxInFlight: publishing.maxInFlight,
-            counters: counters
-        ) { sequence, sentAt in
-            PublishFormat.sseFanout.body(
-                payload: BenchPayload.make(sequence: sequence, sentAt: sentAt, size: size), target: targets[sequence % targets.count]
-            )
+            transport: transport, rate: rate / Double(perPublish), count: Int((rate * duration / Double(perPublish)).rounded()),
+            maxInFlight: publishing.maxInFlight, counters: counters
+        ) { publish, sentAt in
+            let bodies = (publish * perPublish..<(publish + 1) * perPublish).map { sequence in
+                PublishFormat.sseFanout.body(
+                    payload: BenchPayload.make(sequence: sequence, sentAt: sentAt, size: size), target: targets[sequence % targets.count]
+                )
+            }
+            return perPublish == 1 ? bodies[0] : Array("[".utf8) + Array(bodies.joined(separator: Array(",".utf8))) + Array("]".utf8)
         }
         let measurement = DeliveryMeasurement(
-            pool: pool, publisher: publisher, transportDescription: transport.description, deliveriesPerPublish: 1, drain: drain
+            pool: pool, publisher: publisher, transportDescription: transport.description, deliveriesPerPublish: perPublish, drain: drain
         )
         let figures = try await measurement.run(meter: meter)
         progress.stop()
@@ -98,7 +108,7 @@ struct UnicastCommand: AsyncParsableCommand {
         try output.emit(UnicastResult(
             settings: .init(
                 connections: connections, opened: ramp.opened, subscriberNodes: nodes, target: target, rate: rate,
-                durationSeconds: duration, payloadBytes: size
+                durationSeconds: duration, payloadBytes: size, eventsPerPublish: perPublish
             ),
             figures: figures
         ))

@@ -12,6 +12,7 @@ struct UnicastResult: BenchResult {
         var rate: Double
         var durationSeconds: Double
         var payloadBytes: Int
+        var eventsPerPublish: Int
     }
 
     var settings: Settings
@@ -25,7 +26,8 @@ struct UnicastResult: BenchResult {
         var table = TextTable(title: "unicast")
         table.add("streams", "\(settings.opened) of \(settings.connections) open, on node \(settings.subscriberNodes.joined(separator: ", "))")
         table.add("rate", "\(settings.rate) messages/s for \(settings.durationSeconds) s, each to one stream's \(settings.target.rawValue), "
-            + "\(settings.payloadBytes)-byte payloads")
+            + "\(settings.payloadBytes)-byte payloads"
+            + (settings.eventsPerPublish > 1 ? ", \(settings.eventsPerPublish) events per publish (JSON array)" : ""))
         figures.addRows(to: &table)
         return table.text
     }

@@ -3,8 +3,10 @@ import Synchronization
 /// A message already handed to an `AMQPPublisher` by `submit`. Await `outcome` for the broker's
 /// confirm (several tasks may), or drop it: the message goes out either way.
 public final class AMQPPendingPublish: Sendable {
+    private typealias Waiter = @Sendable (Result<AMQPPublishOutcome, AMQPError>) -> Void
+
     private enum State {
-        case waiting([CheckedContinuation<Result<AMQPPublishOutcome, AMQPError>, Never>])
+        case waiting([Waiter])
         case done(Result<AMQPPublishOutcome, AMQPError>)
     }
 
@@ -19,29 +21,35 @@ public final class AMQPPendingPublish: Sendable {
         }
     }
 
+    /// Calls `callback` with the outcome once it is known: at once if it is, else on the publisher's
+    /// thread (keep it short). For callers that need no task to wait.
+    public func whenComplete(_ callback: @escaping @Sendable (Result<AMQPPublishOutcome, AMQPError>) -> Void) {
+        let done = state.withLock { state -> Result<AMQPPublishOutcome, AMQPError>? in
+            switch state {
+            case .done(let result):
+                return result
+            case .waiting(var waiters):
+                waiters.append(callback)
+                state = .waiting(waiters)
+                return nil
+            }
+        }
+        // Called outside the lock: the callback may touch this object again.
+        if let done { callback(done) }
+    }
+
     func complete(_ result: Result<AMQPPublishOutcome, AMQPError>) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Result<AMQPPublishOutcome, AMQPError>, Never>] in
+        let waiters = state.withLock { state -> [Waiter] in
             guard case .waiting(let waiters) = state else { return [] }
             state = .done(result)
             return waiters
         }
-        for waiter in waiters { waiter.resume(returning: result) }
+        for waiter in waiters { waiter(result) }
     }
 
     private func result() async -> Result<AMQPPublishOutcome, AMQPError> {
         await withCheckedContinuation { continuation in
-            let done = state.withLock { state -> Result<AMQPPublishOutcome, AMQPError>? in
-                switch state {
-                case .done(let result):
-                    return result
-                case .waiting(var waiters):
-                    waiters.append(continuation)
-                    state = .waiting(waiters)
-                    return nil
-                }
-            }
-            // Resumed outside the lock: the resumed task may touch this object again.
-            if let done { continuation.resume(returning: done) }
+            whenComplete { continuation.resume(returning: $0) }
         }
     }
 }

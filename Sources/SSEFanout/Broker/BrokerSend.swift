@@ -20,6 +20,14 @@ public struct BrokerSend: Sendable {
         source = .done(result)
     }
 
+    /// `routed`, handed to `callback` (on the broker's thread, or at once) instead of awaited.
+    public func whenRouted(_ callback: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
+        switch source {
+        case .amqp(let pending): pending.whenComplete { callback($0.map { $0 == .confirmed }.mapError { $0 }) }
+        case .done(let result): callback(result)
+        }
+    }
+
     /// True once the broker confirmed it; false when no queue took it (an unknown node).
     public var routed: Bool {
         get async throws {

@@ -9,7 +9,7 @@ import Logging
 /// together. A batch costs one history step and one registry lookup (sent together), and one message
 /// per owning node carrying all of the batch's events for that node, however many it holds. Batches are
 /// handed to the broker in arrival order, one after the other, so events to one target reach its
-/// streams in the order they arrived; confirms are awaited apart, never holding up the next batch.
+/// streams in the order they arrived; confirms are gathered by callbacks, never holding up the next batch.
 public final class Router: Sendable {
     public struct Result: Sendable, Equatable {
         public var id: String
@@ -133,50 +133,57 @@ public final class Router: Sendable {
             delivery.add(index, body: PublicationCodec.encode(publications[index]), target: publications[index].target, nodes: nodes[index])
         }
         let sends = delivery.send(through: broker)
-        Task {
-            await settle(batch, publications: publications, outcomes: outcomes, nodes: nodes, sends: sends)
+        let settled = Settled(batch: batch, publications: publications, outcomes: outcomes, nodes: nodes)
+        BatchConfirms.await(sends, items: batch.count) { routed, failures in
+            self.settle(settled, routed: routed, failures: failures)
         }
     }
 
-    /// Waits for the broker's confirms, marks the claimed ids done (or frees them on failure) and
-    /// answers each publication.
-    private func settle(
-        _ batch: [RouteQueue.Item], publications: [Publication], outcomes: [HistoryAdmission.Outcome], nodes: [Set<String>],
-        sends: [BatchDelivery.Send]
-    ) async {
-        var routed = [Int](repeating: 0, count: batch.count)
-        var failures = [String?](repeating: nil, count: batch.count)
-        for send in sends {
-            do {
-                let took = try await send.handle.routed
-                if took { for index in send.items { routed[index] += 1 } }
-            } catch {
-                for index in send.items { failures[index] = failures[index] ?? "\(error)" }
-            }
-        }
+    /// What a batch's answers are made of, once its messages are confirmed.
+    private struct Settled: Sendable {
+        var batch: [RouteQueue.Item]
+        var publications: [Publication]
+        var outcomes: [HistoryAdmission.Outcome]
+        var nodes: [Set<String>]
+    }
+
+    /// Marks the claimed ids done (or frees them when their messages failed), then answers each
+    /// publication. Without claims, answers at once, on the broker's thread.
+    private func settle(_ settled: Settled, routed: [Int], failures: [String?]) {
         var completed: [String] = []
         var released: [String] = []
-        for index in batch.indices where outcomes[index] != .duplicate {
-            guard batch[index].publication.id != nil, let id = publications[index].id else { continue }
+        for index in settled.batch.indices where settled.outcomes[index] != .duplicate {
+            guard settled.batch[index].publication.id != nil, let id = settled.publications[index].id else { continue }
             if failures[index] == nil { completed.append(id) } else { released.append(id) }
         }
-        // Not completing (Redis just went away) only means a retry would send it again.
-        if !completed.isEmpty { try? await history.complete(completed) }
-        // Part of it may have gone out: let the publisher's retry through (clients drop the repeat).
-        if !released.isEmpty { await history.release(released) }
-        for index in batch.indices {
-            let publication = publications[index]
+        if completed.isEmpty && released.isEmpty {
+            return answer(settled, routed: routed, failures: failures)
+        }
+        let history = self.history
+        Task {
+            // Not completing (Redis just went away) only means a retry would send it again.
+            if !completed.isEmpty { try? await history.complete(completed) }
+            // Part of it may have gone out: let the publisher's retry through (clients drop the repeat).
+            if !released.isEmpty { await history.release(released) }
+            answer(settled, routed: routed, failures: failures)
+        }
+    }
+
+    private func answer(_ settled: Settled, routed: [Int], failures: [String?]) {
+        for index in settled.batch.indices {
+            let publication = settled.publications[index]
+            let completion = settled.batch[index].completion
             if let failure = failures[index] {
-                batch[index].completion(.failure(.brokerUnavailable(failure)))
+                completion(.failure(.brokerUnavailable(failure)))
                 continue
             }
-            switch outcomes[index] {
+            switch settled.outcomes[index] {
             case .duplicate:
-                batch[index].completion(.success(Result(id: publication.id!, nodes: 0, stored: false, duplicate: true)))
+                completion(.success(Result(id: publication.id!, nodes: 0, stored: false, duplicate: true)))
             case .accepted(let position):
                 // A broadcast reaches every live node through one message.
-                let count = publication.target == .broadcast ? (routed[index] > 0 ? nodes[index].count : 0) : routed[index]
-                batch[index].completion(.success(Result(id: publication.id!, nodes: count, stored: position != nil, duplicate: false)))
+                let count = publication.target == .broadcast ? (routed[index] > 0 ? settled.nodes[index].count : 0) : routed[index]
+                completion(.success(Result(id: publication.id!, nodes: count, stored: position != nil, duplicate: false)))
             }
         }
     }
