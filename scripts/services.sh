@@ -28,6 +28,9 @@ rabbit_env() {
   export RABBITMQ_ENABLED_PLUGINS_FILE=$dir/rabbitmq/enabled_plugins
   export RABBITMQ_PID_FILE=$dir/rabbitmq/pid
   export RABBITMQ_CONFIG_FILE=$dir/rabbitmq/rabbitmq
+  # Erlang schedulers spin while waiting for work; on a small machine shared with the nodes, Redis and
+  # the tests that spinning takes CPU the others need (RABBITMQ_ERL_ARGS overrides).
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${RABBITMQ_ERL_ARGS:-"+sbwt none +sbwtdcpu none +sbwtdio none"}
 }
 
 redis_up() { redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG; }

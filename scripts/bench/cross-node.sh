@@ -8,14 +8,17 @@
 #   - latency at a fixed LATENCY_RATE (1,000 messages/s) for DURATION s: p50, p99, p99.9, max
 #     (target: p99 < 5 ms), and
 #   - the most messages per second B delivers, publishing open loop at each of MAX_RATES for MAX_DURATION s
-#     with at most MAX_IN_FLIGHT publishes unanswered (target: >= 20,000 messages/s per node).
+#     with at most MAX_IN_FLIGHT publishes unanswered (target: >= 20,000 messages/s per node), once for
+#     each of BATCHES: events per publish (1: a request or AMQP message per event; 20: JSON arrays of 20).
 # Publish paths (PATHS): http (POST to A's /publish, keep-alive connections, addressed to the user),
 # amqp (to sse.ingress: whichever node takes it routes it), direct (to sse.direct with B's node id,
 # addressed to the connection id: delivered live by B). Stops everything at the end; each step is bounded.
 #
 # Settings (environment), besides those of scripts/bench/nodes.sh (BIN, ports, KEEP_SERVICES, NODE_THREADS):
 #   SUBSCRIBERS=100 LATENCY_RATE=1000 DURATION=10 MAX_RATES=30000 MAX_DURATION=5 MAX_IN_FLIGHT=5000
-#   PATHS="http amqp direct"  MODES="latency max"  PUBLISH_CONNECTIONS=8  NODE_A=18481 NODE_B=18482
+#   PATHS="http amqp direct"  MODES="latency max"  BATCHES="1 20"  PUBLISH_CONNECTIONS=8
+#   MAX_PUBLISH_CONNECTIONS=64 (HTTP, single events: each connection has one request in progress)
+#   NODE_A=18481 NODE_B=18482
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -28,6 +31,8 @@ MAX_IN_FLIGHT=${MAX_IN_FLIGHT:-5000}
 PATHS=${PATHS:-"http amqp direct"}
 MODES=${MODES:-"latency max"}
 PUBLISH_CONNECTIONS=${PUBLISH_CONNECTIONS:-8}
+MAX_PUBLISH_CONNECTIONS=${MAX_PUBLISH_CONNECTIONS:-64}
+BATCHES=${BATCHES:-"1 20"}
 NODE_A=${NODE_A:-18481}
 NODE_B=${NODE_B:-18482}
 STEP_TIMEOUT=${STEP_TIMEOUT:-120}
@@ -45,10 +50,10 @@ start_node "$NODE_A"
 start_node "$NODE_B"
 pids=(--pid "${NODE_PIDS[0]}" --pid "${NODE_PIDS[1]}" --service-pid "$(redis_pid)" --service-pid "$(rabbit_pid)")
 
-# publish_args PATH: how sse-bench publishes on that path.
+# publish_args PATH [HTTP CONNECTIONS]: how sse-bench publishes on that path.
 publish_args() {
     case $1 in
-        http) echo "--publish-url http://127.0.0.1:$NODE_A/publish --publish-connections $PUBLISH_CONNECTIONS --target user" ;;
+        http) echo "--publish-url http://127.0.0.1:$NODE_A/publish --publish-connections ${2:-$PUBLISH_CONNECTIONS} --target user" ;;
         amqp) echo "--amqp-url $AMQP_URL --target user" ;;
         direct) echo "--amqp-url $AMQP_URL --amqp-node $NODE_B --target connection" ;;
     esac
@@ -63,10 +68,17 @@ for path in $PATHS; do
                     --rate "$LATENCY_RATE" --duration "$DURATION" "${pids[@]}"
                 ;;
             max)
-                for rate in $MAX_RATES; do
-                    bench "unicast-$path-max-${rate}ps" unicast --url "http://127.0.0.1:$NODE_B/events" \
-                        --connections "$SUBSCRIBERS" --settle 0.5 $(publish_args "$path") \
-                        --rate "$rate" --duration "$MAX_DURATION" --max-in-flight "$MAX_IN_FLIGHT" --drain 5 "${pids[@]}"
+                for batch in $BATCHES; do
+                    # Single events over HTTP need many connections: NIO answers a connection's requests one at a time.
+                    connections=$PUBLISH_CONNECTIONS
+                    [[ $batch == 1 ]] && connections=$MAX_PUBLISH_CONNECTIONS
+                    label=$([[ $batch == 1 ]] && echo "" || echo "-x$batch")
+                    for rate in $MAX_RATES; do
+                        bench "unicast-$path-max-${rate}ps$label" unicast --url "http://127.0.0.1:$NODE_B/events" \
+                            --connections "$SUBSCRIBERS" --settle 0.5 $(publish_args "$path" "$connections") \
+                            --events-per-publish "$batch" --rate "$rate" --duration "$MAX_DURATION" \
+                            --max-in-flight $((MAX_IN_FLIGHT / batch)) --drain 5 "${pids[@]}"
+                    done
                 done
                 ;;
             *) echo "unknown mode $mode (latency, max)" >&2; exit 2 ;;

@@ -5,6 +5,7 @@
 # Settings (environment):
 #   BIN=DIR                 take sse-fanout and sse-bench from DIR instead of building them (release)
 #   BENCH_REDIS_PORT=6393 BENCH_AMQP_PORT=5685 BENCH_SERVICES_DIR=/tmp/sse-fanout-bench-services
+#   BENCH_RABBIT_NAME=ssefanout-bench (the RabbitMQ node name; another name runs a second RabbitMQ beside it)
 #   KEEP_SERVICES=1         leave redis-server and rabbitmq-server running at the end (faster reruns)
 #   NODE_THREADS=1          event loops per node (--threads; 0 = one per core)
 #   RUN_DIR=.run/bench/<time>-<name>   logs, raw results (results.jsonl), summary and chart
@@ -13,6 +14,7 @@
 BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-6393}
 BENCH_AMQP_PORT=${BENCH_AMQP_PORT:-5685}
 BENCH_SERVICES_DIR=${BENCH_SERVICES_DIR:-/tmp/sse-fanout-bench-services}
+BENCH_RABBIT_NAME=${BENCH_RABBIT_NAME:-ssefanout-bench}
 NODE_THREADS=${NODE_THREADS:-1}
 REDIS_URL=redis://127.0.0.1:$BENCH_REDIS_PORT/0
 AMQP_URL="amqp://guest:guest@127.0.0.1:$BENCH_AMQP_PORT/%2f"
@@ -21,7 +23,7 @@ NODE_PIDS=()
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 services() {
-    REDIS_PORT=$BENCH_REDIS_PORT AMQP_PORT=$BENCH_AMQP_PORT SERVICES_DIR=$BENCH_SERVICES_DIR RABBIT_NAME=ssefanout-bench \
+    REDIS_PORT=$BENCH_REDIS_PORT AMQP_PORT=$BENCH_AMQP_PORT SERVICES_DIR=$BENCH_SERVICES_DIR RABBIT_NAME=$BENCH_RABBIT_NAME \
         "$REPO/scripts/services.sh" "$@"
 }
 
