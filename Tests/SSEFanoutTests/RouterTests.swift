@@ -152,7 +152,7 @@ private final class RecordingBroker: Broker {
         let sent = broker.published.withLockedValue { $0 }
         // Per node: the ids in the order they were submitted.
         for node in ["A", "B", "C"] {
-            let ids = try sent.filter { $0.node == node }.flatMap { try PublicationCodec.decodeBatch($0.body).map { $0.id! } }
+            let ids = try sent.filter { $0.node == node }.flatMap { try PublicationCodec.decodeBatch($0.body).publications.map { $0.id! } }
             let expected = publications.filter { node == "C" ? $0.target == .user("bob") : $0.target == .user("alice") }.map(\.id!)
             #expect(ids == expected, "node \(node)")
         }

@@ -12,10 +12,11 @@ public enum PublicationCodec {
     }
 
     /// A message body that holds one publish object, or a JSON array of them (a batch: what nodes send
-    /// each other, and what producers may send). An error names the batch item it is about.
-    public static func decodeBatch(_ bytes: some Collection<UInt8>) throws(PublicationError) -> [Publication] {
+    /// each other, and what producers may send), and whether it was an array. An error names the batch
+    /// item it is about.
+    public static func decodeBatch(_ bytes: some Collection<UInt8>) throws(PublicationError) -> (publications: [Publication], isArray: Bool) {
         let object = try parse(bytes)
-        guard let items = object as? [Any] else { return [try publication(from: object)] }
+        guard let items = object as? [Any] else { return ([try publication(from: object)], false) }
         guard !items.isEmpty else {
             throw PublicationError("empty_batch", "the array holds no publications")
         }
@@ -28,7 +29,7 @@ public enum PublicationCodec {
                 throw PublicationError(error.code, "item \(index): \(error.message)")
             }
         }
-        return publications
+        return (publications, true)
     }
 
     /// Publish JSON bodies as one message: the body itself when there is one, else a JSON array.

@@ -133,14 +133,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
         let publications: [Publication]
+        let isBatch: Bool
         do {
-            publications = try PublicationCodec.decodeBatch(bytes)
+            (publications, isBatch) = try PublicationCodec.decodeBatch(bytes)
         } catch {
             logger.info("refused publish", metadata: ["error": "\(error)"])
             respond(context, head, .badRequest, JSONBody.error(error.code, error.message))
             return
         }
-        let isBatch = bytes.first(where: { !Self.isJSONWhitespace($0) }) == UInt8(ascii: "[")
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let answers = PublishAnswers(count: publications.count)
@@ -168,10 +168,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             respond(context, head, status, PublishAnswers.encode(outcomes[0]))
         }
-    }
-
-    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
     private func readiness(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {

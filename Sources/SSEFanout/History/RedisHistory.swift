@@ -147,16 +147,12 @@ public final class RedisHistory: History {
     public func complete(_ eventIDs: [String]) async throws {
         if eventIDs.isEmpty { return }
         let expiry = String(retention.maxAgeMilliseconds)
-        try check(await client.pipeline(eventIDs.map { ["SET", idempotencyKey($0), "done", "PX", expiry] }))
+        try await client.pipeline(eventIDs.map { ["SET", idempotencyKey($0), "done", "PX", expiry] }).throwingFirstError()
     }
 
     public func release(_ eventIDs: [String]) async {
         if eventIDs.isEmpty { return }
         _ = try? await client.command(["DEL"] + eventIDs.map(idempotencyKey))
-    }
-
-    private func check(_ replies: [RedisValue]) throws {
-        for case .error(let message) in replies { throw RedisError.server(message) }
     }
 
     static func nowMilliseconds() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }

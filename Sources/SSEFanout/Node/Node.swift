@@ -306,7 +306,7 @@ public final class Node: Service, Sendable {
     func handle(_ delivery: BrokerDelivery) {
         let publications: [Publication]
         do {
-            publications = try PublicationCodec.decodeBatch(delivery.body)
+            publications = try PublicationCodec.decodeBatch(delivery.body).publications
         } catch {
             logger.error("rejecting malformed message", metadata: ["source": "\(delivery.source)", "error": "\(error)"])
             if case .deadLetter = delivery.source {

@@ -19,15 +19,15 @@ public final class RedisRegistry: Registry {
             ["SET", keys.node(node.nodeID), json, "PX", String(leaseMillis), "GET"],
             ["ZADD", keys.nodes, String(expiry), node.nodeID],
         ])
-        try check(replies)
+        try replies.throwingFirstError()
         return replies[0] != .null
     }
 
     public func unregisterNode(_ nodeID: String) async throws {
-        try await check(client.pipeline([
+        try await client.pipeline([
             ["DEL", keys.node(nodeID)],
             ["ZREM", keys.nodes, nodeID],
-        ]))
+        ]).throwingFirstError()
     }
 
     public func liveNodes() async throws -> [String] {
@@ -56,7 +56,7 @@ public final class RedisRegistry: Registry {
             commands.append(["SADD", keys.channel(channel), node])
             commands.append(["SADD", keys.nodeChannels(node), channel])
         }
-        try await check(client.pipeline(commands))
+        try await client.pipeline(commands).throwingFirstError()
     }
 
     public func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws {
@@ -71,7 +71,7 @@ public final class RedisRegistry: Registry {
             commands.append(["SREM", keys.channel(channel), node])
             commands.append(["SREM", keys.nodeChannels(node), channel])
         }
-        try await check(client.pipeline(commands))
+        try await client.pipeline(commands).throwingFirstError()
     }
 
     public func removeEntries(ofNode nodeID: String) async throws {
@@ -95,7 +95,7 @@ public final class RedisRegistry: Registry {
             commands.append(["SREM", keys.channel(channel), nodeID])
         }
         commands.append(["DEL", keys.nodeConnections(nodeID), keys.nodeChannels(nodeID)])
-        try await check(client.pipeline(commands))
+        try await client.pipeline(commands).throwingFirstError()
     }
 
     public func nodes(for target: Target) async throws -> Set<String> {
@@ -121,7 +121,7 @@ public final class RedisRegistry: Registry {
         }
         if commands.isEmpty { return [] }
         let replies = commands.count == 1 ? [try await client.command(commands[0])] : try await client.pipeline(commands)
-        try check(replies)
+        try replies.throwingFirstError()
         return indexes.map { index in
             let reply = replies[index]
             if let node = reply.string { return [node] }
@@ -137,13 +137,6 @@ public final class RedisRegistry: Registry {
             throw RedisError.notConnected(reason)
         }
         _ = try await client.command(["PING"])
-    }
-
-    /// Error replies inside a pipeline come back in place; surface the first one.
-    private func check(_ replies: [RedisValue]) throws {
-        for case .error(let message) in replies {
-            throw RedisError.server(message)
-        }
     }
 
     private static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
