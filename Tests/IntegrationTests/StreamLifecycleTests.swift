@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import RabbitMQ
 import Redis
 import SSEClient
@@ -189,14 +190,8 @@ import Testing
         }
     }
 
-    @Test func eventsWaitingInADeadNodesQueueAreReroutedToWhereTheUserIsNow() async throws {
-        let cluster = try await TestCluster.start(nodes: 2) { $0.messageTTL = .seconds(2) }
-        defer { Task { await cluster.stop() } }
-        try await cluster.waitReady()
-        let redis = try Producer.redis()
-        defer { Task { await redis.shutdown() } }
-        // A node that died with its queue in place: declared, never consumed.
-        let dead = TestEnvironment.uniqueName("dead")
+    /// Declares the queue of a node that died with it in place: declared, never consumed.
+    private func declareDeadNodeQueue(_ dead: String) async throws {
         let declarer = AMQPPublisher(
             configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL),
             topology: BrokerTopology.node(dead, queueExpiry: .seconds(60)), logger: Logger(label: "test-dead")
@@ -204,16 +199,59 @@ import Testing
         declarer.start()
         try await declarer.waitUntilConnected(timeout: .seconds(10))
         await declarer.shutdown()
+    }
+
+    @Test func eventsWaitingInADeadNodesQueueAreReroutedToWhereTheUserIsNow() async throws {
+        let cluster = try await TestCluster.start(nodes: 2)
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let dead = TestEnvironment.uniqueName("dead")
+        try await declareDeadNodeQueue(dead)
         let user = TestEnvironment.uniqueName("u")
-        let (stream, info) = try await cluster.subscribe(1, "user=\(user)")
+        let (stream, _) = try await cluster.subscribe(1, "user=\(user)")
         defer { Task { await stream.close() } }
-        let live = cluster.nodes[1].nodeID
-        // For the publish, the registry says the user is on the dead node (as it does for a moment
-        // after a crash); right after, it knows the user is on node 1.
-        _ = try await redis.pipeline([["HDEL", "sse:user:\(user)", info.connectionId], ["HSET", "sse:user:\(user)", "ghost", dead]])
-        let answer = try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"waited","ephemeral":true}"#)
-        #expect(answer.bodyString.contains(#""nodes":1"#))
-        _ = try await redis.pipeline([["HSET", "sse:user:\(user)", info.connectionId, live], ["HDEL", "sse:user:\(user)", "ghost"]])
+        // What a node routed to the user's old node just before that node crashed: it waits there
+        // until its time to live runs out, then any node takes it from the dead-letter queue.
+        let producer = try await Producer.connect()
+        defer { Task { await producer.shutdown() } }
+        let outcome = try await producer.publish(
+            exchange: BrokerTopology.directExchange, routingKey: dead,
+            body: Array(#"{"target":{"type":"user","id":"\#(user)"},"data":"waited","ephemeral":true}"#.utf8),
+            properties: AMQPMessageProperties(contentType: "application/json", expirationMilliseconds: 200), mandatory: true
+        )
+        #expect(outcome == .confirmed)
         #expect(try await stream.nextOwn()?.data == "waited")
+    }
+
+    @Test func eventsForAnotherNodeCarryTheMessageTimeToLive() async throws {
+        let cluster = try await TestCluster.start(nodes: 1) { $0.messageTTL = .seconds(2) }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let dead = TestEnvironment.uniqueName("dead")
+        let received = NIOLockedValueBox<[AMQPDelivery]>([])
+        let consumerBox = NIOLockedValueBox<AMQPConsumer?>(nil)
+        let consumer = AMQPConsumer(
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.node(dead, queueExpiry: .seconds(60)),
+            queues: [BrokerTopology.nodeQueue(dead)], prefetch: 10, logger: Logger(label: "test-dead")
+        ) { delivery in
+            received.withLockedValue { $0.append(delivery) }
+            consumerBox.withLockedValue { $0 }?.ack(delivery)
+        }
+        consumerBox.withLockedValue { $0 = consumer }
+        consumer.start()
+        defer { Task { await consumer.stop() } }
+        try await consumer.waitUntilConnected(timeout: .seconds(10))
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let user = TestEnvironment.uniqueName("u")
+        _ = try await redis.command(["HSET", "sse:user:\(user)", "c-on-dead", dead])
+        defer { Task { _ = try? await redis.command(["DEL", "sse:user:\(user)"]) } }
+        let answer = try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"for the other node"}"#)
+        #expect(answer.bodyString.contains(#""nodes":1"#))
+        try await TestEnvironment.eventually("the event in the other node's queue") { !received.withLockedValue(\.isEmpty) }
+        let first = received.withLockedValue { $0.first }
+        let delivery = try #require(first)
+        #expect(delivery.properties.expirationMilliseconds == 2000)
+        #expect(String(decoding: delivery.body, as: UTF8.self).contains("for the other node"))
     }
 }
