@@ -43,7 +43,9 @@ public final class RedisRegistry: Registry {
     public func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {
         let id = connection.connectionID
         let node = connection.nodeID
-        let channels = String(decoding: try JSONEncoder().encode(connection.channels), as: UTF8.self)
+        // What JSONEncoder wrote (slashes escaped), without its cost on every new stream.
+        var channels = ""
+        JSONBody.appendStrings(connection.channels, to: &channels, escapingSlashes: true)
         var commands: [[String]] = [[
             "HSET", keys.connection(id), "node", node, "user", connection.user ?? "",
             "clientId", connection.clientID ?? "", "channels", channels, "connectedAt", String(connection.connectedAt),
