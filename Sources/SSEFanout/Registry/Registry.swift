@@ -17,6 +17,9 @@ public protocol Registry: Sendable {
     func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws
     /// Removes exactly this connection's entries; `leftChannels` are the channels its node no longer has subscribers for.
     func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws
+    /// Applies `writes` in order, in one round trip where the store allows, and returns each one's
+    /// error (nil when it was applied), in the same order. A write that fails does not stop the others.
+    func apply(_ writes: [RegistryWrite]) async -> [(any Error)?]
     /// Removes every entry a node left behind (its connections and channel memberships).
     func removeEntries(ofNode nodeID: String) async throws
 
@@ -25,4 +28,24 @@ public protocol Registry: Sendable {
 
     /// Throws, with the reason, while the registry's store is unreachable.
     func checkReady() async throws
+}
+
+extension Registry {
+    /// One write after the other: for registries without round trips to save.
+    public func apply(_ writes: [RegistryWrite]) async -> [(any Error)?] {
+        var failures: [(any Error)?] = []
+        failures.reserveCapacity(writes.count)
+        for write in writes {
+            do {
+                switch write {
+                case .register(let record, let joined): try await register(record, joinedChannels: joined)
+                case .unregister(let record, let left): try await unregister(record, leftChannels: left)
+                }
+                failures.append(nil)
+            } catch {
+                failures.append(error)
+            }
+        }
+        return failures
+    }
 }
