@@ -48,9 +48,9 @@ public final class RedisRegistry: Registry {
         try await check(client.pipeline(commands(for: .unregister(connection, leftChannels: leftChannels))))
     }
 
-    /// Every write's commands in one pipeline: one round trip, and one hop to the client's thread and
-    /// back, for a whole batch of streams opening and closing.
-    public func apply(_ writes: [RegistryWrite]) async -> [(any Error)?] {
+    /// Every write's commands in one pipeline: one round trip, and one hop to the client's thread, for
+    /// a whole batch of streams opening and closing. `completion` runs on the client's thread.
+    public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
         var commands: [[String]] = []
         var ends: [Int] = []
         ends.reserveCapacity(writes.count)
@@ -58,20 +58,21 @@ public final class RedisRegistry: Registry {
             commands += self.commands(for: write)
             ends.append(commands.count)
         }
-        let replies: [RedisValue]
-        do {
-            replies = try await client.pipeline(commands)
-        } catch {
-            return writes.map { _ in error }
-        }
-        var start = 0
-        return ends.map { end in
-            defer { start = end }
-            do {
-                try check(replies[start..<end])
-                return nil
-            } catch {
-                return error
+        client.pipeline(commands) { [self, ends] result in
+            switch result {
+            case .failure(let error):
+                completion(writes.map { _ in error })
+            case .success(let replies):
+                var start = 0
+                completion(ends.map { end in
+                    defer { start = end }
+                    do {
+                        try check(replies[start..<end])
+                        return nil
+                    } catch {
+                        return error
+                    }
+                })
             }
         }
     }

@@ -4,9 +4,11 @@ import Synchronization
 /// Applies registry writes in the order they were enqueued: a connection's unregistration can never
 /// overtake its registration, nor a channel's leave its join.
 ///
-/// Whatever has queued up while a write was under way goes to the registry as one batch
+/// One batch is with the registry at a time. Whatever queues up meanwhile goes as the next batch
 /// (`Registry.apply`: one Redis pipeline), so that under churn a round trip, and the thread hops
-/// around it, serve many streams instead of one. Batches run one after another, in order.
+/// around it, serve many streams instead of one. No task sits in between: the first write starts on
+/// the enqueuing thread, and each batch's completion (on the Redis client's thread) runs the items'
+/// `done` and sends the next batch.
 final class RegistrationQueue: Sendable {
     enum Operation: Sendable {
         case register(ConnectionRecord, joinedChannels: [String])
@@ -30,9 +32,30 @@ final class RegistrationQueue: Sendable {
 
     private struct State {
         var items: [Item] = []
-        /// `run` waiting for the next item.
-        var waiter: CheckedContinuation<Void, Never>?
+        /// A batch is with the registry; new items wait for the next one.
+        var isWriting = false
         var finished = false
+        /// `run` waiting for the queue to finish.
+        var runner: CheckedContinuation<Void, Never>?
+
+        /// The queued items (at most `maxBatch`), marking a batch as under way; nil when none wait.
+        mutating func takeBatch() -> [Item]? {
+            guard !items.isEmpty else { return nil }
+            isWriting = true
+            guard items.count > RegistrationQueue.maxBatch else {
+                defer { items = [] }
+                return items
+            }
+            defer { items.removeFirst(RegistrationQueue.maxBatch) }
+            return Array(items.prefix(RegistrationQueue.maxBatch))
+        }
+
+        /// `run`'s continuation once the queue has finished and nothing is left to write.
+        mutating func takeRunnerIfDone() -> CheckedContinuation<Void, Never>? {
+            guard finished, !isWriting, items.isEmpty else { return nil }
+            defer { runner = nil }
+            return runner
+        }
     }
 
     /// At most this many writes go in one batch, so that one pipeline stays a bounded size
@@ -51,13 +74,12 @@ final class RegistrationQueue: Sendable {
     /// Enqueues without waiting; `done` runs after the write, with its error if it failed.
     /// Once the queue has finished, operations are dropped.
     func enqueue(_ operation: Operation, done: (@Sendable (Error?) -> Void)? = nil) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let batch = state.withLock { state -> [Item]? in
             guard !state.finished else { return nil }
             state.items.append(Item(operation: operation, done: done))
-            defer { state.waiter = nil }
-            return state.waiter
+            return state.isWriting ? nil : state.takeBatch()
         }
-        waiter?.resume()
+        if let batch { write(batch) }
     }
 
     /// Waits until every write enqueued so far has been applied.
@@ -67,12 +89,16 @@ final class RegistrationQueue: Sendable {
         }
     }
 
-    /// Runs until `finish()` (or until its task is cancelled) and everything enqueued before is applied;
-    /// one task applies the writes.
+    /// Returns once `finish()` was called (or its task cancelled) and the writes enqueued before are
+    /// applied. The writes do not need it to run: they start as they are enqueued.
     func run() async {
         await withTaskCancellationHandler {
-            while let batch = await nextBatch() {
-                await apply(batch)
+            await withCheckedContinuation { (runner: CheckedContinuation<Void, Never>) in
+                let runNow = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    state.runner = runner
+                    return state.takeRunnerIfDone()
+                }
+                runNow?.resume()
             }
         } onCancel: {
             finish()
@@ -80,44 +106,32 @@ final class RegistrationQueue: Sendable {
     }
 
     func finish() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.finished = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+            return state.takeRunnerIfDone()
+        }?.resume()
     }
 
-    /// Everything queued (up to `maxBatch`), waiting for an item if there is none; nil once finished
-    /// and empty.
-    private func nextBatch() async -> [Item]? {
+    /// Sends `batch` to the registry; batches without writes (only barriers) complete at once.
+    private func write(_ batch: [Item]) {
+        var batch = batch
         while true {
-            let (batch, isFinished) = state.withLock { state -> ([Item]?, Bool) in
-                guard !state.items.isEmpty else { return (nil, state.finished) }
-                guard state.items.count > Self.maxBatch else {
-                    defer { state.items = [] }
-                    return (state.items, false)
+            let writes = batch.compactMap(\.operation.write)
+            if !writes.isEmpty {
+                registry.apply(writes) { [self, batch] failures in
+                    if let next = complete(batch, failures: failures) { write(next) }
                 }
-                defer { state.items.removeFirst(Self.maxBatch) }
-                return (Array(state.items.prefix(Self.maxBatch)), false)
+                return
             }
-            if let batch { return batch }
-            if isFinished { return nil }
-            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    guard state.items.isEmpty, !state.finished else { return true }
-                    state.waiter = waiter
-                    return false
-                }
-                if resumeNow { waiter.resume() }
-            }
+            guard let next = complete(batch, failures: []) else { return }
+            batch = next
         }
     }
 
-    /// Writes the batch, then runs each item's `done`, in order, with its own write's error.
-    private func apply(_ batch: [Item]) async {
-        let writes = batch.compactMap(\.operation.write)
-        var failures = (writes.isEmpty ? [] : await registry.apply(writes)).makeIterator()
+    /// Runs each item's `done`, in order, with its own write's error; returns the next batch, if any
+    /// queued meanwhile.
+    private func complete(_ batch: [Item], failures: [(any Error)?]) -> [Item]? {
+        var failures = failures.makeIterator()
         for item in batch {
             var failure: (any Error)?
             if item.operation.write != nil, let error = failures.next() ?? nil {
@@ -126,5 +140,12 @@ final class RegistrationQueue: Sendable {
             }
             item.done?(failure)
         }
+        let (next, runner) = state.withLock { state -> ([Item]?, CheckedContinuation<Void, Never>?) in
+            if let next = state.takeBatch() { return (next, nil) }
+            state.isWriting = false
+            return (nil, state.takeRunnerIfDone())
+        }
+        runner?.resume()
+        return next
     }
 }
