@@ -114,6 +114,21 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// `pipeline(_:)` for callers that do not await: `completion` gets the replies (or the failure) on
+    /// the client's thread, right after the round trip, so it must not block. A caller that sends
+    /// pipeline after pipeline saves the hop through a task executor on each.
+    public func pipeline(
+        _ commands: [[String]], completion: @escaping @Sendable (Result<[RedisValue], RedisError>) -> Void
+    ) {
+        if commands.isEmpty { return completion(.success([])) }
+        guard commands.allSatisfy({ !$0.isEmpty }) else { return completion(.failure(Self.emptyCommand)) }
+        let bytes = commands.map { $0.map { Array($0.utf8) } }
+        let queuedAt = ContinuousClock.now
+        submit({ connection throws(RedisError) in
+            try connection.run(queuedAt: queuedAt) { context throws(RedisError) in try context.pipeline(bytes) }
+        }, then: completion)
+    }
+
     /// Frees the connection and ends the worker thread once the commands queued before this call
     /// have run. Later commands throw `.notConnected`. Calling it again does nothing.
     public func shutdown() async {

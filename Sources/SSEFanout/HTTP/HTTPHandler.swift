@@ -123,7 +123,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             response += "\(name): \(value)\r\n"
         }
         response += "\r\n"
-        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: response)), promise: nil)
+        // Not flushed: it leaves with `connected`, in one write(2) instead of two (the stream flushes
+        // it first if it closes before that).
+        context.write(NIOAny(context.channel.allocator.buffer(string: response)), promise: nil)
         stream = node.attach(channel: context.channel, request: request)
     }
 

@@ -151,6 +151,9 @@ final class SSEConnection: @unchecked Sendable {
         guard isOpen else { return }
         isOpen = false
         outbox = nil
+        // Not activated yet: the response head still waits for `connected`. The client gets it
+        // before the close, so it sees a stream that ended rather than a connection dropped.
+        if pending != nil { channel.flush() }
         channel.close(promise: nil)
     }
 

@@ -263,11 +263,25 @@ public final class Node: Service, Sendable {
 
     /// The first event; its id is the stream's resume token, so even a client that saw nothing else
     /// resumes from the moment it connected.
+    /// Its data is the JSON object JSONSerialization wrote with sorted keys, written by hand: that
+    /// serialization was the largest single cost of opening a stream.
     private func connectedEvent(for record: ConnectionRecord) -> ByteBuffer {
-        var info: [String: Any] = ["connectionId": record.connectionID, "nodeId": nodeID, "channels": record.channels]
-        if let user = record.user { info["user"] = user }
-        if let clientID = record.clientID { info["clientId"] = clientID }
-        return SSEEncoder.encode(id: nil, event: "connected", data: String(decoding: JSONBody.encode(info), as: UTF8.self), retry: configuration.retryMillis)
+        var info = #"{"channels":"#
+        JSONBody.appendStrings(record.channels, to: &info)
+        if let clientID = record.clientID {
+            info.append(#","clientId":"#)
+            JSONBody.appendString(clientID, to: &info)
+        }
+        info.append(#","connectionId":"#)
+        JSONBody.appendString(record.connectionID, to: &info)
+        info.append(#","nodeId":"#)
+        JSONBody.appendString(nodeID, to: &info)
+        if let user = record.user {
+            info.append(#","user":"#)
+            JSONBody.appendString(user, to: &info)
+        }
+        info.append("}")
+        return SSEEncoder.encode(id: nil, event: "connected", data: info, retry: configuration.retryMillis)
     }
 
     private static func resetEvent(_ unreadableToken: Bool) -> ByteBuffer {

@@ -41,37 +41,79 @@ public final class RedisRegistry: Registry {
     }
 
     public func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {
-        let id = connection.connectionID
-        let node = connection.nodeID
-        let channels = String(decoding: try JSONEncoder().encode(connection.channels), as: UTF8.self)
-        var commands: [[String]] = [[
-            "HSET", keys.connection(id), "node", node, "user", connection.user ?? "",
-            "clientId", connection.clientID ?? "", "channels", channels, "connectedAt", String(connection.connectedAt),
-        ]]
-        if let user = connection.user {
-            commands.append(["HSET", keys.user(user), id, node])
-        }
-        commands.append(["SADD", keys.nodeConnections(node), id])
-        for channel in joinedChannels {
-            commands.append(["SADD", keys.channel(channel), node])
-            commands.append(["SADD", keys.nodeChannels(node), channel])
-        }
-        try await client.pipeline(commands).throwingFirstError()
+        try await client.pipeline(commands(for: .register(connection, joinedChannels: joinedChannels))).throwingFirstError()
     }
 
     public func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws {
-        let id = connection.connectionID
-        let node = connection.nodeID
-        var commands: [[String]] = [["DEL", keys.connection(id)]]
-        if let user = connection.user {
-            commands.append(["HDEL", keys.user(user), id])
+        try await client.pipeline(commands(for: .unregister(connection, leftChannels: leftChannels))).throwingFirstError()
+    }
+
+    /// Every write's commands in one pipeline: one round trip, and one hop to the client's thread, for
+    /// a whole batch of streams opening and closing. `completion` runs on the client's thread.
+    public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
+        var commands: [[String]] = []
+        var ends: [Int] = []
+        ends.reserveCapacity(writes.count)
+        for write in writes {
+            commands += self.commands(for: write)
+            ends.append(commands.count)
         }
-        commands.append(["SREM", keys.nodeConnections(node), id])
-        for channel in leftChannels {
-            commands.append(["SREM", keys.channel(channel), node])
-            commands.append(["SREM", keys.nodeChannels(node), channel])
+        client.pipeline(commands) { [ends] result in
+            switch result {
+            case .failure(let error):
+                completion(writes.map { _ in error })
+            case .success(let replies):
+                var start = 0
+                completion(ends.map { end in
+                    defer { start = end }
+                    do {
+                        try replies[start..<end].throwingFirstError()
+                        return nil
+                    } catch {
+                        return error
+                    }
+                })
+            }
         }
-        try await client.pipeline(commands).throwingFirstError()
+    }
+
+    /// A connection's entries (README, "Redis key schema"): written when its stream opens, exactly
+    /// those removed when it ends.
+    private func commands(for write: RegistryWrite) -> [[String]] {
+        switch write {
+        case .register(let connection, let joinedChannels):
+            let id = connection.connectionID
+            let node = connection.nodeID
+            // What JSONEncoder wrote (slashes escaped), without its cost on every new stream.
+            var channels = ""
+            JSONBody.appendStrings(connection.channels, to: &channels, escapingSlashes: true)
+            var commands: [[String]] = [[
+                "HSET", keys.connection(id), "node", node, "user", connection.user ?? "",
+                "clientId", connection.clientID ?? "", "channels", channels, "connectedAt", String(connection.connectedAt),
+            ]]
+            if let user = connection.user {
+                commands.append(["HSET", keys.user(user), id, node])
+            }
+            commands.append(["SADD", keys.nodeConnections(node), id])
+            for channel in joinedChannels {
+                commands.append(["SADD", keys.channel(channel), node])
+                commands.append(["SADD", keys.nodeChannels(node), channel])
+            }
+            return commands
+        case .unregister(let connection, let leftChannels):
+            let id = connection.connectionID
+            let node = connection.nodeID
+            var commands: [[String]] = [["DEL", keys.connection(id)]]
+            if let user = connection.user {
+                commands.append(["HDEL", keys.user(user), id])
+            }
+            commands.append(["SREM", keys.nodeConnections(node), id])
+            for channel in leftChannels {
+                commands.append(["SREM", keys.channel(channel), node])
+                commands.append(["SREM", keys.nodeChannels(node), channel])
+            }
+            return commands
+        }
     }
 
     public func removeEntries(ofNode nodeID: String) async throws {

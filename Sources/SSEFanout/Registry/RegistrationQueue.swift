@@ -1,13 +1,28 @@
 import Logging
+import Synchronization
 
-/// Applies registry writes one at a time, in the order they were enqueued: a connection's
-/// unregistration can never overtake its registration, nor a channel's leave its join.
+/// Applies registry writes in the order they were enqueued: a connection's unregistration can never
+/// overtake its registration, nor a channel's leave its join.
+///
+/// One batch is with the registry at a time. Whatever queues up meanwhile goes as the next batch
+/// (`Registry.apply`: one Redis pipeline), so that under churn a round trip, and the thread hops
+/// around it, serve many streams instead of one. No task sits in between: the first write starts on
+/// the enqueuing thread, and each batch's completion (on the Redis client's thread) runs the items'
+/// `done` and sends the next batch.
 final class RegistrationQueue: Sendable {
     enum Operation: Sendable {
         case register(ConnectionRecord, joinedChannels: [String])
         case unregister(ConnectionRecord, leftChannels: [String])
         /// Completes once everything enqueued before it is done.
         case barrier
+
+        var write: RegistryWrite? {
+            switch self {
+            case .register(let record, let joined): .register(record, joinedChannels: joined)
+            case .unregister(let record, let left): .unregister(record, leftChannels: left)
+            case .barrier: nil
+            }
+        }
     }
 
     private struct Item: Sendable {
@@ -15,20 +30,56 @@ final class RegistrationQueue: Sendable {
         var done: (@Sendable (Error?) -> Void)?
     }
 
+    private struct State {
+        var items: [Item] = []
+        /// A batch is with the registry; new items wait for the next one.
+        var isWriting = false
+        var finished = false
+        /// `run` waiting for the queue to finish.
+        var runner: CheckedContinuation<Void, Never>?
+
+        /// The queued items (at most `maxBatch`), marking a batch as under way; nil when none wait.
+        mutating func takeBatch() -> [Item]? {
+            guard !items.isEmpty else { return nil }
+            isWriting = true
+            guard items.count > RegistrationQueue.maxBatch else {
+                defer { items = [] }
+                return items
+            }
+            defer { items.removeFirst(RegistrationQueue.maxBatch) }
+            return Array(items.prefix(RegistrationQueue.maxBatch))
+        }
+
+        /// `run`'s continuation once the queue has finished and nothing is left to write.
+        mutating func takeRunnerIfDone() -> CheckedContinuation<Void, Never>? {
+            guard finished, !isWriting, items.isEmpty else { return nil }
+            defer { runner = nil }
+            return runner
+        }
+    }
+
+    /// At most this many writes go in one batch, so that one pipeline stays a bounded size
+    /// (re-registering every live stream after a Redis restart enqueues them all at once).
+    static let maxBatch = 256
+
     private let registry: any Registry
     private let logger: Logger
-    private let stream: AsyncStream<Item>
-    private let continuation: AsyncStream<Item>.Continuation
+    private let state = Mutex(State())
 
     init(registry: any Registry, logger: Logger) {
         self.registry = registry
         self.logger = logger
-        (stream, continuation) = AsyncStream.makeStream(of: Item.self)
     }
 
     /// Enqueues without waiting; `done` runs after the write, with its error if it failed.
+    /// Once the queue has finished, operations are dropped.
     func enqueue(_ operation: Operation, done: (@Sendable (Error?) -> Void)? = nil) {
-        continuation.yield(Item(operation: operation, done: done))
+        let batch = state.withLock { state -> [Item]? in
+            guard !state.finished else { return nil }
+            state.items.append(Item(operation: operation, done: done))
+            return state.isWriting ? nil : state.takeBatch()
+        }
+        if let batch { write(batch) }
     }
 
     /// Waits until every write enqueued so far has been applied.
@@ -38,28 +89,63 @@ final class RegistrationQueue: Sendable {
         }
     }
 
-    /// Runs until `finish()`; one task applies the writes.
+    /// Returns once `finish()` was called (or its task cancelled) and the writes enqueued before are
+    /// applied. The writes do not need it to run: they start as they are enqueued.
     func run() async {
-        for await item in stream {
-            var failure: Error?
-            do {
-                switch item.operation {
-                case .register(let record, let joined):
-                    try await registry.register(record, joinedChannels: joined)
-                case .unregister(let record, let left):
-                    try await registry.unregister(record, leftChannels: left)
-                case .barrier:
-                    break
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (runner: CheckedContinuation<Void, Never>) in
+                let runNow = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    state.runner = runner
+                    return state.takeRunnerIfDone()
                 }
-            } catch {
+                runNow?.resume()
+            }
+        } onCancel: {
+            finish()
+        }
+    }
+
+    func finish() {
+        state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.finished = true
+            return state.takeRunnerIfDone()
+        }?.resume()
+    }
+
+    /// Sends `batch` to the registry; batches without writes (only barriers) complete at once.
+    private func write(_ batch: [Item]) {
+        var batch = batch
+        while true {
+            let writes = batch.compactMap(\.operation.write)
+            if !writes.isEmpty {
+                registry.apply(writes) { [self, batch] failures in
+                    if let next = complete(batch, failures: failures) { write(next) }
+                }
+                return
+            }
+            guard let next = complete(batch, failures: []) else { return }
+            batch = next
+        }
+    }
+
+    /// Runs each item's `done`, in order, with its own write's error; returns the next batch, if any
+    /// queued meanwhile.
+    private func complete(_ batch: [Item], failures: [(any Error)?]) -> [Item]? {
+        var failures = failures.makeIterator()
+        for item in batch {
+            var failure: (any Error)?
+            if item.operation.write != nil, let error = failures.next() ?? nil {
                 failure = error
                 logger.error("registry write failed", metadata: ["operation": "\(item.operation)", "error": "\(error)"])
             }
             item.done?(failure)
         }
-    }
-
-    func finish() {
-        continuation.finish()
+        let (next, runner) = state.withLock { state -> ([Item]?, CheckedContinuation<Void, Never>?) in
+            if let next = state.takeBatch() { return (next, nil) }
+            state.isWriting = false
+            return (nil, state.takeRunnerIfDone())
+        }
+        runner?.resume()
+        return next
     }
 }

@@ -17,6 +17,10 @@ public protocol Registry: Sendable {
     func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws
     /// Removes exactly this connection's entries; `leftChannels` are the channels its node no longer has subscribers for.
     func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws
+    /// Applies `writes` in order, in one round trip where the store allows, then calls `completion`
+    /// with each one's error (nil when it was applied), in the same order, on a thread of the
+    /// registry's choosing; `completion` must not block. A write that fails does not stop the others.
+    func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void)
     /// Removes every entry a node left behind (its connections and channel memberships).
     func removeEntries(ofNode nodeID: String) async throws
 
@@ -35,5 +39,25 @@ extension Registry {
         nodes.reserveCapacity(targets.count)
         for target in targets { nodes.append(try await self.nodes(for: target)) }
         return nodes
+    }
+
+    /// One write after the other, in a task: for registries without round trips to save.
+    public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
+        Task {
+            var failures: [(any Error)?] = []
+            failures.reserveCapacity(writes.count)
+            for write in writes {
+                do {
+                    switch write {
+                    case .register(let record, let joined): try await register(record, joinedChannels: joined)
+                    case .unregister(let record, let left): try await unregister(record, leftChannels: left)
+                    }
+                    failures.append(nil)
+                } catch {
+                    failures.append(error)
+                }
+            }
+            completion(failures)
+        }
     }
 }

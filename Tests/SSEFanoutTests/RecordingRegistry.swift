@@ -1,0 +1,62 @@
+import NIOConcurrencyHelpers
+
+@testable import SSEFanout
+
+/// A registry for `RegistrationQueue` tests: records every batch of writes it is given, fails the
+/// writes of the connections named in `failing`, and can hold its first batch until `release()`.
+/// Other batches complete at once, on the caller's thread.
+final class RecordingRegistry: Registry {
+    struct Failure: Error, Equatable {
+        var connectionID: String
+    }
+
+    private struct State {
+        var batches: [[RegistryWrite]] = []
+        var held: (@Sendable () -> Void)?
+    }
+
+    private let failing: Set<String>
+    private let holdsFirstBatch: Bool
+    private let state = NIOLockedValueBox(State())
+
+    init(failing: Set<String> = [], holdsFirstBatch: Bool = false) {
+        self.failing = failing
+        self.holdsFirstBatch = holdsFirstBatch
+    }
+
+    var batches: [[RegistryWrite]] { state.withLockedValue { $0.batches } }
+
+    /// Completes the held first batch.
+    func release() {
+        state.withLockedValue { state in
+            defer { state.held = nil }
+            return state.held
+        }?()
+    }
+
+    func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
+        let failures: [(any Error)?] = writes.map { write in
+            let record = switch write {
+            case .register(let record, _), .unregister(let record, _): record
+            }
+            return failing.contains(record.connectionID) ? Failure(connectionID: record.connectionID) : nil
+        }
+        let isHeld = state.withLockedValue { state in
+            state.batches.append(writes)
+            guard holdsFirstBatch, state.batches.count == 1 else { return false }
+            state.held = { completion(failures) }
+            return true
+        }
+        if !isHeld { completion(failures) }
+    }
+
+    func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {}
+    func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws {}
+    func registerNode(_ node: NodeRecord, lease: Duration) async throws -> Bool { true }
+    func unregisterNode(_ nodeID: String) async throws {}
+    func liveNodes() async throws -> [String] { [] }
+    func expiredNodes(before grace: Duration) async throws -> [String] { [] }
+    func removeEntries(ofNode nodeID: String) async throws {}
+    func nodes(for target: Target) async throws -> Set<String> { [] }
+    func checkReady() async throws {}
+}
