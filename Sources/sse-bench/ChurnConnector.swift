@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -6,6 +9,9 @@ import NIOPosix
 /// addresses in 127.0.0.0/8, so that TIME_WAIT sockets of closed connections spread over more
 /// address-and-port pairs), and records on each loop how long each took to its `connected` event.
 final class ChurnConnector: Sendable {
+    /// IP_BIND_ADDRESS_NO_PORT (linux/in.h), which Glibc's module does not export.
+    private static let bindAddressNoPort: CInt = 24
+
     private let endpoint: StreamEndpoint
     private let closeMode: ChurnCloseMode
     private let timeout: TimeAmount
@@ -45,7 +51,12 @@ final class ChurnConnector: Sendable {
                 }
             }
         if !sources.isEmpty {
-            bootstrap = bootstrap.bind(to: sources[index % sources.count])
+            // The port is chosen at connect(2), per destination, not at bind(2): otherwise the kernel
+            // searches for a port no TIME_WAIT socket holds, which gets slow once a run has left
+            // tens of thousands of them.
+            bootstrap = bootstrap
+                .channelOption(.socket(SocketOptionLevel(IPPROTO_IP), SocketOptionName(Self.bindAddressNoPort)), value: 1)
+                .bind(to: sources[index % sources.count])
         }
         let connected = bootstrap.connect(to: endpoint.address)
         connected.whenFailure { done.fail($0) }
