@@ -104,13 +104,8 @@ public final class RedisClient: Sendable {
 
     /// `pipeline(_:)` with commands given as raw bytes.
     public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RedisValue] {
-        if commands.isEmpty { return [] }
-        guard commands.allSatisfy({ !$0.isEmpty }) else { throw Self.emptyCommand }
-        let queuedAt = ContinuousClock.now
-        return try await withCheckedThrowingContinuation { continuation in
-            submit({ connection throws(RedisError) in
-                try connection.run(queuedAt: queuedAt) { context throws(RedisError) in try context.pipeline(commands) }
-            }, then: { continuation.resume(with: $0) })
+        try await withCheckedThrowingContinuation { continuation in
+            pipeline(bytes: commands) { continuation.resume(with: $0) }
         }
     }
 
@@ -120,12 +115,18 @@ public final class RedisClient: Sendable {
     public func pipeline(
         _ commands: [[String]], completion: @escaping @Sendable (Result<[RedisValue], RedisError>) -> Void
     ) {
+        pipeline(bytes: commands.map { $0.map { Array($0.utf8) } }, completion: completion)
+    }
+
+    /// `pipeline(_:completion:)` with commands given as raw bytes.
+    public func pipeline(
+        bytes commands: [[[UInt8]]], completion: @escaping @Sendable (Result<[RedisValue], RedisError>) -> Void
+    ) {
         if commands.isEmpty { return completion(.success([])) }
         guard commands.allSatisfy({ !$0.isEmpty }) else { return completion(.failure(Self.emptyCommand)) }
-        let bytes = commands.map { $0.map { Array($0.utf8) } }
         let queuedAt = ContinuousClock.now
         submit({ connection throws(RedisError) in
-            try connection.run(queuedAt: queuedAt) { context throws(RedisError) in try context.pipeline(bytes) }
+            try connection.run(queuedAt: queuedAt) { context throws(RedisError) in try context.pipeline(commands) }
         }, then: completion)
     }
 

@@ -146,14 +146,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let answers = PublishAnswers(count: publications.count)
-        for (index, publication) in publications.enumerated() {
-            // Submitted now, on arrival: publications to one target leave in this order.
-            node.router.submit(publication) { outcome in
-                guard let all = answers.set(index, outcome) else { return }
-                eventLoop.execute {
-                    let (handler, context) = bound.value
-                    handler.answer(context, head, all, isBatch: isBatch)
-                }
+        // Submitted now, on arrival: publications to one target leave in this order.
+        node.router.submit(publications) { index, outcome in
+            guard let all = answers.set(index, outcome) else { return }
+            eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.answer(context, head, all, isBatch: isBatch)
             }
         }
     }

@@ -7,12 +7,30 @@ public protocol History: Sendable {
     /// this id already completed within the retention (a retry of a success). An attempt that failed
     /// half-way never completed, so its retry goes through (clients drop what reached them twice).
     func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome]
+    /// `admit` for callers that do not await: `completion` runs on whatever thread the store answers on
+    /// (for Redis, the client's thread), so it must not block.
+    func admit(_ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void)
     /// What `stream` holds after `position`, oldest first.
     func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead
     /// Marks these claimed ids published.
     func complete(_ eventIDs: [String]) async throws
     /// Forgets claimed ids whose publication failed, so a retry goes through.
     func release(_ eventIDs: [String]) async
+}
+
+extension History {
+    /// In a task: for stores without a thread of their own to answer on.
+    public func admit(
+        _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void
+    ) {
+        Task {
+            do {
+                completion(.success(try await admit(admissions)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
 }
 
 /// One publication as history sees it (see `History.admit`).

@@ -65,7 +65,16 @@ public final class RedisHistory: History {
     func key(_ stream: HistoryStream) -> String { "\(prefix)history:\(stream.keySuffix)" }
 
     public func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
-        if admissions.isEmpty { return [] }
+        try await withCheckedThrowingContinuation { continuation in
+            admit(admissions) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// One script for the whole batch, answered on the client's thread.
+    public func admit(
+        _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void
+    ) {
+        if admissions.isEmpty { return completion(.success([])) }
         let age = retention.maxAgeMilliseconds
         let oldest = Self.nowMilliseconds() &- age
         var keys: [[UInt8]] = []
@@ -85,13 +94,23 @@ public final class RedisHistory: History {
             arguments.append(Array((kind.isEmpty ? "-" : kind).utf8))
             arguments.append(admission.stream == nil ? [] : admission.body)
         }
-        guard !keys.isEmpty else { return admissions.map { _ in .accepted(position: nil) } }
+        guard !keys.isEmpty else { return completion(.success(admissions.map { _ in .accepted(position: nil) })) }
         let command = [Array("EVAL".utf8), Array(Self.admitScript.utf8), Array(String(keys.count).utf8)] + keys + arguments
-        let reply = try await client.command(bytes: command)
-        guard let results = reply.array, results.count == admissions.count else {
+        let count = admissions.count
+        client.pipeline(bytes: [command]) { result in
+            completion(Result { () throws(RedisError) in
+                let replies = try result.get()
+                try replies.throwingFirstError()
+                return try Self.outcomes(of: replies[0], count: count)
+            }.mapError { $0 })
+        }
+    }
+
+    private static func outcomes(of reply: RedisValue, count: Int) throws(RedisError) -> [HistoryAdmission.Outcome] {
+        guard let results = reply.array, results.count == count else {
             throw RedisError.protocolError("admitting publications answered \(reply)")
         }
-        return try results.map { result in
+        return try results.map { result throws(RedisError) in
             switch result.string {
             case "dup": return .duplicate
             case "ok": return .accepted(position: nil)

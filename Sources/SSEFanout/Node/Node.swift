@@ -372,20 +372,18 @@ public final class Node: Service, Sendable {
     private func route(_ publications: [Publication], from delivery: BrokerDelivery) {
         let logger = self.logger
         let remaining = NIOLockedValueBox((count: publications.count, failure: nil as Router.Failure?))
-        for publication in publications {
-            router.submit(publication) { outcome in
-                let (done, failure) = remaining.withLockedValue { state -> (Bool, Router.Failure?) in
-                    if case .failure(let error) = outcome, state.failure == nil { state.failure = error }
-                    state.count -= 1
-                    return (state.count == 0, state.failure)
-                }
-                guard done else { return }
-                guard let failure else { return delivery.settle(.ack) }
-                logger.warning("ingress routing failed; requeueing", metadata: ["error": "\(failure)"])
-                Task {
-                    try? await Task.sleep(for: .seconds(1))
-                    delivery.settle(.reject(requeue: true))
-                }
+        router.submit(publications) { _, outcome in
+            let (done, failure) = remaining.withLockedValue { state -> (Bool, Router.Failure?) in
+                if case .failure(let error) = outcome, state.failure == nil { state.failure = error }
+                state.count -= 1
+                return (state.count == 0, state.failure)
+            }
+            guard done else { return }
+            guard let failure else { return delivery.settle(.ack) }
+            logger.warning("ingress routing failed; requeueing", metadata: ["error": "\(failure)"])
+            Task {
+                try? await Task.sleep(for: .seconds(1))
+                delivery.settle(.reject(requeue: true))
             }
         }
     }

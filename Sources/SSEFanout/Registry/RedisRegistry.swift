@@ -146,6 +146,13 @@ public final class RedisRegistry: Registry {
 
     /// One pipeline for all of them; a broadcast looks up the live nodes once.
     public func nodes(for targets: [Target]) async throws -> [Set<String>] {
+        try await withCheckedThrowingContinuation { continuation in
+            nodes(for: targets) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// One pipeline for all targets (a broadcast's live nodes are read once), answered on the client's thread.
+    public func nodes(for targets: [Target], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
         var commands: [[String]] = []
         commands.reserveCapacity(targets.count)
         var broadcastIndex: Int?
@@ -161,13 +168,17 @@ public final class RedisRegistry: Registry {
             }
             return commands.count - 1
         }
-        if commands.isEmpty { return [] }
-        let replies = commands.count == 1 ? [try await client.command(commands[0])] : try await client.pipeline(commands)
-        try replies.throwingFirstError()
-        return indexes.map { index in
-            let reply = replies[index]
-            if let node = reply.string { return [node] }
-            return Set((reply.array ?? []).compactMap(\.string))
+        if commands.isEmpty { return completion(.success([])) }
+        client.pipeline(commands) { [indexes] result in
+            completion(Result { () throws(RedisError) in
+                let replies = try result.get()
+                try replies.throwingFirstError()
+                return indexes.map { index in
+                    let reply = replies[index]
+                    if let node = reply.string { return [node] }
+                    return Set((reply.array ?? []).compactMap(\.string))
+                }
+            }.mapError { $0 })
         }
     }
 

@@ -28,6 +28,9 @@ public protocol Registry: Sendable {
     func nodes(for target: Target) async throws -> Set<String>
     /// `nodes(for:)` of each target, in order, looked up together.
     func nodes(for targets: [Target]) async throws -> [Set<String>]
+    /// `nodes(for:)` of each target for callers that do not await: `completion` runs on a thread of
+    /// the registry's choosing (for Redis, the client's thread), so it must not block.
+    func nodes(for targets: [Target], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void)
 
     /// Throws, with the reason, while the registry's store is unreachable.
     func checkReady() async throws
@@ -39,6 +42,17 @@ extension Registry {
         nodes.reserveCapacity(targets.count)
         for target in targets { nodes.append(try await self.nodes(for: target)) }
         return nodes
+    }
+
+    /// In a task: for registries without a thread of their own to answer on.
+    public func nodes(for targets: [Target], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
+        Task {
+            do {
+                completion(.success(try await nodes(for: targets)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
     }
 
     /// One write after the other, in a task: for registries without round trips to save.

@@ -16,10 +16,10 @@ final class RouteQueue: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// Queues `item`; true when the caller must start draining.
-    func enqueue(_ item: Item) -> Bool {
+    /// Queues `items`, together; true when the caller must start draining.
+    func enqueue(_ items: [Item]) -> Bool {
         state.withLockedValue { state in
-            state.items.append(item)
+            state.items += items
             if state.draining { return false }
             state.draining = true
             return true

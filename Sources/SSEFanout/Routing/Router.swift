@@ -56,8 +56,21 @@ public final class Router: Sendable {
     /// Queues a publication for routing and returns at once; `completion` gets the outcome (from any
     /// thread). Call it as the publication arrives: its place in line is taken now.
     public func submit(_ publication: Publication, then completion: @escaping Completion) {
-        if queue.enqueue(RouteQueue.Item(publication: publication, completion: completion)) {
-            Task { await drain() }
+        if queue.enqueue([RouteQueue.Item(publication: publication, completion: completion)]) {
+            routeNext()
+        }
+    }
+
+    /// `submit` for several publications at once (an array publish): they queue together, so they
+    /// travel in one batch when they fit. `completion` gets each one's index and outcome.
+    public func submit(
+        _ publications: [Publication], then completion: @escaping @Sendable (_ index: Int, _ outcome: Swift.Result<Result, Failure>) -> Void
+    ) {
+        let items = publications.indices.map { index in
+            RouteQueue.Item(publication: publications[index]) { completion(index, $0) }
+        }
+        if queue.enqueue(items) {
+            routeNext()
         }
     }
 
@@ -92,15 +105,17 @@ public final class Router: Sendable {
         return routed
     }
 
-    private func drain() async {
-        while let batch = queue.next(limit: Self.batchLimit) {
-            await route(batch)
-        }
+    /// Routes the oldest waiting batch, and once its messages are with the broker the next one, until
+    /// the queue is empty. No task in between: this runs on the submitting thread first, then on the
+    /// thread that answers each batch's lookup (for Redis, the client's thread).
+    private func routeNext() {
+        guard let batch = queue.next(limit: Self.batchLimit) else { return }
+        route(batch) { self.routeNext() }
     }
 
-    /// Keeps and looks up the whole batch, hands its messages to the broker, and leaves the confirms
-    /// to a task of their own.
-    private func route(_ batch: [RouteQueue.Item]) async {
+    /// Keeps and looks up the whole batch, hands its messages to the broker, then calls `next`; the
+    /// confirms are gathered by callbacks.
+    private func route(_ batch: [RouteQueue.Item], then next: @escaping @Sendable () -> Void) {
         var publications = batch.map { $0.publication.withID(EventIDGenerator.next) }
         let admissions = publications.indices.map { index in
             let publication = publications[index]
@@ -108,35 +123,47 @@ public final class Router: Sendable {
             return HistoryAdmission(
                 claim: batch[index].publication.id, stream: stream, body: stream == nil ? [] : PublicationCodec.encode(publication))
         }
-        let targets = publications.map(\.target)
-        async let lookup = registry.nodes(for: targets)
-        let outcomes: [HistoryAdmission.Outcome]
-        do {
-            outcomes = try await history.admit(admissions)
-        } catch {
-            _ = try? await lookup
-            return fail(batch, .historyUnavailable("\(error)"))
+        let lookup = BatchLookup { [publications] admitted, found in
+            var publications = publications
+            let outcomes: [HistoryAdmission.Outcome]
+            switch admitted {
+            case .success(let admittedOutcomes): outcomes = admittedOutcomes
+            case .failure(let error):
+                self.fail(batch, .historyUnavailable("\(error)"))
+                return next()
+            }
+            let nodes: [Set<String>]
+            switch found {
+            case .success(let foundNodes): nodes = foundNodes
+            case .failure(let error):
+                let claimed = admissions.indices.compactMap { outcomes[$0] == .duplicate ? nil : admissions[$0].claim }
+                guard !claimed.isEmpty else {
+                    self.fail(batch, .registryUnavailable("\(error)"))
+                    return next()
+                }
+                let history = self.history
+                Task {
+                    await history.release(claimed)
+                    self.fail(batch, .registryUnavailable("\(error)"))
+                    next()
+                }
+                return
+            }
+            var delivery = BatchDelivery(size: batch.count)
+            for index in batch.indices {
+                guard case .accepted(let position) = outcomes[index] else { continue }
+                publications[index].position = position
+                delivery.add(index, body: PublicationCodec.encode(publications[index]), target: publications[index].target, nodes: nodes[index])
+            }
+            let sends = delivery.send(through: self.broker)
+            let settled = Settled(batch: batch, publications: publications, outcomes: outcomes, nodes: nodes)
+            BatchConfirms.await(sends, items: batch.count) { routed, failures in
+                self.settle(settled, routed: routed, failures: failures)
+            }
+            next()
         }
-        let claimed = admissions.indices.compactMap { outcomes[$0] == .duplicate ? nil : admissions[$0].claim }
-        let nodes: [Set<String>]
-        do {
-            nodes = try await lookup
-        } catch {
-            await history.release(claimed)
-            return fail(batch, .registryUnavailable("\(error)"))
-        }
-
-        var delivery = BatchDelivery(size: batch.count)
-        for index in batch.indices {
-            guard case .accepted(let position) = outcomes[index] else { continue }
-            publications[index].position = position
-            delivery.add(index, body: PublicationCodec.encode(publications[index]), target: publications[index].target, nodes: nodes[index])
-        }
-        let sends = delivery.send(through: broker)
-        let settled = Settled(batch: batch, publications: publications, outcomes: outcomes, nodes: nodes)
-        BatchConfirms.await(sends, items: batch.count) { routed, failures in
-            self.settle(settled, routed: routed, failures: failures)
-        }
+        history.admit(admissions) { lookup.admitted($0) }
+        registry.nodes(for: publications.map(\.target)) { lookup.found($0) }
     }
 
     /// What a batch's answers are made of, once its messages are confirmed.
