@@ -15,12 +15,12 @@ struct DockerComposeTests {
     static let nodePorts = [8081, 8082, 8083]
 
     @Test("docker-compose config accepts docker/docker-compose.yml")
-    func composeConfigValidates() throws {
+    func composeConfigValidates() async throws {
         let compose = try #require(
             Self.executable("docker-compose"),
             "docker-compose is not installed (apt-get install docker-compose, or WITH_COMPOSE=1 scripts/install-deps.sh)"
         )
-        let result = try Self.run(compose, ["-f", "docker/docker-compose.yml", "config"])
+        let result = try await Self.run(compose, ["-f", "docker/docker-compose.yml", "config"])
         try #require(result.status == 0, "docker-compose config failed (\(result.status)):\n\(result.stderr)\(result.stdout)")
 
         let names = Self.serviceNames(inComposeConfig: result.stdout)
@@ -62,19 +62,19 @@ struct DockerComposeTests {
 
     @Test("nginx -t accepts the local copy that scripts/cluster.sh writes",
           .enabled(if: DockerComposeTests.executable("nginx") != nil, "nginx is not installed"))
-    func localNginxConfigPasses() throws {
+    func localNginxConfigPasses() async throws {
         let nginx = try #require(Self.executable("nginx"))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sse-fanout-nginx-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
 
-        let written = try Self.run("/bin/bash", ["scripts/cluster.sh", "nginx-config", dir.path])
+        let written = try await Self.run("/bin/bash", ["scripts/cluster.sh", "nginx-config", dir.path])
         try #require(written.status == 0, "cluster.sh nginx-config failed:\n\(written.stderr)")
         let upstream = try String(contentsOf: dir.appendingPathComponent("conf/sse-fanout.d/upstream.conf"), encoding: .utf8)
         for port in Self.nodePorts {
             #expect(upstream.contains("server 127.0.0.1:\(port)"))
         }
 
-        let test = try Self.run(nginx, [
+        let test = try await Self.run(nginx, [
             "-t", "-p", dir.path + "/", "-c", dir.appendingPathComponent("conf/nginx.conf").path,
             "-e", dir.appendingPathComponent("logs/error.log").path,
             "-g", "pid \(dir.appendingPathComponent("nginx.pid").path);",
@@ -109,8 +109,8 @@ struct DockerComposeTests {
     }
 
     @Test("scripts/cluster.sh parses")
-    func clusterScriptParses() throws {
-        let result = try Self.run("/bin/bash", ["-n", "scripts/cluster.sh"])
+    func clusterScriptParses() async throws {
+        let result = try await Self.run("/bin/bash", ["-n", "scripts/cluster.sh"])
         #expect(result.status == 0, "bash -n scripts/cluster.sh:\n\(result.stderr)")
     }
 
@@ -129,8 +129,9 @@ struct DockerComposeTests {
         var stderr: String
     }
 
-    /// Runs `executable` with `arguments` in the package root and collects its output.
-    static func run(_ executable: String, _ arguments: [String]) throws -> Result {
+    /// Runs `executable` with `arguments` in the package root and collects its output. Waits without
+    /// holding a thread: the test process's other tests share the few threads there are.
+    static func run(_ executable: String, _ arguments: [String]) async throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sse-fanout-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -152,8 +153,15 @@ struct DockerComposeTests {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err
-        try process.run()
-        process.waitUntilExit()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
         return Result(
             status: process.terminationStatus,
             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",

@@ -190,11 +190,14 @@ import Testing
         }
     }
 
-    /// Declares the queue of a node that died with it in place: declared, never consumed.
+    /// Declares the queue of a node that died with it in place: declared, never consumed. Not bound to
+    /// the broadcast exchange: other tests' broadcasts (30 s to live) would queue ahead of the event,
+    /// and RabbitMQ expires a message only once it is at the head of its queue.
     private func declareDeadNodeQueue(_ dead: String) async throws {
+        var topology = BrokerTopology.node(dead, queueExpiry: .seconds(60))
+        topology.bindings.removeAll { $0.exchange == BrokerTopology.broadcastExchange }
         let declarer = AMQPPublisher(
-            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL),
-            topology: BrokerTopology.node(dead, queueExpiry: .seconds(60)), logger: Logger(label: "test-dead")
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: topology, logger: Logger(label: "test-dead")
         )
         declarer.start()
         try await declarer.waitUntilConnected(timeout: .seconds(10))

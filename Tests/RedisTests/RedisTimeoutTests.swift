@@ -15,15 +15,16 @@ struct RedisTimeoutTests {
                 _ = try await client.command("SET", "\(prefix)first", "1")
                 _ = try await client.command("SET", "\(prefix)second", "2")
 
-                // Keeps the whole server busy for 0.5 s, as DEBUG SLEEP 0.5 would (DEBUG is disabled
-                // on the test server): a Lua script that spins on TIME.
+                // Keeps the whole server busy for 1 s, as DEBUG SLEEP 1 would (DEBUG is disabled on
+                // the test server): a Lua script that spins on TIME. Long next to the 200 ms timeout,
+                // so that a GET goes out in time to wait for it even on a busy machine.
                 let stall = staller.enqueue([
                     "EVAL",
                     """
                     local start = redis.call('TIME')
                     repeat
                         local now = redis.call('TIME')
-                    until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) >= 500000
+                    until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) >= 1000000
                     return 1
                     """,
                     "0",
@@ -59,11 +60,12 @@ struct RedisTimeoutTests {
 
     @Test func blockingCommandLongerThanTheTimeoutTimesOut() async throws {
         var configuration = try TestRedis.configuration()
-        configuration.commandTimeout = .milliseconds(200)
+        // Long enough for the SET and GET on a busy machine, far shorter than the BLPOP.
+        configuration.commandTimeout = .milliseconds(600)
         try await withClient("timeout-blpop", configuration: configuration) { client, prefix in
             _ = try await client.command("SET", "\(prefix)k", "v")
             await #expect(throws: RedisError.timeout) {
-                try await client.command("BLPOP", "\(prefix)empty-list", "1")
+                try await client.command("BLPOP", "\(prefix)empty-list", "3")
             }
             #expect(try await client.command("GET", "\(prefix)k").string == "v")
         }
