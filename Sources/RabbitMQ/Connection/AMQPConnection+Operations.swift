@@ -79,8 +79,9 @@ extension AMQPConnection {
         try checkStatus(status, doing: "publishing to exchange '\(exchange)'")
     }
 
-    func ack(deliveryTag: UInt64) throws {
-        let status = amqp_basic_ack(state, Self.channel, deliveryTag, 0)
+    /// Acks `deliveryTag`, and with `multiple` every unacked delivery before it on the channel too.
+    func ack(deliveryTag: UInt64, multiple: Bool = false) throws {
+        let status = amqp_basic_ack(state, Self.channel, deliveryTag, multiple ? 1 : 0)
         try checkStatus(status, doing: "acking delivery \(deliveryTag)")
     }
 

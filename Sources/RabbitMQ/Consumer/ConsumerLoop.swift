@@ -4,8 +4,11 @@ import Logging
 /// declare the topology, consume the queues, hand each delivery to the handler and carry out
 /// the acks and rejects queued from any thread. Owns the connection; runs on that one thread.
 final class ConsumerLoop {
-    /// How long one wait for a delivery lasts; also bounds how late a queued ack is sent.
+    /// How long one wait for a delivery lasts while no ack waits to be sent.
     private static let pollInterval: Duration = .milliseconds(10)
+    /// How long a requested ack may wait for others to go out with it, in one frame where they
+    /// form a run (`AckCoalescer`): at 1,000 deliveries/s, one frame for about five instead of five.
+    private static let ackDelay: Duration = .milliseconds(5)
 
     private let configuration: AMQPConfiguration
     private let topology: AMQPTopology
@@ -16,6 +19,12 @@ final class ConsumerLoop {
     private let logger: Logger
     private let handler: @Sendable (AMQPDelivery) -> Void
     private var backoff = ReconnectBackoff()
+    /// Acks and rejects requested on the current connection, not yet sent, and since when.
+    private var waiting: [Acknowledgement] = []
+    private var waitingSince = ContinuousClock.now
+    private var coalescer = AckCoalescer()
+    /// Send what waits once this many requests gathered, long before the prefetch window fills.
+    private var waitingLimit: Int { max(1, Int(prefetch) / 4) }
 
     init(
         configuration: AMQPConfiguration, topology: AMQPTopology, queues: [String], prefetch: UInt16,
@@ -74,6 +83,8 @@ final class ConsumerLoop {
             throw error
         }
         backoff.reset()
+        waiting = []
+        coalescer = AckCoalescer()
         status.markConnected()
         logger.info("RabbitMQ consumer connected", metadata: ["broker": "\(configuration)", "queues": "\(queues)"])
         return ConsumerSession(
@@ -83,12 +94,22 @@ final class ConsumerLoop {
     /// Delivers messages until stopped (returns) or the connection fails (throws).
     private func consume(_ session: ConsumerSession) throws {
         while true {
-            try carryOut(acknowledgements.takeAll(waitingAtMost: .zero), on: session)
-            if acknowledgements.isClosed { return }
-            guard let event = try session.connection.receive(timeout: Self.pollInterval) else { continue }
+            let requested = acknowledgements.takeAll(waitingAtMost: .zero)
+            if !requested.isEmpty {
+                if waiting.isEmpty { waitingSince = .now }
+                waiting += requested
+            }
+            let closed = acknowledgements.isClosed
+            if !waiting.isEmpty, closed || waiting.count >= waitingLimit || waitingSince.duration(to: .now) >= Self.ackDelay {
+                try carryOut(on: session)
+            }
+            if closed { return }
+            let timeout = waiting.isEmpty ? Self.pollInterval : max(.zero, Self.ackDelay - waitingSince.duration(to: .now))
+            guard let event = try session.connection.receive(timeout: timeout) else { continue }
             switch event {
             case .delivery(let inbound):
                 guard !acknowledgements.isClosed else { return }
+                coalescer.delivered(inbound.deliveryTag)
                 handler(AMQPDelivery(
                     body: inbound.body, exchange: inbound.exchange, routingKey: inbound.routingKey,
                     queue: session.queueByConsumerTag[inbound.consumerTag] ?? "",
@@ -106,19 +127,25 @@ final class ConsumerLoop {
         }
     }
 
-    private func carryOut(_ requested: [Acknowledgement], on session: ConsumerSession) throws {
-        for acknowledgement in requested {
+    /// Sends the acks and rejects that wait, as few frames as they allow.
+    private func carryOut(on session: ConsumerSession) throws {
+        var current: [(deliveryTag: UInt64, kind: Acknowledgement.Kind)] = []
+        for acknowledgement in waiting {
             guard acknowledgement.connectionGeneration == session.generation else {
                 logger.debug("Dropping an ack for a delivery from an earlier connection; the broker requeued it", metadata: [
                     "deliveryTag": "\(acknowledgement.deliveryTag)",
                 ])
                 continue
             }
-            switch acknowledgement.kind {
-            case .ack:
-                try session.connection.ack(deliveryTag: acknowledgement.deliveryTag)
-            case .reject(let requeue):
-                try session.connection.reject(deliveryTag: acknowledgement.deliveryTag, requeue: requeue)
+            current.append((acknowledgement.deliveryTag, acknowledgement.kind))
+        }
+        waiting = []
+        for frame in coalescer.frames(for: current) {
+            switch frame {
+            case .ack(let deliveryTag, let multiple):
+                try session.connection.ack(deliveryTag: deliveryTag, multiple: multiple)
+            case .reject(let deliveryTag, let requeue):
+                try session.connection.reject(deliveryTag: deliveryTag, requeue: requeue)
             }
         }
     }
@@ -129,7 +156,8 @@ final class ConsumerLoop {
             for consumerTag in session.queueByConsumerTag.keys {
                 try session.connection.cancel(consumerTag: consumerTag)
             }
-            try carryOut(acknowledgements.takeAll(waitingAtMost: .zero), on: session)
+            waiting += acknowledgements.takeAll(waitingAtMost: .zero)
+            try carryOut(on: session)
         } catch {
             logger.warning("RabbitMQ consumer did not stop cleanly", metadata: ["error": "\(error)"])
         }
