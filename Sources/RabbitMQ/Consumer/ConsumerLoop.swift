@@ -4,10 +4,10 @@ import Logging
 /// declare the topology, consume the queues, hand each delivery to the handler and carry out
 /// the acks and rejects queued from any thread. Owns the connection; runs on that one thread.
 final class ConsumerLoop {
-    /// How long one wait for a delivery lasts while no ack waits to be sent.
+    /// How long one wait for a delivery lasts; also bounds how late a requested ack is sent.
     private static let pollInterval: Duration = .milliseconds(10)
-    /// How long a requested ack may wait for others to go out with it, in one frame where they
-    /// form a run (`AckCoalescer`): at 1,000 deliveries/s, one frame for about five instead of five.
+    /// How long a requested ack may wait, while deliveries keep coming, for others to go out with
+    /// it in one frame (`AckCoalescer`): at 1,000 deliveries/s, one frame for about five.
     private static let ackDelay: Duration = .milliseconds(5)
 
     private let configuration: AMQPConfiguration
@@ -104,8 +104,8 @@ final class ConsumerLoop {
                 try carryOut(on: session)
             }
             if closed { return }
-            let timeout = waiting.isEmpty ? Self.pollInterval : max(.zero, Self.ackDelay - waitingSince.duration(to: .now))
-            guard let event = try session.connection.receive(timeout: timeout) else { continue }
+            // No wake-up of its own for the acks: they go when a delivery or the poll wakes the thread.
+            guard let event = try session.connection.receive(timeout: Self.pollInterval) else { continue }
             switch event {
             case .delivery(let inbound):
                 guard !acknowledgements.isClosed else { return }
