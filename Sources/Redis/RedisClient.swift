@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// hiredis is blocking and not thread-safe, so the connection lives on a dedicated thread of its
 /// own (a one-thread `NIOThreadPool`): no NIO event loop or cooperative-pool thread ever blocks
-/// on Redis. Commands run one at a time in the order they were submitted (FIFO). `enqueue` queues
+/// on Redis. Commands run in the order they were submitted (FIFO); those that queue up while the
+/// thread is busy go out together on its next turn, as one pipeline (`RedisPipelineQueue`). `enqueue` queues
 /// a command synchronously, so a caller can issue many in order without awaiting each; `command`
 /// queues before it first suspends, so commands awaited one after another keep their order too.
 ///
@@ -20,6 +21,7 @@ import Synchronization
 public final class RedisClient: Sendable {
     let worker: NIOThreadPool  // internal for tests, which check that it stops
     private let connection: RedisConnection
+    private let queue = RedisPipelineQueue()
     private let isShutDown = Mutex(false)
 
     public init(configuration: RedisConfiguration, logger: Logger) {
@@ -87,12 +89,12 @@ public final class RedisClient: Sendable {
             pending.fulfil(.failure(Self.emptyCommand))
             return pending
         }
-        let queuedAt = ContinuousClock.now
-        submit({ connection throws(RedisError) in
-            let reply = try connection.run(queuedAt: queuedAt) { context throws(RedisError) in try context.command(args) }
-            if case .error(let message) = reply { throw .server(message) }
-            return reply
-        }, then: pending.fulfil)
+        pipeline(bytes: [args]) { result in
+            pending.fulfil(result.flatMap { replies in
+                if case .error(let message) = replies[0] { return .failure(.server(message)) }
+                return .success(replies[0])
+            })
+        }
         return pending
     }
 
@@ -124,10 +126,19 @@ public final class RedisClient: Sendable {
     ) {
         if commands.isEmpty { return completion(.success([])) }
         guard commands.allSatisfy({ !$0.isEmpty }) else { return completion(.failure(Self.emptyCommand)) }
-        let queuedAt = ContinuousClock.now
-        submit({ connection throws(RedisError) in
-            try connection.run(queuedAt: queuedAt) { context throws(RedisError) in try context.pipeline(commands) }
-        }, then: completion)
+        let entry = RedisPipelineQueue.Entry(commands: commands, queuedAt: .now, completion: completion)
+        guard queue.append(entry) else { return }
+        let connection = connection
+        let queue = queue
+        worker.submit { state in
+            let entries = queue.takeAll()
+            guard case .active = state else {
+                for entry in entries { entry.completion(.failure(.notConnected("the client has been shut down"))) }
+                return
+            }
+            let results = connection.run(entries.map { ($0.commands, $0.queuedAt) })
+            for (entry, result) in zip(entries, results) { entry.completion(result) }
+        }
     }
 
     /// Frees the connection and ends the worker thread once the commands queued before this call

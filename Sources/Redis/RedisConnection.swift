@@ -56,6 +56,28 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
         }
     }
 
+    /// Runs several callers' pipelines as one: all of their commands written, then all replies read,
+    /// each caller's share handed back in order. Those queued before the last timeout fail at once
+    /// with `.timeout`, unsent (see `run(queuedAt:_:)`); a failure of the round trip fails the rest.
+    func run(_ pipelines: [(commands: [[[UInt8]]], queuedAt: ContinuousClock.Instant)]) -> [Result<[RedisValue], RedisError>] {
+        var results = [Result<[RedisValue], RedisError>](repeating: .failure(.timeout), count: pipelines.count)
+        let sent = pipelines.indices.filter { index in lastTimeout.map { pipelines[index].queuedAt >= $0 } ?? true }
+        guard let oldest = sent.first else { return results }
+        let commands = sent.flatMap { pipelines[$0].commands }
+        do {
+            let replies = try run(queuedAt: pipelines[oldest].queuedAt) { context throws(RedisError) in try context.pipeline(commands) }
+            var start = 0
+            for index in sent {
+                let end = start + pipelines[index].commands.count
+                results[index] = .success(Array(replies[start..<end]))
+                start = end
+            }
+        } catch {
+            for index in sent { results[index] = .failure(error) }
+        }
+        return results
+    }
+
     /// Frees the context for good; later commands fail with `.notConnected`.
     func close() {
         isClosed = true

@@ -1,4 +1,4 @@
-import Redis
+@testable import Redis
 import Testing
 
 @Suite("RedisClient.pipeline")
@@ -29,6 +29,36 @@ struct RedisPipelineTests {
             // The connection is still usable after a pipeline with an error reply.
             #expect(try await client.command("GET", "\(prefix)counter").int == 11)
         }
+    }
+
+    /// While the thread waits on a blocking command, callers queue pipelines of different lengths;
+    /// they go out together on its next turn, and each caller gets exactly its own replies.
+    @Test func pipelinesQueuedMeanwhileGoTogetherAndEachGetsItsOwnReplies() async throws {
+        try await withClient("pipeline-together") { client, prefix in
+            let blocking = client.enqueue(["BLPOP", "\(prefix)never", "0.2"])
+            // Queued one after the other, right now, behind the BLPOP.
+            let (answers, answered) = AsyncStream.makeStream(of: (Int, Result<[RedisValue], RedisError>).self)
+            client.pipeline([["SET", "\(prefix)a", "1"], ["INCR", "\(prefix)a"]]) { answered.yield((0, $0)) }
+            client.pipeline([["SET", "\(prefix)t", "x"], ["INCR", "\(prefix)t"], ["GET", "\(prefix)missing"]]) { answered.yield((1, $0)) }
+            let third = client.enqueue(["INCR", "\(prefix)a"])
+            #expect(try await blocking.value == .null)
+            var replies: [Int: [RedisValue]] = [:]
+            for await (index, result) in answers.prefix(2) { replies[index] = try result.get() }
+            #expect(replies[0] == [.status("OK"), .integer(2)])
+            #expect(replies[1] == [.status("OK"), .error("ERR value is not an integer or out of range"), .null])
+            #expect(try await third.value.int == 3)
+        }
+    }
+
+    @Test func aBookedTurnTakesEverythingQueuedUntilItRuns() {
+        let queue = RedisPipelineQueue()
+        let entry = { (name: String) in
+            RedisPipelineQueue.Entry(commands: [[Array(name.utf8)]], queuedAt: .now, completion: { _ in })
+        }
+        #expect(queue.append(entry("a")))
+        #expect(!queue.append(entry("b")))
+        #expect(queue.takeAll().map { String(decoding: $0.commands[0][0], as: UTF8.self) } == ["a", "b"])
+        #expect(queue.append(entry("c")))
     }
 
     @Test func largePipelineAndBinaryCommands() async throws {

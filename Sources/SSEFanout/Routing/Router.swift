@@ -116,7 +116,7 @@ public final class Router: Sendable {
     /// Keeps and looks up the whole batch, hands its messages to the broker, then calls `next`; the
     /// confirms are gathered by callbacks.
     private func route(_ batch: [RouteQueue.Item], then next: @escaping @Sendable () -> Void) {
-        var publications = batch.map { $0.publication.withID(EventIDGenerator.next) }
+        let publications = batch.map { $0.publication.withID(EventIDGenerator.next) }
         let admissions = publications.indices.map { index in
             let publication = publications[index]
             let stream = publication.ephemeral ? nil : HistoryStream(publication.target)
