@@ -1,6 +1,12 @@
 import CRabbitMQ
 
 extension AMQPConnection {
+    /// The socket, to poll for readability alongside other things.
+    var socketDescriptor: Int32 { amqp_get_sockfd(state) }
+
+    /// Whether rabbitmq-c already holds received bytes or frames, which polling the socket would miss.
+    var hasBufferedInput: Bool { amqp_data_in_buffer(state) != 0 || amqp_frames_enqueued(state) != 0 }
+
     /// Waits up to `timeout` (zero: only what has already arrived) for the next thing the broker sends.
     ///
     /// Returns nil when nothing arrived in time. Calling in regularly is also what keeps the

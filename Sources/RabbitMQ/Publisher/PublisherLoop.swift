@@ -3,10 +3,22 @@ import Logging
 /// What an `AMQPPublisher`'s thread does for its whole life: connect (retrying with backoff),
 /// then publish queued requests in batches and resolve each from the broker's confirms.
 /// Owns the connection; everything here runs on that one thread.
+///
+/// Confirms are pipelined: while earlier batches await theirs, requests that arrive are published at
+/// once (up to `maxBatchesInFlight` batches), so a message never waits for another's confirm. The
+/// thread sleeps in one poll on both the socket and the request queue.
 final class PublisherLoop {
+    /// A published batch awaiting its confirms, and when it times out.
+    private struct InFlight {
+        var confirms: PendingConfirms
+        let deadline: ContinuousClock.Instant
+    }
+
     /// How long an idle publisher sleeps before calling into rabbitmq-c again, which services
     /// heartbeats and notices a connection the broker closed.
     private static let idlePollInterval: Duration = .milliseconds(200)
+    /// Past this many batches awaiting confirms, new requests wait (the broker is slow to confirm).
+    private static let maxBatchesInFlight = 64
 
     private let configuration: AMQPConfiguration
     private let topology: AMQPTopology
@@ -16,6 +28,8 @@ final class PublisherLoop {
     private var backoff = ReconnectBackoff()
     /// Delivery tag of the last message published on the current channel (the broker counts from 1).
     private var lastDeliveryTag: UInt64 = 0
+    /// Batches published on the current channel and awaiting confirms, oldest first.
+    private var inFlight: [InFlight] = []
     /// Prefix of the message ids given to mandatory messages that have none, to match returns.
     private let messageIdPrefix = "sse-fanout-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
 
@@ -77,29 +91,41 @@ final class PublisherLoop {
     /// Publishes until shut down (returns) or the connection fails (throws).
     private func serve(_ connection: AMQPConnection) throws {
         while true {
-            let batch = requests.takeAll(waitingAtMost: Self.idlePollInterval)
+            let batch: [PublishRequest]
+            if inFlight.isEmpty {
+                batch = requests.takeAll(waitingAtMost: Self.idlePollInterval)
+            } else {
+                batch = inFlight.count < Self.maxBatchesInFlight ? requests.takeAll(waitingAtMost: .zero) : []
+            }
             if requests.isClosed {
                 fail(batch, with: .notConnected("the publisher is shut down"))
+                // What was published still gets its confirms, or its timeout.
+                while !inFlight.isEmpty { try awaitConfirms(on: connection, wakingForRequests: false) }
                 return
             }
             do {
-                if batch.isEmpty {
+                if !batch.isEmpty { try publish(batch, on: connection) }
+                if !inFlight.isEmpty {
+                    try awaitConfirms(on: connection, wakingForRequests: inFlight.count < Self.maxBatchesInFlight)
+                } else if batch.isEmpty {
                     try handleIdleEvents(on: connection)
-                } else {
-                    try publishAndConfirm(batch, on: connection)
                 }
             } catch AMQPError.channelClosed(let reason) {
                 // E.g. a publish to an exchange that does not exist; the connection itself is fine.
                 logger.warning("RabbitMQ closed the publisher's channel; reopening it", metadata: ["reason": "\(reason)"])
+                failInFlight(with: .channelClosed(reason))
                 try connection.reopenChannel()
                 try connection.enablePublisherConfirms()
                 lastDeliveryTag = 0
+            } catch let error as AMQPError {
+                failInFlight(with: error)
+                throw error
             }
         }
     }
 
-    /// Sends the whole batch back to back, then reads confirms until every message is resolved.
-    private func publishAndConfirm(_ batch: [PublishRequest], on connection: AMQPConnection) throws {
+    /// Sends the whole batch back to back; its confirms are awaited with the other batches'.
+    private func publish(_ batch: [PublishRequest], on connection: AMQPConnection) throws {
         var pending = PendingConfirms(firstDeliveryTag: lastDeliveryTag + 1)
         for (position, request) in batch.enumerated() {
             var properties = request.properties
@@ -122,34 +148,52 @@ final class PublisherLoop {
             pending.append(request, returnMatchingId: returnMatchingId)
             lastDeliveryTag += 1
         }
-
-        let deadline = ContinuousClock.now + configuration.rpcTimeout
-        while !pending.isEmpty {
-            let remaining = deadline - .now
-            guard remaining > .zero else {
-                pending.failAll(with: .timeout("no publisher confirm within \(configuration.rpcTimeout)"))
-                return
-            }
-            do {
-                if let event = try connection.receive(timeout: remaining) {
-                    handle(event, pending: &pending)
-                }
-            } catch let error as AMQPError {
-                markDisconnectedIfLost(connection, error)
-                pending.failAll(with: error)
-                throw error
-            }
-        }
+        inFlight.append(InFlight(confirms: pending, deadline: .now + configuration.rpcTimeout))
     }
 
-    private func handle(_ event: InboundEvent, pending: inout PendingConfirms) {
+    /// Sleeps until the broker sends something, a request arrives (when `wakingForRequests`) or the
+    /// oldest batch times out; then handles everything the broker sent and drops resolved batches.
+    private func awaitConfirms(on connection: AMQPConnection, wakingForRequests: Bool) throws {
+        guard let deadline = inFlight.map(\.deadline).min() else { return }
+        let wait = min(max(.zero, ContinuousClock.now.duration(to: deadline)), Self.idlePollInterval)
+        do {
+            if !connection.hasBufferedInput {
+                if wakingForRequests {
+                    requests.waitForElements(orReadable: connection.socketDescriptor, atMost: wait)
+                } else if let event = try connection.receive(timeout: wait) {
+                    handle(event)
+                }
+            }
+            while let event = try connection.receive(timeout: .zero) {
+                handle(event)
+            }
+        } catch let error as AMQPError {
+            markDisconnectedIfLost(connection, error)
+            throw error
+        }
+        inFlight.removeAll { $0.confirms.isEmpty }
+        let now = ContinuousClock.now
+        for index in inFlight.indices where inFlight[index].deadline <= now {
+            inFlight[index].confirms.failAll(with: .timeout("no publisher confirm within \(configuration.rpcTimeout)"))
+        }
+        inFlight.removeAll { $0.confirms.isEmpty }
+    }
+
+    private func failInFlight(with error: AMQPError) {
+        for index in inFlight.indices { inFlight[index].confirms.failAll(with: error) }
+        inFlight = []
+    }
+
+    private func handle(_ event: InboundEvent) {
         switch event {
         case .publisherAck(let deliveryTag, let multiple):
-            pending.acknowledge(deliveryTag: deliveryTag, multiple: multiple)
+            for index in inFlight.indices { inFlight[index].confirms.acknowledge(deliveryTag: deliveryTag, multiple: multiple) }
         case .publisherNack(let deliveryTag, let multiple):
-            pending.negativelyAcknowledge(deliveryTag: deliveryTag, multiple: multiple)
+            for index in inFlight.indices { inFlight[index].confirms.negativelyAcknowledge(deliveryTag: deliveryTag, multiple: multiple) }
         case .returned(let messageId, let reason):
-            if messageId.map({ pending.markReturned(messageId: $0) }) != true {
+            // The oldest message with this id that is still waiting.
+            let matched = messageId.map { id in inFlight.indices.contains { inFlight[$0].confirms.markReturned(messageId: id) } } ?? false
+            if !matched {
                 logger.debug("RabbitMQ returned a message that is no longer awaited", metadata: [
                     "messageId": "\(messageId ?? "none")", "reason": "\(reason)",
                 ])

@@ -17,6 +17,11 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var items: [Element] = []
     private var closed = false
+    /// A pipe `append` and `close` write to while the owner polls in `waitForElements(orReadable:)`,
+    /// made on first use.
+    private var wakeReader: Int32 = -1
+    private var wakeWriter: Int32 = -1
+    private var polling = false
 
     init() {
         pthread_mutex_init(mutex, nil)
@@ -31,6 +36,10 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     deinit {
+        if wakeReader >= 0 {
+            _ = systemClose(wakeReader)
+            _ = systemClose(wakeWriter)
+        }
         pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
         condition.deallocate()
@@ -44,6 +53,7 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
             guard !closed else { return false }
             items.append(element)
             pthread_cond_signal(condition)
+            wakePoller()
             return true
         }
     }
@@ -53,6 +63,7 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
         withLock {
             closed = true
             pthread_cond_broadcast(condition)
+            wakePoller()
         }
     }
 
@@ -72,6 +83,44 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
             defer { items.removeAll(keepingCapacity: true) }
             return items
         }
+    }
+
+    /// Returns once an element is queued, the queue is closed, `descriptor` is readable or `timeout`
+    /// has passed: for an owner that also waits on a socket (a publisher awaiting confirms while
+    /// new messages may arrive). Takes nothing.
+    func waitForElements(orReadable descriptor: Int32, atMost timeout: Duration) {
+        let ready = withLock { () -> Bool in
+            if !items.isEmpty || closed { return true }
+            if wakeReader < 0 {
+                var ends: [Int32] = [0, 0]
+                guard pipe(&ends) == 0 else { return true }
+                for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+                (wakeReader, wakeWriter) = (ends[0], ends[1])
+            }
+            polling = true
+            return false
+        }
+        if ready { return }
+        let (seconds, attoseconds) = timeout.components
+        let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        var descriptors = [
+            pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0),
+        ]
+        _ = poll(&descriptors, 2, max(0, milliseconds))
+        withLock { polling = false }
+        if descriptors[1].revents != 0 {
+            var drained = [UInt8](repeating: 0, count: 64)
+            while read(wakeReader, &drained, drained.count) > 0 {}
+        }
+    }
+
+    /// Called with the lock held.
+    private func wakePoller() {
+        guard polling else { return }
+        polling = false
+        var byte: UInt8 = 1
+        _ = write(wakeWriter, &byte, 1)
     }
 
     /// Sleeps until `deadline` or until closed, passing elements that arrive meanwhile to `handle`.
@@ -100,6 +149,17 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
         return pthread_cond_timedwait_relative_np(condition, mutex, &relative)
         #else
         return pthread_cond_timedwait(condition, mutex, &deadline)
+        #endif
+    }
+
+    /// The C `close`, which `close()` above hides.
+    private func systemClose(_ descriptor: Int32) -> Int32 {
+        #if canImport(Darwin)
+        Darwin.close(descriptor)
+        #elseif canImport(Glibc)
+        Glibc.close(descriptor)
+        #else
+        Musl.close(descriptor)
         #endif
     }
 
