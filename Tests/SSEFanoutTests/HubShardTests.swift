@@ -123,4 +123,31 @@ import Testing
         loop.advanceTime(by: .milliseconds(1))
         #expect(try writes(channelA).count == 1)
     }
+
+    @Test func aPassToManyStreamsMakesTheNextWaitAndAPassToFewDoesNot() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, logger: logger)
+        var channels: [EmbeddedChannel] = []
+        for index in 0..<HubShard.pacingStreams {
+            let (connection, channel) = try stream("s\(index)", user: index == 0 ? "alice" : nil, on: loop)
+            shard.add(connection)
+            channels.append(channel)
+        }
+        shard.enqueue(event(.broadcast, "to all", sequence: 1))
+        loop.run()
+        #expect(try writes(channels[999]).count == 1)
+        #expect(try writes(channels[0]).count == 1)
+
+        // That pass wrote to 1,000 streams: the next one waits (at most `pacingLimit`) for more events.
+        shard.enqueue(event(.user("alice"), "soon after", sequence: 2))
+        loop.run()
+        #expect(try writes(channels[0]).isEmpty)
+        loop.advanceTime(by: HubShard.pacingLimit)
+        #expect(try writes(channels[0]).count == 1)
+
+        // That pass wrote to one stream: the next one goes at once.
+        shard.enqueue(event(.user("alice"), "at once", sequence: 3))
+        loop.run()
+        #expect(try writes(channels[0]).count == 1)
+    }
 }

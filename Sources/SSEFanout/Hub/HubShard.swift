@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The connections that live on one event loop, indexed by id, user and channel.
 /// Everything here runs on `eventLoop`, so delivery needs no locks and no task per connection.
@@ -11,7 +12,18 @@ import NIOCore
 /// arrived meanwhile, and each stream gets them in one `write(2)`: the busier the node, the fewer
 /// system calls per event. `writeDelay` makes a pass wait that long for more events, for more of
 /// that saving when the node is not (yet) behind.
+///
+/// Passes that write to many streams pace themselves: after a pass that wrote to at least
+/// `pacingStreams` streams, the next one starts as long after the event that opens it as that pass took
+/// (at most `pacingLimit`), so the events that arrive meanwhile share its writes. A broadcast to
+/// thousands of streams then costs fewer system calls per delivery, and waits at most about as long as
+/// one such pass takes anyway; passes that write to a few streams (one user's events) never wait.
 final class HubShard: @unchecked Sendable {
+    /// A pass that writes to this many streams makes the next one wait.
+    static let pacingStreams = 1000
+    /// The longest a pass waits for being paced.
+    static let pacingLimit = TimeAmount.milliseconds(100)
+
     let eventLoop: EventLoop
     private let logger: Logger
     private var connections: [String: SSEConnection] = [:]
@@ -31,6 +43,9 @@ final class HubShard: @unchecked Sendable {
 
     /// How long the first event of a pass waits for others to join it (`sse.writeDelay`).
     private let writeDelay: TimeAmount
+    /// How long the next pass waits, in nanoseconds: set on the loop after each pass, read by `enqueue`
+    /// on any thread.
+    private let pacingNanoseconds = Atomic<Int64>(0)
 
     init(eventLoop: EventLoop, writeDelay: TimeAmount = .zero, logger: Logger) {
         self.eventLoop = eventLoop
@@ -87,11 +102,17 @@ final class HubShard: @unchecked Sendable {
             return !inbox.passScheduled
         }
         guard schedulePass else { return }
-        if writeDelay > .zero {
-            eventLoop.scheduleTask(in: writeDelay) { self.deliverInbox() }
+        let delay = max(writeDelay, pacing)
+        if delay > .zero {
+            eventLoop.scheduleTask(in: delay) { self.deliverInbox() }
         } else {
             eventLoop.execute { self.deliverInbox() }
         }
+    }
+
+    /// How long the next pass waits because the last one wrote to many streams (see the type's comment).
+    private var pacing: TimeAmount {
+        .nanoseconds(pacingNanoseconds.load(ordering: .relaxed))
     }
 
     private func deliverInbox() {
@@ -99,12 +120,16 @@ final class HubShard: @unchecked Sendable {
             defer { inbox = Inbox() }
             return inbox.events
         }
-        deliver(batch)
+        let start = NIODeadline.now()
+        let written = deliver(batch)
+        let took = NIODeadline.now() - start
+        pacingNanoseconds.store(written >= Self.pacingStreams ? min(took, Self.pacingLimit).nanoseconds : 0, ordering: .relaxed)
     }
 
     /// Writes the events, in order, to every local stream their targets name; each stream is
-    /// flushed once, after all of its events.
-    func deliver(_ batch: [OutboundEvent]) {
+    /// flushed once, after all of its events. Returns how many streams it wrote to (about, for a broadcast).
+    @discardableResult
+    func deliver(_ batch: [OutboundEvent]) -> Int {
         eventLoop.assertInEventLoop()
         if batch.contains(where: { if case .broadcast = $0.target { true } else { false } }) {
             // Most streams get something: stream by stream, so each is flushed as soon as it has its events.
@@ -114,7 +139,7 @@ final class HubShard: @unchecked Sendable {
                 }
                 connection.flush(logger: logger)
             }
-            return
+            return all.count
         }
         for event in batch {
             switch event.target {
@@ -129,7 +154,8 @@ final class HubShard: @unchecked Sendable {
             }
         }
         for connection in dirty { connection.flush(logger: logger) }
-        dirty.removeAll(keepingCapacity: true)
+        defer { dirty.removeAll(keepingCapacity: true) }
+        return dirty.count
     }
 
     private func enqueue(_ event: OutboundEvent, to connection: SSEConnection) {
