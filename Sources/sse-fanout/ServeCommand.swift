@@ -44,6 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("write-delay"), help: help("Milliseconds events may gather before they are written, so each stream gets them in one write (default 0).", "sse.writeDelay"))
     var writeDelay: Int?
+    @Flag(name: .customLong("no-pacing"), help: help("Never make a busy loop's broadcasts wait for one another (default: they do).", "sse.pacing"))
+    var noPacing = false
 
     @Option(name: .customLong("max-buffered-bytes"), help: help("Unsent bytes after which a slow client is disconnected (default 262144).", "sse.maxBufferedBytes"))
     var maxBufferedBytes: Int?
@@ -100,6 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let redisURL { flags["redis.url"] = .string(redisURL) }
         if let heartbeatInterval { flags["sse.heartbeatInterval"] = .double(heartbeatInterval) }
         if let writeDelay { flags["sse.writeDelay"] = .int(writeDelay) }
+        if noPacing { flags["sse.pacing"] = .bool(false) }
         if let retry { flags["sse.retry"] = .int(retry) }
         if let maxBufferedBytes { flags["sse.maxBufferedBytes"] = .int(maxBufferedBytes) }
         if let maxBodySize { flags["http.maxBodySize"] = .int(maxBodySize) }

@@ -18,6 +18,12 @@ import Testing
         #expect(c.heartbeatInterval == .seconds(15))
         #expect(c.maxBodySize == 65536)
         #expect(!c.standalone)
+        #expect(c.pacing)
+    }
+
+    @Test func pacingCanBeTurnedOff() async throws {
+        let c = try await ConfigurationLoader.load(environment: ["SSE_FANOUT_SSE_PACING": "false"])
+        #expect(!c.pacing)
     }
 
     @Test func nodeIdDefaultsToThePort() async throws {

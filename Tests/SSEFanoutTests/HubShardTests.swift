@@ -124,9 +124,10 @@ import Testing
         #expect(try writes(channelA).count == 1)
     }
 
-    @Test func aPassToManyStreamsMakesTheNextWaitAndAPassToFewDoesNot() throws {
+    @Test func onABusyLoopAPassToManyStreamsMakesTheNextWaitAndAPassToFewDoesNot() throws {
         let loop = EmbeddedEventLoop()
-        let shard = HubShard(eventLoop: loop, logger: logger)
+        // Busy from the first pass on.
+        let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 0, idleBelow: 0, window: .zero), logger: logger)
         var channels: [EmbeddedChannel] = []
         for index in 0..<HubShard.pacingStreams {
             let (connection, channel) = try stream("s\(index)", user: index == 0 ? "alice" : nil, on: loop)
@@ -149,5 +150,48 @@ import Testing
         shard.enqueue(event(.user("alice"), "at once", sequence: 3))
         loop.run()
         #expect(try writes(channels[0]).count == 1)
+    }
+
+    @Test func onALoopWithTimeToSpareNothingWaits() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 2, idleBelow: 2, window: .zero), logger: logger)
+        var channels: [EmbeddedChannel] = []
+        for index in 0..<HubShard.pacingStreams {
+            let (connection, channel) = try stream("s\(index)", user: index == 0 ? "alice" : nil, on: loop)
+            shard.add(connection)
+            channels.append(channel)
+        }
+        shard.enqueue(event(.broadcast, "to all", sequence: 1))
+        loop.run()
+        #expect(try writes(channels[0]).count == 1)
+        shard.enqueue(event(.user("alice"), "right after", sequence: 2))
+        loop.run()
+        #expect(try writes(channels[0]).count == 1)
+    }
+}
+
+/// When a loop counts as busy: by the share of its time its passes take, with hysteresis.
+@Suite struct LoopLoadTests {
+    private let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+
+    private func at(_ milliseconds: Int64) -> NIODeadline { t0 + .milliseconds(milliseconds) }
+
+    @Test func busyFromThreeQuartersUntilBelowHalf() {
+        var load = LoopLoad(window: .milliseconds(100))
+        var busy: [Bool] = []
+        busy.append(load.record(passFrom: at(0), to: at(40)))  // window not over yet
+        busy.append(load.record(passFrom: at(60), to: at(100)))  // 80 ms of 100: busy
+        busy.append(load.record(passFrom: at(100), to: at(150)))
+        busy.append(load.record(passFrom: at(190), to: at(200)))  // 60 ms of 100: still busy (not below half)
+        busy.append(load.record(passFrom: at(280), to: at(300)))  // 20 ms of 100: idle
+        #expect(busy == [false, true, true, true, false])
+    }
+
+    @Test func aLoopThatWasNotBusyNeedsThreeQuarters() {
+        var load = LoopLoad(window: .milliseconds(100))
+        var busy: [Bool] = []
+        busy.append(load.record(passFrom: at(0), to: at(60)))
+        busy.append(load.record(passFrom: at(90), to: at(100)))  // 70 ms of 100
+        #expect(busy == [false, false])
     }
 }

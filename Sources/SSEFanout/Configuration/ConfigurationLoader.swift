@@ -70,6 +70,7 @@ public enum ConfigurationLoader {
         c.retryMillis = config.int(forKey: "sse.retry", default: c.retryMillis)
         c.maxBufferedBytes = config.int(forKey: "sse.maxBufferedBytes", default: c.maxBufferedBytes)
         c.writeDelay = .milliseconds(config.int(forKey: "sse.writeDelay", default: 0))
+        c.pacing = config.bool(forKey: "sse.pacing", default: c.pacing)
         let level = config.string(forKey: "log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError("log.level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(level)'")

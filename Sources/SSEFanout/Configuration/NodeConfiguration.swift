@@ -19,6 +19,10 @@ public struct NodeConfiguration: Sendable {
     /// write: fewer system calls per event under load, at the cost of this much added latency.
     /// Zero writes as soon as the event loop gets to it (events that queued meanwhile still go together).
     public var writeDelay: Duration = .zero
+    /// Whether an event loop busy with passes to many streams makes the next such pass wait as long as
+    /// the last one took (at most 100 ms), so broadcasts share writes (ARCHITECTURE.md, "One write per
+    /// stream per pass"). Passes to a few streams never wait.
+    public var pacing = true
     /// Unsent bytes a stream may have before its client counts as too slow and is disconnected.
     public var maxBufferedBytes = 256 * 1024
     /// Largest accepted `POST /publish` body.

@@ -13,13 +13,14 @@ import Synchronization
 /// system calls per event. `writeDelay` makes a pass wait that long for more events, for more of
 /// that saving when the node is not (yet) behind.
 ///
-/// Passes that write to many streams pace themselves: after a pass that wrote to at least
-/// `pacingStreams` streams, the next one starts as long after the event that opens it as that pass took
-/// (at most `pacingLimit`), so the events that arrive meanwhile share its writes. A broadcast to
-/// thousands of streams then costs fewer system calls per delivery, and waits at most about as long as
-/// one such pass takes anyway; passes that write to a few streams (one user's events) never wait.
+/// While the loop is busy (`LoopLoad`: its passes take most of its time), a pass that wrote to at least
+/// `pacingStreams` streams paces the next: it starts as long after the event that opens it as that pass
+/// took (at most `pacingLimit`), so the events that arrive meanwhile share its writes. Broadcasts to
+/// thousands of streams then cost fewer system calls per delivery exactly when the loop is short of time,
+/// and an event waits about as long as it would have queued behind such passes anyway. A loop with time
+/// to spare, and passes that write to a few streams (one user's events), never wait.
 final class HubShard: @unchecked Sendable {
-    /// A pass that writes to this many streams makes the next one wait.
+    /// A pass that writes to this many streams makes the next one wait, while the loop is busy.
     static let pacingStreams = 1000
     /// The longest a pass waits for being paced.
     static let pacingLimit = TimeAmount.milliseconds(100)
@@ -46,10 +47,13 @@ final class HubShard: @unchecked Sendable {
     /// How long the next pass waits, in nanoseconds: set on the loop after each pass, read by `enqueue`
     /// on any thread.
     private let pacingNanoseconds = Atomic<Int64>(0)
+    /// How busy the loop is with its passes (loop only).
+    private var load: LoopLoad
 
-    init(eventLoop: EventLoop, writeDelay: TimeAmount = .zero, logger: Logger) {
+    init(eventLoop: EventLoop, writeDelay: TimeAmount = .zero, load: LoopLoad = LoopLoad(), logger: Logger) {
         self.eventLoop = eventLoop
         self.writeDelay = writeDelay
+        self.load = load
         self.logger = logger
     }
 
@@ -122,8 +126,11 @@ final class HubShard: @unchecked Sendable {
         }
         let start = NIODeadline.now()
         let written = deliver(batch)
-        let took = NIODeadline.now() - start
-        pacingNanoseconds.store(written >= Self.pacingStreams ? min(took, Self.pacingLimit).nanoseconds : 0, ordering: .relaxed)
+        let end = NIODeadline.now()
+        let took = end - start
+        let isBusy = load.record(passFrom: start, to: end)
+        let pacing = isBusy && written >= Self.pacingStreams ? min(took, Self.pacingLimit) : .zero
+        pacingNanoseconds.store(pacing.nanoseconds, ordering: .relaxed)
     }
 
     /// Writes the events, in order, to every local stream their targets name; each stream is

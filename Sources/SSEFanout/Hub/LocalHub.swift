@@ -13,11 +13,11 @@ public final class LocalHub: Sendable {
     private let userCounts = NIOLockedValueBox<[String: Int]>([:])
     private let total = NIOLockedValueBox(0)
 
-    public init(eventLoopGroup: EventLoopGroup, heartbeatInterval: TimeAmount, writeDelay: TimeAmount = .zero, logger: Logger) {
+    public init(eventLoopGroup: EventLoopGroup, heartbeatInterval: TimeAmount, writeDelay: TimeAmount = .zero, pacing: Bool = true, logger: Logger) {
         self.logger = logger
         let comment = SSEEncoder.comment("heartbeat")
         self.shards = eventLoopGroup.makeIterator().map { loop in
-            let shard = HubShard(eventLoop: loop, writeDelay: writeDelay, logger: logger)
+            let shard = HubShard(eventLoop: loop, writeDelay: writeDelay, load: pacing ? LoopLoad() : .neverBusy, logger: logger)
             loop.execute { shard.startHeartbeat(every: heartbeatInterval, comment: comment) }
             return shard
         }

@@ -51,7 +51,7 @@ public final class Node: Service, Sendable {
         self.registrations = RegistrationQueue(registry: registry, logger: logger)
         self.hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
-            writeDelay: TimeAmount(configuration.writeDelay), logger: logger)
+            writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
     }
 
     /// A node with the real broker and registry, or the in-process ones when `standalone` is set.
