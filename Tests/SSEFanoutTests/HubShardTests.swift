@@ -124,16 +124,20 @@ import Testing
         #expect(try writes(channelA).count == 1)
     }
 
+    /// As many streams as make a pass count as large; the first is alice's.
+    private func pacingStreams(in shard: HubShard, on loop: EmbeddedEventLoop) throws -> [EmbeddedChannel] {
+        try (0..<HubShard.pacingStreams).map { index in
+            let (connection, channel) = try stream("s\(index)", user: index == 0 ? "alice" : nil, on: loop)
+            shard.add(connection)
+            return channel
+        }
+    }
+
     @Test func onABusyLoopAPassToManyStreamsMakesTheNextWaitAndAPassToFewDoesNot() throws {
         let loop = EmbeddedEventLoop()
         // Busy from the first pass on.
         let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 0, idleBelow: 0, window: .zero), logger: logger)
-        var channels: [EmbeddedChannel] = []
-        for index in 0..<HubShard.pacingStreams {
-            let (connection, channel) = try stream("s\(index)", user: index == 0 ? "alice" : nil, on: loop)
-            shard.add(connection)
-            channels.append(channel)
-        }
+        let channels = try pacingStreams(in: shard, on: loop)
         shard.enqueue(event(.broadcast, "to all", sequence: 1))
         loop.run()
         #expect(try writes(channels[999]).count == 1)
@@ -155,12 +159,7 @@ import Testing
     @Test func onALoopWithTimeToSpareNothingWaits() throws {
         let loop = EmbeddedEventLoop()
         let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 2, idleBelow: 2, window: .zero), logger: logger)
-        var channels: [EmbeddedChannel] = []
-        for index in 0..<HubShard.pacingStreams {
-            let (connection, channel) = try stream("s\(index)", user: index == 0 ? "alice" : nil, on: loop)
-            shard.add(connection)
-            channels.append(channel)
-        }
+        let channels = try pacingStreams(in: shard, on: loop)
         shard.enqueue(event(.broadcast, "to all", sequence: 1))
         loop.run()
         #expect(try writes(channels[0]).count == 1)

@@ -92,12 +92,14 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
         let ready = withLock { () -> Bool in
             if !items.isEmpty || closed { return true }
             if wakeReader < 0 {
+                // Without a pipe (out of descriptors) the wait still ends on the socket or the timeout.
                 var ends: [Int32] = [0, 0]
-                guard pipe(&ends) == 0 else { return true }
-                for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
-                (wakeReader, wakeWriter) = (ends[0], ends[1])
+                if pipe(&ends) == 0 {
+                    for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+                    (wakeReader, wakeWriter) = (ends[0], ends[1])
+                }
             }
-            polling = true
+            polling = wakeReader >= 0
             return false
         }
         if ready { return }
@@ -107,7 +109,7 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
             pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0),
         ]
-        _ = poll(&descriptors, 2, max(0, milliseconds))
+        _ = poll(&descriptors, descriptors[1].fd >= 0 ? 2 : 1, max(0, milliseconds))
         withLock { polling = false }
         if descriptors[1].revents != 0 {
             var drained = [UInt8](repeating: 0, count: 64)
