@@ -31,9 +31,10 @@ struct RedisPipelineTests {
         }
     }
 
-    /// While the thread waits on a blocking command, callers queue pipelines of different lengths;
-    /// they go out together on its next turn, and each caller gets exactly its own replies.
-    @Test func pipelinesQueuedMeanwhileGoTogetherAndEachGetsItsOwnReplies() async throws {
+    /// While the thread waits on a blocking command, callers queue pipelines of different lengths
+    /// (they go out on its next turn as one, `aBookedTurnTakesEverythingQueuedUntilItRuns`): each caller
+    /// gets exactly its own replies, in order.
+    @Test func pipelinesQueuedWhileTheThreadIsBusyEachGetTheirOwnReplies() async throws {
         try await withClient("pipeline-together") { client, prefix in
             let blocking = client.enqueue(["BLPOP", "\(prefix)never", "0.2"])
             // Queued one after the other, right now, behind the BLPOP.
