@@ -156,6 +156,26 @@ import Testing
         #expect(try writes(channels[0]).count == 1)
     }
 
+    @Test func pacingThatKeepsCarryingOneEventAPassRests() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 0, idleBelow: 0, window: .zero), logger: logger)
+        let channels = try pacingStreams(in: shard, on: loop)
+        shard.enqueue(event(.broadcast, "first", sequence: 1))
+        loop.run()
+        // Each of the next passes waits, and still carries just its one event.
+        for sequence in 2...(1 + UInt64(HubShard.pacingSample)) {
+            shard.enqueue(event(.broadcast, "alone", sequence: sequence))
+            loop.run()
+            #expect(try writes(channels[0]).count == 1)  // the one before
+            loop.advanceTime(by: HubShard.pacingLimit)
+        }
+        #expect(try writes(channels[0]).count == 1)
+        // Waiting gained nothing: the next pass goes at once.
+        shard.enqueue(event(.broadcast, "at once", sequence: 100))
+        loop.run()
+        #expect(try writes(channels[0]).count == 1)
+    }
+
     @Test func onALoopWithTimeToSpareNothingWaits() throws {
         let loop = EmbeddedEventLoop()
         let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 2, idleBelow: 2, window: .zero), logger: logger)

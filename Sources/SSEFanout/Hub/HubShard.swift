@@ -18,12 +18,19 @@ import Synchronization
 /// took (at most `pacingLimit`), so the events that arrive meanwhile share its writes. Broadcasts to
 /// thousands of streams then cost fewer system calls per delivery exactly when the loop is short of time,
 /// and an event waits about as long as it would have queued behind such passes anyway. A loop with time
-/// to spare, and passes that write to a few streams (one user's events), never wait.
+/// to spare, and passes that write to a few streams (one user's events), never wait; nor does one whose
+/// paced passes kept carrying a single event each (its events come further apart than a pass takes, so
+/// waiting gains nothing), for `pacingPause` after it finds so.
 final class HubShard: @unchecked Sendable {
     /// A pass that writes to this many streams makes the next one wait, while the loop is busy.
     static let pacingStreams = 1000
     /// The longest a pass waits for being paced.
     static let pacingLimit = TimeAmount.milliseconds(100)
+    /// Pacing is judged every this many paced passes: it pays if they carried this many events each on
+    /// average, otherwise it rests for `pacingPause`.
+    static let pacingSample = 5
+    static let pacingMinimumGain = 1.3
+    static let pacingPause = TimeAmount.seconds(30)
 
     let eventLoop: EventLoop
     private let logger: Logger
@@ -49,6 +56,11 @@ final class HubShard: @unchecked Sendable {
     private let pacingNanoseconds = Atomic<Int64>(0)
     /// How busy the loop is with its passes (loop only).
     private var load: LoopLoad
+    /// Paced passes and the events they carried since the last judgement, and until when pacing rests
+    /// after it did not pay (loop only).
+    private var pacedPasses = 0
+    private var pacedEvents = 0
+    private var pacingPausedUntil: NIODeadline?
 
     init(eventLoop: EventLoop, writeDelay: TimeAmount = .zero, load: LoopLoad = LoopLoad(), logger: Logger) {
         self.eventLoop = eventLoop
@@ -106,11 +118,12 @@ final class HubShard: @unchecked Sendable {
             return !inbox.passScheduled
         }
         guard schedulePass else { return }
+        let pacing = self.pacing
         let delay = max(writeDelay, pacing)
         if delay > .zero {
-            eventLoop.scheduleTask(in: delay) { self.deliverInbox() }
+            eventLoop.scheduleTask(in: delay) { self.deliverInbox(paced: pacing > .zero) }
         } else {
-            eventLoop.execute { self.deliverInbox() }
+            eventLoop.execute { self.deliverInbox(paced: false) }
         }
     }
 
@@ -119,7 +132,7 @@ final class HubShard: @unchecked Sendable {
         .nanoseconds(pacingNanoseconds.load(ordering: .relaxed))
     }
 
-    private func deliverInbox() {
+    private func deliverInbox(paced: Bool) {
         let batch = inbox.withLockedValue { inbox in
             defer { inbox = Inbox() }
             return inbox.events
@@ -129,8 +142,24 @@ final class HubShard: @unchecked Sendable {
         let end = NIODeadline.now()
         let took = end - start
         let isBusy = load.record(passFrom: start, to: end)
-        let pacing = isBusy && written >= Self.pacingStreams ? min(took, Self.pacingLimit) : .zero
+        let large = written >= Self.pacingStreams
+        if paced && large { judgePacing(eventsInPass: batch.count, at: end) }
+        let worthIt = pacingPausedUntil.map { end >= $0 } ?? true
+        let pacing = isBusy && large && worthIt ? min(took, Self.pacingLimit) : .zero
         pacingNanoseconds.store(pacing.nanoseconds, ordering: .relaxed)
+    }
+
+    /// Paced passes that still carry about one event each (events come further apart than a pass
+    /// takes) only add latency: then pacing pauses for a while before it is tried again.
+    private func judgePacing(eventsInPass events: Int, at now: NIODeadline) {
+        pacedPasses += 1
+        pacedEvents += events
+        guard pacedPasses >= Self.pacingSample else { return }
+        if Double(pacedEvents) < Self.pacingMinimumGain * Double(pacedPasses) {
+            pacingPausedUntil = now + Self.pacingPause
+        }
+        pacedPasses = 0
+        pacedEvents = 0
     }
 
     /// Writes the events, in order, to every local stream their targets name; each stream is
