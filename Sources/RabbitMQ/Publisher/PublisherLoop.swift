@@ -171,7 +171,6 @@ final class PublisherLoop {
             markDisconnectedIfLost(connection, error)
             throw error
         }
-        inFlight.removeAll { $0.confirms.isEmpty }
         let now = ContinuousClock.now
         for index in inFlight.indices where inFlight[index].deadline <= now {
             inFlight[index].confirms.failAll(with: .timeout("no publisher confirm within \(configuration.rpcTimeout)"))
