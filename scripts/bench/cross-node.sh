@@ -6,7 +6,7 @@
 # Starts redis-server and rabbitmq-server on bench ports (scripts/services.sh), two sse-fanout nodes A and
 # B in release, opens SUBSCRIBERS streams on B (each its own user) and measures, for each publish path,
 #   - latency at a fixed LATENCY_RATE (1,000 messages/s) for DURATION s: p50, p99, p99.9, max
-#     (target: p99 < 5 ms), and
+#     (target: p99 < 5 ms), LATENCY_RUNS times with the paths taking turns (the summary gives medians), and
 #   - the most messages per second B delivers, publishing open loop at each of MAX_RATES for MAX_DURATION s
 #     with at most MAX_IN_FLIGHT publishes unanswered (target: >= 20,000 messages/s per node), once for
 #     each of BATCHES: events per publish (1: a request or AMQP message per event; 20: JSON arrays of 20).
@@ -15,7 +15,7 @@
 # addressed to the connection id: delivered live by B). Stops everything at the end; each step is bounded.
 #
 # Settings (environment), besides those of scripts/bench/nodes.sh (BIN, ports, KEEP_SERVICES, NODE_THREADS):
-#   SUBSCRIBERS=100 LATENCY_RATE=1000 DURATION=10 MAX_RATES=30000 MAX_DURATION=5 MAX_IN_FLIGHT=5000
+#   SUBSCRIBERS=100 LATENCY_RATE=1000 DURATION=10 LATENCY_RUNS=3 MAX_RATES=30000 MAX_DURATION=5 MAX_IN_FLIGHT=5000
 #   PATHS="http amqp direct"  MODES="latency max"  BATCHES="1 20"  PUBLISH_CONNECTIONS=8
 #   MAX_PUBLISH_CONNECTIONS=64 (HTTP, single events: each connection has one request in progress)
 #   NODE_A=18481 NODE_B=18482
@@ -25,6 +25,7 @@ REPO=$PWD
 SUBSCRIBERS=${SUBSCRIBERS:-100}
 LATENCY_RATE=${LATENCY_RATE:-1000}
 DURATION=${DURATION:-10}
+LATENCY_RUNS=${LATENCY_RUNS:-3}
 MAX_RATES=${MAX_RATES:-30000}
 MAX_DURATION=${MAX_DURATION:-5}
 MAX_IN_FLIGHT=${MAX_IN_FLIGHT:-5000}
@@ -59,32 +60,37 @@ publish_args() {
     esac
 }
 
-for path in $PATHS; do
-    for mode in $MODES; do
-        case $mode in
-            latency)
-                bench "unicast-$path-${LATENCY_RATE}ps" unicast --url "http://127.0.0.1:$NODE_B/events" \
-                    --connections "$SUBSCRIBERS" --settle 0.5 $(publish_args "$path") \
-                    --rate "$LATENCY_RATE" --duration "$DURATION" "${pids[@]}"
-                ;;
-            max)
-                for batch in $BATCHES; do
-                    # Single events over HTTP need many connections: NIO answers a connection's requests one at a time.
-                    connections=$PUBLISH_CONNECTIONS
-                    [[ $batch == 1 ]] && connections=$MAX_PUBLISH_CONNECTIONS
-                    label=$([[ $batch == 1 ]] && echo "" || echo "-x$batch")
-                    for rate in $MAX_RATES; do
-                        bench "unicast-$path-max-${rate}ps$label" unicast --url "http://127.0.0.1:$NODE_B/events" \
-                            --connections "$SUBSCRIBERS" --settle 0.5 $(publish_args "$path" "$connections") \
-                            --events-per-publish "$batch" --rate "$rate" --duration "$MAX_DURATION" \
-                            --max-in-flight $((MAX_IN_FLIGHT / batch)) --drain 5 "${pids[@]}"
-                    done
-                done
-                ;;
-            *) echo "unknown mode $mode (latency, max)" >&2; exit 2 ;;
-        esac
-    done
+for mode in $MODES; do
+    [[ $mode == latency || $mode == max ]] || { echo "unknown mode $mode (latency, max)" >&2; exit 2; }
 done
+
+# Latency: LATENCY_RUNS rounds, the paths taking turns, so that machine noise falls on all of them.
+if [[ " $MODES " == *" latency "* ]]; then
+    for run in $(seq "$LATENCY_RUNS"); do
+        for path in $PATHS; do
+            RUN=$run bench "unicast-$path-${LATENCY_RATE}ps" unicast --url "http://127.0.0.1:$NODE_B/events" \
+                --connections "$SUBSCRIBERS" --settle 0.5 $(publish_args "$path") \
+                --rate "$LATENCY_RATE" --duration "$DURATION" "${pids[@]}"
+        done
+    done
+fi
+
+if [[ " $MODES " == *" max "* ]]; then
+    for path in $PATHS; do
+        for batch in $BATCHES; do
+            # Single events over HTTP need many connections: NIO answers a connection's requests one at a time.
+            connections=$PUBLISH_CONNECTIONS
+            [[ $batch == 1 ]] && connections=$MAX_PUBLISH_CONNECTIONS
+            label=$([[ $batch == 1 ]] && echo "" || echo "-x$batch")
+            for rate in $MAX_RATES; do
+                bench "unicast-$path-max-${rate}ps$label" unicast --url "http://127.0.0.1:$NODE_B/events" \
+                    --connections "$SUBSCRIBERS" --settle 0.5 $(publish_args "$path" "$connections") \
+                    --events-per-publish "$batch" --rate "$rate" --duration "$MAX_DURATION" \
+                    --max-in-flight $((MAX_IN_FLIGHT / batch)) --drain 5 "${pids[@]}"
+            done
+        done
+    done
+fi
 
 {
     echo "# cross-node unicast $(date -u +%Y-%m-%dT%H:%MZ)"

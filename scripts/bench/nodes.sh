@@ -103,28 +103,31 @@ stop_all() {
     fi
 }
 
-# record TAG FILE: appends the RESULT line of sse-bench output FILE to results.jsonl, tagged.
+# record TAG FILE [RUN]: appends the RESULT line of sse-bench output FILE to results.jsonl, tagged with
+# TAG and the repetition RUN (default 1).
 record() {
-    local tag=$1 out=$2
+    local tag=$1 out=$2 run=${3:-1}
     sed -n 's/^RESULT //p' "$out" | python3 -c '
 import json, sys
 for line in sys.stdin:
     result = json.loads(line)
-    result.update(server=sys.argv[1], tag=sys.argv[2], run=1, attempt=0)
-    print(json.dumps(result, sort_keys=True))' "$SERVER_NAME" "$tag" >>"$RUN_DIR/results.jsonl"
+    result.update(server=sys.argv[1], tag=sys.argv[2], run=int(sys.argv[3]), attempt=0)
+    print(json.dumps(result, sort_keys=True))' "$SERVER_NAME" "$tag" "$run" >>"$RUN_DIR/results.jsonl"
 }
 
 # bench TAG sse-bench-arguments...: one measurement, bounded by STEP_TIMEOUT; prints its table, records its result.
+# RUN (default 1) numbers repetitions of the same TAG; their files get a .runN suffix after the first.
 bench() {
-    local tag=$1 out=$RUN_DIR/$1.out
+    local tag=$1 run=${RUN:-1}
+    local base=$RUN_DIR/$tag$([[ $run == 1 ]] || echo ".run$run")
     shift
-    log "$tag: sse-bench $*"
-    if timeout "$STEP_TIMEOUT" "$BIN/sse-bench" "$@" --label "$tag" --json "$RUN_DIR/$tag.json" >"$out"; then
-        grep -v '^RESULT ' "$out" >&2 || true
-        record "$tag" "$out"
+    log "$tag${RUN:+ (run $run)}: sse-bench $*"
+    if timeout "$STEP_TIMEOUT" "$BIN/sse-bench" "$@" --label "$tag" --json "$base.json" >"$base.out"; then
+        grep -v '^RESULT ' "$base.out" >&2 || true
+        record "$tag" "$base.out" "$run"
     else
-        log "FAILED: $tag (see $out)"
-        tail -5 "$out" >&2 || true
+        log "FAILED: $tag (see $base.out)"
+        tail -5 "$base.out" >&2 || true
         FAILURES=$((FAILURES + 1))
     fi
 }

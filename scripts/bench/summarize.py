@@ -148,17 +148,41 @@ def unicast_and_churn(results):
         print("| measurement | published via | asked /s | delivered msg/s | p50 ms | p99 ms | p99.9 ms | max ms | lost "
               "| failed / skipped | nodes CPU s | redis CPU s | rabbitmq CPU s | other CPU s | target met |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        runs = defaultdict(list)
+        for r in unicast:
+            runs[r["tag"]].append(r)
         for r in unicast:
             lat = r["latencyMilliseconds"]
             if r["rate"] <= UNICAST_P99_RATE:
                 target = f"p99 < {UNICAST_P99_MS:g} ms: {check(lat['p99'] < UNICAST_P99_MS)}"
             else:
                 target = f"≥ {UNICAST_MESSAGES_PER_SECOND // 1000}k/s: {check(r['deliveriesPerSecond'] >= UNICAST_MESSAGES_PER_SECOND)}"
-            print(f"| {r['tag']} | {r['publishVia']} | {r['rate']:,.0f} | **{r['deliveriesPerSecond']:,.0f}** "
+            name = r["tag"] if len(runs[r["tag"]]) == 1 else f"{r['tag']} (run {r['run']})"
+            print(f"| {name} | {r['publishVia']} | {r['rate']:,.0f} | **{r['deliveriesPerSecond']:,.0f}** "
                   f"| {lat['p50']:.2f} | {lat['p99']:.2f} | {lat.get('p999', float('nan')):.2f} | {lat['max']:.1f} | {r['lost']} "
                   f"| {r['publishFailed']} / {r['publishSkipped']} | {r['serverCPU']['user'] + r['serverCPU']['system']:.2f} "
                   f"| {service_cpu(r, 'redis'):.2f} | {service_cpu(r, 'beam'):.2f} | {r['otherCPUSeconds']:.2f} | {target} |")
         print()
+        repeated = {tag: rs for tag, rs in runs.items() if len(rs) > 1}
+        if repeated:
+            print("Medians of the repeated measurements (the target is checked on the median p99):\n")
+            print("| measurement | runs | delivered msg/s | p50 ms | p99 ms | p99 ms, each run | p99.9 ms | max ms | lost "
+                  "| nodes CPU s | redis CPU s | rabbitmq CPU s | target met |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            for tag, rs in repeated.items():
+                p99 = median([r["latencyMilliseconds"]["p99"] for r in rs])
+                each = ", ".join(f"{r['latencyMilliseconds']['p99']:.2f}" for r in rs)
+                target = (f"p99 < {UNICAST_P99_MS:g} ms: {check(p99 < UNICAST_P99_MS)}" if rs[0]["rate"] <= UNICAST_P99_RATE
+                          else f"≥ {UNICAST_MESSAGES_PER_SECOND // 1000}k/s: "
+                               f"{check(median([r['deliveriesPerSecond'] for r in rs]) >= UNICAST_MESSAGES_PER_SECOND)}")
+                print(f"| {tag} | {len(rs)} | **{median([r['deliveriesPerSecond'] for r in rs]):,.0f}** "
+                      f"| {median([r['latencyMilliseconds']['p50'] for r in rs]):.2f} | **{p99:.2f}** | {each} "
+                      f"| {median([r['latencyMilliseconds'].get('p999', float('nan')) for r in rs]):.2f} "
+                      f"| {median([r['latencyMilliseconds']['max'] for r in rs]):.1f} | {sum(r['lost'] for r in rs)} "
+                      f"| {median([r['serverCPU']['user'] + r['serverCPU']['system'] for r in rs]):.2f} "
+                      f"| {median([service_cpu(r, 'redis') for r in rs]):.2f} | {median([service_cpu(r, 'beam') for r in rs]):.2f} "
+                      f"| {target} |")
+            print()
     churn = [r for r in results if r["scenario"] == "churn"]
     if churn:
         print("## Churn: new streams, each registered, closed at `connected` (S4)\n")
