@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Serves one HTTP connection. Plain routes answer through NIO's HTTP encoder; `GET /events`
-/// turns the connection into an event stream: the HTTP handlers are taken out and pre-encoded
-/// event bytes go straight to the socket, without chunked framing.
+/// turns the connection into an event stream: the HTTP handlers, this one included, make way for a
+/// `StreamHandler`, and pre-encoded event bytes go straight to the socket, without chunked framing.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -17,7 +17,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var discardingBody = false
-    private var stream: SSEConnection?
 
     init(node: Node) {
         self.node = node
@@ -25,7 +24,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard stream == nil else { return }  // a stream's client has nothing more to say
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
@@ -50,19 +48,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = nil
             route(context, head)
         }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if let stream {
-            self.stream = nil
-            node.detach(stream)
-        }
-        context.fireChannelInactive()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        stream?.writabilityChanged(context.channel.isWritable)
-        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -126,7 +111,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // Not flushed: it leaves with `connected`, in one write(2) instead of two (the stream flushes
         // it first if it closes before that).
         context.write(NIOAny(context.channel.allocator.buffer(string: response)), promise: nil)
-        stream = node.attach(channel: context.channel, request: request)
+        let stream = node.attach(channel: context.channel, request: request)
+        // From here the stream's own handler serves the connection; the HTTP parser and this handler
+        // go, so an idle stream holds neither.
+        do {
+            try sync.addHandler(StreamHandler(node: node, stream: stream), position: .after(self))
+        } catch {
+            node.detach(stream)  // The pipeline is gone: the connection is closing.
+            context.close(promise: nil)
+            return
+        }
+        sync.removeHandler(name: "http-decoder", promise: nil)
+        sync.removeHandler(self, promise: nil)
     }
 
     /// One publish object gets one answer; an array gets an array of answers in the same order,
