@@ -67,7 +67,7 @@ import Testing
         let redis = try Producer.redis()
         defer { Task { await redis.shutdown() } }
         let slowUser = TestEnvironment.uniqueName("slow")
-        let stalled = try await StalledClient.open(port: cluster.nodes[0].port, path: "/events?user=\(slowUser)")
+        let stalled = try await RawStreamClient.stalled(port: cluster.nodes[0].port, path: "/events?user=\(slowUser)")
         defer { Task { await stalled.close() } }
         try await TestEnvironment.eventually("stalled client registered") {
             try await redis.command(["EXISTS", "sse:user:\(slowUser)"]).int == 1

@@ -2,8 +2,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// A stream opened over a bare TCP connection, for sending bytes a well-behaved client never would.
-/// Keeps everything the server sends as text.
+/// A stream opened over a bare TCP connection, for what a well-behaved client never does: send bytes
+/// after its request, or stop reading (a stuck or very slow client). Keeps what the server sends as text.
 final class RawStreamClient: Sendable {
     private let channel: Channel
     private let received: NIOLockedValueBox<String>
@@ -16,15 +16,32 @@ final class RawStreamClient: Sendable {
     /// Sends the request for `path` and, in the same write, `trailing`.
     static func open(port: Int, path: String, trailing: String = "") async throws -> RawStreamClient {
         let received = NIOLockedValueBox("")
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(Collector(received: received))
                 }
             }
-            .connect(host: "127.0.0.1", port: port)
-            .get()
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n" + trailing
+        return try await connect(bootstrap, port: port, request: request(path) + trailing, received: received)
+    }
+
+    /// Sends the request for `path` and never reads from the socket.
+    static func stalled(port: Int, path: String) async throws -> RawStreamClient {
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            // A small receive buffer so the server's buffers fill quickly.
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+        return try await connect(bootstrap, port: port, request: request(path), received: NIOLockedValueBox(""))
+    }
+
+    private static func request(_ path: String) -> String {
+        "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+    }
+
+    private static func connect(
+        _ bootstrap: ClientBootstrap, port: Int, request: String, received: NIOLockedValueBox<String>
+    ) async throws -> RawStreamClient {
+        let channel = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
         try await channel.writeAndFlush(channel.allocator.buffer(string: request))
         return RawStreamClient(channel: channel, received: received)
     }
