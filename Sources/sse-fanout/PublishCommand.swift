@@ -19,11 +19,17 @@ struct PublishCommand: AsyncParsableCommand {
     @Argument(help: "The publish JSON, e.g. '{\"target\":{\"type\":\"user\",\"id\":\"alice\"},\"data\":\"hi\"}'.")
     var json: String?
 
-    @Option(name: .customLong("type"), help: "Target type: connection, user, channel or broadcast.")
+    @Option(name: .customLong("type"), help: "Target type: connection, user, session, client, tenant, channel or broadcast.")
     var targetType: String?
 
-    @Option(name: .customLong("id"), help: "Target id (not for broadcast).")
+    @Option(name: .customLong("id"), help: "Target id (not for broadcast; for tenant: the tenant; for client: the client id).")
     var targetID: String?
+
+    @Option(name: .customLong("tenant"), help: "The target's tenant (user, session, client and channel targets).")
+    var targetTenant: String?
+
+    @Option(name: .customLong("user"), help: "The device's user, for --type client.")
+    var targetUser: String?
 
     @Option(help: "Event name.")
     var event: String?
@@ -94,15 +100,20 @@ struct PublishCommand: AsyncParsableCommand {
         guard let targetType else {
             throw ValidationError("give the publish JSON, or at least --type")
         }
-        let target: Target
-        switch (targetType, targetID) {
-        case ("broadcast", _): target = .broadcast
-        case ("connection", let id?): target = .connection(id)
-        case ("user", let id?): target = .user(id)
-        case ("channel", let id?): target = .channel(id)
-        case (_, nil) where Target.typeNames.contains(targetType): throw ValidationError("--id is required for --type \(targetType)")
-        default: throw ValidationError("--type must be one of \(Target.typeNames.joined(separator: ", "))")
+        // Built as JSON and read back by the codec: one set of rules for what a target is.
+        var target: [String: String] = ["type": targetType]
+        target["id"] = targetID
+        target["tenant"] = targetTenant
+        target["user"] = targetUser
+        let body = try JSONSerialization.data(withJSONObject: ["target": target, "data": data ?? ""])
+        var publication: Publication
+        do {
+            publication = try PublicationCodec.decode(Array(body))
+        } catch {
+            throw ValidationError(error.message)
         }
-        return PublicationCodec.encode(Publication(target: target, event: event, data: .text(data ?? ""), id: eventID))
+        publication.event = event
+        publication.id = eventID
+        return PublicationCodec.encode(publication)
     }
 }

@@ -58,7 +58,7 @@ import Testing
         let connectedID = try await Self.connectedID(c, user: user)
         let redis = try Producer.redis()
         defer { Task { await redis.shutdown() } }
-        try await TestEnvironment.eventually("user offline") { try await redis.command(["EXISTS", "sse:user:\(user)"]).int == 0 }
+        try await TestEnvironment.eventually("user offline") { try await redis.command(["EXISTS", "sse:addr:user:\(user)"]).int == 0 }
         let answer = try await publish(c, 1, #"{"target":{"type":"user","id":"\#(user)"},"data":"while away"}"#)
         #expect(answer["nodes"] as? Int == 0)
         #expect(answer["stored"] as? Bool == true)

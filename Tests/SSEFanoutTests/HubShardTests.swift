@@ -14,15 +14,14 @@ import Testing
     private func stream(_ id: String, user: String? = nil, channels: [String] = [], on loop: EmbeddedEventLoop) throws -> (SSEConnection, EmbeddedChannel) {
         let channel = EmbeddedChannel(loop: loop)
         let record = ConnectionRecord(connectionID: id, nodeID: "n1", user: user, clientID: nil, channels: channels, connectedAt: 0)
-        let streams = HistoryStream.streams(user: user, channels: channels)
-        let connection = SSEConnection(record: record, channel: channel, token: ResumeToken(streams: streams, at: start), resumedFrom: ResumeToken())
+        let connection = SSEConnection(record: record, channel: channel, token: ResumeToken(streams: record.streams, at: start), resumedFrom: ResumeToken())
         connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, backlog: [], advancing: [], logger: logger)
         _ = try channel.readOutbound(as: ByteBuffer.self)  // the `connected` stand-in
         return (connection, channel)
     }
 
-    private func event(_ target: Target, _ data: String, sequence: UInt64) -> OutboundEvent {
-        let position = HistoryStream(target).map { _ in StreamPosition(milliseconds: start.milliseconds, sequence: sequence) }
+    private func event(_ target: Address, _ data: String, sequence: UInt64) -> OutboundEvent {
+        let position = target.isKept ? StreamPosition(milliseconds: start.milliseconds, sequence: sequence) : nil
         return OutboundEvent(Publication(target: target, data: .text(data), id: "e\(sequence)", position: position))
     }
 
@@ -68,6 +67,51 @@ import Testing
         #expect(try writes(channelA).map { $0.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } } == [["data: headline"]])
         #expect(try writes(channelB).map { $0.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } } == [["data: hi bob"]])
         #expect(try writes(channelC).map { $0.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } } == [["data: headline", "data: just c"]])
+    }
+
+    @Test func aStreamMatchingTwoTargetsOfOnePublicationGetsItOnceAndItsIDPassesBoth() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, logger: logger)
+        let (a, channelA) = try stream("a", user: "alice", channels: ["news"], on: loop)
+        shard.add(a)
+        let publication = Publication(targets: [.user("alice"), .channel("news")], data: .text("both"), id: "x")
+        let legs = publication.legs.enumerated().map { index, leg in
+            var leg = leg
+            leg.position = StreamPosition(milliseconds: start.milliseconds, sequence: UInt64(index + 1))
+            return OutboundEvent(leg)
+        }
+        shard.deliver(legs)
+
+        let written = try writes(channelA).joined()
+        #expect(written.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } == ["data: both"])
+        // The second leg only moves the client's last id (an id-only block dispatches no event), so a
+        // resume from it does not replay the publication from the channel's stream.
+        let ids = written.components(separatedBy: "\n").filter { $0.hasPrefix("id: ") }.compactMap { ResumeToken(text: String($0.dropFirst(4))) }
+        #expect(ids.count == 2)
+        #expect(ids.last?.position(of: .user("alice"))?.sequence == 1)
+        #expect(ids.last?.position(of: .channel("news"))?.sequence == 2)
+        #expect(written.hasSuffix("\n\n"))
+    }
+
+    @Test func tenantsKeepTheirStreamsApart() throws {
+        let loop = EmbeddedEventLoop()
+        let shard = HubShard(eventLoop: loop, logger: logger)
+        let channelA = EmbeddedChannel(loop: loop)
+        let channelB = EmbeddedChannel(loop: loop)
+        for (id, tenant, channel) in [("a", "t1", channelA), ("b", "t2", channelB)] {
+            let record = ConnectionRecord(connectionID: id, nodeID: "n1", user: "alice", tenant: tenant, session: "s", clientID: "d", channels: ["news"], connectedAt: 0)
+            let connection = SSEConnection(record: record, channel: channel, token: ResumeToken(streams: record.streams, at: start), resumedFrom: ResumeToken())
+            connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, backlog: [], advancing: [], logger: logger)
+            _ = try channel.readOutbound(as: ByteBuffer.self)
+            shard.add(connection)
+        }
+        shard.deliver([
+            event(.user("alice", tenant: "t1"), "user t1", sequence: 1), event(.channel("news", tenant: "t2"), "news t2", sequence: 2),
+            event(.tenant("t1"), "all of t1", sequence: 3), event(.session("s", tenant: "t2"), "session t2", sequence: 4),
+            event(.client(user: "alice", id: "d", tenant: "t1"), "device t1", sequence: 5), event(.user("alice"), "default tenant", sequence: 6),
+        ])
+        #expect(try writes(channelA).joined().components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } == ["data: user t1", "data: all of t1", "data: device t1"])
+        #expect(try writes(channelB).joined().components(separatedBy: "\n").filter { $0.hasPrefix("data: ") } == ["data: news t2", "data: session t2"])
     }
 
     @Test func aRemovedStreamGetsNothingAndTheOthersStillDo() throws {

@@ -21,6 +21,49 @@ import Testing
         #expect(try decode(#"{"target":{"type":"connection","id":"c1"},"data":"hi"}"#).target == .connection("c1"))
         #expect(try decode(#"{"target":{"type":"channel","id":"news"},"data":"hi"}"#).target == .channel("news"))
         #expect(try decode(#"{"target":{"type":"broadcast"},"data":"hi"}"#).target == .broadcast)
+        #expect(try decode(#"{"target":{"type":"session","id":"s1"},"data":"hi"}"#).target == .session("s1"))
+        #expect(try decode(#"{"target":{"type":"tenant","id":"acme"},"data":"hi"}"#).target == .tenant("acme"))
+        #expect(try decode(#"{"target":{"type":"client","user":"alice","id":"phone"},"data":"hi"}"#).target == .client(user: "alice", id: "phone"))
+    }
+
+    @Test func aTenantScopesUserSessionClientAndChannel() throws {
+        #expect(try decode(#"{"target":{"type":"user","id":"alice","tenant":"a"},"data":"x"}"#).target == .user("alice", tenant: "a"))
+        #expect(try decode(#"{"target":{"type":"user","id":"alice","tenant":"a"},"data":"x"}"#).target != .user("alice", tenant: "b"))
+        #expect(try decode(#"{"target":{"type":"channel","id":"n","tenant":"a"},"data":"x"}"#).target == .channel("n", tenant: "a"))
+        #expect(try decode(#"{"target":{"type":"client","user":"u","id":"d","tenant":"a"},"data":"x"}"#).target == .client(user: "u", id: "d", tenant: "a"))
+        #expect(code(#"{"target":{"type":"connection","id":"c","tenant":"a"},"data":"x"}"#) == "invalid_tenant")
+        #expect(code(#"{"target":{"type":"user","id":"u","tenant":"a:b"},"data":"x"}"#) == "invalid_tenant")
+        #expect(code(#"{"target":{"type":"tenant","id":"has space"},"data":"x"}"#) == "invalid_target_id")
+        #expect(code(#"{"target":{"type":"client","id":"d"},"data":"x"}"#) == "missing_target_user")
+    }
+
+    @Test func severalTargetsAreOnePublicationWithoutRepeats() throws {
+        let p = try decode(#"{"targets":[{"type":"user","id":"a"},{"type":"channel","id":"n"},{"type":"user","id":"a"}],"data":"x"}"#)
+        #expect(p.targets == [.user("a"), .channel("n")])
+        #expect(p.legs.map(\.targets) == [[.user("a")], [.channel("n")]])
+        #expect(code(#"{"targets":[],"data":"x"}"#) == "invalid_targets")
+        #expect(code(#"{"target":{"type":"broadcast"},"targets":[{"type":"broadcast"}],"data":"x"}"#) == "invalid_target")
+        let tooMany = (0...Publication.maxTargets).map { #"{"type":"user","id":"u\#($0)"}"# }.joined(separator: ",")
+        #expect(code(#"{"targets":[\#(tooMany)],"data":"x"}"#) == "invalid_targets")
+        let back = try PublicationCodec.decode(PublicationCodec.encode(p))
+        #expect(back == p)
+    }
+
+    @Test func fieldsOnlyNodesSetAreIgnoredUnlessTrusted() throws {
+        let forged = Array(#"{"target":{"type":"user","id":"a"},"data":"x","position":"99999999999999-0","hops":7}"#.utf8)
+        let fromProducer = try PublicationCodec.decode(forged)
+        #expect(fromProducer.position == nil)
+        #expect(fromProducer.hops == 0)
+        let fromNode = try PublicationCodec.decode(forged, trusted: true)
+        #expect(fromNode.position == StreamPosition("99999999999999-0"))
+        #expect(fromNode.hops == 7)
+        #expect(try PublicationCodec.decodeBatch(forged).publications[0].position == nil)
+    }
+
+    @Test func idsWithControlCharactersAndEmptyEventIDsAreRefused() {
+        #expect(code(#"{"target":{"type":"user","id":"a\u0000b"},"data":"x"}"#) == "invalid_target_id")
+        #expect(code(#"{"target":{"type":"channel","id":"a\r\nb"},"data":"x"}"#) == "invalid_target_id")
+        #expect(code(#"{"target":{"type":"user","id":"a"},"data":"x","id":""}"#) == "invalid_id")
     }
 
     @Test func keepsOptionalFields() throws {
@@ -44,7 +87,7 @@ import Testing
         #expect(code(#"{"data":"x"}"#) == "missing_target")
         #expect(code(#"{"target":"user","data":"x"}"#) == "invalid_target")
         #expect(code(#"{"target":{"id":"a"},"data":"x"}"#) == "missing_target_type")
-        #expect(code(#"{"target":{"type":"tenant","id":"a"},"data":"x"}"#) == "unknown_target_type")
+        #expect(code(#"{"target":{"type":"galaxy","id":"a"},"data":"x"}"#) == "unknown_target_type")
         #expect(code(#"{"target":{"type":"user"},"data":"x"}"#) == "missing_target_id")
         #expect(code(#"{"target":{"type":"connection","id":""},"data":"x"}"#) == "invalid_target_id")
         #expect(code(#"{"target":{"type":"channel","id":5},"data":"x"}"#) == "invalid_target_id")

@@ -50,13 +50,13 @@ final class RecordingRegistry: Registry {
         if !isHeld { completion(failures) }
     }
 
-    func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {}
-    func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws {}
     func registerNode(_ node: NodeRecord, lease: Duration) async throws -> Bool { true }
     func unregisterNode(_ nodeID: String) async throws {}
     func liveNodes() async throws -> [String] { [] }
     func expiredNodes(before grace: Duration) async throws -> [String] { [] }
     func removeEntries(ofNode nodeID: String) async throws {}
-    func nodes(for target: Target) async throws -> Set<String> { [] }
+    func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
+        completion(.success(addresses.map { _ in [] }))
+    }
     func checkReady() async throws {}
 }

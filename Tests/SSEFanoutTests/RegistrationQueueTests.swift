@@ -17,16 +17,16 @@ import Testing
         let registry = RecordingRegistry(holdsFirstBatch: true)
         let queue = Self.queue(registry)
         let (a, b) = (Self.record("a"), Self.record("b"))
-        queue.enqueue(.register(a, joinedChannels: ["news"]))
+        queue.enqueue(.register(a, joined: [.channel("news")]))
         // The unregistration cannot overtake the registration still under way.
-        queue.enqueue(.unregister(a, leftChannels: ["news"]))
-        queue.enqueue(.register(b, joinedChannels: []))
-        #expect(registry.batches == [[.register(a, joinedChannels: ["news"])]])
+        queue.enqueue(.unregister(a, left: [.channel("news")]))
+        queue.enqueue(.register(b, joined: []))
+        #expect(registry.batches == [[.register(a, joined: [.channel("news")])]])
         registry.release()
         await queue.drain()
         #expect(registry.batches == [
-            [.register(a, joinedChannels: ["news"])],
-            [.unregister(a, leftChannels: ["news"]), .register(b, joinedChannels: [])],
+            [.register(a, joined: [.channel("news")])],
+            [.unregister(a, left: [.channel("news")]), .register(b, joined: [])],
         ])
     }
 
@@ -34,10 +34,10 @@ import Testing
         let registry = RecordingRegistry(failing: ["b"], holdsFirstBatch: true)
         let queue = Self.queue(registry)
         let reported = NIOLockedValueBox<[(String, String?)]>([])
-        queue.enqueue(.register(Self.record("first"), joinedChannels: []))
+        queue.enqueue(.register(Self.record("first"), joined: []))
         for id in ["a", "b", "c"] {
-            queue.enqueue(.register(Self.record(id), joinedChannels: [])) { error in
-                #expect(registry.batches.joined().contains(.register(Self.record(id), joinedChannels: [])))
+            queue.enqueue(.register(Self.record(id), joined: [])) { error in
+                #expect(registry.batches.joined().contains(.register(Self.record(id), joined: [])))
                 reported.withLockedValue { $0.append((id, (error as? RecordingRegistry.Failure)?.connectionID)) }
             }
         }
@@ -53,7 +53,7 @@ import Testing
         let registry = RecordingRegistry(holdsFirstBatch: true)
         let queue = Self.queue(registry)
         let records = (0..<601).map { Self.record("c\($0)") }
-        for record in records { queue.enqueue(.register(record, joinedChannels: [])) }
+        for record in records { queue.enqueue(.register(record, joined: [])) }
         registry.release()
         await queue.drain()
         #expect(registry.batches.map(\.count) == [1, 256, 256, 88])
@@ -73,18 +73,18 @@ import Testing
         let registry = RecordingRegistry(holdsFirstBatch: true)
         let queue = Self.queue(registry)
         let ended = NIOLockedValueBox(false)
-        queue.enqueue(.register(Self.record("a"), joinedChannels: []))
+        queue.enqueue(.register(Self.record("a"), joined: []))
         let runner = Task {
             await queue.run()
             ended.withLockedValue { $0 = true }
         }
         queue.finish()
-        queue.enqueue(.register(Self.record("late"), joinedChannels: []))
+        queue.enqueue(.register(Self.record("late"), joined: []))
         try? await Task.sleep(for: .milliseconds(50))
         #expect(!ended.withLockedValue { $0 })
         registry.release()
         await runner.value
-        #expect(registry.batches == [[.register(Self.record("a"), joinedChannels: [])]])
+        #expect(registry.batches == [[.register(Self.record("a"), joined: [])]])
     }
 
     @Test func cancellingTheRunEndsIt() async {

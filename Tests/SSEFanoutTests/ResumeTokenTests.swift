@@ -50,8 +50,8 @@ import Testing
     }
 
     @Test func channelTagsDifferPerChannelAndStayStable() {
-        #expect(HistoryStream.channel("a").tag != HistoryStream.channel("b").tag)
-        #expect(HistoryStream.channel("news").tag == HistoryStream.channel("news").tag)
+        #expect(Address.channel("a").tag != Address.channel("b").tag)
+        #expect(Address.channel("news").tag == Address.channel("news").tag)
     }
 }
 

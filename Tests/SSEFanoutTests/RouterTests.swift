@@ -34,10 +34,11 @@ private final class RecordingBroker: Broker {
 
     private func setUp() async throws -> (Router, RecordingBroker) {
         let registry = InProcessRegistry()
-        try await registry.register(record("c1", node: "A", user: "alice", channels: ["news"]), joinedChannels: ["news"])
-        try await registry.register(record("c2", node: "A", user: "alice", channels: ["news"]), joinedChannels: [])
-        try await registry.register(record("c3", node: "B", user: "alice"), joinedChannels: [])
-        try await registry.register(record("c4", node: "C", user: "bob", channels: ["news"]), joinedChannels: ["news"])
+        // `joined`: the addresses each connection is its node's first stream for.
+        try await registry.register(record("c1", node: "A", user: "alice", channels: ["news"]), joined: [.user("alice"), .channel("news")])
+        try await registry.register(record("c2", node: "A", user: "alice", channels: ["news"]), joined: [])
+        try await registry.register(record("c3", node: "B", user: "alice"), joined: [.user("alice")])
+        try await registry.register(record("c4", node: "C", user: "bob", channels: ["news"]), joined: [.user("bob"), .channel("news")])
         for node in ["A", "B", "C"] {
             try await registry.registerNode(NodeRecord(nodeID: node, bootID: "b", host: "h", port: 1, startedAt: 0), lease: .seconds(60))
         }
@@ -71,6 +72,20 @@ private final class RecordingBroker: Broker {
         #expect(broker.published.withLockedValue { $0.isEmpty })
     }
 
+    @Test func severalTargetsAreKeptOncePerTargetAndAnsweredOnce() async throws {
+        let (router, broker) = try await setUp()
+        let result = try await router.route(Publication(targets: [.user("bob"), .channel("news")], data: .text("x"), id: "multi"))
+        #expect(result.id == "multi")
+        #expect(result.stored)
+        // bob on C; news on A and C.
+        #expect(broker.published.withLockedValue { $0.map(\.node) }.sorted() == ["A", "C"])
+        #expect(result.nodes == 3)
+        // A retry is a duplicate on every leg, and sends nothing.
+        let again = try await router.route(Publication(targets: [.user("bob"), .channel("news")], data: .text("x"), id: "multi"))
+        #expect(again.duplicate)
+        #expect(broker.published.withLockedValue { $0.count } == 2)
+    }
+
     @Test func unknownTargetRoutesNowhere() async throws {
         let (router, broker) = try await setUp()
         #expect(try await router.route(Publication(target: .user("nobody"), data: .text("hi"))).nodes == 0)
@@ -83,7 +98,7 @@ private final class RecordingBroker: Broker {
         let result = try await router.route(Publication(target: .user("alice"), event: "e", data: .json("[1]")))
         let bodies = broker.published.withLockedValue { $0.map(\.body) }
         #expect(bodies.count == 2 && bodies[0] == bodies[1])
-        let sent = try PublicationCodec.decode(bodies[0])
+        let sent = try PublicationCodec.decode(bodies[0], trusted: true)
         #expect(sent.id == result.id)
         let position = try #require(sent.position)
         #expect(sent == Publication(target: .user("alice"), event: "e", data: .json("[1]"), id: result.id, position: position))
@@ -118,12 +133,12 @@ private final class RecordingBroker: Broker {
         let registry = InProcessRegistry()
         let a = record("a", node: "N", user: "u", channels: ["ch"])
         let b = record("b", node: "N", user: "u", channels: ["ch"])
-        try await registry.register(a, joinedChannels: ["ch"])
-        try await registry.register(b, joinedChannels: [])
-        try await registry.unregister(a, leftChannels: [])
+        try await registry.register(a, joined: [.channel("ch")])
+        try await registry.register(b, joined: [])
+        try await registry.unregister(a, left: [])
         #expect(registry.connections.map(\.connectionID) == ["b"])
         #expect(try await registry.nodes(for: .channel("ch")) == ["N"])
-        try await registry.unregister(b, leftChannels: ["ch"])
+        try await registry.unregister(b, left: [.channel("ch")])
         #expect(registry.connections.isEmpty)
         #expect(try await registry.nodes(for: .channel("ch")).isEmpty)
     }
@@ -211,7 +226,7 @@ private final class ClaimRecordingHistory: History {
         claims.withLockedValue { $0 += admissions.map(\.claim) }
         return try await inner.admit(admissions)
     }
-    func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead {
+    func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead {
         try await inner.read(stream, after: position)
     }
     func complete(_ eventIDs: [String]) async throws {

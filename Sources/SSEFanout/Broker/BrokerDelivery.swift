@@ -18,12 +18,18 @@ public struct BrokerDelivery: Sendable {
 
     public var body: [UInt8]
     public var source: Source
+    /// Sent by a node, on a path producers cannot publish to (`BrokerTopology.internalExchange`): only
+    /// then may it carry the fields nodes set (`position`, `hops`).
+    public var trusted: Bool
     public var redelivered: Bool
     private let settleHandler: @Sendable (Disposition) -> Void
 
-    public init(body: [UInt8], source: Source, redelivered: Bool, settle: @escaping @Sendable (Disposition) -> Void) {
+    public init(
+        body: [UInt8], source: Source, trusted: Bool = false, redelivered: Bool, settle: @escaping @Sendable (Disposition) -> Void
+    ) {
         self.body = body
         self.source = source
+        self.trusted = trusted
         self.redelivered = redelivered
         self.settleHandler = settle
     }

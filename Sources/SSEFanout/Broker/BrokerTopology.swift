@@ -2,10 +2,15 @@ import RabbitMQ
 
 /// The RabbitMQ names the cluster shares (README, "AMQP contract").
 public enum BrokerTopology {
-    /// Direct exchange: routing key = node id, bound to that node's queue.
+    /// Direct exchange for producers: routing key = node id, bound to that node's queue.
     public static let directExchange = "sse.direct"
-    /// Fanout exchange bound to every node queue.
+    /// Fanout exchange for producers, bound to every node queue.
     public static let broadcastExchange = "sse.broadcast"
+    /// Topic exchange that only nodes publish to (RabbitMQ permissions keep producers off it): what
+    /// arrives through it may carry the fields nodes set. Routing keys `node.<id>` and `broadcast`.
+    public static let internalExchange = "sse.internal"
+    public static let internalBroadcastKey = "broadcast"
+    public static func internalKey(node nodeID: String) -> String { "node.\(nodeID)" }
     /// Exchange for producers that don't know the owning node; one shared queue, consumed by all nodes.
     public static let ingressExchange = "sse.ingress"
     public static let ingressQueue = "sse.ingress"
@@ -23,6 +28,7 @@ public enum BrokerTopology {
         AMQPTopology(
             exchanges: [
                 .init(name: directExchange, type: .direct),
+                .init(name: internalExchange, type: .topic),
                 .init(name: broadcastExchange, type: .fanout),
                 // Fanout, so a producer may use any routing key.
                 .init(name: ingressExchange, type: .fanout),
@@ -53,6 +59,8 @@ public enum BrokerTopology {
         ]))
         topology.bindings.append(.init(queue: queue, exchange: directExchange, routingKey: nodeID))
         topology.bindings.append(.init(queue: queue, exchange: broadcastExchange, routingKey: ""))
+        topology.bindings.append(.init(queue: queue, exchange: internalExchange, routingKey: internalKey(node: nodeID)))
+        topology.bindings.append(.init(queue: queue, exchange: internalExchange, routingKey: internalBroadcastKey))
         return topology
     }
 }

@@ -23,7 +23,7 @@ public final class InProcessBroker: Broker {
 
     public func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend {
         guard nodeID == self.nodeID, let handler = handler.withLockedValue({ $0 }) else { return BrokerSend(.success(false)) }
-        handler.deliver(BrokerDelivery(body: body, source: .node, redelivered: false, settle: { _ in }))
+        handler.deliver(BrokerDelivery(body: body, source: .node, trusted: true, redelivered: false, settle: { _ in }))
         return BrokerSend(.success(true))
     }
 

@@ -45,6 +45,7 @@ public final class RabbitMQBroker: Broker {
             logger: logger
         ) { delivery in
             let source: BrokerDelivery.Source
+            var trusted = false
             switch delivery.queue {
             case BrokerTopology.ingressQueue: source = .ingress
             case BrokerTopology.deadLetterQueue:
@@ -52,9 +53,13 @@ public final class RabbitMQBroker: Broker {
                     reason: delivery.properties.headers["x-first-death-reason"]?.stringValue ?? "unknown",
                     queue: delivery.properties.headers["x-first-death-queue"]?.stringValue ?? ""
                 )
-            default: source = .node
+                // RabbitMQ itself records where a dead letter was first published.
+                trusted = delivery.properties.headers["x-first-death-exchange"]?.stringValue == BrokerTopology.internalExchange
+            default:
+                source = .node
+                trusted = delivery.exchange == BrokerTopology.internalExchange
             }
-            handler(BrokerDelivery(body: delivery.body, source: source, redelivered: delivery.redelivered) { disposition in
+            handler(BrokerDelivery(body: delivery.body, source: source, trusted: trusted, redelivered: delivery.redelivered) { disposition in
                 guard let consumer = settler.withLockedValue({ $0 }) else { return }
                 switch disposition {
                 case .ack: consumer.ack(delivery)
@@ -69,7 +74,7 @@ public final class RabbitMQBroker: Broker {
 
     public func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend {
         BrokerSend(publisher.submit(
-            exchange: BrokerTopology.directExchange, routingKey: nodeID, body: body,
+            exchange: BrokerTopology.internalExchange, routingKey: BrokerTopology.internalKey(node: nodeID), body: body,
             properties: properties, mandatory: true
         ))
     }
@@ -88,7 +93,8 @@ public final class RabbitMQBroker: Broker {
     }
 
     public func broadcast(_ body: [UInt8]) -> BrokerSend {
-        BrokerSend(publisher.submit(exchange: BrokerTopology.broadcastExchange, routingKey: "", body: body, properties: properties))
+        BrokerSend(publisher.submit(
+            exchange: BrokerTopology.internalExchange, routingKey: BrokerTopology.internalBroadcastKey, body: body, properties: properties))
     }
 
     public func stopConsuming() async {

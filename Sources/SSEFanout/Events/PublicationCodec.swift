@@ -1,22 +1,26 @@
 import Foundation
 
 /// Reads and writes the publish JSON, the one format shared by `POST /publish` and AMQP producers:
-/// `{"target": {"type": "...", "id": "..."}, "event": "name", "data": <string or JSON>, "id": "...", "retry": 3000,
-/// "ephemeral": false}`. Nodes add `position` (where the event sits in its history stream) and `hops`.
+/// `{"target": {"type": "...", "id": "...", "tenant": "..."}, "event": "name", "data": <string or JSON>, "id": "...",
+/// "retry": 3000, "ephemeral": false}`, or `"targets": [...]` for several. Nodes add `position` (where the event
+/// sits in its history stream) and `hops`; those are read only from a `trusted` source (another node), and
+/// ignored in what producers send, so nobody outside can poison a resume token or turn off rerouting.
 public enum PublicationCodec {
     /// Longest accepted target id, event name or event id, in UTF-8 bytes.
-    public static let maxFieldLength = 256
+    public static let maxFieldLength = Identifier.maxLength
 
-    public static func decode(_ bytes: some Collection<UInt8>) throws(PublicationError) -> Publication {
-        try publication(from: parse(bytes))
+    public static func decode(_ bytes: some Collection<UInt8>, trusted: Bool = false) throws(PublicationError) -> Publication {
+        try publication(from: parse(bytes), trusted: trusted)
     }
 
     /// A message body that holds one publish object, or a JSON array of them (a batch: what nodes send
     /// each other, and what producers may send), and whether it was an array. An error names the batch
     /// item it is about.
-    public static func decodeBatch(_ bytes: some Collection<UInt8>) throws(PublicationError) -> (publications: [Publication], isArray: Bool) {
+    public static func decodeBatch(
+        _ bytes: some Collection<UInt8>, trusted: Bool = false
+    ) throws(PublicationError) -> (publications: [Publication], isArray: Bool) {
         let object = try parse(bytes)
-        guard let items = object as? [Any] else { return ([try publication(from: object)], false) }
+        guard let items = object as? [Any] else { return ([try publication(from: object, trusted: trusted)], false) }
         guard !items.isEmpty else {
             throw PublicationError("empty_batch", "the array holds no publications")
         }
@@ -24,7 +28,7 @@ public enum PublicationCodec {
         publications.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             do {
-                publications.append(try publication(from: item))
+                publications.append(try publication(from: item, trusted: trusted))
             } catch {
                 throw PublicationError(error.code, "item \(index): \(error.message)")
             }
@@ -53,23 +57,27 @@ public enum PublicationCodec {
         }
     }
 
-    private static func publication(from object: Any) throws(PublicationError) -> Publication {
+    private static func publication(from object: Any, trusted: Bool) throws(PublicationError) -> Publication {
         guard let body = object as? [String: Any] else {
             throw PublicationError("invalid_body", "the body must be a JSON object (or an array of them)")
         }
-        let target = try decodeTarget(body["target"])
+        let targets = try decodeTargets(body["target"], body["targets"])
         guard let rawData = body["data"] else {
             throw PublicationError("missing_data", "'data' is required (a string, or any JSON value)")
         }
+        let id = try field("id", body["id"])
+        if id?.isEmpty == true {
+            throw PublicationError("invalid_id", "'id' must not be empty (leave it out to have one assigned)")
+        }
         return Publication(
-            target: target,
+            targets: targets,
             event: try field("event", body["event"]),
             data: try eventData(rawData),
-            id: try field("id", body["id"]),
+            id: id,
             retry: try retry(body["retry"]),
             ephemeral: try flag("ephemeral", body["ephemeral"]),
-            position: try position(body["position"]),
-            hops: (body["hops"] as? NSNumber)?.intValue ?? 0
+            position: trusted ? try position(body["position"]) : nil,
+            hops: trusted ? max(0, (body["hops"] as? NSNumber)?.intValue ?? 0) : 0
         )
     }
 
@@ -77,13 +85,17 @@ public enum PublicationCodec {
     public static func encode(_ publication: Publication) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(96 + publication.data.byteCount)
-        out.append(contentsOf: #"{"target":{"type":"#.utf8)
-        JSONString.append(publication.target.typeName, to: &out)
-        if let id = publication.target.id {
-            out.append(contentsOf: #","id":"#.utf8)
-            JSONString.append(id, to: &out)
+        if publication.targets.count == 1 {
+            out.append(contentsOf: #"{"target":"#.utf8)
+            encodeTarget(publication.target, to: &out)
+        } else {
+            out.append(contentsOf: #"{"targets":["#.utf8)
+            for (index, target) in publication.targets.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                encodeTarget(target, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
         }
-        out.append(UInt8(ascii: "}"))
         if let event = publication.event {
             out.append(contentsOf: #","event":"#.utf8)
             JSONString.append(event, to: &out)
@@ -105,30 +117,102 @@ public enum PublicationCodec {
         return out
     }
 
-    private static func decodeTarget(_ value: Any?) throws(PublicationError) -> Target {
-        guard let value, !(value is NSNull) else {
-            throw PublicationError("missing_target", "'target' is required: {\"type\": \"connection|user|channel|broadcast\", \"id\": \"...\"}")
+    private static func encodeTarget(_ target: Address, to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"type":"#.utf8)
+        JSONString.append(target.kind.rawValue, to: &out)
+        switch target.kind {
+        case .broadcast: break
+        case .tenant:
+            out.append(contentsOf: #","id":"#.utf8)
+            JSONString.append(target.tenant, to: &out)
+        case .client:
+            let (user, id) = target.clientParts!
+            out.append(contentsOf: #","user":"#.utf8)
+            JSONString.append(user, to: &out)
+            out.append(contentsOf: #","id":"#.utf8)
+            JSONString.append(id, to: &out)
+        default:
+            out.append(contentsOf: #","id":"#.utf8)
+            JSONString.append(target.id, to: &out)
         }
+        if !target.tenant.isEmpty && target.kind != .tenant {
+            out.append(contentsOf: #","tenant":"#.utf8)
+            JSONString.append(target.tenant, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static let typeList = Address.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// `target` (one object) or `targets` (an array of them, at most `Publication.maxTargets`); the
+    /// same address twice counts once.
+    private static func decodeTargets(_ target: Any?, _ targets: Any?) throws(PublicationError) -> [Address] {
+        let single = target.flatMap { $0 is NSNull ? nil : $0 }
+        let several = targets.flatMap { $0 is NSNull ? nil : $0 }
+        switch (single, several) {
+        case (let single?, nil):
+            return [try decodeTarget(single, field: "target")]
+        case (nil, let several?):
+            guard let items = several as? [Any], !items.isEmpty, items.count <= Publication.maxTargets else {
+                throw PublicationError("invalid_targets", "'targets' must be an array of 1 to \(Publication.maxTargets) target objects")
+            }
+            var seen = Set<Address>()
+            var addresses: [Address] = []
+            for (index, item) in items.enumerated() {
+                let address = try decodeTarget(item, field: "targets[\(index)]")
+                if seen.insert(address).inserted { addresses.append(address) }
+            }
+            return addresses
+        case (nil, nil):
+            throw PublicationError("missing_target", "'target' is required: {\"type\": \"\(typeList.replacingOccurrences(of: ", ", with: "|"))\", \"id\": \"...\"}")
+        case (_?, _?):
+            throw PublicationError("invalid_target", "give either 'target' or 'targets', not both")
+        }
+    }
+
+    private static func decodeTarget(_ value: Any, field: String) throws(PublicationError) -> Address {
         guard let target = value as? [String: Any] else {
-            throw PublicationError("invalid_target", "'target' must be an object with 'type' and 'id'")
+            throw PublicationError("invalid_target", "'\(field)' must be an object with 'type' and 'id'")
         }
         guard let type = target["type"] as? String else {
-            throw PublicationError("missing_target_type", "'target.type' is required: one of \(Target.typeNames.joined(separator: ", "))")
+            throw PublicationError("missing_target_type", "'\(field).type' is required: one of \(typeList)")
         }
-        if type == "broadcast" { return .broadcast }
-        guard Target.typeNames.contains(type) else {
-            throw PublicationError("unknown_target_type", "'target.type' must be one of \(Target.typeNames.joined(separator: ", ")); got '\(type)'")
+        guard let kind = Address.Kind(rawValue: type) else {
+            throw PublicationError("unknown_target_type", "'\(field).type' must be one of \(typeList); got '\(type.prefix(64))'")
         }
+        if kind == .broadcast { return .broadcast }
         guard let rawID = target["id"], !(rawID is NSNull) else {
-            throw PublicationError("missing_target_id", "'target.id' is required for target type '\(type)'")
+            throw PublicationError("missing_target_id", "'\(field).id' is required for target type '\(type)'")
         }
-        guard let id = rawID as? String, !id.isEmpty, id.utf8.count <= maxFieldLength else {
-            throw PublicationError("invalid_target_id", "'target.id' must be a non-empty string of at most \(maxFieldLength) bytes")
+        guard let id = rawID as? String else {
+            throw PublicationError("invalid_target_id", "'\(field).id' must be a string")
         }
-        switch type {
-        case "connection": return .connection(id)
-        case "user": return .user(id)
-        default: return .channel(id)
+        if kind == .tenant {
+            do { try Identifier.validateTenant("\(field).id", id) } catch { throw PublicationError("invalid_target_id", error.message) }
+            return .tenant(id)
+        }
+        do { try Identifier.validate("\(field).id", id) } catch { throw PublicationError("invalid_target_id", error.message) }
+        var tenant = ""
+        if let rawTenant = target["tenant"], !(rawTenant is NSNull) {
+            guard kind != .connection else {
+                throw PublicationError("invalid_tenant", "'\(field).tenant' does not apply to a connection (its id is unique)")
+            }
+            guard let text = rawTenant as? String else { throw PublicationError("invalid_tenant", "'\(field).tenant' must be a string") }
+            try Identifier.validateTenant("\(field).tenant", text)
+            tenant = text
+        }
+        switch kind {
+        case .connection: return .connection(id)
+        case .user: return .user(id, tenant: tenant)
+        case .session: return .session(id, tenant: tenant)
+        case .channel: return .channel(id, tenant: tenant)
+        case .client:
+            guard let user = target["user"] as? String else {
+                throw PublicationError("missing_target_user", "'\(field).user' is required for target type 'client' (the device's user)")
+            }
+            do { try Identifier.validate("\(field).user", user) } catch { throw PublicationError("invalid_target_user", error.message) }
+            return .client(user: user, id: id, tenant: tenant)
+        case .tenant, .broadcast: preconditionFailure("handled above")
         }
     }
 

@@ -111,13 +111,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // Not flushed: it leaves with `connected`, in one write(2) instead of two (the stream flushes
         // it first if it closes before that).
         context.write(NIOAny(context.channel.allocator.buffer(string: response)), promise: nil)
-        let stream = node.attach(channel: context.channel, request: request)
+        let stream = node.streams.attach(channel: context.channel, request: request)
         // From here the stream's own handler serves the connection; the HTTP parser and this handler
         // go, so an idle stream holds neither.
         do {
             try sync.addHandler(StreamHandler(node: node, stream: stream), position: .after(self))
         } catch {
-            node.detach(stream)  // The pipeline is gone: the connection is closing.
+            node.streams.detach(stream)  // The pipeline is gone: the connection is closing.
             context.close(promise: nil)
             return
         }

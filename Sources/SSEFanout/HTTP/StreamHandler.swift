@@ -19,7 +19,7 @@ final class StreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 
     func channelInactive(context: ChannelHandlerContext) {
-        node.detach(stream)
+        node.streams.detach(stream)
         context.fireChannelInactive()
     }
 

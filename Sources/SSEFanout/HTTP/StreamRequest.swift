@@ -2,8 +2,15 @@ import Foundation
 
 /// A parsed `GET /events` request: who is connecting and what they subscribe to.
 struct StreamRequest: Sendable, Equatable {
-    /// Identity, until authentication lands: the `user` query parameter.
+    /// Who is connecting: from the token when authentication is on (the query may not say), else the
+    /// `user` query parameter.
     var user: String?
+    /// The tenant ("" for the default one) and session: from the token, or with authentication off
+    /// the `tenant` and `session` query parameters.
+    var tenant = ""
+    var session: String?
+    /// When the stream's credential expires (ms since 1970): the stream is closed then.
+    var expiresAt: Int64?
     var channels: [String]
     var clientID: String?
     /// Where to resume: the `Last-Event-ID` header, or the `lastEventId` query parameter for
@@ -18,6 +25,8 @@ struct StreamRequest: Sendable, Equatable {
             throw PublicationError("invalid_query", "the request URI could not be parsed")
         }
         var user: String?
+        var tenant = ""
+        var session: String?
         var channels: [String] = []
         var clientID: String?
         var lastEventID = lastEventIDHeader
@@ -25,6 +34,10 @@ struct StreamRequest: Sendable, Equatable {
             let value = item.value ?? ""
             switch item.name {
             case "user": user = try Self.identifier("user", value)
+            case "tenant":
+                try Identifier.validateTenant("tenant", value)
+                tenant = value
+            case "session": session = try Self.identifier("session", value)
             case "channel": channels.append(try Self.identifier("channel", value))
             case "clientId": clientID = try Self.identifier("clientId", value)
             case "lastEventId" where lastEventID == nil: lastEventID = value
@@ -38,17 +51,14 @@ struct StreamRequest: Sendable, Equatable {
         var seen = Set<String>()
         self.channels = channels.filter { seen.insert($0).inserted }
         self.user = user
+        self.tenant = tenant
+        self.session = session
         self.clientID = clientID
         self.lastEventID = lastEventID.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private static func identifier(_ name: String, _ value: String) throws(PublicationError) -> String {
-        guard !value.isEmpty, value.utf8.count <= PublicationCodec.maxFieldLength else {
-            throw PublicationError("invalid_\(name)", "'\(name)' must be a non-empty string of at most \(PublicationCodec.maxFieldLength) bytes")
-        }
-        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw PublicationError("invalid_\(name)", "'\(name)' must not contain control characters")
-        }
+        try Identifier.validate(name, value)
         return value
     }
 }

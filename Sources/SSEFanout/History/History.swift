@@ -11,7 +11,7 @@ public protocol History: Sendable {
     /// (for Redis, the client's thread), so it must not block.
     func admit(_ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void)
     /// What `stream` holds after `position`, oldest first.
-    func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead
+    func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead
     /// Marks these claimed ids published.
     func complete(_ eventIDs: [String]) async throws
     /// Forgets claimed ids whose publication failed, so a retry goes through.
@@ -45,10 +45,10 @@ public struct HistoryAdmission: Sendable, Equatable {
     /// An idempotency key to claim: the publisher's own id (ids a node assigns are unique already).
     public var claim: String?
     /// Where to keep `body`; nil keeps nothing (connection-addressed and ephemeral events).
-    public var stream: HistoryStream?
+    public var stream: Address?
     public var body: [UInt8]
 
-    public init(claim: String?, stream: HistoryStream?, body: [UInt8]) {
+    public init(claim: String?, stream: Address?, body: [UInt8]) {
         self.claim = claim
         self.stream = stream
         self.body = body

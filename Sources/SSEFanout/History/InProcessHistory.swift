@@ -9,7 +9,7 @@ public final class InProcessHistory: History {
         var last = StreamPosition(milliseconds: 0)
     }
     private struct State {
-        var streams: [HistoryStream: Stream] = [:]
+        var streams: [Address: Stream] = [:]
         /// Publication id → when it completed.
         var completed: [String: UInt64] = [:]
     }
@@ -33,7 +33,7 @@ public final class InProcessHistory: History {
         }
     }
 
-    private func append(_ body: [UInt8], to stream: HistoryStream, now: UInt64, in state: inout State) -> StreamPosition {
+    private func append(_ body: [UInt8], to stream: Address, now: UInt64, in state: inout State) -> StreamPosition {
         var s = state.streams[stream] ?? Stream()
         // Like Redis: time-based ids, strictly increasing.
         let position = now > s.last.milliseconds
@@ -49,7 +49,7 @@ public final class InProcessHistory: History {
         return position
     }
 
-    public func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead {
+    public func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead {
         state.withLockedValue { state in
             guard let s = state.streams[stream] else { return HistoryRead(entries: [], truncated: false) }
             return HistoryRead(entries: s.entries.filter { $0.position > position }, truncated: s.maxDeleted > position)

@@ -1,7 +1,7 @@
 import Foundation
 import Redis
 
-/// History in Redis Streams: `sse:history:<user:id|channel:name|broadcast>`, trimmed by count
+/// History in Redis Streams: `sse:history:<address key>` (`user:alice`, `channel@acme:news`, `broadcast`), trimmed by count
 /// (`MAXLEN ~`) and age (`MINID ~`), and expiring when idle for the retention age.
 /// Each entry holds the publish JSON (`b`) and the id of the entry before it (`p`): Redis does not
 /// record what trimming removed, so a reader sees a gap when the first entry it gets does not follow
@@ -62,7 +62,7 @@ public final class RedisHistory: History {
         self.retention = retention
     }
 
-    func key(_ stream: HistoryStream) -> String { "\(prefix)history:\(stream.keySuffix)" }
+    func key(_ stream: Address) -> String { "\(prefix)history:\(stream.key)" }
 
     public func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
         try await withCheckedThrowingContinuation { continuation in
@@ -124,7 +124,7 @@ public final class RedisHistory: History {
 
     func idempotencyKey(_ eventID: String) -> String { "\(prefix)idem:\(eventID)" }
 
-    public func read(_ stream: HistoryStream, after position: StreamPosition) async throws -> HistoryRead {
+    public func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead {
         let replies = try await client.pipeline([
             ["XRANGE", key(stream), "(\(position)", "+", "COUNT", String(retention.maxLength)],
             ["EXISTS", key(stream)],

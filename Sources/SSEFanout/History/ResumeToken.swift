@@ -8,7 +8,7 @@ import NIOCore
 public struct ResumeToken: Sendable, Equatable {
     public static let version = "1"
 
-    /// Position per stream tag (see `HistoryStream.tag`).
+    /// Position per stream tag (see `Address.tag`).
     public private(set) var positions: [(tag: String, position: StreamPosition)]
 
     public init(positions: [(tag: String, position: StreamPosition)] = []) {
@@ -16,7 +16,7 @@ public struct ResumeToken: Sendable, Equatable {
     }
 
     /// A token standing at `position` in every one of `streams`.
-    public init(streams: [HistoryStream], at position: StreamPosition) {
+    public init(streams: [Address], at position: StreamPosition) {
         self.positions = streams.map { ($0.tag, position) }
     }
 
@@ -24,7 +24,7 @@ public struct ResumeToken: Sendable, Equatable {
         a.positions.elementsEqual(b.positions) { $0.tag == $1.tag && $0.position == $1.position }
     }
 
-    public func position(of stream: HistoryStream) -> StreamPosition? {
+    public func position(of stream: Address) -> StreamPosition? {
         position(ofTag: stream.tag)
     }
 
@@ -35,7 +35,7 @@ public struct ResumeToken: Sendable, Equatable {
     /// Moves the stream forward; a position at or behind the current one changes nothing.
     /// Returns false when the event was already passed (a duplicate at a resume seam).
     @discardableResult
-    public mutating func advance(_ stream: HistoryStream, to position: StreamPosition) -> Bool {
+    public mutating func advance(_ stream: Address, to position: StreamPosition) -> Bool {
         advance(tag: stream.tag, to: position)
     }
 

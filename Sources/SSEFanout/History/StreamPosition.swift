@@ -24,6 +24,6 @@ public struct StreamPosition: Sendable, Hashable, Comparable, CustomStringConver
 
 /// A position in a named stream.
 struct HistoryPosition: Hashable {
-    var stream: HistoryStream
+    var stream: Address
     var position: StreamPosition
 }

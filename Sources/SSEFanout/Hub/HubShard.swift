@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 
-/// The connections that live on one event loop, indexed by id, user and channel.
+/// The connections that live on one event loop, indexed by id and by every address they answer to.
 /// Everything here runs on `eventLoop`, so delivery needs no locks and no task per connection.
 ///
 /// Events arrive from any thread into an inbox, and the loop delivers whatever has gathered there
@@ -37,8 +37,8 @@ final class HubShard: @unchecked Sendable {
     private var connections: [String: SSEConnection] = [:]
     /// The same connections in a contiguous array: a broadcast walks it without hashing.
     private var all: [SSEConnection] = []
-    private var byUser: [String: [String: SSEConnection]] = [:]
-    private var byChannel: [String: [String: SSEConnection]] = [:]
+    /// Connections by user, session, device, tenant and channel address (by id: `connections`).
+    private var byAddress: [Address: [String: SSEConnection]] = [:]
     private var heartbeat: RepeatedTask?
     private let inbox = NIOLockedValueBox(Inbox())
     /// Streams with bytes waiting in their outbox during a pass (reused between passes).
@@ -79,11 +79,8 @@ final class HubShard: @unchecked Sendable {
         connections[connection.id] = connection
         connection.slot = all.count
         all.append(connection)
-        if let user = connection.record.user {
-            byUser[user, default: [:]][connection.id] = connection
-        }
-        for channel in connection.record.channels {
-            byChannel[channel, default: [:]][connection.id] = connection
+        for address in connection.addresses {
+            byAddress[address, default: [:]][connection.id] = connection
         }
     }
 
@@ -98,13 +95,9 @@ final class HubShard: @unchecked Sendable {
             last.slot = connection.slot
         }
         connection.slot = -1
-        if let user = connection.record.user {
-            byUser[user]?.removeValue(forKey: connection.id)
-            if byUser[user]?.isEmpty == true { byUser.removeValue(forKey: user) }
-        }
-        for channel in connection.record.channels {
-            byChannel[channel]?.removeValue(forKey: connection.id)
-            if byChannel[channel]?.isEmpty == true { byChannel.removeValue(forKey: channel) }
+        for address in connection.addresses {
+            byAddress[address]?.removeValue(forKey: connection.id)
+            if byAddress[address]?.isEmpty == true { byAddress.removeValue(forKey: address) }
         }
         return true
     }
@@ -167,7 +160,7 @@ final class HubShard: @unchecked Sendable {
     @discardableResult
     func deliver(_ batch: [OutboundEvent]) -> Int {
         eventLoop.assertInEventLoop()
-        if batch.contains(where: { if case .broadcast = $0.target { true } else { false } }) {
+        if batch.contains(where: { $0.target.kind == .broadcast }) {
             // Most streams get something: stream by stream, so each is flushed as soon as it has its events.
             for connection in all {
                 for event in batch where connection.matches(event.target) {
@@ -178,15 +171,13 @@ final class HubShard: @unchecked Sendable {
             return all.count
         }
         for event in batch {
-            switch event.target {
-            case .connection(let id):
-                if let connection = connections[id] { enqueue(event, to: connection) }
-            case .user(let user):
-                byUser[user]?.values.forEach { enqueue(event, to: $0) }
-            case .channel(let name):
-                byChannel[name]?.values.forEach { enqueue(event, to: $0) }
+            switch event.target.kind {
+            case .connection:
+                if let connection = connections[event.target.id] { enqueue(event, to: connection) }
             case .broadcast:
                 break
+            default:
+                byAddress[event.target]?.values.forEach { enqueue(event, to: $0) }
             }
         }
         for connection in dirty { connection.flush(logger: logger) }

@@ -7,10 +7,9 @@ import NIOCore
 public final class LocalHub: Sendable {
     private let shards: [HubShard]
     private let logger: Logger
-    /// Node-wide subscriber count per channel, so the registry hears only of first joins and last leaves.
-    private let channelCounts = NIOLockedValueBox<[String: Int]>([:])
-    /// Node-wide open streams per user, to tell a stale route (the user is no longer here).
-    private let userCounts = NIOLockedValueBox<[String: Int]>([:])
+    /// Node-wide open streams per address (user, session, device, tenant, channel): the registry hears
+    /// only of an address's first stream here and its last, and a stale route (the target left) shows.
+    private let addressCounts = NIOLockedValueBox<[Address: Int]>([:])
     private let total = NIOLockedValueBox(0)
 
     public init(eventLoopGroup: EventLoopGroup, heartbeatInterval: TimeAmount, writeDelay: TimeAmount = .zero, pacing: Bool = true, logger: Logger) {
@@ -26,53 +25,47 @@ public final class LocalHub: Sendable {
     /// Open streams on this node.
     public var connectionCount: Int { total.withLockedValue { $0 } }
 
-    /// Channels with at least one local subscriber.
-    public var channels: [String] { channelCounts.withLockedValue { Array($0.keys) } }
+    /// Addresses with at least one local stream.
+    public var addresses: [Address] { addressCounts.withLockedValue { Array($0.keys) } }
 
-    /// Adds a connection on its own loop. `onTransition` runs under the hub's lock with the channels
-    /// this connection is the first local subscriber of, so registry updates are issued in order.
-    func add(_ connection: SSEConnection, onTransition: ([String]) -> Void) {
+    /// Adds a connection on its own loop. `onTransition` runs under the hub's lock with the addresses
+    /// this connection is the first local stream of, so registry updates are issued in order.
+    func add(_ connection: SSEConnection, onTransition: ([Address]) -> Void) {
         let shard = shard(for: connection.eventLoop)
         shard.add(connection)
         total.withLockedValue { $0 += 1 }
-        if let user = connection.record.user { userCounts.withLockedValue { $0[user, default: 0] += 1 } }
-        channelCounts.withLockedValue { counts in
-            var joined: [String] = []
-            for channel in connection.record.channels {
-                counts[channel, default: 0] += 1
-                if counts[channel] == 1 { joined.append(channel) }
+        addressCounts.withLockedValue { counts in
+            var joined: [Address] = []
+            for address in connection.addresses {
+                counts[address, default: 0] += 1
+                if counts[address] == 1 { joined.append(address) }
             }
             onTransition(joined)
         }
     }
 
-    /// Removes a connection; `onTransition` gets the channels it was the last local subscriber of.
-    func remove(_ connection: SSEConnection, onTransition: ([String]) -> Void) {
+    /// Removes a connection; `onTransition` gets the addresses it was the last local stream of.
+    func remove(_ connection: SSEConnection, onTransition: ([Address]) -> Void) {
         let shard = shard(for: connection.eventLoop)
         guard shard.remove(connection) else { return }
         total.withLockedValue { $0 -= 1 }
-        if let user = connection.record.user {
-            userCounts.withLockedValue { counts in
-                counts[user, default: 1] -= 1
-                if counts[user] == 0 { counts.removeValue(forKey: user) }
-            }
-        }
-        channelCounts.withLockedValue { counts in
-            var left: [String] = []
-            for channel in connection.record.channels {
-                counts[channel, default: 1] -= 1
-                if counts[channel] == 0 {
-                    counts.removeValue(forKey: channel)
-                    left.append(channel)
+        addressCounts.withLockedValue { counts in
+            var left: [Address] = []
+            for address in connection.addresses {
+                counts[address, default: 1] -= 1
+                if counts[address] == 0 {
+                    counts.removeValue(forKey: address)
+                    left.append(address)
                 }
             }
             onTransition(left)
         }
     }
 
-    /// Whether any local stream belongs to `user`.
-    public func holds(user: String) -> Bool {
-        userCounts.withLockedValue { $0[user] != nil }
+    /// Whether any local stream answers to `address`, a user, session, device, tenant or channel
+    /// (connection ids and broadcast are not counted).
+    public func holds(_ address: Address) -> Bool {
+        addressCounts.withLockedValue { $0[address] != nil }
     }
 
     /// Delivers a publication to the matching local streams. Callable from any thread.

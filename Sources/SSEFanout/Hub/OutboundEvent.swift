@@ -4,11 +4,12 @@ import NIOCore
 struct OutboundEvent: Sendable {
     /// The SSE fields except `id:`, which each connection writes itself (its resume token).
     let body: ByteBuffer
-    let target: Target
+    /// Whom it is for (a leg's one target).
+    let target: Address
     /// The publication id: a connection never gets the same id twice in a row of recent events.
     let eventKey: UInt64
     /// The history stream and position, when the event was kept.
-    let stream: HistoryStream?
+    let stream: Address?
     /// `stream`'s tag in resume tokens, worked out once here rather than by every connection.
     let streamTag: String?
     let position: StreamPosition?
@@ -18,7 +19,7 @@ struct OutboundEvent: Sendable {
         self.target = publication.target
         self.eventKey = Self.key(publication.id ?? "")
         self.position = publication.position
-        self.stream = publication.position == nil ? nil : HistoryStream(publication.target)
+        self.stream = publication.position != nil && publication.target.isKept ? publication.target : nil
         self.streamTag = stream?.tag
     }
 

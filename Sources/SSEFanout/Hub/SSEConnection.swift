@@ -8,6 +8,8 @@ import NIOCore
 /// gets several events in one turn of its loop costs one `write(2)`, not one per event.
 final class SSEConnection: @unchecked Sendable {
     let record: ConnectionRecord
+    /// `record.addresses`, worked out once: a broadcast pass asks every stream whether it matches.
+    let addresses: [Address]
     let channel: Channel
     private(set) var isOpen = true
     /// Where this stream stands in each history stream it reads; sent as every event's `id:`.
@@ -35,6 +37,7 @@ final class SSEConnection: @unchecked Sendable {
 
     init(record: ConnectionRecord, channel: Channel, token: ResumeToken, resumedFrom: ResumeToken) {
         self.record = record
+        self.addresses = record.addresses
         self.channel = channel
         self.eventLoop = channel.eventLoop
         self.token = token
@@ -42,12 +45,11 @@ final class SSEConnection: @unchecked Sendable {
     }
 
     /// Whether events for `target` are for this stream.
-    func matches(_ target: Target) -> Bool {
-        switch target {
+    func matches(_ target: Address) -> Bool {
+        switch target.kind {
         case .broadcast: true
-        case .user(let user): record.user == user
-        case .channel(let name): record.channels.contains(name)
-        case .connection(let id): record.connectionID == id
+        case .connection: target.id == record.connectionID
+        default: addresses.contains(target)
         }
     }
 
@@ -68,13 +70,19 @@ final class SSEConnection: @unchecked Sendable {
             pending!.append(event)
             return false
         }
-        guard !recent.contains(event.eventKey) else { return false }
+        let seen = recent.contains(event.eventKey)
         if let tag = event.streamTag, let position = event.position {
             if let floor = resumedFrom.position(ofTag: tag), position <= floor { return false }
             if !replayed.isEmpty, let stream = event.stream, replayed.contains(HistoryPosition(stream: stream, position: position)) {
                 return false
             }
-            token.advance(tag: tag, to: position)
+            let advanced = token.advance(tag: tag, to: position)
+            // The same publication through another of its targets: not sent again, but the client's
+            // last id moves past it in this stream too (an `id:`-only block dispatches no event), so a
+            // resume does not bring it back.
+            if seen { return advanced ? appendID() : false }
+        } else if seen {
+            return false
         }
         recent.insert(event.eventKey)
         return append(event.body)
@@ -106,7 +114,7 @@ final class SSEConnection: @unchecked Sendable {
 
     /// Sends `connected`, then `reset` or the replayed backlog, then whatever arrived meanwhile.
     /// `connected` and `reset` are event bodies without their `id:`, which is the stream's token.
-    func activate(connected: ByteBuffer, reset: ByteBuffer?, backlog: [OutboundEvent], advancing: [(HistoryStream, StreamPosition)], logger: Logger) {
+    func activate(connected: ByteBuffer, reset: ByteBuffer?, backlog: [OutboundEvent], advancing: [(Address, StreamPosition)], logger: Logger) {
         eventLoop.assertInEventLoop()
         guard let waiting = pending else { return }
         pending = nil
@@ -138,6 +146,16 @@ final class SSEConnection: @unchecked Sendable {
         token.write(to: &outbox!)
         outbox!.writeInteger(UInt8(ascii: "\n"))
         outbox!.writeImmutableBuffer(body)
+        return wasEmpty
+    }
+
+    /// `id: <token>` alone: moves the client's last event id without an event.
+    private func appendID() -> Bool {
+        let wasEmpty = outbox == nil
+        if wasEmpty { outbox = channel.allocator.buffer(capacity: 8 + 24 * token.positions.count) }
+        outbox!.writeStaticString("id: ")
+        token.write(to: &outbox!)
+        outbox!.writeStaticString("\n\n")
         return wasEmpty
     }
 

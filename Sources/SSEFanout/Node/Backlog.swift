@@ -6,12 +6,12 @@ struct Backlog: Sendable {
     var truncated: Bool
     /// Where a reset leaves the token: past the newest kept event of each stream, and no earlier
     /// than now, so the next reconnect does not reset again.
-    var newest: [(HistoryStream, StreamPosition)]
+    var newest: [(Address, StreamPosition)]
 
-    static func load(_ positions: [(HistoryStream, StreamPosition)], from history: any History, now: StreamPosition) async throws -> Backlog {
-        var entries: [(stream: HistoryStream, entry: HistoryEntry)] = []
+    static func load(_ positions: [(Address, StreamPosition)], from history: any History, now: StreamPosition) async throws -> Backlog {
+        var entries: [(stream: Address, entry: HistoryEntry)] = []
         var truncated = false
-        var newest: [(HistoryStream, StreamPosition)] = []
+        var newest: [(Address, StreamPosition)] = []
         for (stream, position) in positions {
             let read = try await history.read(stream, after: position)
             truncated = truncated || read.truncated

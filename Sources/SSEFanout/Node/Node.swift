@@ -22,6 +22,8 @@ public final class Node: Service, Sendable {
     let cors: CORSPolicy
     let logger: Logger
     let registrations: RegistrationQueue
+    let streams: StreamOpener
+    let consumer: QueueConsumer
     private let eventLoopGroup: EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
@@ -49,9 +51,14 @@ public final class Node: Service, Sendable {
         self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
         self.registrations = RegistrationQueue(registry: registry, logger: logger)
-        self.hub = LocalHub(
+        let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
             writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
+        self.hub = hub
+        self.streams = StreamOpener(
+            nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
+            retryMillis: configuration.retryMillis, logger: logger)
+        self.consumer = QueueConsumer(nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, logger: logger)
     }
 
     /// A node with the real broker and registry, or the in-process ones when `standalone` is set.
@@ -98,8 +105,17 @@ public final class Node: Service, Sendable {
         }
         let registrations = self.registrations
         let writer = Task { await registrations.run() }
-        let lease = Task { [self] in await renewLease() }
-        try await broker.start { [self] delivery in handle(delivery) }
+        let keeper = LeaseKeeper(
+            registry: registry, lease: configuration.nodeLease, logger: logger,
+            record: { [self] in
+                NodeRecord(
+                    nodeID: nodeID, bootID: bootID, host: configuration.host, port: port,
+                    startedAt: Int64(Date().timeIntervalSince1970 * 1000))
+            },
+            registerAgain: { [self] in await registerAgain() })
+        let lease = Task { await keeper.run() }
+        let consumer = self.consumer
+        try await broker.start { delivery in consumer.handle(delivery) }
         let server = try await HTTPServer.bind(node: self, host: configuration.host, port: configuration.port, group: eventLoopGroup)
         state.withLockedValue {
             $0.server = server
@@ -141,49 +157,13 @@ public final class Node: Service, Sendable {
         logger.info("node stopped")
     }
 
-    private func renewLease() async {
-        let record = NodeRecord(
-            nodeID: nodeID, bootID: bootID, host: configuration.host, port: port,
-            startedAt: Int64(Date().timeIntervalSince1970 * 1000)
-        )
-        var failing = false
-        var first = true
-        while !Task.isCancelled {
-            do {
-                let present = try await registry.registerNode(record, lease: configuration.nodeLease)
-                if failing { logger.info("node lease renewed again") }
-                // After an outage peers may have taken this node for dead and reaped its entries.
-                if (!present || failing) && !first { await registerAgain() }
-                first = false
-                failing = false
-                try await reapDeadNodes()
-            } catch {
-                if !failing { logger.error("node lease renewal failed", metadata: ["error": "\(error)"]) }
-                failing = true
-            }
-            try? await Task.sleep(for: configuration.nodeLease / 3)
-        }
-    }
-
-    /// Removes what nodes that died (their lease ran out) left in the registry, so nothing routes to
-    /// them and their users count as offline. Every node does this; the removals are idempotent.
-    private func reapDeadNodes() async throws {
-        // A lease that ran out a whole lease ago: a live node cut off from Redis for a moment renews
-        // first. Death to reaping stays within three lease intervals.
-        for dead in try await registry.expiredNodes(before: configuration.nodeLease) where dead != nodeID {
-            try await registry.removeEntries(ofNode: dead)
-            try await registry.unregisterNode(dead)
-            logger.warning("reaped the registry entries of a dead node", metadata: ["dead": "\(dead)"])
-        }
-    }
-
     /// Redis lost this node's entries (restarted without its data, or flushed): write every live
     /// connection again, through the same ordered queue as new ones.
     private func registerAgain() async {
         let registrations = self.registrations
-        // Each open stream's channels have a subscriber here, so adding the node to them again is right.
+        // Each open stream's addresses have a stream here, so adding the node to them again is right.
         let count = await hub.forEachOpenStream { record in
-            registrations.enqueue(.register(record, joinedChannels: record.channels))
+            registrations.enqueue(.register(record, joined: record.addresses))
         }
         logger.warning("registry had lost this node's entries; registered its live connections again", metadata: ["connections": "\(count)"])
     }
@@ -199,208 +179,4 @@ public final class Node: Service, Sendable {
         }
         return problems
     }
-
-    // MARK: - Streams
-
-    /// Adds a new stream to the hub and the registry. Once registered, it gets `connected`, then, when
-    /// resuming, every kept event after its `Last-Event-ID` (or `reset` when some are no longer kept),
-    /// then live events; those that arrived meanwhile were held back and are de-duplicated.
-    func attach(channel: Channel, request: StreamRequest) -> SSEConnection {
-        let record = ConnectionRecord(
-            connectionID: ConnectionID.next(), nodeID: nodeID, user: request.user, clientID: request.clientID,
-            channels: request.channels, connectedAt: Int64(Date().timeIntervalSince1970 * 1000)
-        )
-        let streams = HistoryStream.streams(user: request.user, channels: request.channels)
-        let resumed = request.lastEventID.flatMap(ResumeToken.init(text:))
-        // Streams the client did not read before start here and now.
-        let now = StreamPosition(milliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
-        let token = ResumeToken(positions: streams.map { ($0.tag, resumed?.position(of: $0) ?? now) })
-        let connection = SSEConnection(
-            record: record, channel: channel, token: token,
-            resumedFrom: ResumeToken(positions: streams.compactMap { stream in resumed?.position(of: stream).map { (stream.tag, $0) } })
-        )
-        let connected = connectedEvent(for: record)
-        let logger = self.logger
-        let history = self.history
-        let resuming = streams.compactMap { stream in resumed?.position(of: stream).map { (stream, $0) } }
-        let unreadableToken = request.lastEventID != nil && resumed == nil
-        hub.add(connection) { joined in
-            registrations.enqueue(.register(record, joinedChannels: joined)) { error in
-                if error != nil { logger.warning("stream open but not registered", metadata: ["connection": "\(record.connectionID)"]) }
-                guard !resuming.isEmpty || unreadableToken else {
-                    connection.eventLoop.execute {
-                        connection.activate(connected: connected, reset: nil, backlog: [], advancing: [], logger: logger)
-                    }
-                    return
-                }
-                Task {
-                    do {
-                        let backlog = try await Backlog.load(resuming, from: history, now: now)
-                        let reset = backlog.truncated || unreadableToken ? Self.resetEvent(unreadableToken) : nil
-                        connection.eventLoop.execute {
-                            connection.activate(connected: connected, reset: reset, backlog: backlog.events, advancing: backlog.newest, logger: logger)
-                        }
-                    } catch {
-                        // The client keeps its last id and tries again after `retry`.
-                        logger.warning("closing resumed stream: history unavailable", metadata: ["connection": "\(record.connectionID)", "error": "\(error)"])
-                        connection.eventLoop.execute { connection.close() }
-                    }
-                }
-            }
-        }
-        logger.debug("stream opened", metadata: ["connection": "\(record.connectionID)", "user": "\(record.user ?? "-")", "resuming": "\(resuming.count)"])
-        return connection
-    }
-
-    /// Removes a stream whose connection ended, and exactly its registry entries.
-    func detach(_ connection: SSEConnection) {
-        connection.markClosed()
-        hub.remove(connection) { left in
-            registrations.enqueue(.unregister(connection.record, leftChannels: left))
-        }
-        logger.debug("stream closed", metadata: ["connection": "\(connection.id)"])
-    }
-
-    /// The first event; its id is the stream's resume token, so even a client that saw nothing else
-    /// resumes from the moment it connected.
-    /// Its data is the JSON object JSONSerialization wrote with sorted keys, written by hand: that
-    /// serialization was the largest single cost of opening a stream.
-    private func connectedEvent(for record: ConnectionRecord) -> ByteBuffer {
-        var info = #"{"channels":"#
-        JSONBody.appendStrings(record.channels, to: &info)
-        if let clientID = record.clientID {
-            info.append(#","clientId":"#)
-            JSONBody.appendString(clientID, to: &info)
-        }
-        info.append(#","connectionId":"#)
-        JSONBody.appendString(record.connectionID, to: &info)
-        info.append(#","nodeId":"#)
-        JSONBody.appendString(nodeID, to: &info)
-        if let user = record.user {
-            info.append(#","user":"#)
-            JSONBody.appendString(user, to: &info)
-        }
-        info.append("}")
-        return SSEEncoder.encode(id: nil, event: "connected", data: info, retry: configuration.retryMillis)
-    }
-
-    private static func resetEvent(_ unreadableToken: Bool) -> ByteBuffer {
-        let reason = unreadableToken ? "unknown_last_event_id" : "history_truncated"
-        return SSEEncoder.encode(id: nil, event: "reset", data: #"{"reason":"\#(reason)"}"#)
-    }
-
-    // MARK: - Consuming
-
-    /// These users are not on `node` any more (they left after the route was looked up, or `node`
-    /// died): pass their events to wherever they are now, then settle. The events stay in history
-    /// either way, so a user who is nowhere gets them on resuming.
-    private func reroute(_ publications: [Publication], awayFrom node: String, _ delivery: BrokerDelivery) {
-        let router = self.router
-        let logger = self.logger
-        Task {
-            var requeue = false
-            for publication in publications {
-                do {
-                    let nodes = try await router.reroute(publication, awayFrom: node)
-                    logger.debug("rerouted a stale route", metadata: ["event": "\(publication.id ?? "-")", "nodes": "\(nodes)"])
-                } catch {
-                    // Kept in history already: acking loses nothing a resume would not bring back.
-                    logger.warning("could not reroute a stale route", metadata: ["error": "\(error)"])
-                    if publication.position == nil { requeue = true }
-                }
-            }
-            delivery.settle(requeue ? .reject(requeue: true) : .ack)
-        }
-    }
-
-    /// Settles every message: events for this node go to the local streams; ingress messages are
-    /// routed to their owning nodes; dead letters are rerouted (expired: their node died) or parked
-    /// (malformed). A malformed message is rejected (dead-lettered), never requeued. A message may
-    /// carry one publication or a JSON array of them (nodes send each other batches).
-    func handle(_ delivery: BrokerDelivery) {
-        let publications: [Publication]
-        do {
-            publications = try PublicationCodec.decodeBatch(delivery.body).publications
-        } catch {
-            logger.error("rejecting malformed message", metadata: ["source": "\(delivery.source)", "error": "\(error)"])
-            if case .deadLetter = delivery.source {
-                park(delivery)
-            } else {
-                delivery.settle(.reject(requeue: false))
-            }
-            return
-        }
-        switch delivery.source {
-        case .node:
-            var stale: [Publication] = []
-            for publication in publications {
-                hub.deliver(publication.withID(EventIDGenerator.next))
-                if case .user(let user) = publication.target, publication.hops == 0, !hub.holds(user: user) {
-                    stale.append(publication)
-                }
-            }
-            if stale.isEmpty {
-                delivery.settle(.ack)
-            } else {
-                reroute(stale, awayFrom: nodeID, delivery)
-            }
-        case .ingress:
-            route(publications, from: delivery)
-        case .deadLetter(let reason, let queue):
-            guard reason == "expired" else {
-                park(delivery)
-                return
-            }
-            // Users' events that waited in a dead node's queue go to wherever the users are now.
-            // Channel and broadcast subscribers of that node resume from history; its connections are gone.
-            let deadNode = queue.hasPrefix("sse.node.") ? String(queue.dropFirst("sse.node.".count)) : ""
-            let users = publications.filter { publication in
-                if case .user = publication.target, publication.hops == 0 { return true }
-                return false
-            }
-            if users.isEmpty {
-                delivery.settle(.ack)
-            } else {
-                reroute(users, awayFrom: deadNode, delivery)
-            }
-        }
-    }
-
-    /// Routes an ingress message's publications (in their order, in line with every other arrival)
-    /// and acks it once all are routed. If any failed (Redis or RabbitMQ away), the whole message goes
-    /// back after a pause, not in a tight loop; publications with ids are not sent twice.
-    private func route(_ publications: [Publication], from delivery: BrokerDelivery) {
-        let logger = self.logger
-        let remaining = NIOLockedValueBox((count: publications.count, failure: nil as Router.Failure?))
-        router.submit(publications) { _, outcome in
-            let (done, failure) = remaining.withLockedValue { state -> (Bool, Router.Failure?) in
-                if case .failure(let error) = outcome, state.failure == nil { state.failure = error }
-                state.count -= 1
-                return (state.count == 0, state.failure)
-            }
-            guard done else { return }
-            guard let failure else { return delivery.settle(.ack) }
-            logger.warning("ingress routing failed; requeueing", metadata: ["error": "\(failure)"])
-            Task {
-                try? await Task.sleep(for: .seconds(1))
-                delivery.settle(.reject(requeue: true))
-            }
-        }
-    }
-
-    private func park(_ delivery: BrokerDelivery) {
-        let broker = self.broker
-        let logger = self.logger
-        Task {
-            do {
-                try await broker.park(delivery.body)
-                delivery.settle(.ack)
-            } catch {
-                logger.warning("could not park a dead letter; requeueing", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-                delivery.settle(.reject(requeue: true))
-            }
-        }
-    }
-
 }

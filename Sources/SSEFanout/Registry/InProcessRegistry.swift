@@ -6,7 +6,8 @@ public final class InProcessRegistry: Registry {
     fileprivate struct State {
         var nodes: [String: (record: NodeRecord, expires: NIODeadline)] = [:]
         var connections: [String: ConnectionRecord] = [:]
-        var channelNodes: [String: Set<String>] = [:]
+        /// Address → nodes with streams for it.
+        var addressNodes: [Address: Set<String>] = [:]
     }
     private let state = NIOLockedValueBox(State())
 
@@ -35,38 +36,43 @@ public final class InProcessRegistry: Registry {
         return state.withLockedValue { $0.nodes.filter { $0.value.expires <= cutoff }.map(\.key).sorted() }
     }
 
-    public func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {
+    /// Answers from a task, like a store on another thread would: callers never see their completion
+    /// run inside their own call.
+    public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
         state.withLockedValue { state in
-            state.connections[connection.connectionID] = connection
-            for channel in joinedChannels { state.channelNodes[channel, default: []].insert(connection.nodeID) }
+            for write in writes {
+                switch write {
+                case .register(let connection, let joined):
+                    state.connections[connection.connectionID] = connection
+                    for address in joined { state.addressNodes[address, default: []].insert(connection.nodeID) }
+                case .unregister(let connection, let left):
+                    state.connections.removeValue(forKey: connection.connectionID)
+                    for address in left { state.removeAddress(address, node: connection.nodeID) }
+                }
+            }
         }
-    }
-
-    public func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws {
-        state.withLockedValue { state in
-            state.connections.removeValue(forKey: connection.connectionID)
-            for channel in leftChannels { state.removeChannel(channel, node: connection.nodeID) }
-        }
+        Task { completion(writes.map { _ in nil }) }
     }
 
     public func removeEntries(ofNode nodeID: String) async throws {
         state.withLockedValue { state in
             state.connections = state.connections.filter { $0.value.nodeID != nodeID }
-            for channel in state.channelNodes.keys { state.removeChannel(channel, node: nodeID) }
+            for address in state.addressNodes.keys { state.removeAddress(address, node: nodeID) }
         }
     }
 
-    public func nodes(for target: Target) async throws -> Set<String> {
-        switch target {
-        case .broadcast:
-            return Set(try await liveNodes())
-        case .connection(let id):
-            return state.withLockedValue { $0.connections[id].map { [$0.nodeID] } ?? [] }
-        case .user(let user):
-            return state.withLockedValue { Set($0.connections.values.filter { $0.user == user }.map(\.nodeID)) }
-        case .channel(let name):
-            return state.withLockedValue { $0.channelNodes[name] ?? [] }
+    public func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
+        let now = NIODeadline.now()
+        let found = state.withLockedValue { state in
+            addresses.map { address -> Set<String> in
+                switch address.kind {
+                case .broadcast: Set(state.nodes.filter { $0.value.expires > now }.map(\.key))
+                case .connection: state.connections[address.id].map { [$0.nodeID] } ?? []
+                default: state.addressNodes[address] ?? []
+                }
+            }
         }
+        Task { completion(.success(found)) }
     }
 
     public func checkReady() async throws {}
@@ -76,8 +82,8 @@ public final class InProcessRegistry: Registry {
 }
 
 extension InProcessRegistry.State {
-    fileprivate mutating func removeChannel(_ channel: String, node: String) {
-        channelNodes[channel]?.remove(node)
-        if channelNodes[channel]?.isEmpty == true { channelNodes.removeValue(forKey: channel) }
+    fileprivate mutating func removeAddress(_ address: Address, node: String) {
+        addressNodes[address]?.remove(node)
+        if addressNodes[address]?.isEmpty == true { addressNodes.removeValue(forKey: address) }
     }
 }

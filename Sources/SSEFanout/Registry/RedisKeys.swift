@@ -10,12 +10,11 @@ public struct RedisKeys: Sendable {
     public var nodes: String { "\(prefix)nodes" }
     /// Set: the connection ids a node holds.
     public func nodeConnections(_ nodeID: String) -> String { "\(prefix)node:\(nodeID):connections" }
-    /// Set: the channels a node has subscribers for.
-    public func nodeChannels(_ nodeID: String) -> String { "\(prefix)node:\(nodeID):channels" }
-    /// Hash: `node`, `user`, `clientId`, `channels` (JSON array), `connectedAt`.
+    /// Set: the address keys a node has streams for (what its death leaves to clean).
+    public func nodeAddresses(_ nodeID: String) -> String { "\(prefix)node:\(nodeID):addresses" }
+    /// Hash: `node`, `user`, `tenant`, `session`, `clientId`, `channels` (JSON array), `connectedAt`.
     public func connection(_ connectionID: String) -> String { "\(prefix)conn:\(connectionID)" }
-    /// Hash: connection id → node id, one field per open connection of the user.
-    public func user(_ userID: String) -> String { "\(prefix)user:\(userID)" }
-    /// Set: the node ids that have at least one subscriber of the channel.
-    public func channel(_ name: String) -> String { "\(prefix)channel:\(name)" }
+    /// Set: the node ids with at least one stream answering to the address (`Address.key`).
+    public func address(_ address: Address) -> String { self.address(key: address.key) }
+    public func address(key: String) -> String { "\(prefix)addr:\(key)" }
 }

@@ -40,14 +40,6 @@ public final class RedisRegistry: Registry {
         return (reply.array ?? []).compactMap(\.string)
     }
 
-    public func register(_ connection: ConnectionRecord, joinedChannels: [String]) async throws {
-        try await client.pipeline(commands(for: .register(connection, joinedChannels: joinedChannels))).throwingFirstError()
-    }
-
-    public func unregister(_ connection: ConnectionRecord, leftChannels: [String]) async throws {
-        try await client.pipeline(commands(for: .unregister(connection, leftChannels: leftChannels))).throwingFirstError()
-    }
-
     /// Every write's commands in one pipeline: one round trip, and one hop to the client's thread, for
     /// a whole batch of streams opening and closing. `completion` runs on the client's thread.
     public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
@@ -78,93 +70,76 @@ public final class RedisRegistry: Registry {
     }
 
     /// A connection's entries (README, "Redis key schema"): written when its stream opens, exactly
-    /// those removed when it ends.
+    /// those removed when it ends. An address's set of nodes changes only with the node's first
+    /// stream for it and its last, so 10,000 subscribers of a channel on one node cost one member.
     private func commands(for write: RegistryWrite) -> [[String]] {
         switch write {
-        case .register(let connection, let joinedChannels):
+        case .register(let connection, let joined):
             let id = connection.connectionID
             let node = connection.nodeID
             // What JSONEncoder wrote (slashes escaped), without its cost on every new stream.
             var channels = ""
             JSONBody.appendStrings(connection.channels, to: &channels, escapingSlashes: true)
             var commands: [[String]] = [[
-                "HSET", keys.connection(id), "node", node, "user", connection.user ?? "",
-                "clientId", connection.clientID ?? "", "channels", channels, "connectedAt", String(connection.connectedAt),
+                "HSET", keys.connection(id), "node", node, "user", connection.user ?? "", "tenant", connection.tenant,
+                "session", connection.session ?? "", "clientId", connection.clientID ?? "", "channels", channels,
+                "connectedAt", String(connection.connectedAt),
             ]]
-            if let user = connection.user {
-                commands.append(["HSET", keys.user(user), id, node])
-            }
             commands.append(["SADD", keys.nodeConnections(node), id])
-            for channel in joinedChannels {
-                commands.append(["SADD", keys.channel(channel), node])
-                commands.append(["SADD", keys.nodeChannels(node), channel])
+            for address in joined {
+                commands.append(["SADD", keys.address(address), node])
+                commands.append(["SADD", keys.nodeAddresses(node), address.key])
             }
             return commands
-        case .unregister(let connection, let leftChannels):
+        case .unregister(let connection, let left):
             let id = connection.connectionID
             let node = connection.nodeID
-            var commands: [[String]] = [["DEL", keys.connection(id)]]
-            if let user = connection.user {
-                commands.append(["HDEL", keys.user(user), id])
-            }
-            commands.append(["SREM", keys.nodeConnections(node), id])
-            for channel in leftChannels {
-                commands.append(["SREM", keys.channel(channel), node])
-                commands.append(["SREM", keys.nodeChannels(node), channel])
+            var commands: [[String]] = [["DEL", keys.connection(id)], ["SREM", keys.nodeConnections(node), id]]
+            for address in left {
+                commands.append(["SREM", keys.address(address), node])
+                commands.append(["SREM", keys.nodeAddresses(node), address.key])
             }
             return commands
         }
     }
 
     public func removeEntries(ofNode nodeID: String) async throws {
-        let connectionIDs = (try await client.command(["SMEMBERS", keys.nodeConnections(nodeID)]).array ?? []).compactMap(\.string)
-        let channels = (try await client.command(["SMEMBERS", keys.nodeChannels(nodeID)]).array ?? []).compactMap(\.string)
+        let replies = try await client.pipeline([
+            ["SMEMBERS", keys.nodeConnections(nodeID)],
+            ["SMEMBERS", keys.nodeAddresses(nodeID)],
+        ])
+        try replies.throwingFirstError()
+        let connectionIDs = (replies[0].array ?? []).compactMap(\.string)
+        let addressKeys = (replies[1].array ?? []).compactMap(\.string)
         var commands: [[String]] = []
         if !connectionIDs.isEmpty {
-            let users = try await client.pipeline(connectionIDs.map { ["HMGET", keys.connection($0), "user", "node"] })
-            for (id, reply) in zip(connectionIDs, users) {
-                let fields = reply.array ?? []
+            let owners = try await client.pipeline(connectionIDs.map { ["HGET", keys.connection($0), "node"] })
+            for (id, owner) in zip(connectionIDs, owners) {
                 // Only entries that still point at this node: the connection may have been re-registered elsewhere.
-                let owner = fields.count > 1 ? fields[1].string : nil
-                guard owner == nil || owner == nodeID else { continue }
-                if let user = fields.first?.string, !user.isEmpty {
-                    commands.append(["HDEL", keys.user(user), id])
-                }
+                guard owner.string == nil || owner.string == nodeID else { continue }
                 commands.append(["DEL", keys.connection(id)])
             }
         }
-        for channel in channels {
-            commands.append(["SREM", keys.channel(channel), nodeID])
+        for key in addressKeys {
+            commands.append(["SREM", keys.address(key: key), nodeID])
         }
-        commands.append(["DEL", keys.nodeConnections(nodeID), keys.nodeChannels(nodeID)])
+        commands.append(["DEL", keys.nodeConnections(nodeID), keys.nodeAddresses(nodeID)])
         try await client.pipeline(commands).throwingFirstError()
     }
 
-    public func nodes(for target: Target) async throws -> Set<String> {
-        try await nodes(for: [target])[0]
-    }
-
-    /// One pipeline for all of them; a broadcast looks up the live nodes once.
-    public func nodes(for targets: [Target]) async throws -> [Set<String>] {
-        try await withCheckedThrowingContinuation { continuation in
-            nodes(for: targets) { continuation.resume(with: $0) }
-        }
-    }
-
-    /// One pipeline for all targets (a broadcast's live nodes are read once), answered on the client's thread.
-    public func nodes(for targets: [Target], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
+    /// One pipeline for all addresses (a broadcast's live nodes are read once), answered on the client's thread.
+    public func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
         var commands: [[String]] = []
-        commands.reserveCapacity(targets.count)
+        commands.reserveCapacity(addresses.count)
         var broadcastIndex: Int?
-        let indexes = targets.map { target -> Int in
-            switch target {
+        let indexes = addresses.map { address -> Int in
+            switch address.kind {
             case .broadcast:
                 if let broadcastIndex { return broadcastIndex }
                 commands.append(["ZRANGEBYSCORE", keys.nodes, String(Self.nowMillis()), "+inf"])
                 broadcastIndex = commands.count - 1
-            case .connection(let id): commands.append(["HGET", keys.connection(id), "node"])
-            case .user(let user): commands.append(["HVALS", keys.user(user)])
-            case .channel(let name): commands.append(["SMEMBERS", keys.channel(name)])
+            case .connection: commands.append(["HGET", keys.connection(address.id), "node"])
+            default: commands.append(["SMEMBERS", keys.address(address)])
             }
             return commands.count - 1
         }

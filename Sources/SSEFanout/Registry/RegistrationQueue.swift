@@ -11,15 +11,15 @@ import Synchronization
 /// `done` and sends the next batch.
 final class RegistrationQueue: Sendable {
     enum Operation: Sendable {
-        case register(ConnectionRecord, joinedChannels: [String])
-        case unregister(ConnectionRecord, leftChannels: [String])
+        case register(ConnectionRecord, joined: [Address])
+        case unregister(ConnectionRecord, left: [Address])
         /// Completes once everything enqueued before it is done.
         case barrier
 
         var write: RegistryWrite? {
             switch self {
-            case .register(let record, let joined): .register(record, joinedChannels: joined)
-            case .unregister(let record, let left): .unregister(record, leftChannels: left)
+            case .register(let record, let joined): .register(record, joined: joined)
+            case .unregister(let record, let left): .unregister(record, left: left)
             case .barrier: nil
             }
         }

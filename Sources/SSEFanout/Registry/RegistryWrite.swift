@@ -1,7 +1,7 @@
 /// One write of a connection's registry entries; `RegistrationQueue` sends them to the registry in batches.
 public enum RegistryWrite: Sendable, Hashable {
-    /// See `Registry.register`.
-    case register(ConnectionRecord, joinedChannels: [String])
-    /// See `Registry.unregister`.
-    case unregister(ConnectionRecord, leftChannels: [String])
+    /// A connection opened; `joined` are the addresses its node now has a first stream for.
+    case register(ConnectionRecord, joined: [Address])
+    /// A connection ended; `left` are the addresses its node has no stream for any more.
+    case unregister(ConnectionRecord, left: [Address])
 }

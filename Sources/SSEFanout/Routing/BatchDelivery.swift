@@ -16,9 +16,9 @@ struct BatchDelivery {
         bodies = Array(repeating: nil, count: size)
     }
 
-    mutating func add(_ index: Int, body: [UInt8], target: Target, nodes: Set<String>) {
+    mutating func add(_ index: Int, body: [UInt8], target: Address, nodes: Set<String>) {
         bodies[index] = body
-        if target == .broadcast {
+        if target.kind == .broadcast {
             broadcasts.append(index)
         } else {
             for node in nodes { byNode[node, default: []].append(index) }

@@ -5,7 +5,10 @@ import NIOConcurrencyHelpers
 /// marks it idle again when nothing is left, both under one lock, so no item is ever stranded.
 final class RouteQueue: Sendable {
     struct Item: Sendable {
+        /// One leg: a single target.
         var publication: Publication
+        /// The idempotency key to claim (from the publisher's id), if any.
+        var claim: String?
         var completion: Router.Completion
     }
 

@@ -56,7 +56,7 @@ public final class Router: Sendable {
     /// Queues a publication for routing and returns at once; `completion` gets the outcome (from any
     /// thread). Call it as the publication arrives: its place in line is taken now.
     public func submit(_ publication: Publication, then completion: @escaping Completion) {
-        if queue.enqueue([RouteQueue.Item(publication: publication, completion: completion)]) {
+        if queue.enqueue(Self.items(publication, completion)) {
             routeNext()
         }
     }
@@ -66,12 +66,48 @@ public final class Router: Sendable {
     public func submit(
         _ publications: [Publication], then completion: @escaping @Sendable (_ index: Int, _ outcome: Swift.Result<Result, Failure>) -> Void
     ) {
-        let items = publications.indices.map { index in
-            RouteQueue.Item(publication: publications[index]) { completion(index, $0) }
+        let items = publications.indices.flatMap { index in
+            Self.items(publications[index]) { completion(index, $0) }
         }
         if queue.enqueue(items) {
             routeNext()
         }
+    }
+
+    /// A publication's legs, one per target, in line. The legs share one id (a stream that matches two
+    /// targets gets it once), and each claims its own idempotency key, so a retry after a partial
+    /// failure sends only the legs that failed. Their outcomes merge into one answer.
+    private static func items(_ publication: Publication, _ completion: @escaping Completion) -> [RouteQueue.Item] {
+        guard publication.targets.count > 1 else {
+            return [RouteQueue.Item(publication: publication, claim: publication.id, completion: completion)]
+        }
+        let given = publication.id
+        let legs = publication.withID(EventIDGenerator.next).legs
+        let outcomes = PublishAnswers(count: legs.count)
+        return legs.indices.map { index in
+            let claim = given.map { index == 0 ? $0 : "\($0)|\(legs[index].target.key)" }
+            return RouteQueue.Item(publication: legs[index], claim: claim) { outcome in
+                if let all = outcomes.set(index, outcome) { completion(merged(all)) }
+            }
+        }
+    }
+
+    /// One answer for a publication's legs: the first failure, or the nodes reached by each leg
+    /// added up, stored if any leg was kept, a duplicate if every leg was.
+    private static func merged(_ outcomes: [Swift.Result<Result, Failure>]) -> Swift.Result<Result, Failure> {
+        var merged: Result?
+        for outcome in outcomes {
+            switch outcome {
+            case .failure(let failure): return .failure(failure)
+            case .success(let leg):
+                guard var sum = merged else { merged = leg; continue }
+                sum.nodes += leg.nodes
+                sum.stored = sum.stored || leg.stored
+                sum.duplicate = sum.duplicate && leg.duplicate
+                merged = sum
+            }
+        }
+        return .success(merged!)
     }
 
     /// Assigns an id if the publisher gave none, keeps the event, resolves the owning nodes and publishes.
@@ -119,9 +155,9 @@ public final class Router: Sendable {
         let publications = batch.map { $0.publication.withID(EventIDGenerator.next) }
         let admissions = publications.indices.map { index in
             let publication = publications[index]
-            let stream = publication.ephemeral ? nil : HistoryStream(publication.target)
+            let stream = publication.ephemeral || !publication.target.isKept ? nil : publication.target
             return HistoryAdmission(
-                claim: batch[index].publication.id, stream: stream, body: stream == nil ? [] : PublicationCodec.encode(publication))
+                claim: batch[index].claim, stream: stream, body: stream == nil ? [] : PublicationCodec.encode(publication))
         }
         let lookup = BatchLookup { [publications] admitted, found in
             var publications = publications
@@ -180,8 +216,8 @@ public final class Router: Sendable {
         var completed: [String] = []
         var released: [String] = []
         for index in settled.batch.indices where settled.outcomes[index] != .duplicate {
-            guard settled.batch[index].publication.id != nil, let id = settled.publications[index].id else { continue }
-            if failures[index] == nil { completed.append(id) } else { released.append(id) }
+            guard let claim = settled.batch[index].claim else { continue }
+            if failures[index] == nil { completed.append(claim) } else { released.append(claim) }
         }
         if completed.isEmpty && released.isEmpty {
             return answer(settled, routed: routed, failures: failures)

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Who an event is for, and what a connection answers to: a kind and an id, scoped by tenant.
+///
+/// It is the one idea behind targets, hub indexes, registry keys, history streams and resume tags:
+/// a new kind is a case of `Kind` and nothing else. `alice` in tenant `a` and `alice` in tenant `b`
+/// are two addresses; the default tenant is the empty string.
+public struct Address: Sendable, Hashable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// One stream, by its `connectionId`.
+        case connection
+        /// Every stream of a user.
+        case user
+        /// Every stream of one login (a token's `sid`): all tabs and devices it opened.
+        case session
+        /// One device of a user (`clientId`).
+        case client
+        /// Every stream of a tenant.
+        case tenant
+        /// Every subscriber of a channel.
+        case channel
+        /// Every stream.
+        case broadcast
+    }
+
+    public let kind: Kind
+    /// The tenant the id lives in: "" for the default tenant and for `connection` and `broadcast`,
+    /// the tenant itself for `tenant`.
+    public let tenant: String
+    /// The id within the tenant; for `client` the user and the client id (see `clientParts`); "" for
+    /// `tenant` and `broadcast`.
+    public let id: String
+
+    private init(kind: Kind, tenant: String, id: String) {
+        self.kind = kind
+        self.tenant = tenant
+        self.id = id
+    }
+
+    public static func connection(_ id: String) -> Address { Address(kind: .connection, tenant: "", id: id) }
+    public static func user(_ id: String, tenant: String = "") -> Address { Address(kind: .user, tenant: tenant, id: id) }
+    public static func session(_ id: String, tenant: String = "") -> Address { Address(kind: .session, tenant: tenant, id: id) }
+    public static func client(user: String, id: String, tenant: String = "") -> Address {
+        Address(kind: .client, tenant: tenant, id: Self.escape(user) + "/" + Self.escape(id))
+    }
+    public static func tenant(_ tenant: String) -> Address { Address(kind: .tenant, tenant: tenant, id: "") }
+    public static func channel(_ name: String, tenant: String = "") -> Address { Address(kind: .channel, tenant: tenant, id: name) }
+    public static let broadcast = Address(kind: .broadcast, tenant: "", id: "")
+
+    /// A client address's user and client id.
+    public var clientParts: (user: String, id: String)? {
+        guard kind == .client, let slash = id.firstIndex(of: "/") else { return nil }
+        return (Self.unescape(id[..<slash]), Self.unescape(id[id.index(after: slash)...]))
+    }
+
+    /// The text that names the address in Redis keys: `user:alice`, `user@acme:alice`, `tenant@acme`,
+    /// `client:alice/phone`, `broadcast`. Tenants cannot hold `:`, so it reads back unambiguously.
+    public var key: String {
+        switch kind {
+        case .broadcast: return "broadcast"
+        case .tenant: return "tenant@\(tenant)"
+        default: return tenant.isEmpty ? "\(kind.rawValue):\(id)" : "\(kind.rawValue)@\(tenant):\(id)"
+        }
+    }
+
+    /// Whether history keeps this address's events (every kind but `connection`: a connection id
+    /// does not outlive its stream, so nobody could resume it).
+    public var isKept: Bool { kind != .connection }
+
+    /// The short tag a resume token names this address's stream by. A connection reads at most one
+    /// user, session, client and tenant stream, so one letter each does; channels are told apart by a
+    /// hash of their name.
+    public var tag: String {
+        switch kind {
+        case .user: "u"
+        case .session: "s"
+        case .client: "d"
+        case .tenant: "t"
+        case .broadcast: "b"
+        case .connection: "n"
+        case .channel: "c" + String(Self.fnv1a(id), radix: 36)
+        }
+    }
+
+    /// A user or client id may hold `/`; escaped so that the client address's two parts split again.
+    private static func escape(_ part: String) -> String {
+        guard part.contains(where: { $0 == "/" || $0 == "%" }) else { return part }
+        return part.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+    }
+
+    private static func unescape(_ part: Substring) -> String {
+        guard part.contains("%") else { return String(part) }
+        return part.replacingOccurrences(of: "%2F", with: "/").replacingOccurrences(of: "%25", with: "%")
+    }
+
+    private static func fnv1a(_ text: String) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in text.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return hash
+    }
+}
+
+extension Address: CustomStringConvertible {
+    public var description: String { key }
+}

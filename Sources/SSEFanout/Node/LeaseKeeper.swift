@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Keeps this node's lease in the registry, reaps the entries of nodes whose lease ran out (they
+/// died), and has the node register its streams again when the registry lost them (Redis restarted
+/// empty, or was flushed). Runs until cancelled.
+final class LeaseKeeper: Service, Sendable {
+    private let registry: any Registry
+    private let record: @Sendable () -> NodeRecord
+    private let lease: Duration
+    private let logger: Logger
+    /// Called when the registry lost this node's entries after the first renewal.
+    private let registerAgain: @Sendable () async -> Void
+
+    init(
+        registry: any Registry, lease: Duration, logger: Logger, record: @escaping @Sendable () -> NodeRecord,
+        registerAgain: @escaping @Sendable () async -> Void
+    ) {
+        self.registry = registry
+        self.lease = lease
+        self.logger = logger
+        self.record = record
+        self.registerAgain = registerAgain
+    }
+
+    func run() async {
+        let record = self.record()
+        var failing = false
+        var first = true
+        while !Task.isCancelled {
+            do {
+                let present = try await registry.registerNode(record, lease: lease)
+                if failing { logger.info("node lease renewed again") }
+                // After an outage peers may have taken this node for dead and reaped its entries.
+                if (!present || failing) && !first { await registerAgain() }
+                first = false
+                failing = false
+                try await reapDeadNodes(except: record.nodeID)
+            } catch {
+                if !failing { logger.error("node lease renewal failed", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+            try? await Task.sleep(for: lease / 3)
+        }
+    }
+
+    /// Removes what nodes that died (their lease ran out) left in the registry, so nothing routes to
+    /// them and their users count as offline. Every node does this; the removals are idempotent.
+    private func reapDeadNodes(except nodeID: String) async throws {
+        // A lease that ran out a whole lease ago: a live node cut off from Redis for a moment renews
+        // first. Death to reaping stays within three lease intervals.
+        for dead in try await registry.expiredNodes(before: lease) where dead != nodeID {
+            try await registry.removeEntries(ofNode: dead)
+            try await registry.unregisterNode(dead)
+            logger.warning("reaped the registry entries of a dead node", metadata: ["dead": "\(dead)"])
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Logging
+import NIOConcurrencyHelpers
+
+/// Settles every message the broker hands this node: events for this node go to its streams; ingress
+/// messages are routed to their owning nodes; dead letters are rerouted (expired: their node died) or
+/// parked (malformed). A malformed message is rejected (dead-lettered), never requeued. A message may
+/// carry one publication or a JSON array of them (nodes send each other batches).
+///
+/// Only messages that came from another node (`BrokerDelivery.trusted`) may carry the fields nodes
+/// set (`position`, `hops`); in anything a producer could have written they are ignored.
+final class QueueConsumer: Sendable {
+    private let nodeID: String
+    private let hub: LocalHub
+    private let router: Router
+    private let broker: any Broker
+    private let logger: Logger
+
+    init(nodeID: String, hub: LocalHub, router: Router, broker: any Broker, logger: Logger) {
+        self.nodeID = nodeID
+        self.hub = hub
+        self.router = router
+        self.broker = broker
+        self.logger = logger
+    }
+
+    func handle(_ delivery: BrokerDelivery) {
+        let publications: [Publication]
+        do {
+            publications = try PublicationCodec.decodeBatch(delivery.body, trusted: delivery.trusted).publications
+        } catch {
+            logger.error("rejecting malformed message", metadata: ["source": "\(delivery.source)", "error": "\(error)"])
+            if case .deadLetter = delivery.source {
+                park(delivery)
+            } else {
+                delivery.settle(.reject(requeue: false))
+            }
+            return
+        }
+        switch delivery.source {
+        case .node:
+            // What a producer sent straight to a node queue has not been kept or split by a router.
+            var stale: [Publication] = []
+            for publication in publications {
+                for leg in publication.legs {
+                    hub.deliver(leg.withID(EventIDGenerator.next))
+                    if Self.followsItsTarget(leg), leg.hops == 0, !hub.holds(leg.target) { stale.append(leg) }
+                }
+            }
+            if stale.isEmpty {
+                delivery.settle(.ack)
+            } else {
+                reroute(stale, awayFrom: nodeID, delivery)
+            }
+        case .ingress:
+            route(publications, from: delivery)
+        case .deadLetter(let reason, let queue):
+            guard reason == "expired" else {
+                park(delivery)
+                return
+            }
+            // Personal events that waited in a dead node's queue go to wherever their target is now.
+            // Channel, tenant and broadcast subscribers of that node resume from history; its connections are gone.
+            let deadNode = queue.hasPrefix("sse.node.") ? String(queue.dropFirst("sse.node.".count)) : ""
+            let personal = publications.flatMap(\.legs).filter { Self.followsItsTarget($0) && $0.hops == 0 }
+            if personal.isEmpty {
+                delivery.settle(.ack)
+            } else {
+                reroute(personal, awayFrom: deadNode, delivery)
+            }
+        }
+    }
+
+    /// Events for a person (their user, session or device) follow them to whichever node holds them now;
+    /// a channel's, a tenant's and a broadcast's subscribers resume from history instead.
+    private static func followsItsTarget(_ publication: Publication) -> Bool {
+        switch publication.target.kind {
+        case .user, .session, .client: true
+        case .connection, .tenant, .channel, .broadcast: false
+        }
+    }
+
+    /// These targets are not on `node` any more (they left after the route was looked up, or `node`
+    /// died): pass their events to wherever they are now, then settle. The events stay in history
+    /// either way, so a user who is nowhere gets them on resuming.
+    private func reroute(_ publications: [Publication], awayFrom node: String, _ delivery: BrokerDelivery) {
+        let router = self.router
+        let logger = self.logger
+        Task {
+            var requeue = false
+            for publication in publications {
+                do {
+                    let nodes = try await router.reroute(publication, awayFrom: node)
+                    logger.debug("rerouted a stale route", metadata: ["event": "\(publication.id ?? "-")", "nodes": "\(nodes)"])
+                } catch {
+                    // Kept in history already: acking loses nothing a resume would not bring back.
+                    logger.warning("could not reroute a stale route", metadata: ["error": "\(error)"])
+                    if publication.position == nil { requeue = true }
+                }
+            }
+            delivery.settle(requeue ? .reject(requeue: true) : .ack)
+        }
+    }
+
+    /// Routes an ingress message's publications (in their order, in line with every other arrival)
+    /// and acks it once all are routed. If any failed (Redis or RabbitMQ away), the whole message goes
+    /// back after a pause, not in a tight loop; publications with ids are not sent twice.
+    private func route(_ publications: [Publication], from delivery: BrokerDelivery) {
+        let logger = self.logger
+        let remaining = NIOLockedValueBox((count: publications.count, failure: nil as Router.Failure?))
+        router.submit(publications) { _, outcome in
+            let (done, failure) = remaining.withLockedValue { state -> (Bool, Router.Failure?) in
+                if case .failure(let error) = outcome, state.failure == nil { state.failure = error }
+                state.count -= 1
+                return (state.count == 0, state.failure)
+            }
+            guard done else { return }
+            guard let failure else { return delivery.settle(.ack) }
+            logger.warning("ingress routing failed; requeueing", metadata: ["error": "\(failure)"])
+            Task {
+                try? await Task.sleep(for: .seconds(1))
+                delivery.settle(.reject(requeue: true))
+            }
+        }
+    }
+
+    private func park(_ delivery: BrokerDelivery) {
+        let broker = self.broker
+        let logger = self.logger
+        Task {
+            do {
+                try await broker.park(delivery.body)
+                delivery.settle(.ack)
+            } catch {
+                logger.warning("could not park a dead letter; requeueing", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                delivery.settle(.reject(requeue: true))
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// Opens and ends this node's streams: adds each to the hub and the registry and, once registered,
+/// sends `connected`, then, when resuming, every kept event after its `Last-Event-ID` (or `reset` when
+/// some are no longer kept), then live events; those that arrived meanwhile were held back and are
+/// de-duplicated.
+final class StreamOpener: Sendable {
+    private let nodeID: String
+    private let hub: LocalHub
+    private let history: any History
+    private let registrations: RegistrationQueue
+    private let retryMillis: Int
+    private let logger: Logger
+
+    init(nodeID: String, hub: LocalHub, history: any History, registrations: RegistrationQueue, retryMillis: Int, logger: Logger) {
+        self.nodeID = nodeID
+        self.hub = hub
+        self.history = history
+        self.registrations = registrations
+        self.retryMillis = retryMillis
+        self.logger = logger
+    }
+
+    func attach(channel: Channel, request: StreamRequest) -> SSEConnection {
+        let nowMillis = Int64(Date().timeIntervalSince1970 * 1000)
+        let record = ConnectionRecord(
+            connectionID: ConnectionID.next(), nodeID: nodeID, user: request.user, tenant: request.tenant, session: request.session,
+            clientID: request.clientID, channels: request.channels, connectedAt: nowMillis
+        )
+        let streams = record.streams
+        let resumed = request.lastEventID.flatMap(ResumeToken.init(text:))
+        // Streams the client did not read before start here and now.
+        let now = StreamPosition(milliseconds: UInt64(nowMillis))
+        let token = ResumeToken(positions: streams.map { ($0.tag, resumed?.position(of: $0) ?? now) })
+        let connection = SSEConnection(
+            record: record, channel: channel, token: token,
+            resumedFrom: ResumeToken(positions: streams.compactMap { stream in resumed?.position(of: stream).map { (stream.tag, $0) } })
+        )
+        let connected = connectedEvent(for: record, expiresAt: request.expiresAt)
+        let logger = self.logger
+        let history = self.history
+        let resuming = streams.compactMap { stream in resumed?.position(of: stream).map { (stream, $0) } }
+        let unreadableToken = request.lastEventID != nil && resumed == nil
+        let registrations = self.registrations
+        hub.add(connection) { joined in
+            registrations.enqueue(.register(record, joined: joined)) { error in
+                if error != nil { logger.warning("stream open but not registered", metadata: ["connection": "\(record.connectionID)"]) }
+                guard !resuming.isEmpty || unreadableToken else {
+                    connection.eventLoop.execute {
+                        connection.activate(connected: connected, reset: nil, backlog: [], advancing: [], logger: logger)
+                    }
+                    return
+                }
+                Task {
+                    do {
+                        let backlog = try await Backlog.load(resuming, from: history, now: now)
+                        let reset = backlog.truncated || unreadableToken ? Self.resetEvent(unreadableToken) : nil
+                        connection.eventLoop.execute {
+                            connection.activate(connected: connected, reset: reset, backlog: backlog.events, advancing: backlog.newest, logger: logger)
+                        }
+                    } catch {
+                        // The client keeps its last id and tries again after `retry`.
+                        logger.warning("closing resumed stream: history unavailable", metadata: ["connection": "\(record.connectionID)", "error": "\(error)"])
+                        connection.eventLoop.execute { connection.close() }
+                    }
+                }
+            }
+        }
+        logger.debug("stream opened", metadata: ["connection": "\(record.connectionID)", "user": "\(record.user ?? "-")", "resuming": "\(resuming.count)"])
+        return connection
+    }
+
+    /// Removes a stream whose connection ended, and exactly its registry entries.
+    func detach(_ connection: SSEConnection) {
+        connection.markClosed()
+        let registrations = self.registrations
+        hub.remove(connection) { left in
+            registrations.enqueue(.unregister(connection.record, left: left))
+        }
+        logger.debug("stream closed", metadata: ["connection": "\(connection.id)"])
+    }
+
+    /// The first event; its id is the stream's resume token, so even a client that saw nothing else
+    /// resumes from the moment it connected.
+    /// Its data is the JSON object JSONSerialization wrote with sorted keys, written by hand: that
+    /// serialization was the largest single cost of opening a stream.
+    private func connectedEvent(for record: ConnectionRecord, expiresAt: Int64?) -> ByteBuffer {
+        var info = #"{"channels":"#
+        JSONBody.appendStrings(record.channels, to: &info)
+        if let clientID = record.clientID {
+            info.append(#","clientId":"#)
+            JSONBody.appendString(clientID, to: &info)
+        }
+        info.append(#","connectionId":"#)
+        JSONBody.appendString(record.connectionID, to: &info)
+        if let expiresAt { info.append(#","expiresAt":\#(expiresAt)"#) }
+        info.append(#","nodeId":"#)
+        JSONBody.appendString(nodeID, to: &info)
+        info.append(#","serverTime":\#(record.connectedAt)"#)
+        if let session = record.session {
+            info.append(#","session":"#)
+            JSONBody.appendString(session, to: &info)
+        }
+        if !record.tenant.isEmpty {
+            info.append(#","tenant":"#)
+            JSONBody.appendString(record.tenant, to: &info)
+        }
+        if let user = record.user {
+            info.append(#","user":"#)
+            JSONBody.appendString(user, to: &info)
+        }
+        info.append("}")
+        return SSEEncoder.encode(id: nil, event: "connected", data: info, retry: retryMillis)
+    }
+
+    private static func resetEvent(_ unreadableToken: Bool) -> ByteBuffer {
+        let reason = unreadableToken ? "unknown_last_event_id" : "history_truncated"
+        return SSEEncoder.encode(id: nil, event: "reset", data: #"{"reason":"\#(reason)"}"#)
+    }
+}

@@ -1,0 +1,44 @@
+import Testing
+
+@testable import SSEFanout
+
+@Suite struct AddressTests {
+    @Test func keysNameKindTenantAndIdUnambiguously() {
+        #expect(Address.user("alice").key == "user:alice")
+        #expect(Address.user("alice", tenant: "acme").key == "user@acme:alice")
+        #expect(Address.tenant("acme").key == "tenant@acme")
+        #expect(Address.broadcast.key == "broadcast")
+        #expect(Address.channel("news/eu", tenant: "a").key == "channel@a:news/eu")
+        // A user id with a slash cannot pose as another user's device.
+        #expect(Address.client(user: "a/b", id: "c") != Address.client(user: "a", id: "b/c"))
+        #expect(Address.client(user: "a/b", id: "c").key != Address.client(user: "a", id: "b/c").key)
+        #expect(Address.client(user: "a/b%", id: "c").clientParts! == ("a/b%", "c"))
+    }
+
+    @Test func sameIdInTwoTenantsIsTwoAddresses() {
+        #expect(Address.user("alice", tenant: "a") != Address.user("alice", tenant: "b"))
+        #expect(Address.user("alice", tenant: "a").key != Address.user("alice", tenant: "b").key)
+    }
+
+    @Test func aConnectionAnswersToEachOfItsAddresses() {
+        let record = ConnectionRecord(
+            connectionID: "c1", nodeID: "n", user: "alice", tenant: "acme", session: "s1", clientID: "phone", channels: ["news"],
+            connectedAt: 0)
+        #expect(record.addresses == [
+            .user("alice", tenant: "acme"), .client(user: "alice", id: "phone", tenant: "acme"), .session("s1", tenant: "acme"),
+            .tenant("acme"), .channel("news", tenant: "acme"),
+        ])
+        // Every stream it reads has its own tag in the resume token.
+        #expect(Set(record.streams.map(\.tag)).count == record.streams.count)
+        #expect(record.streams.contains(.broadcast))
+        let anonymous = ConnectionRecord(connectionID: "c2", nodeID: "n", user: nil, clientID: "phone", channels: [], connectedAt: 0)
+        #expect(anonymous.addresses.isEmpty)
+    }
+
+    @Test func historyKeepsEveryKindButConnections() {
+        #expect(!Address.connection("c").isKept)
+        for kind in [Address.user("u"), .session("s"), .client(user: "u", id: "d"), .tenant("t"), .channel("c"), .broadcast] {
+            #expect(kind.isKept)
+        }
+    }
+}
