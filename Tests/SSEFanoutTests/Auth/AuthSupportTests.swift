@@ -60,6 +60,18 @@ import Testing
         #expect(ConfigurationLoader.environmentName(for: "auth.jwtSecret") == "SSE_FANOUT_AUTH_JWT_SECRET")
     }
 
+    @Test func printingTheSettingsHidesCredentials() {
+        struct Embedding { var auth: AuthConfiguration }
+        var c = AuthConfiguration()
+        c.jwtSecret = TestTokens.secret
+        c.apiKeys = ["pk_live_secret_key"]
+        c.jwtKeyFile = "/etc/sse/key.pem"
+        for text in [String(describing: c), String(reflecting: c), "\(c)", String(describing: Embedding(auth: c))] {
+            #expect(!text.contains(TestTokens.secret) && !text.contains("pk_live_secret_key"), "\(text)")
+            #expect(text.contains("/etc/sse/key.pem"))
+        }
+    }
+
     @Test func refusesUnusableSettings() {
         for (key, value) in [("jwtSecret", ConfigContent.string("short")), ("maxTokenLifetime", .double(0)), ("cookieName", .string("a b"))] {
             let values: [AbsoluteConfigKey: ConfigValue] = [["auth", key]: ConfigValue(value, isSecret: false)]
