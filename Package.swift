@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
     ],
     targets: [
         // C libraries from Debian (librabbitmq-dev, libhiredis-dev), each wrapped by a small Swift module.
@@ -62,6 +64,9 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // A small SwiftNIO SSE and HTTP client, used by the tests and the CLI.
@@ -112,7 +117,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SSEFanoutTests",
-            dependencies: ["SSEFanout", "SSEClient", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: [
+                "SSEFanout", "SSEClient", .product(name: "NIOEmbedded", package: "swift-nio"),
+                // The authentication tests generate keys, sign tokens by hand and cross-check them with jwt-kit.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
         ),
         .testTarget(name: "SSEClientTests", dependencies: ["SSEClient"]),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),

@@ -1,0 +1,40 @@
+import Configuration
+
+extension AuthConfiguration {
+    /// The `auth.*` settings, for `ConfigurationLoader` to read with the rest: `auth.jwtSecret`,
+    /// `auth.jwtKeyFile`, `auth.issuer`, `auth.audience`, `auth.maxTokenLifetime` (seconds),
+    /// `auth.cookieName`, `auth.apiKeys` and `auth.disabled` (environment: `SSE_FANOUT_AUTH_JWT_SECRET`, …).
+    /// The secret and the API keys are read as secrets, so that configuration dumps redact them.
+    static func read(_ config: ConfigReader) throws(ConfigurationError) -> AuthConfiguration {
+        var c = AuthConfiguration()
+        c.jwtSecret = config.string(forKey: "auth.jwtSecret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        c.jwtKeyFile = config.string(forKey: "auth.jwtKeyFile").flatMap { $0.isEmpty ? nil : $0 }
+        c.issuer = config.string(forKey: "auth.issuer").flatMap { $0.isEmpty ? nil : $0 }
+        c.audience = config.string(forKey: "auth.audience").flatMap { $0.isEmpty ? nil : $0 }
+        if let seconds = config.double(forKey: "auth.maxTokenLifetime") {
+            guard seconds.isFinite, seconds > 0 else { throw ConfigurationError("auth.maxTokenLifetime must be a positive number of seconds") }
+            c.maxTokenLifetime = .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+        c.cookieName = config.string(forKey: "auth.cookieName", default: c.cookieName)
+        c.apiKeys = config.stringArray(forKey: "auth.apiKeys", isSecret: true, default: []).filter { !$0.isEmpty }
+        c.disabled = config.bool(forKey: "auth.disabled", default: c.disabled)
+        try c.validate()
+        return c
+    }
+
+    /// Refuses settings a node cannot authenticate with. Being configured is not required: a node
+    /// with no key refuses every token (and so every stream) unless `disabled`.
+    func validate() throws(ConfigurationError) {
+        if let secret = jwtSecret, secret.utf8.count < Authenticator.minimumSecretLength {
+            throw ConfigurationError("auth.jwtSecret must be at least \(Authenticator.minimumSecretLength) bytes")
+        }
+        guard maxTokenLifetime > .zero else { throw ConfigurationError("auth.maxTokenLifetime must be positive") }
+        // RFC 6265 cookie-name: a token, no separators.
+        let separators = Set("()<>@,;:\\\"/[]?={} \t".unicodeScalars)
+        guard !cookieName.isEmpty,
+            cookieName.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && !separators.contains($0) })
+        else {
+            throw ConfigurationError("auth.cookieName must be a cookie name: ASCII letters, digits and !#$%&'*+-.^_`|~")
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import CryptoExtras
+import Foundation
+import JWTKit
+
+extension Authenticator {
+    /// Shortest accepted HS256 secret: the hash's own size (jwt-kit asserts it, RFC 7518 §3.2 asks it).
+    public static let minimumSecretLength = 32
+
+    /// Builds an authenticator: reads `jwtKeyFile`, if any, and prepares every key once.
+    ///
+    /// Throws a `ConfigurationError` naming the setting when one is out of range (a secret under 32
+    /// bytes, say), the key file cannot be read, or it holds no key this node can use.
+    public static func load(_ configuration: AuthConfiguration) async throws(ConfigurationError) -> Authenticator {
+        try configuration.validate()
+        var keys: [VerificationKey] = []
+        var signingKey: SigningKey?
+        if let path = configuration.jwtKeyFile {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigurationError("auth.jwtKeyFile: cannot read '\(path)': \(error.localizedDescription)")
+            }
+            let (fileKeys, fileSigningKey) = try await loadKeyFile(text, path: path)
+            keys += fileKeys
+            signingKey = fileSigningKey
+        }
+        if let secret = configuration.jwtSecret {
+            let collection = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+            let algorithm = try await key(from: collection, kid: nil, alg: nil, setting: "auth.jwtSecret")
+            keys.append(VerificationKey(kid: nil, algorithm: algorithm))
+            // A private key from the file, when there is one, signs; the secret otherwise.
+            if signingKey == nil { signingKey = SigningKey(keys: collection, kid: nil, algorithmName: algorithm.name) }
+        }
+        return Authenticator(configuration: configuration, keys: keys, signingKey: signingKey)
+    }
+
+    /// The keys of a key file's text: a PEM key, or a JWKS.
+    static func loadKeyFile(_ text: String, path: String) async throws(ConfigurationError) -> ([VerificationKey], SigningKey?) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("{") { return try await loadJWKS(trimmed, path: path) }
+        guard trimmed.contains("-----BEGIN ") else {
+            throw ConfigurationError("auth.jwtKeyFile: '\(path)' is neither a PEM key nor a JWKS (JSON) file")
+        }
+        guard let (label, pem) = keyBlock(in: trimmed) else {
+            if trimmed.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+                throw ConfigurationError("auth.jwtKeyFile: the private key in '\(path)' is encrypted; give it unencrypted")
+            }
+            throw ConfigurationError("auth.jwtKeyFile: '\(path)' holds no PUBLIC KEY or PRIVATE KEY PEM block")
+        }
+        let setting = "auth.jwtKeyFile"
+        let verifier = JWTKeyCollection()
+        if label.hasSuffix("PUBLIC KEY") {
+            if let key = try? ES256PublicKey(pem: pem) {
+                await verifier.add(ecdsa: key)
+            } else {
+                let key = try rsaKey(path: path) { () throws -> JWTKit.Insecure.RSA.PublicKey in
+                    let backing = try _RSA.Signing.PublicKey(unsafePEMRepresentation: pem)
+                    try checkSize(backing.keySizeInBits, path: path)
+                    return try JWTKit.Insecure.RSA.PublicKey(backing: backing)
+                }
+                await verifier.add(rsa: key, digestAlgorithm: .sha256)
+            }
+            return ([VerificationKey(kid: nil, algorithm: try await key(from: verifier, kid: nil, alg: nil, setting: setting))], nil)
+        }
+        // The public half verifies; the private half only ever signs, from its own collection.
+        let signer = JWTKeyCollection()
+        if let key = try? ES256PrivateKey(pem: pem) {
+            await verifier.add(ecdsa: key.publicKey)
+            await signer.add(ecdsa: key)
+        } else {
+            let key = try rsaKey(path: path) { () throws -> JWTKit.Insecure.RSA.PrivateKey in
+                let backing = try _RSA.Signing.PrivateKey(unsafePEMRepresentation: pem)
+                try checkSize(backing.keySizeInBits, path: path)
+                return try JWTKit.Insecure.RSA.PrivateKey(backing: backing)
+            }
+            await verifier.add(rsa: key.publicKey, digestAlgorithm: .sha256)
+            await signer.add(rsa: key, digestAlgorithm: .sha256)
+        }
+        let algorithm = try await key(from: verifier, kid: nil, alg: nil, setting: setting)
+        return ([VerificationKey(kid: nil, algorithm: algorithm)], SigningKey(keys: signer, kid: nil, algorithmName: algorithm.name))
+    }
+
+    /// The first key block of a PEM file, with its label, e.g. `PRIVATE KEY`. Other blocks are skipped:
+    /// `openssl ecparam -genkey` writes an `EC PARAMETERS` block before the key.
+    static func keyBlock(in text: String) -> (label: String, pem: String)? {
+        let labels = ["PUBLIC KEY", "RSA PUBLIC KEY", "PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]
+        var search = text.startIndex
+        while let begin = text.range(of: "-----BEGIN ", range: search..<text.endIndex) {
+            guard let labelEnd = text.range(of: "-----", range: begin.upperBound..<text.endIndex) else { return nil }
+            let label = String(text[begin.upperBound..<labelEnd.lowerBound])
+            let end = "-----END \(label)-----"
+            guard let endRange = text.range(of: end, range: labelEnd.upperBound..<text.endIndex) else { return nil }
+            if labels.contains(label) { return (label, String(text[begin.lowerBound..<endRange.upperBound])) }
+            search = endRange.upperBound
+        }
+        return nil
+    }
+
+    /// An RSA key from `make`, or an error that says why not (too short, or not RSA nor EC P-256 at all).
+    private static func rsaKey<Key>(path: String, _ make: () throws -> Key) throws(ConfigurationError) -> Key {
+        do {
+            return try make()
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError("auth.jwtKeyFile: '\(path)' is not an RSA or EC P-256 key in PEM form")
+        }
+    }
+
+    /// RSA keys are read with swift-crypto's unchecked parser so that a short one is named as such here:
+    /// jwt-kit refuses keys under 2048 bits too, but with an error type it does not export.
+    private static func checkSize(_ bits: Int, path: String) throws(ConfigurationError) {
+        guard bits >= 2048 else {
+            throw ConfigurationError("auth.jwtKeyFile: the RSA key in '\(path)' has \(bits) bits; at least 2048 are needed")
+        }
+    }
+
+    /// A JWKS: every key, each with the algorithm its `alg` names, or else its type's usual one
+    /// (RSA: RS256; EC: ES256, ES384 or ES512 by curve; OKP: EdDSA).
+    static func loadJWKS(_ json: String, path: String) async throws(ConfigurationError) -> ([VerificationKey], SigningKey?) {
+        let jwks: JWKS
+        do {
+            jwks = try JSONDecoder().decode(JWKS.self, from: Data(json.utf8))
+        } catch {
+            throw ConfigurationError("auth.jwtKeyFile: '\(path)' is not a JWKS of RSA, EC or OKP keys")
+        }
+        guard !jwks.keys.isEmpty else { throw ConfigurationError("auth.jwtKeyFile: the JWKS in '\(path)' has no keys") }
+        var keys: [VerificationKey] = []
+        var signingKey: SigningKey?
+        var seen = Set<String>()
+        for (index, var jwk) in jwks.keys.enumerated() {
+            let kid = jwk.keyIdentifier?.string
+            let setting = "auth.jwtKeyFile: key \(kid.map { "'\($0)'" } ?? "#\(index + 1)") of '\(path)'"
+            if let kid {
+                guard seen.insert(kid).inserted else { throw ConfigurationError("\(setting): its 'kid' is not unique") }
+            } else if jwks.keys.count > 1 {
+                throw ConfigurationError("\(setting) has no 'kid'; a JWKS with several keys needs one on each")
+            }
+            guard let alg = jwk.algorithm ?? defaultAlgorithm(of: jwk) else {
+                throw ConfigurationError("\(setting) has no 'alg', and its type has no usual algorithm")
+            }
+            // jwt-kit files JWKs by kid; a lone key without one gets a name only jwt-kit sees.
+            let collectionKID = kid ?? "default"
+            jwk.keyIdentifier = JWKIdentifier(string: collectionKID)
+            let collection = JWTKeyCollection()
+            do {
+                try await collection.add(jwk: jwk)
+            } catch {
+                throw ConfigurationError("\(setting) is not a usable key")
+            }
+            let algorithm = try await key(from: collection, kid: collectionKID, alg: alg.rawValue, setting: setting)
+            keys.append(VerificationKey(kid: kid, algorithm: algorithm))
+            if signingKey == nil, jwk.privateExponent != nil {
+                signingKey = SigningKey(keys: collection, kid: kid, algorithmName: algorithm.name)
+            }
+        }
+        return (keys, signingKey)
+    }
+
+    private static func defaultAlgorithm(of jwk: JWK) -> JWK.Algorithm? {
+        switch jwk.keyType {
+        case .rsa: return .rs256
+        case .ecdsa:
+            switch jwk.curve?.rawValue {
+            case "P-256": return .es256
+            case "P-384": return .es384
+            case "P-521": return .es512
+            default: return nil
+            }
+        case .octetKeyPair: return .eddsa
+        default: return nil
+        }
+    }
+
+    private static func key(
+        from collection: JWTKeyCollection, kid: String?, alg: String?, setting: String
+    ) async throws(ConfigurationError) -> any JWTAlgorithm {
+        do {
+            return try await collection.getKey(for: kid.map { JWKIdentifier(string: $0) }, alg: alg)
+        } catch {
+            throw ConfigurationError("\(setting) is not a key for its algorithm (\(alg ?? "?"))")
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Testing
+
+@testable import SSEFanout
+
+@Suite struct AuthGrantTests {
+    private func claims(tenant: String? = nil, channels: [String]? = nil, publish: [String]? = nil) -> VerifiedClaims {
+        VerifiedClaims(
+            user: "alice", tenant: tenant, channels: channels.map { ChannelGrant(patterns: $0)! } ?? .none,
+            publish: publish.map { PublishGrant(patterns: $0)! }, expiresAt: 0
+        )
+    }
+
+    @Test func channelPatterns() throws {
+        let exact = claims(channels: ["news", "sport-*"])
+        #expect(exact.allowsChannel("news"))
+        #expect(!exact.allowsChannel("news2") && !exact.allowsChannel("new") && !exact.allowsChannel("NEWS"))
+        #expect(exact.allowsChannel("sport-") && exact.allowsChannel("sport-football"))
+        #expect(!exact.allowsChannel("sport") && !exact.allowsChannel("xsport-a"))
+        let any = claims(channels: ["*"])
+        #expect(any.allowsChannel("anything") && any.allowsChannel("news-*"))
+        // No claim: no channels at all.
+        #expect(!claims().allowsChannel("news"))
+        #expect(!claims(channels: []).allowsChannel("news"))
+        #expect(ChannelGrant(patterns: ["a*b"]) == nil && ChannelGrant(patterns: ["*a"]) == nil && ChannelGrant(patterns: [""]) == nil)
+        #expect(ChannelGrant(patterns: ["news", "a*"]) != nil)
+    }
+
+    @Test func checkChannelsNamesTheFirstRefused() {
+        let c = claims(channels: ["news"])
+        let error = TestTokens.refusal { () throws(AuthError) in try c.checkChannels(["news", "secret", "other"]) }
+        #expect(error?.code == "channel_not_allowed" && error?.status == .forbidden)
+        #expect(error?.message.contains("'secret'") == true)
+        #expect(TestTokens.refusal { () throws(AuthError) in try c.checkChannels(["news"]) } == nil)
+    }
+
+    @Test func publishPatternsWithoutTenant() {
+        let c = PublisherCredential.token(claims(publish: ["user:alice", "channel:news-*", "session:*"]))
+        #expect(c.allows(kind: "user", tenant: nil, id: "alice"))
+        #expect(!c.allows(kind: "user", tenant: nil, id: "bob"))
+        #expect(!c.allows(kind: "user", tenant: nil, id: "alice2"))
+        #expect(c.allows(kind: "channel", tenant: nil, id: "news-uk"))
+        #expect(!c.allows(kind: "channel", tenant: nil, id: "news"))
+        #expect(c.allows(kind: "session", tenant: nil, id: "anything"))
+        #expect(!c.allows(kind: "client", tenant: nil, id: "alice"))
+        #expect(!c.allows(kind: "connection", tenant: nil, id: "alice"))
+        #expect(!c.allows(kind: "broadcast", tenant: nil, id: nil))
+        #expect(!c.allows(kind: "tenant", tenant: nil, id: "acme"))
+        // A token without a tenant is not confined to one.
+        #expect(c.allows(kind: "user", tenant: "acme", id: "alice"))
+
+        let everything = PublisherCredential.token(claims(publish: ["*"]))
+        for kind in ["connection", "user", "session", "client", "tenant", "channel"] {
+            #expect(everything.allows(kind: kind, tenant: nil, id: "x"))
+        }
+        #expect(everything.allows(kind: "broadcast", tenant: nil, id: nil))
+        #expect(!everything.allows(kind: "unicorn", tenant: nil, id: "x"))
+        #expect(!everything.allows(kind: "user", tenant: nil, id: nil))
+
+        let broadcast = PublisherCredential.token(claims(publish: ["broadcast"]))
+        #expect(broadcast.allows(kind: "broadcast", tenant: nil, id: nil))
+        #expect(!broadcast.allows(kind: "user", tenant: nil, id: "alice"))
+        #expect(!PublisherCredential.token(claims()).allows(kind: "user", tenant: nil, id: "alice"))
+    }
+
+    @Test func aTenantTokenIsConfinedToItsTenant() {
+        let star = PublisherCredential.token(claims(tenant: "acme", publish: ["*"]))
+        #expect(star.allows(kind: "user", tenant: "acme", id: "alice"))
+        #expect(star.allows(kind: "broadcast", tenant: "acme", id: nil))
+        #expect(star.allows(kind: "tenant", tenant: nil, id: "acme"))
+        #expect(star.allows(kind: "tenant", tenant: "acme", id: "acme"))
+        #expect(!star.allows(kind: "user", tenant: "globex", id: "alice"))
+        #expect(!star.allows(kind: "user", tenant: nil, id: "alice"))
+        #expect(!star.allows(kind: "broadcast", tenant: nil, id: nil))
+        #expect(!star.allows(kind: "tenant", tenant: nil, id: "globex"))
+        #expect(!star.allows(kind: "tenant", tenant: "acme", id: "globex"))
+
+        // Its patterns cannot reach outside its tenant either.
+        let other = PublisherCredential.token(claims(tenant: "acme", publish: ["tenant:globex", "user:alice"]))
+        #expect(!other.allows(kind: "user", tenant: "globex", id: "bob"))
+        #expect(!other.allows(kind: "tenant", tenant: nil, id: "globex"))
+        #expect(other.allows(kind: "user", tenant: "acme", id: "alice"))
+        #expect(!other.allows(kind: "user", tenant: "globex", id: "alice"))
+        #expect(!other.allows(kind: "user", tenant: "acme", id: "bob"))
+    }
+
+    @Test func aTenantPatternAllowsEveryTargetInThatTenant() {
+        let c = PublisherCredential.token(claims(publish: ["tenant:acme"]))
+        for kind in ["connection", "user", "session", "client", "channel"] {
+            #expect(c.allows(kind: kind, tenant: "acme", id: "x"))
+            #expect(!c.allows(kind: kind, tenant: "globex", id: "x"))
+            #expect(!c.allows(kind: kind, tenant: nil, id: "x"))
+        }
+        #expect(c.allows(kind: "broadcast", tenant: "acme", id: nil))
+        #expect(!c.allows(kind: "broadcast", tenant: nil, id: nil))
+        #expect(c.allows(kind: "tenant", tenant: nil, id: "acme"))
+        #expect(!c.allows(kind: "tenant", tenant: nil, id: "acme2"))
+    }
+
+    @Test func apiKeysAndDisabledAuthAllowEverything() {
+        for credential in [PublisherCredential.apiKey, .unrestricted] {
+            #expect(credential.allows(kind: "user", tenant: "acme", id: "alice"))
+            #expect(credential.allows(kind: "tenant", tenant: nil, id: "globex"))
+            #expect(credential.allows(kind: "broadcast", tenant: nil, id: nil))
+            #expect(!credential.allows(kind: "unicorn", tenant: nil, id: "x"))
+        }
+        let error = TestTokens.refusal { () throws(AuthError) in
+            try PublisherCredential.token(self.claims(publish: ["user:bob"])).check(kind: "user", tenant: nil, id: "alice")
+        }
+        #expect(error?.code == "target_not_allowed" && error?.status == .forbidden)
+    }
+
+    @Test func publishPatternSyntax() {
+        for valid in ["*", "broadcast", "user:*", "user:alice", "channel:news-*", "tenant:acme", "session:*", "client:*", "connection:*", "tenant:*"] {
+            #expect(PublishGrant(patterns: [valid]) != nil, "\(valid)")
+        }
+        for invalid in ["", "user", "users:alice", "broadcast:x", "user:", "channel:a*b", "*:alice", "user:al\u{1}ice", "Broadcast"] {
+            #expect(PublishGrant(patterns: [invalid]) == nil, "\(invalid)")
+        }
+    }
+}

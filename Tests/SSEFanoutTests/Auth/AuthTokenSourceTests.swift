@@ -1,0 +1,63 @@
+import NIOHTTP1
+import Testing
+
+@testable import SSEFanout
+
+@Suite struct AuthTokenSourceTests {
+    /// `source:token`, or nil.
+    private func token(_ headers: [(String, String)], _ uri: String = "/events", cookie: String = "sse_token") -> String? {
+        TokenSource.token(headers: HTTPHeaders(headers), uri: uri, cookieName: cookie).map { "\($0.source):\($0.token)" }
+    }
+
+    @Test func headerThenCookieThenQuery() {
+        let all: [(String, String)] = [("Authorization", "Bearer from-header"), ("Cookie", "sse_token=from-cookie")]
+        #expect(token(all, "/events?token=from-query") == "authorization:from-header")
+        #expect(token([("Cookie", "sse_token=from-cookie")], "/events?token=from-query") == "cookie:from-cookie")
+        #expect(token([], "/events?user=a&token=from-query&channel=x") == "query:from-query")
+        #expect(token([]) == nil)
+        #expect(token([], "/events?user=alice") == nil)
+    }
+
+    @Test func bearerHeaderParsing() {
+        #expect(token([("authorization", "bearer abc.def.ghi")]) == "authorization:abc.def.ghi")
+        #expect(token([("Authorization", "BEARER   abc  ")]) == "authorization:abc")
+        // Other schemes and empty credentials fall through to the next source.
+        #expect(token([("Authorization", "Basic dXNlcjpwYXNz")], "/?token=q") == "query:q")
+        #expect(token([("Authorization", "Bearer")], "/?token=q") == "query:q")
+        #expect(token([("Authorization", "Bearer ")], "/?token=q") == "query:q")
+        #expect(token([("Authorization", "Bearerabc")], "/?token=q") == "query:q")
+        #expect(TokenSource.bearerToken(HTTPHeaders([("Authorization", "Basic x"), ("Authorization", "Bearer second")])) == "second")
+    }
+
+    @Test func cookieParsingAmongSeveral() {
+        let headers: [(String, String)] = [("Cookie", "theme=dark; sse_token_old=no; sse_token=yes; other=1")]
+        #expect(token(headers) == "cookie:yes")
+        #expect(token([("Cookie", "a=1"), ("Cookie", "b=2;sse_token=\"quoted\"")]) == "cookie:quoted")
+        #expect(token([("Cookie", "x_sse_token=no; SSE_TOKEN=no")]) == nil)
+        #expect(token([("Cookie", "sse_token=; a=b")], "/?token=q") == "query:q")
+        #expect(token([("Cookie", "session=abc")], cookie: "session") == "cookie:abc")
+        // A value may itself hold '='.
+        #expect(TokenSource.cookie(named: "t", in: HTTPHeaders([("Cookie", "t=a=b")])) == "a=b")
+    }
+
+    @Test func queryParsing() {
+        #expect(token([], "/events?token=a%2Eb.c") == "query:a.b.c")
+        #expect(token([], "/events?t%6Fken=abc") == "query:abc")
+        #expect(token([], "/events?mytoken=no&token=&token=second") == "query:second")
+        #expect(token([], "/events?user=a#token=frag") == nil)
+        #expect(token([], "/events?token") == nil)
+    }
+
+    @Test func redactsTheTokenParameterOnly() {
+        #expect(LogRedaction.uri("/events?user=alice&token=eyJ.abc.def&channel=news") == "/events?user=alice&token=REDACTED&channel=news")
+        #expect(LogRedaction.uri("/events?token=a&token=b") == "/events?token=REDACTED&token=REDACTED")
+        #expect(LogRedaction.uri("/events?t%6Fken=secret") == "/events?t%6Fken=REDACTED")
+        #expect(LogRedaction.uri("/events?mytoken=keep&token_type=keep") == "/events?mytoken=keep&token_type=keep")
+        #expect(LogRedaction.uri("/events?token=abc#frag") == "/events?token=REDACTED#frag")
+        #expect(LogRedaction.uri("/events") == "/events")
+        #expect(LogRedaction.uri("/events?token") == "/events?token")
+        #expect(LogRedaction.uri("/events?token=") == "/events?token=")
+        let uri = "/events?channel=a&token=" + String(repeating: "x", count: 500)
+        #expect(!LogRedaction.uri(uri).contains("xxx"))
+    }
+}
