@@ -216,7 +216,7 @@ final class HubShard: @unchecked Sendable {
             let hint = Self.retryHint(Int.random(in: 100...max(100, retryMillis - 1)))
             eventLoop.scheduleTask(in: delay) { [logger] in
                 connection.sendControl(hint, logger: logger)
-                connection.close()
+                connection.close(reason: .drain)
             }
         }
     }
@@ -230,6 +230,6 @@ final class HubShard: @unchecked Sendable {
     /// Closes every stream; each one's cleanup runs as its channel goes inactive.
     func closeAll() {
         eventLoop.assertInEventLoop()
-        all.forEach { $0.close() }
+        all.forEach { $0.close(reason: .drain) }
     }
 }

@@ -12,6 +12,8 @@ final class SSEConnection: @unchecked Sendable {
     let addresses: [Address]
     let channel: Channel
     private(set) var isOpen = true
+    /// Why the server ended the stream; nil while open, or when the client closed it.
+    private(set) var closeReason: CloseReason?
     /// Where this stream stands in each history stream it reads; sent as every event's `id:`.
     private(set) var token: ResumeToken
     /// The positions the client resumed from (its `Last-Event-ID`): it had everything up to them.
@@ -64,7 +66,7 @@ final class SSEConnection: @unchecked Sendable {
         if pending != nil {
             guard pending!.count < Self.maxPending else {
                 logger.warning("closing stream: too many events before it was ready", metadata: ["connection": "\(id)"])
-                close()
+                close(reason: .slowClient)
                 return false
             }
             pending!.append(event)
@@ -97,7 +99,7 @@ final class SSEConnection: @unchecked Sendable {
         guard isOpen else { return }
         guard isWritable else {
             logger.warning("closing slow client: send buffer full", metadata: ["connection": "\(id)"])
-            close()
+            close(reason: .slowClient)
             return
         }
         channel.writeAndFlush(bytes, promise: nil)
@@ -164,10 +166,12 @@ final class SSEConnection: @unchecked Sendable {
         self.isWritable = isWritable
     }
 
-    func close() {
+    /// Ends the stream from the server's side, for `reason`.
+    func close(reason: CloseReason) {
         eventLoop.assertInEventLoop()
         guard isOpen else { return }
         isOpen = false
+        closeReason = reason
         outbox = nil
         // Not activated yet: the response head still waits for `connected`. The client gets it
         // before the close, so it sees a stream that ended rather than a connection dropped.

@@ -63,7 +63,7 @@ final class StreamOpener: Sendable {
                     } catch {
                         // The client keeps its last id and tries again after `retry`.
                         logger.warning("closing resumed stream: history unavailable", metadata: ["connection": "\(record.connectionID)", "error": "\(error)"])
-                        connection.eventLoop.execute { connection.close() }
+                        connection.eventLoop.execute { connection.close(reason: .unavailable) }
                     }
                 }
             }
