@@ -128,7 +128,10 @@ let package = Package(
         .testTarget(name: "SSEClientTests", dependencies: ["SSEClient"]),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SSEFanout", "SSEClient", "RabbitMQ", "Redis"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SSEFanout", "SSEClient", "RabbitMQ", "Redis", .product(name: "Crypto", package: "swift-crypto")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,13 @@
 #   scripts/cluster.sh logs [-f] [-n LINES]   the last lines of every log (-f: follow)
 #   scripts/cluster.sh nginx-config DIR       write the local nginx config under DIR
 #                                             (used by `up` and by the tests)
+#   scripts/cluster.sh token ARGS...          mint a token with the demo's key
+#                                             (sse-fanout token ARGS, e.g. --user alice --channel news)
+#   scripts/cluster.sh api-key                print the demo's API key
+#
+# Authentication is on: `up` makes a JWT secret and an API key for the demo once, in
+# .run/cluster/auth.env (mode 600), hands them to the nodes through their environment, and prints
+# curl lines that carry a minted token or the key.
 #
 # Nodes use Configs/cluster/node-8081.json ... node-8083.json (node id = port). Logs and
 # pid files go to .run/cluster/ in the repository; nginx runs with its own prefix there.
@@ -39,6 +46,37 @@ say() { printf '%s\n' "$*"; }
 die() { printf 'cluster.sh: %s\n' "$*" >&2; exit 1; }
 
 node_config() { printf '%s/Configs/cluster/node-%s.json' "$root" "$1"; }
+auth_env=$run_dir/auth.env
+
+# The demo's secret and API key: made once, kept out of the repository and of every log.
+ensure_auth() {
+  mkdir -p "$run_dir"
+  if [[ ! -s $auth_env ]]; then
+    (
+      umask 077
+      printf 'SSE_FANOUT_AUTH_JWT_SECRET=%s\nSSE_FANOUT_AUTH_API_KEYS=%s\n' \
+        "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" "demo-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$auth_env"
+    )
+  fi
+  set -a
+  # shellcheck disable=SC1090
+  . "$auth_env"
+  set +a
+}
+
+# The built sse-fanout binary.
+built_bin() { printf '%s/.build/%s/sse-fanout' "$root" "$build_config"; }
+
+cmd_token() {
+  ensure_auth
+  [[ -x $(built_bin) ]] || die "no $(built_bin): run scripts/cluster.sh up first"
+  "$(built_bin)" token "$@"
+}
+
+cmd_api_key() {
+  ensure_auth
+  printf '%s\n' "$SSE_FANOUT_AUTH_API_KEYS"
+}
 node_pidfile() { printf '%s/node-%s.pid' "$run_dir" "$1"; }
 node_log() { printf '%s/node-%s.log' "$run_dir" "$1"; }
 nginx_pidfile() { printf '%s/nginx.pid' "$nginx_dir"; }
@@ -139,6 +177,7 @@ start_node() {
   # setsid: the node outlives this script and the terminal. The child records its own pid
   # (after setsid's possible fork), then becomes the node with exec.
   # shellcheck disable=SC2016 # $$ and $@ belong to the child shell
+  ensure_auth
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" \
     "$bin" serve --config "$(node_config "$port")" "${extra[@]}" </dev/null >>"$log" 2>&1 &
   for ((i = 0; i < 50; i++)); do
@@ -205,21 +244,29 @@ start_nginx() {
 }
 
 print_examples() {
-  local bin=$1 base target
+  local bin=$1 base target alice bob carol
+  ensure_auth
+  alice=$("$bin" token --user alice --channel news --sid alice-laptop --ttl 1h)
+  bob=$("$bin" token --user bob --channel news --ttl 1h)
+  carol=$("$bin" token --user carol --tenant acme --channel 'news*' --ttl 1h)
   local -a bodies=(
     '{"target": {"type": "connection", "id": "CONNECTION_ID"}, "event": "note", "data": "just this connection"}'
     '{"target": {"type": "user", "id": "alice"}, "event": "greeting", "data": {"text": "hello alice"}}'
     '{"target": {"type": "channel", "id": "news"}, "event": "headline", "data": "on the news channel"}'
     '{"target": {"type": "broadcast"}, "event": "tick", "data": "to everyone"}'
+    '{"target": {"type": "user", "id": "carol", "tenant": "acme"}, "data": "carol of acme"}'
   )
   cat <<EOF
 
 The cluster is up: nodes 8081, 8082, 8083 (node id = port), nginx on 127.0.0.1:$nginx_port.
+Authentication is on. The tokens below are minted with the demo's key (valid 1 h); mint more with
+  scripts/cluster.sh token --user NAME [--channel C] [--tenant T] [--sid S] --ttl 1h
+Backends publish with the demo's API key (scripts/cluster.sh api-key).
 
 Subscribe (each in its own terminal):
-  curl -N 'http://127.0.0.1:8082/events?user=alice'
-  curl -N 'http://127.0.0.1:8083/events?user=bob&channel=news'
-  curl -N 'http://127.0.0.1:$nginx_port/events?user=alice&channel=news&clientId=laptop'
+  curl -N 'http://127.0.0.1:8082/events?token=$alice'
+  curl -N 'http://127.0.0.1:8083/events?channel=news' -H 'Authorization: Bearer $bob'
+  curl -N 'http://127.0.0.1:$nginx_port/events?channel=news-eu&clientId=laptop' -H 'Authorization: Bearer $carol'
 
 Publish to a node (CONNECTION_ID: the connectionId of a subscriber's "event: connected"):
 EOF
@@ -229,10 +276,17 @@ EOF
       say "The same through nginx:"
     fi
     for target in "${bodies[@]}"; do
-      say "  curl -X POST $base/publish -H 'Content-Type: application/json' -d '$target'"
+      say "  curl -X POST $base/publish -H 'Content-Type: application/json' -H 'X-API-Key: $SSE_FANOUT_AUTH_API_KEYS' -d '$target'"
     done
   done
   cat <<EOF
+
+Kick alice's session everywhere and keep it out for 5 minutes:
+  curl -X POST http://127.0.0.1:8081/disconnect -H 'Content-Type: application/json' -H 'X-API-Key: $SSE_FANOUT_AUTH_API_KEYS' \\
+       -d '{"target": {"type": "session", "id": "alice-laptop"}, "reason": "signed out", "reconnect": false}'
+
+Without a token, or with a forged or expired one, a stream is refused (401):
+  curl -i 'http://127.0.0.1:8082/events?user=alice'
 
 Publish straight to RabbitMQ (amqp-tools): to sse.ingress, which any node routes, or to node 8082's queue through sse.direct:
   amqp-publish --url amqp://guest:guest@127.0.0.1:$amqp_port -e sse.ingress -r '' -C application/json -b '${bodies[1]}'
@@ -366,5 +420,7 @@ case "${1:-}" in
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
   nginx-config) shift; cmd_nginx_config "$@" ;;
-  *) say "usage: $0 up|down|status|logs [-f] [-n LINES]|nginx-config DIR" >&2; exit 2 ;;
+  token) shift; cmd_token "$@" ;;
+  api-key) cmd_api_key ;;
+  *) say "usage: $0 up|down|status|logs [-f] [-n LINES]|nginx-config DIR|token ARGS|api-key" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks the README's demo end to end: `scripts/cluster.sh up`, a curl subscriber on node 8082
-# receives an event POSTed to node 8081 and one published with amqp-publish (both through
-# RabbitMQ), and one through nginx; then `scripts/cluster.sh down`.
+# Checks the README's demo end to end: `scripts/cluster.sh up`, a curl subscriber on node 8082 with a
+# minted token receives an event POSTed to node 8081 with the API key and one published with
+# amqp-publish (both through RabbitMQ), and one through nginx; a stream without a token is refused;
+# a kicked session is told so and stays out; then `scripts/cluster.sh down`.
 # Uses the RabbitMQ and Redis given by AMQP_PORT/REDIS_PORT/SERVICES_DIR and leaves them running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,12 +32,19 @@ wait_for() {
   return 1
 }
 
-curl -sN --max-time 30 'http://127.0.0.1:8082/events?user=smoke' > "$work/on-8082.txt" &
-curl -sN --max-time 30 "http://127.0.0.1:$NGINX_PORT/events?user=smoke-nginx" > "$work/via-nginx.txt" &
+session="smoke-$$-$RANDOM"  # a kick bar outlives a run: each run its own session
+token=$(scripts/cluster.sh token --user smoke --sid "$session" --ttl 10m)
+nginx_token=$(scripts/cluster.sh token --user smoke-nginx --ttl 10m)
+key=$(scripts/cluster.sh api-key)
+curl -sN --max-time 30 "http://127.0.0.1:8082/events?token=$token" > "$work/on-8082.txt" &
+curl -sN --max-time 30 "http://127.0.0.1:$NGINX_PORT/events" -H "Authorization: Bearer $nginx_token" > "$work/via-nginx.txt" &
 wait_for "$work/on-8082.txt" "event: connected"
 wait_for "$work/via-nginx.txt" "event: connected"
 
-answer=$(curl -sf -X POST http://127.0.0.1:8081/publish -H 'Content-Type: application/json' \
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 'http://127.0.0.1:8083/events?user=smoke')
+[[ $status == 401 ]] || { echo "demo smoke: FAILED, a stream without a token got $status" >&2; exit 1; }
+
+answer=$(curl -sf -X POST http://127.0.0.1:8081/publish -H 'Content-Type: application/json' -H "X-API-Key: $key" \
   -d '{"target": {"type": "user", "id": "smoke"}, "event": "greeting", "data": "hello from 8081"}')
 [[ $answer == *'"nodes":1'* ]] || { echo "demo smoke: FAILED, publish answered $answer" >&2; exit 1; }
 wait_for "$work/on-8082.txt" "data: hello from 8081"
@@ -45,8 +53,14 @@ amqp-publish --url "amqp://guest:guest@127.0.0.1:${AMQP_PORT:-5682}" -e sse.ingr
   -b '{"target": {"type": "user", "id": "smoke"}, "data": "hello from amqp-publish"}'
 wait_for "$work/on-8082.txt" "data: hello from amqp-publish"
 
-curl -sf -X POST "http://127.0.0.1:$NGINX_PORT/publish" -H 'Content-Type: application/json' \
+curl -sf -X POST "http://127.0.0.1:$NGINX_PORT/publish" -H 'Content-Type: application/json' -H "X-API-Key: $key" \
   -d '{"target": {"type": "user", "id": "smoke-nginx"}, "data": "through nginx"}' > /dev/null
 wait_for "$work/via-nginx.txt" "data: through nginx"
 
-echo "demo smoke: passed (8081 -> RabbitMQ -> 8082, amqp-publish -> 8082, nginx -> node)"
+curl -sf -X POST http://127.0.0.1:8083/disconnect -H 'Content-Type: application/json' -H "X-API-Key: $key" \
+  -d '{"target": {"type": "session", "id": "'"$session"'"}, "reason": "signed out", "reconnect": false}' > /dev/null
+wait_for "$work/on-8082.txt" "event: disconnect"
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:8081/events?token=$token")
+[[ $status == 403 ]] || { echo "demo smoke: FAILED, a kicked session got $status" >&2; exit 1; }
+
+echo "demo smoke: passed (token on 8082, 8081 -> RabbitMQ -> 8082, amqp-publish -> 8082, nginx -> node, 401 without a token, kicked session stays out)"

@@ -22,6 +22,8 @@ final class NodeProcess: Sendable {
                 "--amqp-url", services.amqpURL,
                 "--redis-url", services.redisURL,
                 "--log-level", "warning",
+                // The suite checks delivery, not identity: its clients declare their users.
+                "--no-auth",
             ],
             environment: environment,
             logPath: logPath,

@@ -43,6 +43,9 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "POST to this node, e.g. http://127.0.0.1:8081.")
     var http: String?
 
+    @Option(name: .customLong("api-key"), help: "API key for --http (default: $SSE_FANOUT_API_KEY).")
+    var apiKey: String?
+
     @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (default: SSE_FANOUT_AMQP_URL, else amqp://guest:guest@127.0.0.1:5672/%2f).")
     var amqpURL: String?
 
@@ -59,9 +62,11 @@ struct PublishCommand: AsyncParsableCommand {
         }
         if let http {
             let base = http.hasSuffix("/") ? String(http.dropLast()) : http
-            let response = try await HTTPClient().request(
-                "POST", base + "/publish", headers: [("Content-Type", "application/json")], body: body
-            )
+            var headers = [("Content-Type", "application/json")]
+            if let key = apiKey ?? ProcessInfo.processInfo.environment["SSE_FANOUT_API_KEY"], !key.isEmpty {
+                headers.append(("X-API-Key", key))
+            }
+            let response = try await HTTPClient().request("POST", base + "/publish", headers: headers, body: body)
             print(response.bodyString)
             guard (200..<300).contains(response.status) else { throw ExitCode(1) }
             return

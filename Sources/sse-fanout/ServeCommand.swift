@@ -89,6 +89,42 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: help("One node with an in-process broker and registry: no RabbitMQ, no Redis.", "node.standalone"))
     var standalone = false
 
+    @Option(name: .customLong("jwt-secret"), help: help("HS256 secret (at least 32 bytes) that subscriber and publisher tokens are signed with.", "auth.jwtSecret"))
+    var jwtSecret: String?
+
+    @Option(name: .customLong("jwt-key-file"), help: help("PEM public or private key (RS256, ES256) or JWKS file that tokens are checked with.", "auth.jwtKeyFile"))
+    var jwtKeyFile: String?
+
+    @Option(name: .customLong("jwt-issuer"), help: help("Required `iss` of every token (default: not checked).", "auth.issuer"))
+    var jwtIssuer: String?
+
+    @Option(name: .customLong("jwt-audience"), help: help("Required `aud` of every token (default: not checked).", "auth.audience"))
+    var jwtAudience: String?
+
+    @Option(name: .customLong("max-token-lifetime"), help: help("Seconds a token may still be valid for when it is shown (default 86400).", "auth.maxTokenLifetime"))
+    var maxTokenLifetime: Double?
+
+    @Option(name: .customLong("token-cookie"), help: help("Cookie a browser's token may come in (default sse_token).", "auth.cookieName"))
+    var tokenCookie: String?
+
+    @Option(name: .customLong("api-key"), help: help("API key with full publishing rights, for backends; repeatable.", "auth.apiKeys"))
+    var apiKeys: [String] = []
+
+    @Flag(name: .customLong("no-auth"), help: help("Run without authentication: anyone may subscribe as anyone and publish to anyone.", "auth.disabled"))
+    var noAuth = false
+
+    @Option(name: .customLong("max-connections"), help: help("Open streams this node accepts, then 503 (default 0: no limit).", "limits.maxConnections"))
+    var maxConnections: Int?
+
+    @Option(name: .customLong("max-connections-per-user"), help: help("Open streams one user may hold across the cluster (default 0: no limit).", "limits.maxConnectionsPerUser"))
+    var maxConnectionsPerUser: Int?
+
+    @Option(name: .customLong("over-user-limit"), help: help("close-oldest (default) or refuse-new, past --max-connections-per-user.", "limits.overUserLimit"))
+    var overUserLimit: String?
+
+    @Option(name: .customLong("kick-bar"), help: help("Seconds a target kicked with reconnect=false is refused new streams (default 300).", "limits.kickBar"))
+    var kickBar: Double?
+
     static func help(_ text: String, _ key: String) -> ArgumentHelp {
         ArgumentHelp("\(text) [\(key), \(ConfigurationLoader.environmentName(for: key))]")
     }
@@ -118,6 +154,18 @@ struct ServeCommand: AsyncParsableCommand {
         if let historyMaxAge { flags["history.maxAge"] = .double(historyMaxAge) }
         if let logLevel { flags["log.level"] = .string(logLevel) }
         if standalone { flags["node.standalone"] = .bool(true) }
+        if let jwtSecret { flags["auth.jwtSecret"] = .string(jwtSecret) }
+        if let jwtKeyFile { flags["auth.jwtKeyFile"] = .string(jwtKeyFile) }
+        if let jwtIssuer { flags["auth.issuer"] = .string(jwtIssuer) }
+        if let jwtAudience { flags["auth.audience"] = .string(jwtAudience) }
+        if let maxTokenLifetime { flags["auth.maxTokenLifetime"] = .double(maxTokenLifetime) }
+        if let tokenCookie { flags["auth.cookieName"] = .string(tokenCookie) }
+        if !apiKeys.isEmpty { flags["auth.apiKeys"] = .stringArray(apiKeys) }
+        if noAuth { flags["auth.disabled"] = .bool(true) }
+        if let maxConnections { flags["limits.maxConnections"] = .int(maxConnections) }
+        if let maxConnectionsPerUser { flags["limits.maxConnectionsPerUser"] = .int(maxConnectionsPerUser) }
+        if let overUserLimit { flags["limits.overUserLimit"] = .string(overUserLimit) }
+        if let kickBar { flags["limits.kickBar"] = .double(kickBar) }
 
         let file = config ?? ProcessInfo.processInfo.environment["SSE_FANOUT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         let configuration: NodeConfiguration
@@ -135,7 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "sse-fanout")
         let threadCount = configuration.threads > 0 ? configuration.threads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
-        let node = try Node.make(configuration: configuration, logger: logger, eventLoopGroup: group)
+        let node = try await Node.make(configuration: configuration, logger: logger, eventLoopGroup: group)
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

@@ -21,6 +21,7 @@ private final class RecordingBroker: Broker {
         broadcasts.withLockedValue { $0.append(body) }
         return BrokerSend(.success(true))
     }
+    func sendControl(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
     func park(_ body: [UInt8]) async throws {}
     func stopConsuming() async {}
     func shutdown() async {}

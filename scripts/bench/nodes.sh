@@ -52,7 +52,7 @@ start_node() {
     local port=$1
     shift
     "$BIN/sse-fanout" serve --host 127.0.0.1 --port "$port" --node-id "$port" --threads "$NODE_THREADS" \
-        --redis-url "$REDIS_URL" --amqp-url "$AMQP_URL" --drain-window 1 --log-level warning "$@" \
+        --redis-url "$REDIS_URL" --amqp-url "$AMQP_URL" --drain-window 1 --log-level warning ${NODE_AUTH:---no-auth} "$@" \
         >"$RUN_DIR/node-$port.log" 2>&1 &
     NODE_PIDS+=($!)
     local pid=$!

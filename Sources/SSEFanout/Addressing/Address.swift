@@ -47,6 +47,15 @@ public struct Address: Sendable, Hashable {
     public static func channel(_ name: String, tenant: String = "") -> Address { Address(kind: .channel, tenant: tenant, id: name) }
     public static let broadcast = Address(kind: .broadcast, tenant: "", id: "")
 
+    /// The same address in `tenant`, for kinds that live in a tenant (user, session, client, channel);
+    /// the others are returned as they are.
+    public func scoped(to tenant: String) -> Address {
+        switch kind {
+        case .user, .session, .client, .channel: Address(kind: kind, tenant: tenant, id: id)
+        case .connection, .tenant, .broadcast: self
+        }
+    }
+
     /// A client address's user and client id.
     public var clientParts: (user: String, id: String)? {
         guard kind == .client, let slash = id.firstIndex(of: "/") else { return nil }

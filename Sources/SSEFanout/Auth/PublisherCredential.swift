@@ -38,4 +38,19 @@ public enum PublisherCredential: Sendable, Equatable {
             throw AuthError.forbidden("target_not_allowed", "the credentials do not allow publishing to this \(kind) target")
         }
     }
+
+    /// `check(kind:tenant:id:)` for an address.
+    public func check(_ address: Address) throws(AuthError) {
+        switch address.kind {
+        case .broadcast: try check(kind: "broadcast", tenant: nil, id: nil)
+        case .tenant: try check(kind: "tenant", tenant: address.tenant, id: address.tenant)
+        default: try check(kind: address.kind.rawValue, tenant: address.tenant.isEmpty ? nil : address.tenant, id: address.id)
+        }
+    }
+
+    /// The tenant a token is confined to: targets that name none are taken to be in it.
+    public var confinedTenant: String? {
+        if case .token(let claims) = self { return claims.tenant }
+        return nil
+    }
 }

@@ -9,6 +9,9 @@ public protocol Broker: Sendable {
     func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend
     /// Hands a publish body for every node to the broker now (see `publish`).
     func broadcast(_ body: [UInt8]) -> BrokerSend
+    /// Hands a control message (a kick) for every node to the broker now, on the path only nodes may
+    /// publish to; it reaches handlers as `.control`.
+    func sendControl(_ body: [UInt8]) -> BrokerSend
     /// Keeps a malformed message for inspection (`sse.poison`), out of every consumer's way.
     func park(_ body: [UInt8]) async throws
     /// Stops taking new messages; messages already delivered can still be settled.

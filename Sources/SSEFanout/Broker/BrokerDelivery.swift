@@ -3,6 +3,8 @@ public struct BrokerDelivery: Sendable {
     public enum Source: Sendable, Equatable {
         /// This node's own queue: events routed to it (direct or broadcast).
         case node
+        /// A control message from another node (a kick), on this node's own queue.
+        case control
         /// The shared ingress queue: events from producers that did not look up the owning node.
         case ingress
         /// The shared dead-letter queue: messages that expired in a node's queue (the node is gone)

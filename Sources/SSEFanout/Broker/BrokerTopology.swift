@@ -10,6 +10,8 @@ public enum BrokerTopology {
     /// arrives through it may carry the fields nodes set. Routing keys `node.<id>` and `broadcast`.
     public static let internalExchange = "sse.internal"
     public static let internalBroadcastKey = "broadcast"
+    /// Control messages (kicks) for every node, on the internal exchange.
+    public static let controlKey = "control"
     public static func internalKey(node nodeID: String) -> String { "node.\(nodeID)" }
     /// Exchange for producers that don't know the owning node; one shared queue, consumed by all nodes.
     public static let ingressExchange = "sse.ingress"
@@ -61,6 +63,7 @@ public enum BrokerTopology {
         topology.bindings.append(.init(queue: queue, exchange: broadcastExchange, routingKey: ""))
         topology.bindings.append(.init(queue: queue, exchange: internalExchange, routingKey: internalKey(node: nodeID)))
         topology.bindings.append(.init(queue: queue, exchange: internalExchange, routingKey: internalBroadcastKey))
+        topology.bindings.append(.init(queue: queue, exchange: internalExchange, routingKey: controlKey))
         return topology
     }
 }

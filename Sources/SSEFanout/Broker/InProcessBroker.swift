@@ -31,6 +31,12 @@ public final class InProcessBroker: Broker {
         publish(body, toNode: nodeID)
     }
 
+    public func sendControl(_ body: [UInt8]) -> BrokerSend {
+        guard let handler = handler.withLockedValue({ $0 }) else { return BrokerSend(.success(false)) }
+        handler.deliver(BrokerDelivery(body: body, source: .control, trusted: true, redelivered: false, settle: { _ in }))
+        return BrokerSend(.success(true))
+    }
+
     /// What a producer publishing to the ingress exchange would do.
     public func publishToIngress(_ body: [UInt8]) {
         handler.withLockedValue { $0 }?.deliver(BrokerDelivery(body: body, source: .ingress, redelivered: false, settle: { _ in }))

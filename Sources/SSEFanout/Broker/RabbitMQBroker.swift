@@ -56,8 +56,8 @@ public final class RabbitMQBroker: Broker {
                 // RabbitMQ itself records where a dead letter was first published.
                 trusted = delivery.properties.headers["x-first-death-exchange"]?.stringValue == BrokerTopology.internalExchange
             default:
-                source = .node
                 trusted = delivery.exchange == BrokerTopology.internalExchange
+                source = trusted && delivery.routingKey == BrokerTopology.controlKey ? .control : .node
             }
             handler(BrokerDelivery(body: delivery.body, source: source, trusted: trusted, redelivered: delivery.redelivered) { disposition in
                 guard let consumer = settler.withLockedValue({ $0 }) else { return }
@@ -95,6 +95,11 @@ public final class RabbitMQBroker: Broker {
     public func broadcast(_ body: [UInt8]) -> BrokerSend {
         BrokerSend(publisher.submit(
             exchange: BrokerTopology.internalExchange, routingKey: BrokerTopology.internalBroadcastKey, body: body, properties: properties))
+    }
+
+    public func sendControl(_ body: [UInt8]) -> BrokerSend {
+        BrokerSend(publisher.submit(
+            exchange: BrokerTopology.internalExchange, routingKey: BrokerTopology.controlKey, body: body, properties: properties))
     }
 
     public func stopConsuming() async {

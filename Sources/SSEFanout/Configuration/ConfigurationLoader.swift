@@ -71,6 +71,15 @@ public enum ConfigurationLoader {
         c.maxBufferedBytes = config.int(forKey: "sse.maxBufferedBytes", default: c.maxBufferedBytes)
         c.writeDelay = .milliseconds(config.int(forKey: "sse.writeDelay", default: 0))
         c.pacing = config.bool(forKey: "sse.pacing", default: c.pacing)
+        c.auth = try AuthConfiguration.read(config)
+        c.maxConnections = config.int(forKey: "limits.maxConnections", default: c.maxConnections)
+        c.maxConnectionsPerUser = config.int(forKey: "limits.maxConnectionsPerUser", default: c.maxConnectionsPerUser)
+        let policy = config.string(forKey: "limits.overUserLimit", default: c.overUserLimit.rawValue)
+        guard let overUserLimit = NodeConfiguration.UserLimitPolicy(rawValue: policy) else {
+            throw ConfigurationError("limits.overUserLimit must be close-oldest or refuse-new; got '\(policy)'")
+        }
+        c.overUserLimit = overUserLimit
+        c.kickBar = .seconds(config.double(forKey: "limits.kickBar", default: 300))
         let level = config.string(forKey: "log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError("log.level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(level)'")
@@ -91,6 +100,10 @@ public enum ConfigurationLoader {
         guard c.historyMaxAge >= .seconds(1) else { throw ConfigurationError("history.maxAge must be at least 1 second") }
         guard c.messageTTL > .zero, c.messageTTL < c.queueExpiry else { throw ConfigurationError("amqp.messageTTL must be positive and shorter than amqp.queueExpiry") }
         guard c.nodeLease >= .seconds(1) else { throw ConfigurationError("node.lease must be at least 1 second") }
+        guard c.maxConnections >= 0, c.maxConnectionsPerUser >= 0 else {
+            throw ConfigurationError("limits.maxConnections and limits.maxConnectionsPerUser must be 0 (no limit) or positive")
+        }
+        guard c.kickBar >= .zero else { throw ConfigurationError("limits.kickBar must not be negative") }
         if let id = c.nodeID {
             guard !id.isEmpty, id.utf8.count <= 200, id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:".contains($0) }) else {
                 throw ConfigurationError("node.id must be 1…200 letters, digits, '-', '_', '.' or ':'; got '\(id)'")

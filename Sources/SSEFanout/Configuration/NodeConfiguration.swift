@@ -48,8 +48,27 @@ public struct NodeConfiguration: Sendable {
     public var drainWindow: Duration = .seconds(5)
     /// Event loop threads; 0 means one per core.
     public var threads = 0
+    /// Who may subscribe and publish (JWT keys, API keys, `disabled` for `--no-auth`).
+    public var auth = AuthConfiguration()
+    /// Open streams this node accepts; past it, `GET /events` gets 503 with `Retry-After`. 0: no limit
+    /// beyond what the process's file descriptors allow.
+    public var maxConnections = 0
+    /// Open streams one user may hold across the cluster; 0: no limit.
+    public var maxConnectionsPerUser = 0
+    /// What happens to a stream over `maxConnectionsPerUser`.
+    public var overUserLimit = UserLimitPolicy.closeOldest
+    /// How long a target kicked with `reconnect: false` is refused new streams.
+    public var kickBar: Duration = .seconds(300)
 
     public init() {}
+
+    /// When a user opens more streams than `maxConnectionsPerUser`.
+    public enum UserLimitPolicy: String, Sendable {
+        /// The user's oldest stream is closed (`event: close`, reason `replaced`) to make way.
+        case closeOldest = "close-oldest"
+        /// The new stream is refused with 429.
+        case refuseNew = "refuse-new"
+    }
 
     /// The effective node id.
     public var resolvedNodeID: String { nodeID ?? String(port) }

@@ -117,7 +117,7 @@ public enum PublicationCodec {
         return out
     }
 
-    private static func encodeTarget(_ target: Address, to out: inout [UInt8]) {
+    static func encodeTarget(_ target: Address, to out: inout [UInt8]) {
         out.append(contentsOf: #"{"type":"#.utf8)
         JSONString.append(target.kind.rawValue, to: &out)
         switch target.kind {
@@ -170,7 +170,7 @@ public enum PublicationCodec {
         }
     }
 
-    private static func decodeTarget(_ value: Any, field: String) throws(PublicationError) -> Address {
+    static func decodeTarget(_ value: Any, field: String) throws(PublicationError) -> Address {
         guard let target = value as? [String: Any] else {
             throw PublicationError("invalid_target", "'\(field)' must be an object with 'type' and 'id'")
         }

@@ -13,6 +13,14 @@ public struct CORSPolicy: Sendable {
         return allowedOrigins.contains(origin) ? origin : nil
     }
 
+    /// A browser request from an origin that is not on the list, when a list is configured: refused
+    /// with 403 whatever its method, preflighted or not (a `text/plain` POST needs no preflight, so a
+    /// missing `Access-Control-Allow-Origin` alone would not stop it from being carried out).
+    func refuses(_ request: HTTPRequestHead) -> Bool {
+        guard !allowedOrigins.isEmpty, let origin = request.headers.first(name: "origin") else { return false }
+        return allowOrigin(for: origin) == nil
+    }
+
     /// Headers for an actual (non-preflight) response.
     func responseHeaders(for request: HTTPRequestHead) -> [(String, String)] {
         guard let allow = allowOrigin(for: request.headers.first(name: "origin")) else { return [] }

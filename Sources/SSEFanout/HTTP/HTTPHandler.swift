@@ -58,6 +58,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        if node.cors.refuses(head), path != "/healthz", path != "/readyz" {
+            logger.info("refused a request from an origin not on the list", metadata: ["path": "\(path)"])
+            respond(context, head, .forbidden, JSONBody.error("origin_not_allowed", "requests from this origin are not allowed"))
+            return
+        }
         switch (head.method, path) {
         case (.OPTIONS, _):
             preflight(context, head)
@@ -65,11 +70,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             openStream(context, head)
         case (.POST, "/publish"):
             publish(context, head)
+        case (.POST, "/disconnect"):
+            disconnect(context, head)
         case (.GET, "/healthz"):
             respond(context, head, .ok, JSONBody.encode(["status": "ok", "nodeId": node.nodeID]))
         case (.GET, "/readyz"):
             readiness(context, head)
-        case (_, "/events"), (_, "/publish"), (_, "/healthz"), (_, "/readyz"):
+        case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"):
             respond(context, head, .methodNotAllowed, JSONBody.error("method_not_allowed", "\(head.method) is not allowed on \(path)"))
         default:
             respond(context, head, .notFound, JSONBody.error("not_found", "no route for \(path)"))
@@ -87,7 +94,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func openStream(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
-        let request: StreamRequest
+        var request: StreamRequest
         do {
             request = try StreamRequest(uri: head.uri, lastEventIDHeader: head.headers.first(name: "last-event-id"))
         } catch {
@@ -97,6 +104,27 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         guard node.isAcceptingStreams else {
             respond(context, head, .serviceUnavailable, JSONBody.error("shutting_down", "this node is shutting down"), close: true)
+            return
+        }
+        do {
+            try authenticate(&request, head)
+        } catch {
+            // The code says why; the token itself never reaches a log line.
+            logger.info("refused stream", metadata: ["error": "\(error.code)"])
+            respond(context, head, error.status, JSONBody.error(error.code, error.message))
+            return
+        }
+        if let bar = node.kicks.bar(for: request) {
+            logger.info("refused stream of a kicked target", metadata: ["target": "\(bar.target)"])
+            respond(context, head, .forbidden, JSONBody.kicked(bar))
+            return
+        }
+        let limit = node.configuration.maxConnections
+        if limit > 0, node.hub.connectionCount >= limit {
+            node.limitLog.note("connection limit reached: refusing streams with 503", logger: logger, metadata: ["limit": "\(limit)"])
+            respond(
+                context, head, .serviceUnavailable, JSONBody.error("node_full", "this node holds its most streams (\(limit)); try again, or another node"),
+                extraHeaders: [("Retry-After", "5")], close: true)
             return
         }
         let sync = context.pipeline.syncOperations
@@ -125,12 +153,76 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         sync.removeHandler(self, promise: nil)
     }
 
+    /// With authentication on, who is connecting comes from the token alone: the query may not say,
+    /// and the channels asked for must be granted by it.
+    private func authenticate(_ request: inout StreamRequest, _ head: HTTPRequestHead) throws(AuthError) {
+        guard let claims = try node.authenticator.subscriber(headers: head.headers, uri: head.uri) else { return }
+        guard !request.declaresIdentity else {
+            throw AuthError(
+                "identity_from_token", "with authentication on, the user, tenant and session come from the token: leave 'user', 'tenant' and 'session' out of the query",
+                status: .badRequest)
+        }
+        try claims.checkChannels(request.channels)
+        request.user = claims.user
+        request.tenant = claims.tenant ?? ""
+        request.session = claims.sessionID
+        request.expiresAt = Int64(claims.expiresAt * 1000)
+    }
+
+    /// The publisher's credential for a request that needs one (publish, disconnect, presence),
+    /// or nil after answering 401/403.
+    private func publisher(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> PublisherCredential? {
+        do {
+            return try node.authenticator.publisher(headers: head.headers)
+        } catch {
+            logger.info("refused publisher", metadata: ["error": "\(error.code)"])
+            respond(context, head, error.status, JSONBody.error(error.code, error.message))
+            return nil
+        }
+    }
+
+    /// Bodies are JSON: anything else (a form, `text/plain`, which a page can send anywhere without a
+    /// preflight) is refused before it is read as a publication.
+    private func requireJSON(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> Bool {
+        let type = head.headers.first(name: "content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            respond(context, head, .unsupportedMediaType, JSONBody.error("unsupported_media_type", "the body must be sent as Content-Type: application/json"))
+            return false
+        }
+        return true
+    }
+
+    /// Checks every target against the credential; a token confined to a tenant addresses its own
+    /// tenant when a target names none. Answers 403 and returns nil when one is not allowed.
+    private func authorize(
+        _ publications: [Publication], _ credential: PublisherCredential, _ context: ChannelHandlerContext, _ head: HTTPRequestHead
+    ) -> [Publication]? {
+        var publications = publications
+        for index in publications.indices {
+            if let tenant = publications[index].targets.isEmpty ? nil : credential.confinedTenant {
+                publications[index].targets = publications[index].targets.map { $0.tenant.isEmpty ? $0.scoped(to: tenant) : $0 }
+            }
+            for target in publications[index].targets {
+                do {
+                    try credential.check(target)
+                } catch {
+                    logger.info("refused publish", metadata: ["error": "\(error.code)", "target": "\(target)"])
+                    let message = publications.count > 1 ? "item \(index): \(error.message)" : error.message
+                    respond(context, head, error.status, JSONBody.error(error.code, message))
+                    return nil
+                }
+            }
+        }
+        return publications
+    }
+
     /// One publish object gets one answer; an array gets an array of answers in the same order,
     /// 202 when every item was routed, else 503 (the failed items say why).
     private func publish(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
-        let publications: [Publication]
+        guard requireJSON(context, head), let credential = publisher(context, head) else { return }
+        var publications: [Publication]
         let isBatch: Bool
         do {
             (publications, isBatch) = try PublicationCodec.decodeBatch(bytes)
@@ -139,6 +231,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             respond(context, head, .badRequest, JSONBody.error(error.code, error.message))
             return
         }
+        guard let authorized = authorize(publications, credential, context, head) else { return }
+        publications = authorized
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let answers = PublishAnswers(count: publications.count)
@@ -148,6 +242,43 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             eventLoop.execute {
                 let (handler, context) = bound.value
                 handler.answer(context, head, all, isBatch: isBatch)
+            }
+        }
+    }
+
+    /// `POST /disconnect`: a kick (see `Kick`), answered 202 with how many nodes held the target.
+    private func disconnect(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        let bytes = body.map { Array($0.readableBytesView) } ?? []
+        body = nil
+        guard requireJSON(context, head), let credential = publisher(context, head) else { return }
+        var kick: Kick
+        do {
+            kick = try Kick.decodeRequest(bytes)
+        } catch {
+            logger.info("refused disconnect", metadata: ["error": "\(error)"])
+            respond(context, head, .badRequest, JSONBody.error(error.code, error.message))
+            return
+        }
+        if let tenant = credential.confinedTenant, kick.target.tenant.isEmpty { kick.target = kick.target.scoped(to: tenant) }
+        do {
+            try credential.check(kick.target)
+        } catch {
+            logger.info("refused disconnect", metadata: ["error": "\(error.code)", "target": "\(kick.target)"])
+            respond(context, head, error.status, JSONBody.error(error.code, error.message))
+            return
+        }
+        let node = self.node
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { [kick] in
+            try await node.kick(kick)
+        }.whenComplete { result in
+            let (handler, context) = bound.value
+            switch result {
+            case .success(let nodes):
+                handler.respond(context, head, .accepted, JSONBody.encode(["target": kick.target.key, "nodes": nodes, "reconnect": kick.reconnect] as [String: Any]))
+            case .failure(let error):
+                handler.logger.warning("disconnect failed", metadata: ["error": "\(error)"])
+                handler.respond(context, head, .serviceUnavailable, JSONBody.error("unavailable", "\(error)"))
             }
         }
     }

@@ -11,6 +11,11 @@ enum JSONBody {
         encode(["error": code, "message": message])
     }
 
+    /// The refusal of a stream whose target was kicked with `reconnect: false`.
+    static func kicked(_ kick: Kick) -> [UInt8] {
+        encode(["error": "kicked", "message": "kicked: \(kick.reason)", "reason": kick.reason, "until": kick.barredUntil ?? 0] as [String: Any])
+    }
+
     /// Appends `text` as a JSON string, escaped byte for byte as Foundation's JSON writers escape it:
     /// quote, backslash, `\b \f \n \r \t`, other control characters as `\u00XX`, and `/` as `\/` when
     /// `escapingSlashes` (JSONEncoder's default; JSONSerialization with `.withoutEscapingSlashes` keeps it).

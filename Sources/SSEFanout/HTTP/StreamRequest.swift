@@ -18,6 +18,15 @@ struct StreamRequest: Sendable, Equatable {
     var lastEventID: String?
 
     static let maxChannels = 64
+    /// The query said who is connecting (`user`, `tenant` or `session`): refused when authentication is on.
+    private(set) var declaresIdentity = false
+
+    /// The addresses the stream would answer to (user, device, session, tenant, channels).
+    var addresses: [Address] {
+        ConnectionRecord(
+            connectionID: "", nodeID: "", user: user, tenant: tenant, session: session, clientID: clientID, channels: channels, connectedAt: 0
+        ).addresses
+    }
 
     /// Parses the query of `uri`; throws a client error naming the offending parameter.
     init(uri: String, lastEventIDHeader: String? = nil) throws(PublicationError) {
@@ -50,6 +59,7 @@ struct StreamRequest: Sendable, Equatable {
         // The same channel twice is one subscription.
         var seen = Set<String>()
         self.channels = channels.filter { seen.insert($0).inserted }
+        self.declaresIdentity = user != nil || !tenant.isEmpty || session != nil
         self.user = user
         self.tenant = tenant
         self.session = session

@@ -40,6 +40,9 @@ final class HubShard: @unchecked Sendable {
     /// Connections by user, session, device, tenant and channel address (by id: `connections`).
     private var byAddress: [Address: [String: SSEConnection]] = [:]
     private var heartbeat: RepeatedTask?
+    /// Streams with an expiring token here; the expiry sweep runs only while there are any.
+    private var expiring = 0
+    private var expirySweep: RepeatedTask?
     private let inbox = NIOLockedValueBox(Inbox())
     /// Streams with bytes waiting in their outbox during a pass (reused between passes).
     private var dirty: [SSEConnection] = []
@@ -79,6 +82,7 @@ final class HubShard: @unchecked Sendable {
         connections[connection.id] = connection
         connection.slot = all.count
         all.append(connection)
+        if connection.expiresAt != nil { expiring += 1 }
         for address in connection.addresses {
             byAddress[address, default: [:]][connection.id] = connection
         }
@@ -95,6 +99,7 @@ final class HubShard: @unchecked Sendable {
             last.slot = connection.slot
         }
         connection.slot = -1
+        if connection.expiresAt != nil { expiring -= 1 }
         for address in connection.addresses {
             byAddress[address]?.removeValue(forKey: connection.id)
             if byAddress[address]?.isEmpty == true { byAddress.removeValue(forKey: address) }
@@ -199,6 +204,36 @@ final class HubShard: @unchecked Sendable {
     func stopHeartbeat() {
         heartbeat?.cancel()
         heartbeat = nil
+        expirySweep?.cancel()
+        expirySweep = nil
+    }
+
+    /// Once a second, streams whose token ran out get `expired` and are closed (the client fetches a
+    /// new token and resumes). One timer per loop, not one per stream; a second-long walk over a few
+    /// thousand streams costs microseconds, and it is skipped while no stream here expires.
+    func startExpirySweep(every interval: TimeAmount = .seconds(1), now: @escaping @Sendable () -> Int64) {
+        let farewell = Farewell.event(.expired, reconnect: true)
+        expirySweep = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+            guard expiring > 0 else { return }
+            let now = now()
+            for connection in all {
+                if let expiresAt = connection.expiresAt, expiresAt <= now { connection.end(.expired, farewell: farewell, logger: logger) }
+            }
+        }
+    }
+
+    /// Ends every stream here that answers to `target` with `farewell`; returns how many.
+    @discardableResult
+    func end(matching target: Address, _ reason: CloseReason, farewell: ByteBuffer) -> Int {
+        eventLoop.assertInEventLoop()
+        let matching: [SSEConnection]
+        switch target.kind {
+        case .connection: matching = connections[target.id].map { [$0] } ?? []
+        case .broadcast: matching = all
+        default: matching = byAddress[target].map { Array($0.values) } ?? []
+        }
+        for connection in matching { connection.end(reason, farewell: farewell, logger: logger) }
+        return matching.count
     }
 
     var records: [ConnectionRecord] {
@@ -216,10 +251,12 @@ final class HubShard: @unchecked Sendable {
             let hint = Self.retryHint(Int.random(in: 100...max(100, retryMillis - 1)))
             eventLoop.scheduleTask(in: delay) { [logger] in
                 connection.sendControl(hint, logger: logger)
-                connection.close(reason: .drain)
+                connection.end(.drain, farewell: Self.drainFarewell, logger: logger)
             }
         }
     }
+
+    private static let drainFarewell = Farewell.event(.drain, reconnect: true)
 
     private static func retryHint(_ millis: Int) -> ByteBuffer {
         var buffer = ByteBuffer()

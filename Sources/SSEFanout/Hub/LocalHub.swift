@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -17,7 +18,10 @@ public final class LocalHub: Sendable {
         let comment = SSEEncoder.comment("heartbeat")
         self.shards = eventLoopGroup.makeIterator().map { loop in
             let shard = HubShard(eventLoop: loop, writeDelay: writeDelay, load: pacing ? LoopLoad() : .neverBusy, logger: logger)
-            loop.execute { shard.startHeartbeat(every: heartbeatInterval, comment: comment) }
+            loop.execute {
+                shard.startHeartbeat(every: heartbeatInterval, comment: comment)
+                shard.startExpirySweep { Int64(Date().timeIntervalSince1970 * 1000) }
+            }
             return shard
         }
     }
@@ -73,6 +77,13 @@ public final class LocalHub: Sendable {
         let event = OutboundEvent(publication)
         for shard in shards {
             shard.enqueue(event)
+        }
+    }
+
+    /// Ends every local stream that answers to `target`, each with `farewell` as its last event.
+    public func end(matching target: Address, _ reason: CloseReason, farewell: ByteBuffer) {
+        for shard in shards {
+            shard.eventLoop.execute { shard.end(matching: target, reason, farewell: farewell) }
         }
     }
 

@@ -31,14 +31,18 @@ final class SSEConnection: @unchecked Sendable {
     /// without a call through the `Channel` existential.
     private var isWritable = true
 
+    /// When the stream's token runs out (ms since 1970): it is then sent `expired` and closed.
+    let expiresAt: Int64?
+
     var id: String { record.connectionID }
     /// Kept, not fetched from the channel on every send (an existential call on the hot path).
     let eventLoop: EventLoop
     /// This stream's index in its shard's list of streams, for removal in constant time.
     var slot = -1
 
-    init(record: ConnectionRecord, channel: Channel, token: ResumeToken, resumedFrom: ResumeToken) {
+    init(record: ConnectionRecord, channel: Channel, token: ResumeToken, resumedFrom: ResumeToken, expiresAt: Int64? = nil) {
         self.record = record
+        self.expiresAt = expiresAt
         self.addresses = record.addresses
         self.channel = channel
         self.eventLoop = channel.eventLoop
@@ -164,6 +168,12 @@ final class SSEConnection: @unchecked Sendable {
     /// Called from the stream's handler when the channel's writability flips.
     func writabilityChanged(_ isWritable: Bool) {
         self.isWritable = isWritable
+    }
+
+    /// Sends `farewell` as the stream's last event (when it is open for events yet), then closes it.
+    func end(_ reason: CloseReason, farewell: ByteBuffer, logger: Logger) {
+        sendControl(farewell, logger: logger)
+        close(reason: reason)
     }
 
     /// Ends the stream from the server's side, for `reason`.

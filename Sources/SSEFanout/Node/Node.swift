@@ -19,11 +19,17 @@ public final class Node: Service, Sendable {
     public let broker: any Broker
     public let history: any History
     public let router: Router
+    /// Checks subscribers' tokens and publishers' credentials.
+    public let authenticator: Authenticator
     let cors: CORSPolicy
     let logger: Logger
     let registrations: RegistrationQueue
     let streams: StreamOpener
     let consumer: QueueConsumer
+    /// Targets kicked with `reconnect: false`, refused new streams for a while.
+    let kicks = KickBars { Int64(Date().timeIntervalSince1970 * 1000) }
+    /// For the warning that a connection limit was hit.
+    let limitLog = RateLimitedLog()
     private let eventLoopGroup: EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
@@ -36,9 +42,10 @@ public final class Node: Service, Sendable {
 
     public init(
         configuration: NodeConfiguration, registry: any Registry, broker: any Broker, history: any History,
-        logger: Logger, eventLoopGroup: EventLoopGroup
+        authenticator: Authenticator, logger: Logger, eventLoopGroup: EventLoopGroup
     ) {
         self.configuration = configuration
+        self.authenticator = authenticator
         self.nodeID = configuration.resolvedNodeID
         self.bootID = ConnectionID.next()
         var logger = logger
@@ -58,17 +65,34 @@ public final class Node: Service, Sendable {
         self.streams = StreamOpener(
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
             retryMillis: configuration.retryMillis, logger: logger)
-        self.consumer = QueueConsumer(nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, logger: logger)
+        self.consumer = QueueConsumer(
+            nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks, logger: logger)
     }
 
     /// A node with the real broker and registry, or the in-process ones when `standalone` is set.
-    public static func make(configuration: NodeConfiguration, logger: Logger, eventLoopGroup: EventLoopGroup) throws -> Node {
+    ///
+    /// Secure by default: a clustered node refuses to start without a JWT key unless authentication is
+    /// turned off on purpose (`--no-auth`); a standalone node without a key runs open, for the one-line
+    /// try-out. Either way an open node says so in a warning at startup.
+    public static func make(configuration: NodeConfiguration, logger: Logger, eventLoopGroup: EventLoopGroup) async throws -> Node {
+        var configuration = configuration
+        if !configuration.auth.disabled && !configuration.auth.isConfigured {
+            guard configuration.standalone else {
+                throw ConfigurationError(
+                    "no JWT key: give --jwt-secret or --jwt-key-file (auth.jwtSecret, auth.jwtKeyFile), or run without authentication with --no-auth")
+            }
+            configuration.auth.disabled = true
+        }
+        if configuration.auth.disabled {
+            logger.warning("authentication is OFF: anyone who reaches this node can subscribe as any user and publish to anyone")
+        }
+        let authenticator = try await Authenticator.load(configuration.auth)
         let nodeID = configuration.resolvedNodeID
         let retention = HistoryRetention(maxLength: configuration.historyMaxLength, maxAge: configuration.historyMaxAge)
         if configuration.standalone {
             return Node(
                 configuration: configuration, registry: InProcessRegistry(), broker: InProcessBroker(nodeID: nodeID),
-                history: InProcessHistory(retention: retention), logger: logger, eventLoopGroup: eventLoopGroup
+                history: InProcessHistory(retention: retention), authenticator: authenticator, logger: logger, eventLoopGroup: eventLoopGroup
             )
         }
         var amqp = try AMQPConfiguration(url: configuration.amqpURL)
@@ -80,7 +104,9 @@ public final class Node: Service, Sendable {
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), logger: logger)
         let registry = RedisRegistry(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix))
         let history = RedisHistory(client: redis, keyPrefix: configuration.redisKeyPrefix, retention: retention)
-        return Node(configuration: configuration, registry: registry, broker: broker, history: history, logger: logger, eventLoopGroup: eventLoopGroup)
+        return Node(
+            configuration: configuration, registry: registry, broker: broker, history: history, authenticator: authenticator,
+            logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
     /// The HTTP port actually bound, once started.
@@ -102,6 +128,13 @@ public final class Node: Service, Sendable {
             try await registry.removeEntries(ofNode: nodeID)
         } catch {
             logger.warning("could not clean earlier registry entries", metadata: ["error": "\(error)"])
+        }
+        do {
+            for body in try await registry.loadBars() {
+                if let kick = try? Kick.decode(body) { kicks.add(kick) }
+            }
+        } catch {
+            logger.warning("could not load kick bars", metadata: ["error": "\(error)"])
         }
         let registrations = self.registrations
         let writer = Task { await registrations.run() }
@@ -166,6 +199,22 @@ public final class Node: Service, Sendable {
             registrations.enqueue(.register(record, joined: record.addresses))
         }
         logger.warning("registry had lost this node's entries; registered its live connections again", metadata: ["connections": "\(count)"])
+    }
+
+    /// Ends every stream of `kick.target` on every node (each is told why) and, without `reconnect`,
+    /// bars the target for `limits.kickBar`. Returns how many nodes held such streams.
+    func kick(_ kick: Kick) async throws -> Int {
+        var kick = kick
+        let nodes = try await registry.nodes(for: kick.target).count
+        if !kick.reconnect {
+            let until = Int64(Date().timeIntervalSince1970 * 1000) + Int64(configuration.kickBar.components.seconds * 1000)
+            kick.barredUntil = until
+            try await registry.saveBar(kick.target.key, body: kick.encode(), until: until)
+        }
+        guard try await broker.sendControl(kick.encode()).routed else {
+            throw Router.Failure.brokerUnavailable("the kick reached no node")
+        }
+        return nodes
     }
 
     /// Why the node cannot serve right now; empty when ready.

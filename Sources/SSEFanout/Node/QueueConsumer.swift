@@ -13,17 +13,20 @@ final class QueueConsumer: Sendable {
     private let hub: LocalHub
     private let router: Router
     private let broker: any Broker
+    private let kicks: KickBars
     private let logger: Logger
 
-    init(nodeID: String, hub: LocalHub, router: Router, broker: any Broker, logger: Logger) {
+    init(nodeID: String, hub: LocalHub, router: Router, broker: any Broker, kicks: KickBars, logger: Logger) {
         self.nodeID = nodeID
         self.hub = hub
         self.router = router
         self.broker = broker
+        self.kicks = kicks
         self.logger = logger
     }
 
     func handle(_ delivery: BrokerDelivery) {
+        if case .control = delivery.source { return control(delivery) }
         let publications: [Publication]
         do {
             publications = try PublicationCodec.decodeBatch(delivery.body, trusted: delivery.trusted).publications
@@ -53,6 +56,8 @@ final class QueueConsumer: Sendable {
             }
         case .ingress:
             route(publications, from: delivery)
+        case .control:
+            delivery.settle(.ack)
         case .deadLetter(let reason, let queue):
             guard reason == "expired" else {
                 park(delivery)
@@ -68,6 +73,18 @@ final class QueueConsumer: Sendable {
                 reroute(personal, awayFrom: deadNode, delivery)
             }
         }
+    }
+
+    /// A kick from another node (only nodes can send these): end the matching local streams, keep the bar.
+    private func control(_ delivery: BrokerDelivery) {
+        defer { delivery.settle(.ack) }
+        guard let kick = try? Kick.decode(delivery.body) else {
+            logger.error("dropping an unreadable control message")
+            return
+        }
+        kicks.add(kick)
+        hub.end(matching: kick.target, .kicked, farewell: Farewell.event(.kicked, message: kick.reason, reconnect: kick.reconnect))
+        logger.info("kicked", metadata: ["target": "\(kick.target)", "reconnect": "\(kick.reconnect)"])
     }
 
     /// Events for a person (their user, session or device) follow them to whichever node holds them now;

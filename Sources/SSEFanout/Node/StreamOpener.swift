@@ -36,7 +36,8 @@ final class StreamOpener: Sendable {
         let token = ResumeToken(positions: streams.map { ($0.tag, resumed?.position(of: $0) ?? now) })
         let connection = SSEConnection(
             record: record, channel: channel, token: token,
-            resumedFrom: ResumeToken(positions: streams.compactMap { stream in resumed?.position(of: stream).map { (stream.tag, $0) } })
+            resumedFrom: ResumeToken(positions: streams.compactMap { stream in resumed?.position(of: stream).map { (stream.tag, $0) } }),
+            expiresAt: request.expiresAt
         )
         let connected = connectedEvent(for: record, expiresAt: request.expiresAt)
         let logger = self.logger

@@ -75,6 +75,10 @@ public final class InProcessRegistry: Registry {
         Task { completion(.success(found)) }
     }
 
+    /// Bars live in this node's own memory (`KickBars`) in the standalone mode: nothing to keep.
+    public func saveBar(_ key: String, body: [UInt8], until: Int64) async throws {}
+    public func loadBars() async throws -> [[UInt8]] { [] }
+
     public func checkReady() async throws {}
 
     /// Every connection currently recorded; for tests.

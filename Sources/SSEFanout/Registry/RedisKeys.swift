@@ -14,6 +14,8 @@ public struct RedisKeys: Sendable {
     public func nodeAddresses(_ nodeID: String) -> String { "\(prefix)node:\(nodeID):addresses" }
     /// Hash: `node`, `user`, `tenant`, `session`, `clientId`, `channels` (JSON array), `connectedAt`.
     public func connection(_ connectionID: String) -> String { "\(prefix)conn:\(connectionID)" }
+    /// String: a kick's control message, expiring with its bar.
+    public func bar(_ key: String) -> String { "\(prefix)bar:\(key)" }
     /// Set: the node ids with at least one stream answering to the address (`Address.key`).
     public func address(_ address: Address) -> String { self.address(key: address.key) }
     public func address(key: String) -> String { "\(prefix)addr:\(key)" }

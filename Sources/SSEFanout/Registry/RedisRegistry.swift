@@ -157,6 +157,25 @@ public final class RedisRegistry: Registry {
         }
     }
 
+    public func saveBar(_ key: String, body: [UInt8], until: Int64) async throws {
+        let millis = max(1, until - Self.nowMillis())
+        let command = [Array("SET".utf8), Array(keys.bar(key).utf8), body, Array("PX".utf8), Array(String(millis).utf8)]
+        try await client.pipeline(bytes: [command]).throwingFirstError()
+    }
+
+    public func loadBars() async throws -> [[UInt8]] {
+        var cursor = "0"
+        var keys: [String] = []
+        repeat {
+            let reply = try await client.command(["SCAN", cursor, "MATCH", self.keys.bar("*"), "COUNT", "1000"])
+            guard let parts = reply.array, parts.count == 2 else { break }
+            cursor = parts[0].string ?? "0"
+            keys += (parts[1].array ?? []).compactMap(\.string)
+        } while cursor != "0"
+        guard !keys.isEmpty else { return [] }
+        return (try await client.command(["MGET"] + keys).array ?? []).compactMap(\.bytes)
+    }
+
     public func checkReady() async throws {
         // A connection already known to be broken answers at once: a probe must not wait out a
         // command timeout. The PING still goes out, so that a recovered server is noticed.

@@ -27,6 +27,11 @@ public protocol Registry: Sendable {
     /// id: its node; for `broadcast`: the live nodes.
     func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void)
 
+    /// Keeps a kick's bar (its control message) until `until` (ms since 1970), for nodes that start later.
+    func saveBar(_ key: String, body: [UInt8], until: Int64) async throws
+    /// Every bar still in force.
+    func loadBars() async throws -> [[UInt8]]
+
     /// Throws, with the reason, while the registry's store is unreachable.
     func checkReady() async throws
 }

@@ -33,8 +33,10 @@ final class TestCluster: Sendable {
             configuration.corsOrigins = ["https://app.example"]
             configuration.queueExpiry = .seconds(600)
             configuration.drainWindow = .milliseconds(200)
+            // Most suites test delivery, not identity: they declare users in the query. AuthTests turn it on.
+            configuration.auth.disabled = true
             configure(&configuration)
-            let node = try Node.make(configuration: configuration, logger: logger, eventLoopGroup: group)
+            let node = try await Node.make(configuration: configuration, logger: logger, eventLoopGroup: group)
             try await node.start()
             nodes.append(node)
         }
