@@ -58,6 +58,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        logger.debug("request", metadata: ["method": "\(head.method)", "uri": "\(LogRedaction.uri(head.uri))"])
         if node.cors.refuses(head), path != "/healthz", path != "/readyz" {
             logger.info("refused a request from an origin not on the list", metadata: ["path": "\(path)"])
             respond(context, head, .forbidden, JSONBody.error("origin_not_allowed", "requests from this origin are not allowed"))
