@@ -1,0 +1,18 @@
+// Shared by every fuzz target (compiled into each by scripts/fuzz.sh).
+
+/// Stops the run when an invariant does not hold: libFuzzer keeps the input as a crash artifact.
+func require(
+    _ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line
+) {
+    if !condition() { fatalError(message(), file: file, line: line) }
+}
+
+/// The fuzzer's input as bytes.
+func bytes(_ start: UnsafeRawPointer, _ count: Int) -> [UInt8] {
+    Array(UnsafeRawBufferPointer(start: start, count: count))
+}
+
+/// The input as text, as NIO hands a request line or header to the node (invalid UTF-8 replaced).
+func text(_ start: UnsafeRawPointer, _ count: Int) -> String {
+    String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+}

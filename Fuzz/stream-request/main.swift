@@ -1,0 +1,68 @@
+// `GET /events` request heads: the first line of the input is the request URI, each further line a
+// `Name: value` header. Runs what HTTPHandler runs on them before a stream opens: the log line's
+// redaction, the CORS check, StreamRequest (query and `Last-Event-ID`), TokenSource (the token from
+// `Authorization`, the cookie or the query) and the resume token.
+import Foundation
+import NIOHTTP1
+
+@testable import SSEFanout
+
+let cors = CORSPolicy(allowedOrigins: ["https://app.example"])
+
+/// RFC 9110 `tchar`.
+func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+    default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let lines = text(start, count).split(separator: "\n", omittingEmptySubsequences: false)
+    let uri = String(lines[0])
+    var headers = HTTPHeaders()
+    for line in lines.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        // As llhttp lets them through: a name is a token, ASCII only.
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { continue }
+        headers.add(name: name, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+    }
+    let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
+
+    // Whatever the query holds, no token survives into the log line.
+    let logged = LogRedaction.uri(uri)
+    let leaked = TokenSource.queryParameter("token", in: logged)
+    require(leaked == nil || leaked == "REDACTED", "a token reached the logged URI")
+
+    _ = cors.refuses(head)
+    _ = cors.responseHeaders(for: head)
+    _ = cors.preflightHeaders(for: head)
+
+    if let (token, source) = TokenSource.token(headers: headers, uri: uri, cookieName: "sse_token") {
+        require(!token.isEmpty, "an empty token was found")
+        if source == .authorization {
+            let edges = [token.unicodeScalars.first!, token.unicodeScalars.last!]
+            require(!edges.contains(where: CharacterSet.whitespaces.contains), "bearer token with surrounding whitespace")
+        }
+    }
+
+    if let request = try? StreamRequest(uri: uri, lastEventIDHeader: headers.first(name: "last-event-id")) {
+        require(request.channels.count <= StreamRequest.maxChannels, "too many channels")
+        require(Set(request.channels).count == request.channels.count, "a channel twice")
+        for id in [request.user, request.session, request.clientID].compactMap({ $0 }) + request.channels {
+            require(!id.isEmpty && id.utf8.count <= Identifier.maxLength, "identifier length out of range")
+        }
+        require(request.tenant.isEmpty || Identifier.isTenant(request.tenant), "invalid tenant")
+        require(request.lastEventID?.isEmpty != true, "empty Last-Event-ID kept")
+        for address in request.addresses {
+            _ = address.key
+            _ = address.tag
+        }
+        if let lastEventID = request.lastEventID, let token = ResumeToken(text: lastEventID) {
+            _ = request.addresses.map { token.position(of: $0) }
+        }
+    }
+    return 0
+}

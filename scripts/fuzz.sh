@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Fuzzes the parsers that read outside bytes, with libFuzzer (Linux, `swiftc -sanitize=fuzzer`):
+#
+#   scripts/fuzz.sh [--runs N | --short] [--asan] [target...]
+#
+# Targets (Fuzz/<target>/main.swift; seeds in Fuzz/corpus/<target>/):
+#   publish         POST /publish bodies: PublicationCodec.decodeBatch, untrusted
+#   amqp            RabbitMQ bodies: PublicationCodec.decodeBatch trusted and not, Kick.decode
+#   stream-request  GET /events heads: StreamRequest, TokenSource, LogRedaction, CORS
+#   resume-token    Last-Event-ID: ResumeToken(text:)
+#   jwt             tokens: Authenticator.verify with an HS256 secret (header and claims too)
+#
+# Each target runs for N executions (default 1,000,000; --short or FUZZ_RUNS=20000 for CI), one at a
+# time, and a table says how each went. A crash leaves its input in .build-fuzz/artifacts/<target>/
+# and makes the script exit 1; replay it with `.build-fuzz/fuzzers/<target> <file>`.
+#
+# SSEFanout and its dependencies are built with coverage instrumentation into their own scratch path
+# (.build-fuzz, or .build-fuzz-asan with --asan), so the normal build is untouched; each target is then
+# compiled against it with `@testable import SSEFanout`. Inputs the fuzzer finds interesting are kept
+# in .build-fuzz/corpus/<target>/ (not checked in), so later runs start from where earlier ones ended.
+#
+# Environment: FUZZ_RUNS (executions per target), FUZZ_TIMEOUT (seconds per input, default 10),
+# FUZZ_FLAGS (extra libFuzzer flags), FUZZ_NICE (default 19: other builds go first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+all_targets=(publish amqp stream-request resume-token jwt)
+# Longest input per target: the limit the node itself puts on that input.
+declare -A max_len=(
+  [publish]=65536          # http.maxBodySize
+  [amqp]=65536             # no limit of its own (RabbitMQ's max_message_size): fuzzed as big as a publish body
+  [stream-request]=81920   # NIO's limit on a request head (URI and headers), 80 KiB
+  [resume-token]=8192      # a token of 130 streams is ~5.5 KiB
+  [jwt]=8192               # Authenticator.maxTokenSize
+)
+
+runs=${FUZZ_RUNS:-1000000}
+sanitizer=fuzzer
+scratch=.build-fuzz
+targets=()
+while (($#)); do
+  case $1 in
+    --runs) runs=$2; shift ;;
+    --runs=*) runs=${1#--runs=} ;;
+    --short) runs=${FUZZ_RUNS:-20000} ;;
+    --asan) sanitizer=fuzzer,address; scratch=.build-fuzz-asan ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "unknown option: $1" >&2; exit 2 ;;
+    *) [[ -n ${max_len[$1]:-} ]] || { echo "unknown target: $1 (targets: ${all_targets[*]})" >&2; exit 2; }
+       targets+=("$1") ;;
+  esac
+  shift
+done
+((${#targets[@]})) || targets=("${all_targets[@]}")
+nice_cmd=(nice -n "${FUZZ_NICE:-19}")
+
+# 1. SSEFanout and everything it depends on, instrumented. Only the library target: SwiftPM's
+#    executables have a main of their own, and so does libFuzzer.
+echo "building SSEFanout for fuzzing ($scratch, -sanitize=$sanitizer)"
+mkdir -p "$scratch/logs"
+if ! "${nice_cmd[@]}" swift build --scratch-path "$scratch" -c release --target SSEFanout \
+  -Xswiftc -sanitize="$sanitizer" -Xswiftc -enable-testing >"$scratch/logs/build.log" 2>&1; then
+  grep -E "error:" "$scratch/logs/build.log" >&2 || tail -20 "$scratch/logs/build.log" >&2
+  exit 1
+fi
+
+# 2. From SwiftPM's build description: the clang module maps SSEFanout was compiled with, and the
+#    objects of SSEFanout and of every target it depends on.
+python3 - "$scratch/release" <<'EOF'
+import glob, json, os, sys
+release = sys.argv[1]
+description = json.load(open(os.path.join(release, "description.json")))
+command = next(c for c in description["swiftCommands"].values() if c.get("moduleName") == "SSEFanout")
+args, flags = command["otherArguments"], []
+for i, arg in enumerate(args[:-1]):
+    if arg == "-Xcc" and (args[i + 1].startswith("-fmodule-map-file=") or args[i + 1] == "-I" or args[i - 1] == "-I"):
+        flags += ["-Xcc", args[i + 1]]
+with open(os.path.join(release, "fuzz-flags"), "w") as f:
+    f.write("\n".join(["-I", command["importPath"]] + flags) + "\n")
+objects = []
+for target in ["SSEFanout"] + description["targetDependencyMap"]["SSEFanout"]:
+    objects += sorted(glob.glob(os.path.join(release, target + ".build", "**", "*.o"), recursive=True))
+with open(os.path.join(release, "fuzz-objects"), "w") as f:
+    # Quoted: some object names hold spaces.
+    f.write("".join('"%s"\n' % o.replace("\\", "\\\\").replace('"', '\\"') for o in objects))
+EOF
+
+# 3. One executable per target.
+mkdir -p "$scratch/fuzzers"
+for target in "${targets[@]}"; do
+  binary=$scratch/fuzzers/$target
+  sources=(Fuzz/Support.swift "Fuzz/$target/main.swift")
+  if [[ ! -x $binary || -n $(find "${sources[@]}" "$scratch/release/Modules/SSEFanout.swiftmodule" -newer "$binary") ]]; then
+    echo "compiling $target"
+    "${nice_cmd[@]}" swiftc -O -parse-as-library -swift-version 6 -sanitize="$sanitizer" -module-name "fuzz_${target//-/_}" \
+      -module-cache-path "$scratch/release/ModuleCache" @"$scratch/release/fuzz-flags" \
+      "${sources[@]}" @"$scratch/release/fuzz-objects" -lstdc++ -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
+  fi
+done
+
+# 4. Run each target in turn.
+results=()
+failed=0
+for target in "${targets[@]}"; do
+  corpus=$scratch/corpus/$target
+  artifacts=$scratch/artifacts/$target
+  log=$scratch/logs/$target.log
+  mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
+  dict=()
+  [[ -f Fuzz/dict/$target.dict ]] && dict=(-dict="Fuzz/dict/$target.dict")
+  echo "fuzzing $target: $runs executions, inputs up to ${max_len[$target]} bytes"
+  started=$(date +%s)
+  set +e
+  # New inputs go to the first directory (the local corpus); the checked-in seeds are only read.
+  # shellcheck disable=SC2086
+  # Swift's own crash handler would take the signal before libFuzzer could save the input.
+  SWIFT_BACKTRACE=enable=no "${nice_cmd[@]}" "$scratch/fuzzers/$target" "$corpus" "Fuzz/corpus/$target" "${dict[@]}" \
+    -runs="$runs" -max_len="${max_len[$target]}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=4096 \
+    -artifact_prefix="$artifacts/" -print_final_stats=1 ${FUZZ_FLAGS:-} >"$log" 2>&1
+  status=$?
+  set -e
+  seconds=$(($(date +%s) - started))
+  executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  [[ -n $executed ]] || executed=$(sed -n 's/.*#\([0-9]*\).*/\1/p' "$log" | tail -1)
+  if ((status == 0)); then
+    result=ok
+  else
+    failed=1
+    artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+    kind=crash
+    grep -q "ERROR: libFuzzer: timeout" "$log" && kind=timeout
+    grep -q "ERROR: libFuzzer: out-of-memory" "$log" && kind=out-of-memory
+    result="$kind: ${artifact:-see $log}"
+    { grep -E "Fatal error|ERROR: libFuzzer|SUMMARY" "$log" || true; } | head -3 | sed "s/^/  $target: /" >&2
+  fi
+  results+=("$(printf '%-15s %12s %8ss  %s' "$target" "${executed:-?}" "$seconds" "$result")")
+done
+
+echo
+printf '%-15s %12s %9s  %s\n' target executions time result
+printf '%s\n' "${results[@]}"
+exit $failed
