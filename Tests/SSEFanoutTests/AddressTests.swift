@@ -15,6 +15,19 @@ import Testing
         #expect(Address.client(user: "a/b%", id: "c").clientParts! == ("a/b%", "c"))
     }
 
+    /// The `/` between a client's user and id is found by bytes, not Characters: a combining mark after
+    /// it, or a prepended mark before it (U+0600), makes it part of a larger Character.
+    @Test func clientPartsSplitWhateverCharactersSurroundTheSlash() {
+        let pairs = [
+            ("a", "\u{0301}x"), ("a\u{0600}", "x"), ("a/\u{0301}", "%\u{0301}"), ("%2F", "%25/"), ("\u{0600}/", "/\u{0301}"),
+        ]
+        for (user, id) in pairs {
+            #expect(Address.client(user: user, id: id).clientParts! == (user, id), "\(user) \(id)")
+        }
+        #expect(Address.client(user: "a/\u{0301}", id: "x") != Address.client(user: "a", id: "\u{0301}/x"))
+        #expect(Address.client(user: "a\u{0600}/", id: "x").key != Address.client(user: "a\u{0600}", id: "/x").key)
+    }
+
     @Test func sameIdInTwoTenantsIsTwoAddresses() {
         #expect(Address.user("alice", tenant: "a") != Address.user("alice", tenant: "b"))
         #expect(Address.user("alice", tenant: "a").key != Address.user("alice", tenant: "b").key)

@@ -58,8 +58,9 @@ public struct Address: Sendable, Hashable {
 
     /// A client address's user and client id.
     public var clientParts: (user: String, id: String)? {
-        guard kind == .client, let slash = id.firstIndex(of: "/") else { return nil }
-        return (Self.unescape(id[..<slash]), Self.unescape(id[id.index(after: slash)...]))
+        // By bytes: a mark before or after the `/` can make it part of a larger Character.
+        guard kind == .client, let slash = id.utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        return (Self.unescape(id.utf8[..<slash]), Self.unescape(id.utf8[id.utf8.index(after: slash)...]))
     }
 
     /// The text that names the address in Redis keys: `user:alice`, `user@acme:alice`, `tenant@acme`,
@@ -92,14 +93,36 @@ public struct Address: Sendable, Hashable {
     }
 
     /// A user or client id may hold `/`; escaped so that the client address's two parts split again.
+    /// Byte by byte, like `clientParts`: every `/` and `%` is escaped, whatever Character it is part of.
     private static func escape(_ part: String) -> String {
-        guard part.contains(where: { $0 == "/" || $0 == "%" }) else { return part }
-        return part.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+        guard part.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "%") }) else { return part }
+        var out: [UInt8] = []
+        out.reserveCapacity(part.utf8.count + 8)
+        for byte in part.utf8 {
+            switch byte {
+            case UInt8(ascii: "%"): out += [UInt8(ascii: "%"), UInt8(ascii: "2"), UInt8(ascii: "5")]
+            case UInt8(ascii: "/"): out += [UInt8(ascii: "%"), UInt8(ascii: "2"), UInt8(ascii: "F")]
+            default: out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func unescape(_ part: Substring) -> String {
-        guard part.contains("%") else { return String(part) }
-        return part.replacingOccurrences(of: "%2F", with: "/").replacingOccurrences(of: "%25", with: "%")
+    private static func unescape(_ part: Substring.UTF8View) -> String {
+        guard part.contains(UInt8(ascii: "%")) else { return String(Substring(part)) }
+        var out: [UInt8] = []
+        out.reserveCapacity(part.count)
+        var bytes = part.makeIterator()
+        while let byte = bytes.next() {
+            guard byte == UInt8(ascii: "%") else {
+                out.append(byte)
+                continue
+            }
+            // Only `%25` and `%2F` are ever written.
+            let (first, second) = (bytes.next(), bytes.next())
+            out.append(first == UInt8(ascii: "2") && second == UInt8(ascii: "F") ? UInt8(ascii: "/") : UInt8(ascii: "%"))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func fnv1a(_ text: String) -> UInt32 {

@@ -1,0 +1,23 @@
+import Testing
+
+@testable import SSEFanout
+
+/// Inputs the fuzz targets (Fuzz/, scripts/fuzz.sh) found, minimized: each crashed a node or changed
+/// an event on its way between nodes before its fix.
+@Suite struct FuzzFindingsTests {
+    /// A client id that starts with a combining mark (U+0F75 here) joins the `/` between user and id
+    /// into one Character: the address's parts could not be found again, and encoding it for RabbitMQ
+    /// (any publish or kick to that client) trapped on a force unwrap.
+    @Test func clientIdStartingWithCombiningMarkEncodes() throws {
+        let body = #"{"target":{"type":"client","user":"a","id":"\#u{0F75}"},"data":"x"}"#
+        let publication = try PublicationCodec.decode(Array(body.utf8))
+        #expect(publication.target.clientParts! == ("a", "\u{0F75}"))
+        #expect(try PublicationCodec.decode(PublicationCodec.encode(publication), trusted: true) == publication)
+    }
+
+    /// The same, as the amqp target found it: a kick (or `POST /disconnect`) for that client.
+    @Test func kickForClientIdStartingWithCombiningMarkEncodes() throws {
+        let kick = try Kick.decode(Array(#"{"target":{"type":"client","user":"a","id":"\#u{0F75}"}}"#.utf8))
+        #expect(try Kick.decode(kick.encode()) == kick)
+    }
+}
