@@ -20,4 +20,15 @@ import Testing
         let kick = try Kick.decode(Array(#"{"target":{"type":"client","user":"a","id":"\#u{0F75}"}}"#.utf8))
         #expect(try Kick.decode(kick.encode()) == kick)
     }
+
+    /// A negative zero in `data` was written `-0` by the node that took the publication, which the next
+    /// node reads as the integer 0: subscribers on different nodes got different data.
+    @Test func negativeZeroInDataIsTheSameOnEveryNode() throws {
+        let body = #"{"target":{"type":"broadcast"},"data":[-0e1,-0.0,{"a\"-0":-0.0},"-0",-0,-0.5,-1e-400]}"#
+        let publication = try PublicationCodec.decode(Array(body.utf8))
+        #expect(publication.data == .json(#"[0,0,{"a\"-0":0},"-0",0,-0.5,0]"#))
+        #expect(try PublicationCodec.decode(PublicationCodec.encode(publication), trusted: true) == publication)
+        let scalar = try PublicationCodec.decode(Array(#"{"target":{"type":"broadcast"},"data":-0.0}"#.utf8))
+        #expect(scalar.data == .json("0"))
+    }
 }

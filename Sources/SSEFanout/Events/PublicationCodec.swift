@@ -257,10 +257,46 @@ public enum PublicationCodec {
                 withJSONObject: value,
                 options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]
             )
-            return .json(String(decoding: json, as: UTF8.self))
+            return .json(String(decoding: withoutNegativeZeros(json), as: UTF8.self))
         } catch {
             throw PublicationError("invalid_data", "'data' could not be encoded as JSON")
         }
+    }
+
+    /// JSONSerialization writes a negative zero (`-0.0`, `-0e1`) as `-0`, which it reads back as the
+    /// integer 0: the data would be `-0` on the node that took the publication and `0` on every node it
+    /// travels to. Such numbers are written `0`. (The writer's output is compact: outside strings, a `-`
+    /// starts a number.)
+    static func withoutNegativeZeros(_ json: Data) -> Data {
+        guard json.contains(UInt8(ascii: "-")) else { return json }
+        var out = Data()
+        var copiedUpTo = json.startIndex
+        var inString = false
+        var escaped = false
+        var index = json.startIndex
+        while index < json.endIndex {
+            let byte = json[index]
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "-"), index + 1 < json.endIndex, json[index + 1] == UInt8(ascii: "0"),
+                index + 2 == json.endIndex || [UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}")].contains(json[index + 2])
+            {
+                out.append(json[copiedUpTo..<index])
+                copiedUpTo = index + 1
+            }
+            index += 1
+        }
+        guard copiedUpTo != json.startIndex else { return json }
+        out.append(json[copiedUpTo...])
+        return out
     }
 
 }
