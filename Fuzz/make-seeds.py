@@ -42,6 +42,8 @@ P = {
  "deep-data": '{"target":{"type":"user","id":"a"},"data":' + "[" * 200 + "]" * 200 + '}',
  "duplicate-keys": '{"target":{"type":"user","id":"a"},"target":{"type":"user","id":"b"},"data":"x","data":1}',
  "truncated": '{"target":{"type":"user","id":"alice"},"data":"hel',
+ "found-client-combining-mark": '{"target":{"type":"client","user":"a","id":"\\u0301x"},"data":"x"}',
+ "found-negative-zero": '{"target":{"type":"broadcast"},"data":[-0e1,{"a":-0.0}]}',
  "numbers": '{"target":{"type":"user","id":"a"},"data":[0,-1,1e-400,1e400,9223372036854775807,9223372036854775808,-9223372036854775809,0.1,1E+2]}',
 }
 for k, v in P.items(): put("publish", k + ".json", v)
@@ -65,6 +67,7 @@ A = {
  "kick-reason-control": '{"control":"disconnect","target":{"type":"user","id":"a"},"reason":"a\\u0000b"}',
  "kick-reason-long": '{"control":"disconnect","target":{"type":"user","id":"a"},"reason":"' + "r" * 257 + '"}',
  "kick-no-target": '{"control":"disconnect","reason":"x"}',
+ "found-client-combining-mark": '{"target":{"type":"client","user":"a","id":"\u0f75"}}',
  "empty": '',
  "binary": b'\x00\xff\xfe{"target"',
  "utf16": '{"target":{"type":"user","id":"a"},"data":"x"}'.encode("utf-16"),

@@ -12,12 +12,15 @@
 #
 # Each target runs for N executions (default 1,000,000; --short or FUZZ_RUNS=20000 for CI), one at a
 # time, and a table says how each went. A crash leaves its input in .build-fuzz/artifacts/<target>/
-# and makes the script exit 1; replay it with `.build-fuzz/fuzzers/<target> <file>`.
+# and makes the script exit 1; replay it with `.build-fuzz/fuzzer/fuzzers/<target> <file>`.
 #
-# SSEFanout and its dependencies are built with coverage instrumentation into their own scratch path
-# (.build-fuzz, or .build-fuzz-asan with --asan), so the normal build is untouched; each target is then
-# compiled against it with `@testable import SSEFanout`. Inputs the fuzzer finds interesting are kept
-# in .build-fuzz/corpus/<target>/ (not checked in), so later runs start from where earlier ones ended.
+# SSEFanout's dependencies come from the normal debug build (.build, which `swift build` makes and
+# CI has already made): the script runs `swift build --target SSEFanout`, a no-op when it is up to
+# date. SSEFanout itself is compiled again, optimized, with coverage instrumentation and
+# `-enable-testing`, into .build-fuzz (with --asan also with AddressSanitizer, apart), and each target
+# is linked against it with `@testable import SSEFanout`: nothing of this enters the normal build.
+# Inputs the fuzzer finds interesting are kept in .build-fuzz/corpus/<target>/ (not checked in), so
+# later runs start from where earlier ones ended.
 #
 # Environment: FUZZ_RUNS (executions per target), FUZZ_TIMEOUT (seconds per input, default 10),
 # FUZZ_FLAGS (extra libFuzzer flags), FUZZ_NICE (default 19: other builds go first).
@@ -36,14 +39,13 @@ declare -A max_len=(
 
 runs=${FUZZ_RUNS:-1000000}
 sanitizer=fuzzer
-scratch=.build-fuzz
 targets=()
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift ;;
     --runs=*) runs=${1#--runs=} ;;
     --short) runs=${FUZZ_RUNS:-20000} ;;
-    --asan) sanitizer=fuzzer,address; scratch=.build-fuzz-asan ;;
+    --asan) sanitizer=fuzzer,address ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option: $1" >&2; exit 2 ;;
     *) [[ -n ${max_len[$1]:-} ]] || { echo "unknown target: $1 (targets: ${all_targets[*]})" >&2; exit 2; }
@@ -53,52 +55,71 @@ while (($#)); do
 done
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 nice_cmd=(nice -n "${FUZZ_NICE:-19}")
+scratch=.build-fuzz
+out=$scratch/${sanitizer/,/-}
+mkdir -p "$out/module" "$scratch/logs"
 
-# 1. SSEFanout and everything it depends on, instrumented. Only the library target: SwiftPM's
-#    executables have a main of their own, and so does libFuzzer.
-echo "building SSEFanout for fuzzing ($scratch, -sanitize=$sanitizer)"
-mkdir -p "$scratch/logs"
-if ! "${nice_cmd[@]}" swift build --scratch-path "$scratch" -c release --target SSEFanout \
-  -Xswiftc -sanitize="$sanitizer" -Xswiftc -enable-testing >"$scratch/logs/build.log" 2>&1; then
+# 1. The normal debug build of SSEFanout and its dependencies.
+echo "building SSEFanout's dependencies (.build, debug)"
+if ! "${nice_cmd[@]}" swift build --target SSEFanout >"$scratch/logs/build.log" 2>&1; then
   grep -E "error:" "$scratch/logs/build.log" >&2 || tail -20 "$scratch/logs/build.log" >&2
   exit 1
 fi
 
-# 2. From SwiftPM's build description: the clang module maps SSEFanout was compiled with, and the
-#    objects of SSEFanout and of every target it depends on.
-python3 - "$scratch/release" <<'EOF'
+# 2. From SwiftPM's build description: SSEFanout's sources and the flags it was compiled with (clang
+#    module maps, package name), and the objects of every target it depends on. Files are only
+#    rewritten when they change, so that the steps below can tell whether anything is new.
+python3 - .build/debug "$out" <<'EOF2'
 import glob, json, os, sys
-release = sys.argv[1]
-description = json.load(open(os.path.join(release, "description.json")))
+build, out = sys.argv[1], sys.argv[2]
+description = json.load(open(os.path.join(build, "description.json")))
 command = next(c for c in description["swiftCommands"].values() if c.get("moduleName") == "SSEFanout")
 args, flags = command["otherArguments"], []
 for i, arg in enumerate(args[:-1]):
     if arg == "-Xcc" and (args[i + 1].startswith("-fmodule-map-file=") or args[i + 1] == "-I" or args[i - 1] == "-I"):
         flags += ["-Xcc", args[i + 1]]
-with open(os.path.join(release, "fuzz-flags"), "w") as f:
-    f.write("\n".join(["-I", command["importPath"]] + flags) + "\n")
+    elif arg == "-package-name":
+        flags += [arg, args[i + 1]]
 objects = []
-for target in ["SSEFanout"] + description["targetDependencyMap"]["SSEFanout"]:
-    objects += sorted(glob.glob(os.path.join(release, target + ".build", "**", "*.o"), recursive=True))
-with open(os.path.join(release, "fuzz-objects"), "w") as f:
-    # Quoted: some object names hold spaces.
-    f.write("".join('"%s"\n' % o.replace("\\", "\\\\").replace('"', '\\"') for o in objects))
-EOF
+for target in description["targetDependencyMap"]["SSEFanout"]:
+    objects += sorted(glob.glob(os.path.join(build, target + ".build", "**", "*.o"), recursive=True))
+# Quoted: some paths hold spaces.
+def lines(items): return "".join('"%s"\n' % i.replace("\\", "\\\\").replace('"', '\\"') for i in items)
+for name, text in [("flags", lines(["-I", command["importPath"]] + flags)), ("sources", lines(command["sources"])),
+                   ("objects", lines(objects))]:
+    path = os.path.join(out, name)
+    if not os.path.exists(path) or open(path).read() != text:
+        open(path, "w").write(text)
+EOF2
 
-# 3. One executable per target.
-mkdir -p "$scratch/fuzzers"
+# 3. SSEFanout, instrumented, when a source, a dependency or a flag changed. Its module directory
+#    comes first on the import path, before the normal build's SSEFanout.
+newer() { [[ ! -e $1 ]] || [[ -n $(find "${@:2}" -newer "$1" -print -quit) ]]; }
+mapfile -t sources < <(sed 's/^"//; s/"$//' "$out/sources")
+if newer "$out/SSEFanout.o" "${sources[@]}" "$out/flags" "$out/objects" .build/debug/Modules/*.swiftmodule; then
+  echo "compiling SSEFanout (-sanitize=$sanitizer)"
+  rm -f "$out/SSEFanout.o"
+  "${nice_cmd[@]}" swiftc -module-name SSEFanout -parse-as-library -swift-version 6 -O -wmo -enable-testing \
+    -sanitize="$sanitizer" -emit-module -emit-module-path "$out/module/SSEFanout.swiftmodule" -c -o "$out/SSEFanout.o" \
+    -module-cache-path "$out/module-cache" @"$out/flags" @"$out/sources" >"$scratch/logs/SSEFanout.log" 2>&1 \
+    || { grep -E "error:" "$scratch/logs/SSEFanout.log" >&2; exit 1; }
+fi
+
+# 4. One executable per target.
+mkdir -p "$out/fuzzers"
 for target in "${targets[@]}"; do
-  binary=$scratch/fuzzers/$target
-  sources=(Fuzz/Support.swift "Fuzz/$target/main.swift")
-  if [[ ! -x $binary || -n $(find "${sources[@]}" "$scratch/release/Modules/SSEFanout.swiftmodule" -newer "$binary") ]]; then
+  binary=$out/fuzzers/$target
+  harness=(Fuzz/Support.swift "Fuzz/$target/main.swift")
+  if newer "$binary" "${harness[@]}" "$out/SSEFanout.o"; then
     echo "compiling $target"
     "${nice_cmd[@]}" swiftc -O -parse-as-library -swift-version 6 -sanitize="$sanitizer" -module-name "fuzz_${target//-/_}" \
-      -module-cache-path "$scratch/release/ModuleCache" @"$scratch/release/fuzz-flags" \
-      "${sources[@]}" @"$scratch/release/fuzz-objects" -lstdc++ -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
+      -I "$out/module" -module-cache-path "$out/module-cache" @"$out/flags" "${harness[@]}" "$out/SSEFanout.o" @"$out/objects" \
+      -lstdc++ -o "$binary" 2>&1 | { grep -v -e "Cannot export local symbol" -e "^$" >&2 || true; }
+    [[ -x $binary ]] || exit 1
   fi
 done
 
-# 4. Run each target in turn.
+# 5. Run each target in turn.
 results=()
 failed=0
 for target in "${targets[@]}"; do
@@ -114,7 +135,7 @@ for target in "${targets[@]}"; do
   # New inputs go to the first directory (the local corpus); the checked-in seeds are only read.
   # shellcheck disable=SC2086
   # Swift's own crash handler would take the signal before libFuzzer could save the input.
-  SWIFT_BACKTRACE=enable=no "${nice_cmd[@]}" "$scratch/fuzzers/$target" "$corpus" "Fuzz/corpus/$target" "${dict[@]}" \
+  SWIFT_BACKTRACE=enable=no "${nice_cmd[@]}" "$out/fuzzers/$target" "$corpus" "Fuzz/corpus/$target" "${dict[@]}" \
     -runs="$runs" -max_len="${max_len[$target]}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=4096 \
     -artifact_prefix="$artifacts/" -print_final_stats=1 ${FUZZ_FLAGS:-} >"$log" 2>&1
   status=$?
