@@ -22,6 +22,7 @@ private final class RecordingBroker: Broker {
         return BrokerSend(.success(true))
     }
     func sendControl(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
+    func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend { BrokerSend(.success(true)) }
     func park(_ body: [UInt8]) async throws {}
     func stopConsuming() async {}
     func shutdown() async {}

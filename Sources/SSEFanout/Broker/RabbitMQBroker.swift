@@ -102,6 +102,14 @@ public final class RabbitMQBroker: Broker {
             exchange: BrokerTopology.internalExchange, routingKey: BrokerTopology.controlKey, body: body, properties: properties))
     }
 
+    /// Not mandatory: a lifecycle event nobody listens for is simply dropped. No time to live: the
+    /// consumer's queue decides how long events may wait.
+    public func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend {
+        BrokerSend(publisher.submit(
+            exchange: BrokerTopology.lifecycleExchange, routingKey: event, body: body,
+            properties: AMQPMessageProperties(contentType: "application/json")))
+    }
+
     public func stopConsuming() async {
         await consumer.withLockedValue { $0 }?.stop()
     }

@@ -24,6 +24,8 @@ public final class Node: Service, Sendable {
     let cors: CORSPolicy
     let logger: Logger
     let registrations: RegistrationQueue
+    /// Publishes lifecycle events (`sse.lifecycle`) for the registry writes of this node and its reaping.
+    let lifecycle: LifecyclePublisher
     let streams: StreamOpener
     let consumer: QueueConsumer
     /// Targets kicked with `reconnect: false`, refused new streams for a while.
@@ -57,7 +59,8 @@ public final class Node: Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
-        self.registrations = RegistrationQueue(registry: registry, logger: logger)
+        self.lifecycle = LifecyclePublisher(broker: broker, logger: logger)
+        self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger)
         let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
             writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
@@ -124,8 +127,11 @@ public final class Node: Service, Sendable {
 
     /// Cleans what an earlier incarnation left in the registry, starts the lease, consuming and the HTTP server.
     public func start() async throws {
+        // The earlier incarnation's connections ended when it did: their closes (and offline,
+        // vacated) are published once the broker is started.
+        var leftovers: [RemovedConnection] = []
         do {
-            try await registry.removeEntries(ofNode: nodeID)
+            leftovers = try await registry.removeEntries(ofNode: nodeID)
         } catch {
             logger.warning("could not clean earlier registry entries", metadata: ["error": "\(error)"])
         }
@@ -139,7 +145,7 @@ public final class Node: Service, Sendable {
         let registrations = self.registrations
         let writer = Task { await registrations.run() }
         let keeper = LeaseKeeper(
-            registry: registry, lease: configuration.nodeLease, logger: logger,
+            registry: registry, lease: configuration.nodeLease, lifecycle: lifecycle, logger: logger,
             record: { [self] in
                 NodeRecord(
                     nodeID: nodeID, bootID: bootID, host: configuration.host, port: port,
@@ -149,6 +155,7 @@ public final class Node: Service, Sendable {
         let lease = Task { await keeper.run() }
         let consumer = self.consumer
         try await broker.start { delivery in consumer.handle(delivery) }
+        lifecycle.removed(leftovers, reason: .nodeDied)
         let server = try await HTTPServer.bind(node: self, host: configuration.host, port: configuration.port, group: eventLoopGroup)
         state.withLockedValue {
             $0.server = server
@@ -182,10 +189,13 @@ public final class Node: Service, Sendable {
         for task in tasks { await task.value }
         do {
             try await registry.unregisterNode(nodeID)
-            try await registry.removeEntries(ofNode: nodeID)
+            // Normally nothing is left; what is (a write that failed) ended with the drain.
+            lifecycle.removed(try await registry.removeEntries(ofNode: nodeID), reason: .drain)
         } catch {
             logger.warning("could not remove registry entries", metadata: ["error": "\(error)"])
         }
+        // The streams' closes were handed to the broker; it sends nothing more once shut down.
+        await lifecycle.settle(timeout: .seconds(2))
         await broker.shutdown()
         logger.info("node stopped")
     }

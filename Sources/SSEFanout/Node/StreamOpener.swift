@@ -77,8 +77,10 @@ final class StreamOpener: Sendable {
     func detach(_ connection: SSEConnection) {
         connection.markClosed()
         let registrations = self.registrations
+        // Nil: nobody on this side ended it, so the client did.
+        let reason = connection.closeReason ?? .clientClosed
         hub.remove(connection) { left in
-            registrations.enqueue(.unregister(connection.record, left: left))
+            registrations.enqueue(.unregister(connection.record, left: left, reason: reason))
         }
         logger.debug("stream closed", metadata: ["connection": "\(connection.id)"])
     }
