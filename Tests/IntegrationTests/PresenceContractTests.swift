@@ -240,4 +240,27 @@ import Testing
         #expect(try await registry.connections(ConnectionFilter(), after: nil, limit: 1000).items.map(\.nodeID) == Array(repeating: "live", count: 100))
         await store.close()
     }
+
+    /// A reaper that saw a node's lease run out must not remove what the node registered after
+    /// renewing it (it restarted under the same id): the lease is checked with the removal.
+    @Test(arguments: RegistryKind.allCases)
+    func aReaperLeavesANodeThatRenewedItsLease(_ kind: RegistryKind) async throws {
+        let store = try kind.make()
+        let registry = store.registry
+        let node = NodeRecord(nodeID: "phoenix", bootID: "b", host: "h", port: 1, startedAt: 0)
+        let record = ConnectionRecord.test("p1", node: "phoenix", user: "alice")
+        try await registry.register(record, joined: record.addresses)
+        try await registry.registerNode(node, lease: .milliseconds(1))
+        try await Task.sleep(for: .milliseconds(60))
+        // Renewed: alive again.
+        try await registry.registerNode(node, lease: .seconds(60))
+        #expect(try await registry.removeEntries(ofNode: "phoenix", expiredFor: .milliseconds(20)) == [])
+        #expect(try await registry.userPresence("alice", tenant: "", limit: 10).connections == [record])
+        // Ran out for good.
+        try await registry.registerNode(node, lease: .milliseconds(1))
+        try await Task.sleep(for: .milliseconds(60))
+        let removed = try await registry.removeEntries(ofNode: "phoenix", expiredFor: .milliseconds(20))
+        #expect(removed.map(\.record) == [record] && removed.allSatisfy(\.change.userTransition))
+        await store.close()
+    }
 }

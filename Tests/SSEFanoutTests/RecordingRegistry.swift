@@ -54,7 +54,7 @@ final class RecordingRegistry: Registry {
     func unregisterNode(_ nodeID: String) async throws {}
     func liveNodes() async throws -> [String] { [] }
     func expiredNodes(before grace: Duration) async throws -> [String] { [] }
-    func removeEntries(ofNode nodeID: String) async throws -> [RemovedConnection] { [] }
+    func removeEntries(ofNode nodeID: String, expiredFor: Duration?) async throws -> [RemovedConnection] { [] }
     func onlineUsers(tenant: String, channel: String?, after: String?, limit: Int) async throws -> PresencePage<OnlineUser> {
         PresencePage(items: [], next: nil)
     }

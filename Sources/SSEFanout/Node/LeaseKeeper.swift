@@ -55,7 +55,7 @@ final class LeaseKeeper: Service, Sendable {
         // A lease that ran out a whole lease ago: a live node cut off from Redis for a moment renews
         // first. Death to reaping stays within three lease intervals.
         for dead in try await registry.expiredNodes(before: lease) where dead != nodeID {
-            let removed = try await registry.removeEntries(ofNode: dead)
+            let removed = try await registry.removeEntries(ofNode: dead, expiredFor: lease)
             lifecycle?.removed(removed, reason: .nodeDied)
             try await registry.unregisterNode(dead)
             logger.warning("reaped the registry entries of a dead node", metadata: ["dead": "\(dead)", "connections": "\(removed.count)"])

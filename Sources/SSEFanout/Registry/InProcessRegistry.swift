@@ -57,8 +57,10 @@ public final class InProcessRegistry: Registry {
         Task { completion(changes) }
     }
 
-    public func removeEntries(ofNode nodeID: String) async throws -> [RemovedConnection] {
-        state.withLockedValue { state in
+    public func removeEntries(ofNode nodeID: String, expiredFor: Duration?) async throws -> [RemovedConnection] {
+        let now = NIODeadline.now()
+        return state.withLockedValue { state in
+            if let expiredFor, let node = state.nodes[nodeID], node.expires > now - TimeAmount(expiredFor) { return [] }
             let gone = state.connections.values.filter { $0.nodeID == nodeID }.sorted { $0.connectionID < $1.connectionID }
             var removed: [RemovedConnection] = []
             for record in gone {

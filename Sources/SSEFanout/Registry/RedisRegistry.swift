@@ -98,10 +98,11 @@ public final class RedisRegistry: Registry {
 
     /// Connections are taken off the node's set a batch at a time by the script, which removes each
     /// from every index and says what that changed; then the node's address memberships go.
-    public func removeEntries(ofNode nodeID: String) async throws -> [RemovedConnection] {
+    public func removeEntries(ofNode nodeID: String, expiredFor: Duration?) async throws -> [RemovedConnection] {
         var removed: [RemovedConnection] = []
+        let cutoff = expiredFor.map { String(Self.nowMillis() - Self.millis($0)) } ?? ""
         while true {
-            let reply = try await RegistryScript.script.run(["x", keys.prefix, nodeID, String(Self.reapBatch)], on: client)
+            let reply = try await RegistryScript.script.run(["x", keys.prefix, nodeID, String(Self.reapBatch), cutoff], on: client)
             guard let parts = reply.array, parts.count == 2, let popped = parts[0].int else {
                 throw RedisError.protocolError("reaping answered \(reply)")
             }
@@ -114,6 +115,11 @@ public final class RedisRegistry: Registry {
                 removed.append(RemovedConnection(record: record, change: try Self.change(fields[7])))
             }
             if popped < Self.reapBatch { break }
+        }
+        // Renewed meanwhile: alive, and its memberships are its own.
+        if expiredFor != nil, let expiry = try await client.command(["ZSCORE", keys.nodes, nodeID]).int,
+           expiry > Self.nowMillis() - Self.millis(expiredFor!) {
+            return removed
         }
         let addressKeys = (try await client.command(["SMEMBERS", keys.nodeAddresses(nodeID)]).array ?? []).compactMap(\.string)
         var commands = addressKeys.map { ["SREM", keys.address(key: $0), nodeID] }

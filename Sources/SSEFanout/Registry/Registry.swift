@@ -21,8 +21,12 @@ public protocol Registry: Presence {
     /// the connections it removed, each with what its removal changed (offline, vacated). Each
     /// connection is removed, and reported, by exactly one caller, however many remove the same node
     /// at once: the callers publish what they were given.
+    ///
+    /// With `expiredFor`, a reaper's call: nothing is removed unless the node's lease ran out at least
+    /// that long ago, checked together with each removal, so that a node restarting under the same id
+    /// meanwhile keeps its new connections.
     @discardableResult
-    func removeEntries(ofNode nodeID: String) async throws -> [RemovedConnection]
+    func removeEntries(ofNode nodeID: String, expiredFor: Duration?) async throws -> [RemovedConnection]
 
     /// Applies `writes` in order, in one round trip where the store allows, then calls `completion`
     /// with each one's outcome, in the same order: what it changed cluster-wide (a user's first or last
@@ -43,6 +47,12 @@ public protocol Registry: Presence {
 }
 
 extension Registry {
+    /// Removes every entry a node left behind, whatever its lease (its own cleanup, at start and stop).
+    @discardableResult
+    public func removeEntries(ofNode nodeID: String) async throws -> [RemovedConnection] {
+        try await removeEntries(ofNode: nodeID, expiredFor: nil)
+    }
+
     /// `apply`, awaited.
     public func apply(_ writes: [RegistryWrite]) async -> [Result<PresenceChange, any Error>] {
         await withCheckedContinuation { continuation in

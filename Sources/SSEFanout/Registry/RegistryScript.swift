@@ -13,8 +13,9 @@
 ///   → `{sequence, online, occupied channel…}`, `{0, 0}` when it was registered already;
 /// - `u prefix id node user tenant session n channel×n leftKey…`
 ///   → `{sequence, offline, vacated channel…}`, `{0, 0}` when it was removed already;
-/// - `x prefix node count` → `{popped, {{id, user, tenant, session, clientId, channelsJSON, connectedAt,
-///   {sequence, offline, vacated…}}…}}` for at most `count` of the node's connections.
+/// - `x prefix node count cutoff` → `{popped, {{id, user, tenant, session, clientId, channelsJSON, connectedAt,
+///   {sequence, offline, vacated…}}…}}` for at most `count` of the node's connections; `{0, {}}` when
+///   `cutoff` (ms) is given and the node's lease in `nodes` runs out later (it was renewed: alive).
 ///
 /// Users and sessions are "" when the connection has none (ids are never empty).
 enum RegistryScript {
@@ -107,6 +108,10 @@ enum RegistryScript {
           return remove(id, ARGV[5], ARGV[6], ARGV[7], channels)
         elseif op == 'x' then
           local node = ARGV[3]
+          if ARGV[5] ~= '' then
+            local expiry = redis.call('ZSCORE', P .. 'nodes', node)
+            if expiry and tonumber(expiry) > tonumber(ARGV[5]) then return {0, {}} end
+          end
           -- Popped, so that a concurrent reaper of the same node gets other connections, or none.
           local ids = redis.call('SPOP', P .. 'node:' .. node .. ':connections', tonumber(ARGV[4]))
           local removed = {}
