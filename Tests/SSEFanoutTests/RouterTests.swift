@@ -22,7 +22,7 @@ private final class RecordingBroker: Broker {
         return BrokerSend(.success(true))
     }
     func sendControl(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
-    func park(_ body: [UInt8]) async throws {}
+    func park(_ body: [UInt8], reason: String) async throws {}
     func stopConsuming() async {}
     func shutdown() async {}
     var notReadyReason: String? { nil }

@@ -12,8 +12,9 @@ public protocol Broker: Sendable {
     /// Hands a control message (a kick) for every node to the broker now, on the path only nodes may
     /// publish to; it reaches handlers as `.control`.
     func sendControl(_ body: [UInt8]) -> BrokerSend
-    /// Keeps a malformed message for inspection (`sse.poison`), out of every consumer's way.
-    func park(_ body: [UInt8]) async throws
+    /// Keeps a malformed or oversized message for inspection (`sse.poison`), out of every consumer's
+    /// way, with why (`reason`: header `x-sse-reason`).
+    func park(_ body: [UInt8], reason: String) async throws
     /// Stops taking new messages; messages already delivered can still be settled.
     func stopConsuming() async
     /// Closes everything.
