@@ -49,7 +49,7 @@ import Testing
         #expect(back == p)
     }
 
-    @Test func anArrayOverTheItemLimitIsRefusedWhole() {
+    @Test func anArrayOverTheItemLimitIsRefusedWhole() throws {
         let item = #"{"target":{"type":"user","id":"a"},"data":"x"}"#
         let three = Array("[\(item),\(item),\(item)]".utf8)
         #expect(throws: PublicationError("too_many_items", "the array holds 3 publications; at most 2 are taken at once")) {
