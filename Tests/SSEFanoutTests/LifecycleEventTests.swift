@@ -90,7 +90,7 @@ import Testing
         func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend { BrokerSend(.success(true)) }
         func broadcast(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
         func sendControl(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
-        func park(_ body: [UInt8]) async throws {}
+        func park(_ body: [UInt8], reason: String) async throws {}
         func stopConsuming() async {}
         func shutdown() async {}
         var notReadyReason: String? { nil }

@@ -23,7 +23,7 @@ private final class RecordingBroker: Broker {
     }
     func sendControl(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
     func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend { BrokerSend(.success(true)) }
-    func park(_ body: [UInt8]) async throws {}
+    func park(_ body: [UInt8], reason: String) async throws {}
     func stopConsuming() async {}
     func shutdown() async {}
     var notReadyReason: String? { nil }

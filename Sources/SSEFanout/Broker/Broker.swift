@@ -16,8 +16,9 @@ public protocol Broker: Sendable {
     /// the `sse.lifecycle` topic exchange, routing key `event` (`user.online`, …). Nobody need be
     /// listening: an event no queue is bound for is dropped. Its `routed` is true once the broker took it.
     func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend
-    /// Keeps a malformed message for inspection (`sse.poison`), out of every consumer's way.
-    func park(_ body: [UInt8]) async throws
+    /// Keeps a malformed or oversized message for inspection (`sse.poison`), out of every consumer's
+    /// way, with why (`reason`: header `x-sse-reason`).
+    func park(_ body: [UInt8], reason: String) async throws
     /// Stops taking new messages; messages already delivered can still be settled.
     func stopConsuming() async
     /// Closes everything.

@@ -57,7 +57,7 @@ public final class InProcessBroker: Broker {
         handler.withLockedValue { $0 }?.deliver(BrokerDelivery(body: body, source: .ingress, redelivered: false, settle: { _ in }))
     }
 
-    public func park(_ body: [UInt8]) async throws {}
+    public func park(_ body: [UInt8], reason: String) async throws {}
 
     public func stopConsuming() async {
         handler.withLockedValue { $0 = nil }

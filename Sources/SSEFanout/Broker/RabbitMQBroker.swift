@@ -86,9 +86,10 @@ public final class RabbitMQBroker: Broker {
         )
     }
 
-    public func park(_ body: [UInt8]) async throws {
+    public func park(_ body: [UInt8], reason: String) async throws {
         _ = try await publisher.publish(
-            exchange: "", routingKey: BrokerTopology.poisonQueue, body: body, properties: AMQPMessageProperties(contentType: "application/octet-stream")
+            exchange: "", routingKey: BrokerTopology.poisonQueue, body: body,
+            properties: AMQPMessageProperties(contentType: "application/octet-stream", headers: ["x-sse-reason": .string(reason)])
         )
     }
 

@@ -234,7 +234,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var publications: [Publication]
         let isBatch: Bool
         do {
-            (publications, isBatch) = try PublicationCodec.decodeBatch(bytes)
+            (publications, isBatch) = try PublicationCodec.decodeBatch(bytes, maxItems: node.configuration.maxBatchItems)
         } catch {
             logger.info("refused publish", metadata: ["error": "\(error)"])
             respond(context, head, .badRequest, JSONBody.error(error.code, error.message))

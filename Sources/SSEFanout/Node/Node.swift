@@ -69,7 +69,8 @@ public final class Node: Service, Sendable {
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
             retryMillis: configuration.retryMillis, logger: logger)
         self.consumer = QueueConsumer(
-            nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks, logger: logger)
+            nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks,
+            limits: .init(maxBytes: configuration.maxBodySize, maxItems: configuration.maxBatchItems), logger: logger)
     }
 
     /// A node with the real broker and registry, or the in-process ones when `standalone` is set.
