@@ -88,6 +88,32 @@ private final class RecordingBroker: Broker {
         #expect(broker.published.withLockedValue { $0.count } == 2)
     }
 
+    @Test func oneIDTwiceInOneBatchIsSentOnceAndTheRepeatIsRefusedAsInFlight() async throws {
+        let (router, broker) = try await setUp()
+        let outcomes = NIOLockedValueBox<[Int: Swift.Result<Router.Result, Router.Failure>]>([:])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let publications = [
+                Publication(target: .user("bob"), data: .text("FIRST"), id: "same"),
+                Publication(target: .user("bob"), data: .text("other")),
+                Publication(target: .user("bob"), data: .text("SECOND"), id: "same"),
+            ]
+            router.submit(publications) { index, outcome in
+                if outcomes.withLockedValue({ $0[index] = outcome; return $0.count }) == 3 { done.resume() }
+            }
+        }
+        let all = outcomes.withLockedValue { $0 }
+        #expect((try? all[0]?.get())?.duplicate == false)
+        guard case .failure(.inFlight("same"))? = all[2] else {
+            Issue.record("the repeat was not refused as in flight: \(String(describing: all[2]))")
+            return
+        }
+        let bodies = broker.published.withLockedValue { $0.map { String(decoding: $0.body, as: UTF8.self) } }
+        #expect(bodies.joined().contains("FIRST"))
+        #expect(!bodies.joined().contains("SECOND"))
+        // Once the first attempt settled, the id is a plain duplicate.
+        #expect(try await router.route(Publication(target: .user("bob"), data: .text("THIRD"), id: "same")).duplicate)
+    }
+
     @Test func unknownTargetRoutesNowhere() async throws {
         let (router, broker) = try await setUp()
         #expect(try await router.route(Publication(target: .user("nobody"), data: .text("hi"))).nodes == 0)

@@ -298,7 +298,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let failure {
             logger.warning("publish failed", metadata: ["error": "\(failure)", "of": "\(outcomes.count)"])
         }
-        let status: HTTPResponseStatus = failure == nil ? .accepted : .serviceUnavailable
+        // 409 when the only failures are ids another attempt holds (retry later), 503 when a store was away.
+        let unavailable = outcomes.contains { if case .failure(let error) = $0, error.code != "in_flight" { true } else { false } }
+        let status: HTTPResponseStatus = failure == nil ? .accepted : unavailable ? .serviceUnavailable : .conflict
         if isBatch {
             respond(context, head, status, PublishAnswers.encode(outcomes))
         } else {
