@@ -32,6 +32,9 @@ public final class Node: Service, Sendable {
     let kicks = KickBars { Int64(Date().timeIntervalSince1970 * 1000) }
     /// For the warning that a connection limit was hit.
     let limitLog = RateLimitedLog()
+    let kicker: KickSender
+    /// `limits.maxConnectionsPerUser`.
+    let userLimit: UserConnectionLimit
     private let eventLoopGroup: EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
@@ -65,9 +68,16 @@ public final class Node: Service, Sendable {
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
             writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
         self.hub = hub
+        let kicker = KickSender(registry: registry, broker: broker, bar: configuration.kickBar)
+        self.kicker = kicker
+        let userLimit = UserConnectionLimit(
+            maximum: configuration.maxConnectionsPerUser, policy: configuration.overUserLimit, presence: registry, logger: logger,
+            kick: { try await kicker.send($0) })
+        self.userLimit = userLimit
         self.streams = StreamOpener(
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
-            retryMillis: configuration.retryMillis, logger: logger)
+            retryMillis: configuration.retryMillis, logger: logger,
+            registered: { record in if userLimit.isOn { userLimit.enforce(after: record) } })
         self.consumer = QueueConsumer(
             nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks,
             limits: .init(maxBytes: configuration.maxBodySize, maxItems: configuration.maxBatchItems), logger: logger)
@@ -215,17 +225,7 @@ public final class Node: Service, Sendable {
     /// Ends every stream of `kick.target` on every node (each is told why) and, without `reconnect`,
     /// bars the target for `limits.kickBar`. Returns how many nodes held such streams.
     func kick(_ kick: Kick) async throws -> Int {
-        var kick = kick
-        let nodes = try await registry.nodes(for: kick.target).count
-        if !kick.reconnect {
-            let until = Int64(Date().timeIntervalSince1970 * 1000) + Int64(configuration.kickBar.components.seconds * 1000)
-            kick.barredUntil = until
-            try await registry.saveBar(kick.target.key, body: kick.encode(), until: until)
-        }
-        guard try await broker.sendControl(kick.encode()).routed else {
-            throw Router.Failure.brokerUnavailable("the kick reached no node")
-        }
-        return nodes
+        try await kicker.send(kick)
     }
 
     /// Why the node cannot serve right now; empty when ready.

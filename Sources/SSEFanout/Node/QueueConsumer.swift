@@ -104,7 +104,7 @@ final class QueueConsumer: Sendable {
             return
         }
         kicks.add(kick)
-        hub.end(matching: kick.target, .kicked, farewell: Farewell.event(.kicked, message: kick.reason, reconnect: kick.reconnect))
+        hub.end(matching: kick.target, kick.cause, farewell: Farewell.event(kick.cause, message: kick.reason, reconnect: kick.reconnect))
         logger.info("kicked", metadata: ["target": "\(kick.target)", "reconnect": "\(kick.reconnect)"])
     }
 

@@ -14,7 +14,14 @@ final class StreamOpener: Sendable {
     private let retryMillis: Int
     private let logger: Logger
 
-    init(nodeID: String, hub: LocalHub, history: any History, registrations: RegistrationQueue, retryMillis: Int, logger: Logger) {
+    /// Called once a stream is registered (the per-user limit looks at the user's streams then).
+    private let registered: @Sendable (ConnectionRecord) -> Void
+
+    init(
+        nodeID: String, hub: LocalHub, history: any History, registrations: RegistrationQueue, retryMillis: Int, logger: Logger,
+        registered: @escaping @Sendable (ConnectionRecord) -> Void = { _ in }
+    ) {
+        self.registered = registered
         self.nodeID = nodeID
         self.hub = hub
         self.history = history
@@ -45,9 +52,14 @@ final class StreamOpener: Sendable {
         let resuming = streams.compactMap { stream in resumed?.position(of: stream).map { (stream, $0) } }
         let unreadableToken = request.lastEventID != nil && resumed == nil
         let registrations = self.registrations
+        let registered = self.registered
         hub.add(connection) { joined in
             registrations.enqueue(.register(record, joined: joined)) { error in
-                if error != nil { logger.warning("stream open but not registered", metadata: ["connection": "\(record.connectionID)"]) }
+                if error != nil {
+                    logger.warning("stream open but not registered", metadata: ["connection": "\(record.connectionID)"])
+                } else {
+                    registered(record)
+                }
                 guard !resuming.isEmpty || unreadableToken else {
                     connection.eventLoop.execute {
                         connection.activate(connected: connected, reset: nil, backlog: [], advancing: [], logger: logger)
