@@ -35,7 +35,7 @@ wait_for() {
 
 amqp_url="amqp://guest:guest@127.0.0.1:${AMQP_PORT:-5682}"
 # Watch sse.lifecycle from before the first stream opens: a probe published there shows the queue is bound.
-amqp-consume --url "$amqp_url" -x -e sse.lifecycle -r '#' sh -c 'cat; echo' > "$work/lifecycle.txt" &
+amqp-consume --url "$amqp_url" -x -e sse.lifecycle -r '#' -- sh -c 'cat; echo' > "$work/lifecycle.txt" &
 for _ in $(seq 1 50); do
   amqp-publish --url "$amqp_url" -e sse.lifecycle -r probe -b probe
   grep -q probe "$work/lifecycle.txt" && break
