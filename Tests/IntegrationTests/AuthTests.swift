@@ -239,6 +239,29 @@ import Testing
         }
     }
 
+    @Test func aStreamResumesWhatWasSentToItsSessionDeviceAndTenantWhileItWasAway() async throws {
+        let c = try await Self.cluster.value
+        let user = TestEnvironment.uniqueName("u")
+        let tenant = TestEnvironment.uniqueName("t")
+        let token = try await Self.token(user: user, tenant: tenant, sid: "sess")
+        let (first, _) = try await c.subscribe(0, "clientId=pad&token=\(token)")
+        let lastID = try #require(try await {
+            #expect(try await publish(1, #"{"target":{"type":"user","id":"\#(user)","tenant":"\#(tenant)"},"data":"seen"}"#).status == 202)
+            return try await first.nextOwn()?.id
+        }())
+        await first.close()
+        for (index, target) in [
+            #"{"type":"session","id":"sess","tenant":"\#(tenant)"}"#, #"{"type":"client","user":"\#(user)","id":"pad","tenant":"\#(tenant)"}"#,
+            #"{"type":"tenant","id":"\#(tenant)"}"#,
+        ].enumerated() {
+            let answer = try await publish(1, #"{"target":\#(target),"data":"missed \#(index)"}"#)
+            #expect(answer.bodyString.contains(#""stored":true"#))
+        }
+        let (back, _) = try await c.subscribe(1, "clientId=pad&token=\(token)", headers: [("Last-Event-ID", lastID)])
+        defer { Task { await back.close() } }
+        for index in 0..<3 { #expect(try await back.nextOwn()?.data == "missed \(index)") }
+    }
+
     // MARK: - Kick
 
     @Test func aKickedSessionIsToldWhyClosedAndStaysOut() async throws {
