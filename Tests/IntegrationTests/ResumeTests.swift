@@ -146,6 +146,23 @@ import Testing
         #expect(try await back.nextOwn()?.data == "live")
     }
 
+    @Test func aLastEventIdFromTheFutureGivesResetOnceThenLiveEvents() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await c.subscribe(0, "user=\(user)", headers: [("Last-Event-ID", "1.u~3w5e11264sgsf-3w5e11264sgsf")])
+        let reset = try #require(try await stream.nextOwn())
+        #expect(reset.event == "reset")
+        #expect(try await c.publish(1, #"{"target":{"type":"user","id":"\#(user)"},"data":"live"}"#).status == 202)
+        let live = try #require(try await stream.nextOwn())
+        #expect(live.data == "live")
+        await stream.close()
+        // Its id now reads from the present: no second reset.
+        let (back, _) = try await c.subscribe(1, "user=\(user)", headers: [("Last-Event-ID", try #require(live.id))])
+        defer { Task { await back.close() } }
+        #expect(try await c.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"next"}"#).status == 202)
+        #expect(try await back.nextOwn()?.data == "next")
+    }
+
     @Test func anUnreadableLastEventIdGivesReset() async throws {
         let c = try await ClusterDeliveryTests.cluster.value
         let (stream, _) = try await c.subscribe(0, "user=\(TestEnvironment.uniqueName("u"))", headers: [("Last-Event-ID", "not-ours")])

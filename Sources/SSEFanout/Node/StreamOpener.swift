@@ -37,7 +37,11 @@ final class StreamOpener: Sendable {
             clientID: request.clientID, channels: request.channels, connectedAt: nowMillis
         )
         let streams = record.streams
-        let resumed = request.lastEventID.flatMap(ResumeToken.init(text:))
+        // A position from the future (a forged or corrupted id) cannot be read from, and would hide every
+        // event until then: such a token counts as unreadable, so the stream resets once and starts now.
+        let resumed = request.lastEventID.flatMap(ResumeToken.init(text:)).flatMap { token in
+            token.positions.allSatisfy { $0.position.milliseconds <= UInt64(nowMillis) + Self.clockSkewMillis } ? token : nil
+        }
         // Streams the client did not read before start here and now.
         let now = StreamPosition(milliseconds: UInt64(nowMillis))
         let token = ResumeToken(positions: streams.map { ($0.tag, resumed?.position(of: $0) ?? now) })
@@ -129,6 +133,9 @@ final class StreamOpener: Sendable {
         info.append("}")
         return SSEEncoder.encode(id: nil, event: "connected", data: info, retry: retryMillis)
     }
+
+    /// How far ahead of this node's clock a position may be (other nodes' and Redis's clocks differ a little).
+    static let clockSkewMillis: UInt64 = 60_000
 
     private static func resetEvent(_ unreadableToken: Bool) -> ByteBuffer {
         let reason = unreadableToken ? "unknown_last_event_id" : "history_truncated"
