@@ -10,13 +10,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     /// Handlers that only speak HTTP responses; removed when the connection becomes a stream.
-    static let responseHandlerNames = ["http-pipelining", "http-errors", "http-encoder"]
+    static let responseHandlerNames = ["http-deadlines", "http-pipelining", "http-errors", "http-encoder"]
 
     private let node: Node
     private let logger: Logger
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var discardingBody = false
+    /// Set once the connection became a stream: whatever the client sent after its `GET /events`
+    /// (pipelined requests the decoder still hands over) is dropped and never answered.
+    private var isStream = false
 
     init(node: Node) {
         self.node = node
@@ -24,6 +27,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isStream else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
@@ -75,9 +79,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             disconnect(context, head)
         case (.GET, "/healthz"):
             respond(context, head, .ok, JSONBody.encode(["status": "ok", "nodeId": node.nodeID]))
+        case (.HEAD, "/healthz"), (.HEAD, "/readyz"):
+            // A probe that only wants the status: readiness for /readyz is what GET would say.
+            if path == "/healthz" { respond(context, head, .ok, nil) } else { readiness(context, head) }
         case (.GET, "/readyz"):
             readiness(context, head)
-        case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"):
+        case (.GET, _) where PresenceRoutes.handles(path):
+            presence(context, head)
+        case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"), (_, _) where PresenceRoutes.handles(path):
             respond(context, head, .methodNotAllowed, JSONBody.error("method_not_allowed", "\(head.method) is not allowed on \(path)"))
         default:
             respond(context, head, .notFound, JSONBody.error("not_found", "no route for \(path)"))
@@ -128,6 +137,31 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 extraHeaders: [("Retry-After", "5")], close: true)
             return
         }
+        // Nothing the client sends from here on is another request.
+        isStream = true
+        let userLimit = node.userLimit
+        guard userLimit.isOn, userLimit.policy == .refuseNew, let user = request.user else {
+            return startStream(context, head, request)
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { [request] in
+            await userLimit.admits(user: user, tenant: request.tenant)
+        }.whenSuccess { [request] admitted in
+            let (handler, context) = bound.value
+            guard admitted else {
+                handler.node.limitLog.note("per-user connection limit reached: refusing streams with 429", logger: handler.logger)
+                handler.respond(
+                    context, head, .tooManyRequests,
+                    JSONBody.error("too_many_connections", "this user holds the most streams allowed (\(userLimit.maximum)); close one first"), close: true)
+                return
+            }
+            guard context.channel.isActive else { return }
+            handler.startStream(context, head, request)
+        }
+    }
+
+    /// Turns the connection into the stream `request` asks for.
+    private func startStream(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ request: StreamRequest) {
         let sync = context.pipeline.syncOperations
         for name in Self.responseHandlerNames {
             sync.removeHandler(name: name, promise: nil)
@@ -226,7 +260,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var publications: [Publication]
         let isBatch: Bool
         do {
-            (publications, isBatch) = try PublicationCodec.decodeBatch(bytes)
+            (publications, isBatch) = try PublicationCodec.decodeBatch(bytes, maxItems: node.configuration.maxBatchItems)
         } catch {
             logger.info("refused publish", metadata: ["error": "\(error)"])
             respond(context, head, .badRequest, JSONBody.error(error.code, error.message))
@@ -284,13 +318,29 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// `GET /presence/...`: who is online, cluster-wide (`PresenceRoutes`), for a publisher credential;
+    /// one confined to a tenant sees that tenant only.
+    private func presence(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        guard let credential = publisher(context, head) else { return }
+        let registry = node.registry
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask {
+            await PresenceRoutes.answer(uri: head.uri, presence: registry, confinedTenant: credential.confinedTenant)
+        }.whenSuccess { answer in
+            let (handler, context) = bound.value
+            handler.respond(context, head, answer.status, answer.body)
+        }
+    }
+
     private func answer(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ outcomes: [Result<Router.Result, Router.Failure>], isBatch: Bool) {
         var failure: Router.Failure?
         for case .failure(let error) in outcomes where failure == nil { failure = error }
         if let failure {
             logger.warning("publish failed", metadata: ["error": "\(failure)", "of": "\(outcomes.count)"])
         }
-        let status: HTTPResponseStatus = failure == nil ? .accepted : .serviceUnavailable
+        // 409 when the only failures are ids another attempt holds (retry later), 503 when a store was away.
+        let unavailable = outcomes.contains { if case .failure(let error) = $0, error.code != "in_flight" { true } else { false } }
+        let status: HTTPResponseStatus = failure == nil ? .accepted : unavailable ? .serviceUnavailable : .conflict
         if isBatch {
             respond(context, head, status, PublishAnswers.encode(outcomes))
         } else {
@@ -337,7 +387,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(contentsOf: extraHeaders)
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        if let body {
+        if let body, request.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
