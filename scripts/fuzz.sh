@@ -31,9 +31,9 @@ all_targets=(publish amqp stream-request resume-token jwt)
 # Longest input per target: the limit the node itself puts on that input.
 declare -A max_len=(
   [publish]=65536          # http.maxBodySize
-  [amqp]=65536             # no limit of its own (RabbitMQ's max_message_size): fuzzed as big as a publish body
-  [stream-request]=81920   # NIO's limit on a request head (URI and headers), 80 KiB
-  [resume-token]=8192      # a token of 130 streams is ~5.5 KiB
+  [amqp]=65536             # a producer's message: http.maxBodySize (nodes' own and kicks: no limit)
+  [stream-request]=16384   # http.maxHeaderSize: a head field, and all of them together
+  [resume-token]=16384     # a Last-Event-ID header, at most http.maxHeaderSize
   [jwt]=8192               # Authenticator.maxTokenSize
 )
 

@@ -1,5 +1,6 @@
 // RabbitMQ message bodies as a node reads them (QueueConsumer, Node.start): PublicationCodec.decodeBatch
-// trusted (from another node) and untrusted (ingress, dead letters, anything a producer wrote), and
+// trusted (from another node) and untrusted (ingress, dead letters, anything a producer wrote: at most
+// `http.maxBatchItems` items), and
 // Kick.decode (control messages, kick bars read back from Redis). What a node would pass on must decode
 // back to the same value.
 @testable import SSEFanout
@@ -8,7 +9,8 @@
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let body = bytes(start, count)
     for trusted in [true, false] {
-        guard let (publications, _) = try? PublicationCodec.decodeBatch(body, trusted: trusted) else { continue }
+        let maxItems = trusted ? .max : NodeConfiguration().maxBatchItems
+        guard let (publications, _) = try? PublicationCodec.decodeBatch(body, trusted: trusted, maxItems: maxItems) else { continue }
         require(!publications.isEmpty, "a decoded batch is never empty")
         for publication in publications {
             require(publication.hops >= 0, "negative hops")

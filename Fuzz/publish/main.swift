@@ -1,4 +1,5 @@
-// `POST /publish` bodies: PublicationCodec.decodeBatch as HTTPHandler calls it (untrusted), then what the
+// `POST /publish` bodies: PublicationCodec.decodeBatch as HTTPHandler calls it (untrusted, at most
+// `http.maxBatchItems` items, by default), then what the
 // node does next with a publication (split into legs, SSE-encode, encode for RabbitMQ), checking that
 // what it sends on decodes back to the same publications.
 import NIOCore
@@ -8,8 +9,9 @@ import NIOCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let body = bytes(start, count)
-    guard let (publications, isArray) = try? PublicationCodec.decodeBatch(body) else { return 0 }
-    require(!publications.isEmpty, "a decoded batch is never empty")
+    let maxItems = NodeConfiguration().maxBatchItems
+    guard let (publications, isArray) = try? PublicationCodec.decodeBatch(body, maxItems: maxItems) else { return 0 }
+    require(!publications.isEmpty && publications.count <= maxItems, "batch size out of range")
     if !isArray { require(publications.count == 1, "an object decodes to one publication") }
     for publication in publications {
         require(publication.position == nil && publication.hops == 0, "an untrusted body set position or hops")

@@ -33,8 +33,9 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 
     // Whatever the query holds, no token survives into the log line.
     let logged = LogRedaction.uri(uri)
-    let leaked = TokenSource.queryParameter("token", in: logged)
-    require(leaked == nil || leaked == "REDACTED", "a token reached the logged URI")
+    for item in TokenSource.queryItems(of: logged) where item.name == "token" {
+        require(logged[item.value].isEmpty || logged[item.value] == "REDACTED", "a token reached the logged URI")
+    }
 
     _ = cors.refuses(head)
     _ = cors.responseHeaders(for: head)
