@@ -56,7 +56,7 @@ AUTH=${AUTH:-none}
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 # --- prerequisites ----------------------------------------------------------------------------------
-if [[ ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ]]; then
+if [[ " $SERVERS " == *" nchan "* && ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ]]; then
     log "installing nginx and libnginx-mod-nchan"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan >/dev/null

@@ -73,9 +73,9 @@ def main(path, max_other):
         servers = sorted({s for t in idle for s in groups[t]}, key=server_order)
         variants = [s for s in servers if "+" in s and s.split("+")[0] in servers]
         compared = [s for s in servers if s != "nchan"] if "nchan" in servers else []
-        print("| streams | " + " | ".join(server_name(s) for s in servers) + " | " +
-              "".join(f"{s} / nchan | " for s in compared) +
-              "".join(f"{s} − {s.split('+')[0]} | " for s in variants))
+        headers = (["streams"] + [server_name(s) for s in servers] + [f"{s} / nchan" for s in compared] +
+                   [f"{s} − {s.split('+')[0]}" for s in variants])
+        print("| " + " | ".join(headers) + " |")
         print("|---" * (1 + len(servers) + len(compared) + len(variants)) + "|")
         for tag in idle:
             cells, medians = [], {}
