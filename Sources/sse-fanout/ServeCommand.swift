@@ -53,6 +53,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-size"), help: help("Largest POST /publish body in bytes (default 65536).", "http.maxBodySize"))
     var maxBodySize: Int?
 
+    @Option(name: .customLong("request-timeout"), help: help("Seconds a request's head, then its body, may take to arrive (default 10).", "http.requestTimeout"))
+    var requestTimeout: Double?
+
+    @Option(name: .customLong("idle-timeout"), help: help("Seconds a kept-alive connection may wait for its next request (default 60).", "http.idleTimeout"))
+    var idleTimeout: Double?
+
+    @Option(name: .customLong("max-header-size"), help: help("Largest request head field, and all fields together, in bytes (default 16384).", "http.maxHeaderSize"))
+    var maxHeaderSize: Int?
+
     @Option(name: .customLong("cors-origin"), help: help("Browser origin allowed to stream and publish; repeatable; * allows any.", "http.corsOrigins"))
     var corsOrigins: [String] = []
 
@@ -142,6 +151,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let retry { flags["sse.retry"] = .int(retry) }
         if let maxBufferedBytes { flags["sse.maxBufferedBytes"] = .int(maxBufferedBytes) }
         if let maxBodySize { flags["http.maxBodySize"] = .int(maxBodySize) }
+        if let requestTimeout { flags["http.requestTimeout"] = .double(requestTimeout) }
+        if let idleTimeout { flags["http.idleTimeout"] = .double(idleTimeout) }
+        if let maxHeaderSize { flags["http.maxHeaderSize"] = .int(maxHeaderSize) }
         if !corsOrigins.isEmpty { flags["http.corsOrigins"] = .stringArray(corsOrigins) }
         if let prefetch { flags["amqp.prefetch"] = .int(prefetch) }
         if let queueExpiry { flags["amqp.queueExpiry"] = .int(queueExpiry) }

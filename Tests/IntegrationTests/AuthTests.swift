@@ -276,3 +276,33 @@ extension Data {
             .replacingOccurrences(of: "=", with: "")
     }
 }
+
+/// Tokens and keys never reach a log line, at any level.
+@Suite struct CredentialLoggingTests {
+    @Test func noTokenOrKeyIsLoggedEvenAtTrace() async throws {
+        let lines = CapturingLogHandler.Lines()
+        let logger = Logger(label: "test-node") { _ in CapturingLogHandler(lines: lines) }
+        let cluster = try await TestCluster.start(nodes: 1, logger: logger) { configuration in
+            configuration.auth.disabled = false
+            configuration.auth.jwtSecret = AuthTests.secret
+            configuration.auth.apiKeys = [AuthTests.apiKey]
+        }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let token = try await AuthTests.token(user: TestEnvironment.uniqueName("u"), channels: ["news"])
+        let (stream, _) = try await cluster.subscribe(0, "channel=news&token=\(token)")
+        await stream.close()
+        _ = try? await SSEStream.connect(cluster.url(0, "/events?channel=secret&token=\(token)"))
+        let forged = token.dropLast(4) + "AAAA"
+        _ = try? await SSEStream.connect(cluster.url(0, "/events?token=\(forged)"), headers: [("Authorization", "Bearer \(forged)")])
+        let headers = [("Content-Type", "application/json"), ("X-API-Key", AuthTests.apiKey)]
+        _ = try await HTTPClient().request("POST", cluster.url(0, "/publish"), headers: headers, body: Array(#"{"target":{"type":"broadcast"},"data":"x"}"#.utf8))
+        _ = try await HTTPClient().request("POST", cluster.url(0, "/publish"), headers: [("X-API-Key", AuthTests.apiKey + "-wrong")], body: Array("{}".utf8))
+        let logged = lines.all
+        #expect(logged.contains { $0.contains("token=REDACTED") })  // the trace and debug lines were written
+        let signature = String(token.split(separator: ".").last!)
+        #expect(!logged.contains { $0.contains(signature) || $0.contains(String(forged.suffix(12))) })
+        #expect(!logged.contains { $0.contains(AuthTests.apiKey) })
+        #expect(!logged.contains { $0.contains(AuthTests.secret) })
+    }
+}

@@ -218,7 +218,19 @@ private final class ClaimRecordingHistory: History {
     /// Lets the held first batch go on.
     func release() { gate.continuation.finish() }
 
-    func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
+    func admit(
+        _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void
+    ) {
+        Task {
+            do {
+                completion(.success(try await admitHeld(admissions)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+
+    private func admitHeld(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
         let first = batches.withLockedValue { $0.append(admissions.count); return $0.count == 1 }
         if held && first {
             arrived.continuation.yield()

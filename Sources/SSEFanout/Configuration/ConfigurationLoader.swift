@@ -52,6 +52,9 @@ public enum ConfigurationLoader {
         c.host = config.string(forKey: "http.host", default: c.host)
         c.port = config.int(forKey: "http.port", default: c.port)
         c.maxBodySize = config.int(forKey: "http.maxBodySize", default: c.maxBodySize)
+        c.maxHeaderSize = config.int(forKey: "http.maxHeaderSize", default: c.maxHeaderSize)
+        c.requestTimeout = .seconds(config.double(forKey: "http.requestTimeout", default: 10))
+        c.idleTimeout = .seconds(config.double(forKey: "http.idleTimeout", default: 60))
         c.corsOrigins = config.stringArray(forKey: "http.corsOrigins", default: c.corsOrigins)
         c.nodeID = config.string(forKey: "node.id")
         c.standalone = config.bool(forKey: "node.standalone", default: c.standalone)
@@ -92,6 +95,10 @@ public enum ConfigurationLoader {
     static func validate(_ c: NodeConfiguration) throws {
         guard (0...65535).contains(c.port) else { throw ConfigurationError("http.port must be 0…65535; got \(c.port)") }
         guard c.maxBodySize > 0 else { throw ConfigurationError("http.maxBodySize must be positive") }
+        guard c.maxHeaderSize >= 1024 else { throw ConfigurationError("http.maxHeaderSize must be at least 1024") }
+        guard c.requestTimeout > .zero, c.idleTimeout > .zero else {
+            throw ConfigurationError("http.requestTimeout and http.idleTimeout must be positive")
+        }
         guard c.heartbeatInterval > .zero else { throw ConfigurationError("sse.heartbeatInterval must be positive") }
         guard c.writeDelay >= .zero, c.writeDelay <= .seconds(1) else { throw ConfigurationError("sse.writeDelay must be 0…1000 milliseconds") }
         guard c.maxBufferedBytes >= 1024 else { throw ConfigurationError("sse.maxBufferedBytes must be at least 1024") }

@@ -27,6 +27,12 @@ public struct NodeConfiguration: Sendable {
     public var maxBufferedBytes = 256 * 1024
     /// Largest accepted `POST /publish` body.
     public var maxBodySize = 64 * 1024
+    /// Largest request head field and all of a head's fields together (431 past it).
+    public var maxHeaderSize = 16 * 1024
+    /// How long a request's head and then its body may take to arrive (a stalled body gets 408).
+    public var requestTimeout: Duration = .seconds(10)
+    /// How long a kept-alive connection may wait for its next request.
+    public var idleTimeout: Duration = .seconds(60)
     public var corsOrigins: [String] = []
     public var logLevel: Logger.Level = .info
     /// Unacknowledged deliveries RabbitMQ may push to this node at once.

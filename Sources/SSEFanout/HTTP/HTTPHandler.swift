@@ -10,13 +10,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     /// Handlers that only speak HTTP responses; removed when the connection becomes a stream.
-    static let responseHandlerNames = ["http-pipelining", "http-errors", "http-encoder"]
+    static let responseHandlerNames = ["http-deadlines", "http-pipelining", "http-errors", "http-encoder"]
 
     private let node: Node
     private let logger: Logger
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var discardingBody = false
+    /// Set once the connection became a stream: whatever the client sent after its `GET /events`
+    /// (pipelined requests the decoder still hands over) is dropped and never answered.
+    private var isStream = false
 
     init(node: Node) {
         self.node = node
@@ -24,6 +27,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isStream else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
@@ -58,6 +62,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        logger.debug("request", metadata: ["method": "\(head.method)", "uri": "\(LogRedaction.uri(head.uri))"])
         if node.cors.refuses(head), path != "/healthz", path != "/readyz" {
             logger.info("refused a request from an origin not on the list", metadata: ["path": "\(path)"])
             respond(context, head, .forbidden, JSONBody.error("origin_not_allowed", "requests from this origin are not allowed"))
@@ -74,6 +79,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             disconnect(context, head)
         case (.GET, "/healthz"):
             respond(context, head, .ok, JSONBody.encode(["status": "ok", "nodeId": node.nodeID]))
+        case (.HEAD, "/healthz"), (.HEAD, "/readyz"):
+            // A probe that only wants the status: readiness for /readyz is what GET would say.
+            if path == "/healthz" { respond(context, head, .ok, nil) } else { readiness(context, head) }
         case (.GET, "/readyz"):
             readiness(context, head)
         case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"):
@@ -127,6 +135,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 extraHeaders: [("Retry-After", "5")], close: true)
             return
         }
+        isStream = true
         let sync = context.pipeline.syncOperations
         for name in Self.responseHandlerNames {
             sync.removeHandler(name: name, promise: nil)
@@ -336,7 +345,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(contentsOf: extraHeaders)
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        if let body {
+        if let body, request.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))

@@ -13,6 +13,15 @@ final class HTTPServer: Sendable {
 
     static func bind(node: Node, host: String, port: Int, group: EventLoopGroup) async throws -> HTTPServer {
         let highWater = node.configuration.maxBufferedBytes
+        let configuration = node.configuration
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        // A request head is a line and a few headers (a token is at most 8 KiB): 80 KiB per field and
+        // 65,534 fields, the decoder's defaults, would let one connection hold megabytes.
+        limits.maxHeaderFieldSize = configuration.maxHeaderSize
+        limits.maxHeaderListSize = configuration.maxHeaderSize
+        limits.maxHeaderFieldCount = 100
+        let log = node.limitLog
+        let logger = node.logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -22,9 +31,15 @@ final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(HTTPResponseEncoder(), name: "http-encoder")
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)), name: "http-decoder")
+                    try sync.addHandler(
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)), name: "http-decoder")
                     try sync.addHandler(HTTPServerPipelineHandler(), name: "http-pipelining")
                     try sync.addHandler(HTTPServerProtocolErrorHandler(), name: "http-errors")
+                    try sync.addHandler(
+                        RequestDeadlines(
+                            requestTimeout: TimeAmount(configuration.requestTimeout), idleTimeout: TimeAmount(configuration.idleTimeout)
+                        ) { what in log.note("closed a connection whose \(what) did not arrive in time", logger: logger) },
+                        name: "http-deadlines")
                     try sync.addHandler(HTTPHandler(node: node), name: "sse-fanout")
                 }
             }

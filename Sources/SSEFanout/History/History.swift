@@ -1,14 +1,14 @@
-/// Recent events per stream (user, channel, broadcast), kept for resume and for offline users,
-/// and the idempotency keys of recent publications.
+/// Recent events per stream (one per kept `Address`), kept for resume and for offline users, and the
+/// idempotency keys of recent publications.
 /// `RedisHistory` is the real one (Redis Streams); `InProcessHistory` serves the standalone mode.
+///
+/// `admit`, on the publish path, takes a completion that runs on the store's thread (for Redis, the
+/// client's thread) and must not block; the rest (reads on resume, marking ids done) is async.
 public protocol History: Sendable {
     /// In one step, for each publication in order: claims its publisher-given id, and keeps its body
     /// at the end of its stream. A claim fails (`.duplicate`, nothing kept) when a publication with
     /// this id already completed within the retention (a retry of a success). An attempt that failed
     /// half-way never completed, so its retry goes through (clients drop what reached them twice).
-    func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome]
-    /// `admit` for callers that do not await: `completion` runs on whatever thread the store answers on
-    /// (for Redis, the client's thread), so it must not block.
     func admit(_ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void)
     /// What `stream` holds after `position`, oldest first.
     func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead
@@ -19,16 +19,10 @@ public protocol History: Sendable {
 }
 
 extension History {
-    /// In a task: for stores without a thread of their own to answer on.
-    public func admit(
-        _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void
-    ) {
-        Task {
-            do {
-                completion(.success(try await admit(admissions)))
-            } catch {
-                completion(.failure(error))
-            }
+    /// `admit`, awaited.
+    public func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
+        try await withCheckedThrowingContinuation { continuation in
+            admit(admissions) { continuation.resume(with: $0) }
         }
     }
 }

@@ -20,7 +20,16 @@ public final class InProcessHistory: History {
         self.retention = retention
     }
 
-    public func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
+    /// Answers from a task, like a store on another thread would: callers never see their completion
+    /// run inside their own call.
+    public func admit(
+        _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void
+    ) {
+        let outcomes = admitNow(admissions)
+        Task { completion(.success(outcomes)) }
+    }
+
+    private func admitNow(_ admissions: [HistoryAdmission]) -> [HistoryAdmission.Outcome] {
         let now = RedisHistory.nowMilliseconds()
         return state.withLockedValue { state in
             admissions.map { admission in

@@ -64,12 +64,6 @@ public final class RedisHistory: History {
 
     func key(_ stream: Address) -> String { "\(prefix)history:\(stream.key)" }
 
-    public func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
-        try await withCheckedThrowingContinuation { continuation in
-            admit(admissions) { continuation.resume(with: $0) }
-        }
-    }
-
     /// One script for the whole batch, answered on the client's thread.
     public func admit(
         _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void

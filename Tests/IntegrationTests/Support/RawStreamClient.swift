@@ -25,6 +25,18 @@ final class RawStreamClient: Sendable {
         return try await connect(bootstrap, port: port, request: request(path) + trailing, received: received)
     }
 
+    /// Sends `bytes` as they are (a request cut short, a slow or malformed one) and keeps the answer.
+    static func raw(port: Int, sending bytes: String) async throws -> RawStreamClient {
+        let received = NIOLockedValueBox("")
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Collector(received: received))
+                }
+            }
+        return try await connect(bootstrap, port: port, request: bytes, received: received)
+    }
+
     /// Sends the request for `path` and never reads from the socket.
     static func stalled(port: Int, path: String) async throws -> RawStreamClient {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -55,6 +67,20 @@ final class RawStreamClient: Sendable {
 
     func close() async {
         try? await channel.close()
+    }
+
+    /// Waits until the server closed the connection; throws `TimedOut` after `timeout`.
+    func waitClosed(timeout: Duration) async throws {
+        let closed = channel.closeFuture
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await closed.get() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TestEnvironment.TimedOut(what: "the server closing the connection")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 
     private final class Collector: ChannelInboundHandler, Sendable {

@@ -16,11 +16,13 @@ final class TestCluster: Sendable {
 
     static func start(
         nodes count: Int, amqpURL: String = TestEnvironment.amqpURL, redisURL: String = TestEnvironment.redisURL,
-        _ configure: (inout NodeConfiguration) -> Void = { _ in }
+        logger given: Logger? = nil, _ configure: (inout NodeConfiguration) -> Void = { _ in }
     ) async throws -> TestCluster {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        var logger = Logger(label: "test-node")
-        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        var logger = given ?? Logger(label: "test-node")
+        if given == nil {
+            logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        }
         let cluster = TestEnvironment.uniqueName("it")
         var nodes: [Node] = []
         for index in 0..<count {
