@@ -42,6 +42,8 @@ SERVER_NAME=churn
 FAILURES=0
 source "$REPO/scripts/bench/nodes.sh"
 source "$REPO/scripts/bench/auth.sh"
+# What an AUTH=none node runs with: nodes.sh's NODE_AUTH, if given, else --no-auth.
+NONE_NODE_AUTH=${NODE_AUTH:---no-auth}
 read -r -a AUTH_MODES <<<"$AUTH"
 for mode in "${AUTH_MODES[@]}"; do
     [[ $mode != users ]] || { echo "AUTH=users is for idle streams; churn streams always have users" >&2; exit 1; }
@@ -76,7 +78,7 @@ measure_auth() {
     auth_bench_args "$mode"
     # nodes.sh passes NODE_AUTH to the node in place of --no-auth (split on spaces).
     local NODE_AUTH="${AUTH_NODE_ARGS[*]}"
-    [[ -n $NODE_AUTH ]] || NODE_AUTH=--no-auth
+    [[ -n $NODE_AUTH ]] || NODE_AUTH=$NONE_NODE_AUTH
     log "starting node :$NODE_PORT, auth $mode (run directory: $RUN_DIR)"
     start_node "$NODE_PORT"
     local pids=(--pid "${NODE_PIDS[0]}" --service-pid "$(redis_pid)" --service-pid "$(rabbit_pid)")
