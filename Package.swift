@@ -109,6 +109,8 @@ let package = Package(
             name: "sse-chaos",
             dependencies: [
                 "SSEClient",
+                // To listen to the lifecycle events the nodes publish (lifecycle-balance).
+                "RabbitMQ",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

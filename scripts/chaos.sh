@@ -3,13 +3,13 @@
 # faults while numbered events flow, and a per-client check that no event is lost, duplicated or
 # delivered out of order.
 #
-#   scripts/chaos.sh                 every scenario, short: 30 s of events each (about 6 minutes in all)
+#   scripts/chaos.sh                 every scenario, short: 30 s of events each (about 7 minutes in all)
 #   scripts/chaos.sh --soak          every scenario, long: 5 minutes of events each (about 40 minutes)
 #   scripts/chaos.sh [--soak] [sse-chaos options]    e.g. --report-only, --rate 100, --nodes 4
 #
 # It installs the Debian packages that are missing (scripts/install-deps.sh), builds sse-fanout and
 # sse-chaos, and runs `sse-chaos all`: baseline, kill-node, rabbitmq-restart, redis-restart,
-# rolling-restart, stalled-client, offline-user. Each scenario starts its own redis-server (:6392) and
+# rolling-restart, stalled-client, offline-user, lifecycle-balance. Each scenario starts its own redis-server (:6392) and
 # rabbitmq-server (:5684) with empty data in /tmp/sse-chaos-services, and nodes on 18291-18293, so it
 # never collides with scripts/test.sh (6391/5683) or the demo (6390/5682). It prints a table per
 # scenario, a summary, and a `SUMMARY {json}` line; node and server logs go to

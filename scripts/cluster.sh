@@ -285,6 +285,13 @@ Kick alice's session everywhere and keep it out for 5 minutes:
   curl -X POST http://127.0.0.1:8081/disconnect -H 'Content-Type: application/json' -H 'X-API-Key: $SSE_FANOUT_AUTH_API_KEYS' \\
        -d '{"target": {"type": "session", "id": "alice-laptop"}, "reason": "signed out", "reconnect": false}'
 
+Who is online (a page of users; one user with their connections):
+  curl -s 'http://127.0.0.1:8081/presence/users' -H 'X-API-Key: $SSE_FANOUT_AUTH_API_KEYS'
+  curl -s 'http://127.0.0.1:8081/presence/users/alice' -H 'X-API-Key: $SSE_FANOUT_AUTH_API_KEYS'
+
+Watch streams come and go (connection.*, user.online/offline, channel.*) on sse.lifecycle:
+  amqp-consume --url amqp://guest:guest@127.0.0.1:$amqp_port -x -e sse.lifecycle -r '#' -- sh -c 'cat; echo'
+
 Without a token, or with a forged or expired one, a stream is refused (401):
   curl -i 'http://127.0.0.1:8082/events?user=alice'
 

@@ -2,7 +2,8 @@
 # Checks the README's demo end to end: `scripts/cluster.sh up`, a curl subscriber on node 8082 with a
 # minted token receives an event POSTed to node 8081 with the API key and one published with
 # amqp-publish (both through RabbitMQ), and one through nginx; a stream without a token is refused;
-# a kicked session is told so and stays out; then `scripts/cluster.sh down`.
+# presence lists the stream; a kicked session is told so and stays out; sse.lifecycle shows the stream
+# come and go; then `scripts/cluster.sh down`.
 # Uses the RabbitMQ and Redis given by AMQP_PORT/REDIS_PORT/SERVICES_DIR and leaves them running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,26 @@ scripts/cluster.sh up > "$work/up.log" 2>&1 || { cat "$work/up.log"; exit 1; }
 wait_for() {
   for _ in $(seq 1 150); do
     grep -qxF -- "$2" "$1" && return 0
+    sleep 0.1
+  done
+  echo "demo smoke: FAILED, no '$2' in $1:" >&2
+  cat "$1" >&2
+  return 1
+}
+
+amqp_url="amqp://guest:guest@127.0.0.1:${AMQP_PORT:-5682}"
+# Watch sse.lifecycle from before the first stream opens: a probe published there shows the queue is bound.
+amqp-consume --url "$amqp_url" -x -e sse.lifecycle -r '#' -- sh -c 'cat; echo' > "$work/lifecycle.txt" &
+for _ in $(seq 1 50); do
+  amqp-publish --url "$amqp_url" -e sse.lifecycle -r probe -b probe
+  grep -q probe "$work/lifecycle.txt" && break
+  sleep 0.2
+done
+
+# Waits (at most 15 s) until file $1 contains text $2 anywhere.
+wait_for_text() {
+  for _ in $(seq 1 150); do
+    grep -qF -- "$2" "$1" && return 0
     sleep 0.1
   done
   echo "demo smoke: FAILED, no '$2' in $1:" >&2
@@ -57,10 +78,17 @@ curl -sf -X POST "http://127.0.0.1:$NGINX_PORT/publish" -H 'Content-Type: applic
   -d '{"target": {"type": "user", "id": "smoke-nginx"}, "data": "through nginx"}' > /dev/null
 wait_for "$work/via-nginx.txt" "data: through nginx"
 
+presence=$(curl -sf "http://127.0.0.1:8083/presence/users/smoke" -H "X-API-Key: $key")
+[[ $presence == *'"online":true'* && $presence == *'"node":"8082"'* ]] || { echo "demo smoke: FAILED, presence answered $presence" >&2; exit 1; }
+
 curl -sf -X POST http://127.0.0.1:8083/disconnect -H 'Content-Type: application/json' -H "X-API-Key: $key" \
   -d '{"target": {"type": "session", "id": "'"$session"'"}, "reason": "signed out", "reconnect": false}' > /dev/null
 wait_for "$work/on-8082.txt" "event: disconnect"
 status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:8081/events?token=$token")
 [[ $status == 403 ]] || { echo "demo smoke: FAILED, a kicked session got $status" >&2; exit 1; }
 
-echo "demo smoke: passed (token on 8082, 8081 -> RabbitMQ -> 8082, amqp-publish -> 8082, nginx -> node, 401 without a token, kicked session stays out)"
+wait_for_text "$work/lifecycle.txt" '"event":"user.online"'
+wait_for_text "$work/lifecycle.txt" '"reason":"kicked"'
+wait_for_text "$work/lifecycle.txt" '"event":"user.offline"'
+
+echo "demo smoke: passed (token on 8082, 8081 -> RabbitMQ -> 8082, amqp-publish -> 8082, nginx -> node, 401 without a token, presence lists it, kicked session stays out, sse.lifecycle shows it come and go)"

@@ -13,6 +13,7 @@ final class ChaosCluster: Sendable {
     let nodePorts: [Int]
     let services: ServiceController
     private let binary: String
+    private let nodeArguments: [String]
     private let runDirectory: String
     private let logger: Logger
     private let http = HTTPClient()
@@ -35,9 +36,10 @@ final class ChaosCluster: Sendable {
     /// How long a node may take to exit after SIGTERM before it is killed.
     static let stopTimeout: Duration = .seconds(30)
 
-    init(nodePorts: [Int], binary: String, services: ServiceController, runDirectory: String, logger: Logger) {
+    init(nodePorts: [Int], binary: String, nodeArguments: [String] = [], services: ServiceController, runDirectory: String, logger: Logger) {
         self.nodePorts = nodePorts
         self.binary = binary
+        self.nodeArguments = nodeArguments
         self.services = services
         self.runDirectory = runDirectory
         self.logger = logger
@@ -168,7 +170,8 @@ final class ChaosCluster: Sendable {
     @discardableResult
     func startNode(_ port: Int) async throws -> Double {
         let started = ContinuousClock.now
-        let node = try NodeProcess.launch(port: port, binary: binary, services: services, logPath: logPath(ofNode: port))
+        let node = try NodeProcess.launch(
+            port: port, binary: binary, services: services, extraArguments: nodeArguments, logPath: logPath(ofNode: port))
         state.withLock { state in
             state.nodes[port] = node
             state.stoppedBySuite.remove(port)

@@ -11,8 +11,10 @@ import Glibc
 /// Spawned with posix_spawn rather than Foundation's `Process`: that one notices an exit only when
 /// every copy of a pipe it hands the child is closed, which never happens while a daemon the child
 /// started (redis-server, rabbitmq-server) lives on. Here the child also gets default handling of SIGINT
-/// and SIGTERM back (this process ignores them, to clean up itself). Our sockets are close-on-exec
-/// (SwiftNIO's and `PortProbe`'s), so a node never holds a client's connection open.
+/// and SIGTERM back (this process ignores them, to clean up itself). Every descriptor above standard
+/// error is closed in the child: SwiftNIO's client sockets are not close-on-exec, and a node started
+/// mid-run (a restart) would otherwise hold a copy of every client connection open at that moment,
+/// keeping it open after the client closed it.
 final class LoggedProcess: Sendable {
     let pid: Int32
     let logPath: String
@@ -42,6 +44,7 @@ final class LoggedProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_APPEND | O_CREAT, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        closeInheritedDescriptors(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -107,5 +110,17 @@ final class LoggedProcess: Sendable {
         defer { close(fd) }
         let bytes = Array((line + "\n").utf8)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time: Swift
+    /// does not see its declaration. Without it, every descriptor open now is marked close-on-exec instead.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np") {
+            if unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3) == 0 { return }
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let descriptor = Int32(name), descriptor > 2 { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        }
     }
 }

@@ -12,7 +12,10 @@ final class NodeProcess: Sendable {
         self.process = process
     }
 
-    static func launch(port: Int, binary: String, services: ServiceController, logPath: String) throws -> NodeProcess {
+    /// `extraArguments` come after the suite's own flags (a scenario's settings, e.g. a shorter lease).
+    static func launch(
+        port: Int, binary: String, services: ServiceController, extraArguments: [String] = [], logPath: String
+    ) throws -> NodeProcess {
         // Settings from the caller's environment (SSE_FANOUT_*) must not change what the suite tests.
         let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SSE_FANOUT_") }
         let process = try LoggedProcess.launch(
@@ -24,7 +27,7 @@ final class NodeProcess: Sendable {
                 "--log-level", "warning",
                 // The suite checks delivery, not identity: its clients declare their users.
                 "--no-auth",
-            ],
+            ] + extraArguments,
             environment: environment,
             logPath: logPath,
             banner: "starting node \(port)"

@@ -140,6 +140,9 @@ struct NumberedPublisher: Sendable {
                 return .accepted(nodes: (answer?["nodes"] as? NSNumber)?.intValue, stored: answer?["stored"] as? Bool)
             case 500..<600:
                 return .retry("HTTP \(response.status)")
+            case 409:
+                // Another attempt with this id has not settled yet (its node may have died holding it).
+                return .retry("in flight")
             default:
                 return .refused("HTTP \(response.status): \(response.bodyString.prefix(200))")
             }

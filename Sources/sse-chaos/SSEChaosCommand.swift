@@ -21,6 +21,7 @@ struct SSEChaosCommand: AsyncParsableCommand {
             ScenarioCommand<RollingRestartScenario>.self,
             ScenarioCommand<StalledClientScenario>.self,
             ScenarioCommand<OfflineUserScenario>.self,
+            ScenarioCommand<LifecycleBalanceScenario>.self,
             AllCommand.self,
         ]
     )

@@ -32,15 +32,18 @@ struct ScenarioRunner {
             amqpPort: settings.amqpPort, rabbitName: "ssechaos", logPath: runDirectory + "/services.log", logger: logger
         )
         let cluster = ChaosCluster(
-            nodePorts: settings.nodePorts, binary: settings.binary, services: services, runDirectory: runDirectory, logger: logger
+            nodePorts: settings.nodePorts, binary: settings.binary, nodeArguments: scenario.nodeArguments, services: services,
+            runDirectory: runDirectory, logger: logger
         )
         InterruptHandler.watch(cluster)
         do {
             try await cluster.start()
+            try await scenario.prepare(cluster, logger: logger)
             try await exercise(scenario, cluster: cluster, run: run, report: &report)
         } catch {
             report.error = report.error ?? "\(error)"
         }
+        await scenario.tearDown()
         logger.info("stopping nodes and servers")
         await cluster.shutdown()
         InterruptHandler.watch(nil)
@@ -95,7 +98,7 @@ struct ScenarioRunner {
             }
             group.cancelAll()
             try await group.waitForAll()
-            let checks = [nodesStayedUp(cluster)] + context.addedChecks + scenario.finalChecks(context)
+            let checks = [nodesStayedUp(cluster)] + context.addedChecks + (await scenario.finalChecks(context))
             return (timeline: timeline.all, checks: checks, faultError: faultError)
         }
 

@@ -204,6 +204,64 @@ import Testing
         #expect(try await publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"x"}"#).bodyString.contains(#""nodes":0"#))
     }
 
+    // MARK: - Presence
+
+    @Test func presenceListsAStreamOnAnotherNodeForPublishersOnly() async throws {
+        let c = try await Self.cluster.value
+        let user = TestEnvironment.uniqueName("u")
+        let tenant = TestEnvironment.uniqueName("t")
+        let (stream, info) = try await c.subscribe(1, "channel=news&clientId=tab-1&token=\(try await Self.token(user: user, tenant: tenant, sid: "s9", channels: ["news"]))")
+        let get = { (path: String, headers: [(String, String)]) in try await HTTPClient().request("GET", c.url(0, path), headers: headers) }
+        let key = [("X-API-Key", Self.apiKey)]
+        let one = try await get("/presence/users/\(user)?tenant=\(tenant)", key)
+        #expect(one.status == 200)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(one.body)) as? [String: Any])
+        #expect(answer["online"] as? Bool == true)
+        let connections = try #require(answer["connections"] as? [[String: Any]])
+        #expect(connections.count == 1)
+        #expect(connections.first?["connectionId"] as? String == info.connectionId)
+        #expect(connections.first?["node"] as? String == c.nodes[1].nodeID)
+        #expect(connections.first?["session"] as? String == "s9")
+        #expect(connections.first?["clientId"] as? String == "tab-1")
+        let listed = try await get("/presence/connections?tenant=\(tenant)&channel=news", key)
+        #expect(listed.bodyString.contains(info.connectionId))
+        let users = try await get("/presence/users?tenant=\(tenant)", key)
+        #expect(users.bodyString.contains(#""user":"\#(user)""#))
+        // No credential, a subscriber's token, or a publisher confined to another tenant: refused.
+        #expect(try await get("/presence/users?tenant=\(tenant)", []).status == 401)
+        let subscriber = try await Self.token(user: user, tenant: tenant)
+        #expect(try await get("/presence/users?tenant=\(tenant)", [("Authorization", "Bearer \(subscriber)")]).status == 403)
+        let elsewhere = try await Self.token(user: "ops", tenant: "other", publish: ["*"])
+        #expect(try await get("/presence/users?tenant=\(tenant)", [("Authorization", "Bearer \(elsewhere)")]).status == 403)
+        await stream.close()
+        try await TestEnvironment.eventually("offline") {
+            try await get("/presence/users/\(user)?tenant=\(tenant)", key).bodyString.contains(#""online":false"#)
+        }
+    }
+
+    @Test func aStreamResumesWhatWasSentToItsSessionDeviceAndTenantWhileItWasAway() async throws {
+        let c = try await Self.cluster.value
+        let user = TestEnvironment.uniqueName("u")
+        let tenant = TestEnvironment.uniqueName("t")
+        let token = try await Self.token(user: user, tenant: tenant, sid: "sess")
+        let (first, _) = try await c.subscribe(0, "clientId=pad&token=\(token)")
+        let lastID = try #require(try await {
+            #expect(try await publish(1, #"{"target":{"type":"user","id":"\#(user)","tenant":"\#(tenant)"},"data":"seen"}"#).status == 202)
+            return try await first.nextOwn()?.id
+        }())
+        await first.close()
+        for (index, target) in [
+            #"{"type":"session","id":"sess","tenant":"\#(tenant)"}"#, #"{"type":"client","user":"\#(user)","id":"pad","tenant":"\#(tenant)"}"#,
+            #"{"type":"tenant","id":"\#(tenant)"}"#,
+        ].enumerated() {
+            let answer = try await publish(1, #"{"target":\#(target),"data":"missed \#(index)"}"#)
+            #expect(answer.bodyString.contains(#""stored":true"#))
+        }
+        let (back, _) = try await c.subscribe(1, "clientId=pad&token=\(token)", headers: [("Last-Event-ID", lastID)])
+        defer { Task { await back.close() } }
+        for index in 0..<3 { #expect(try await back.nextOwn()?.data == "missed \(index)") }
+    }
+
     // MARK: - Kick
 
     @Test func aKickedSessionIsToldWhyClosedAndStaysOut() async throws {
@@ -296,7 +354,7 @@ extension Data {
         let forged = token.dropLast(4) + "AAAA"
         _ = try? await SSEStream.connect(cluster.url(0, "/events?token=\(forged)"), headers: [("Authorization", "Bearer \(forged)")])
         let headers = [("Content-Type", "application/json"), ("X-API-Key", AuthTests.apiKey)]
-        _ = try await HTTPClient().request("POST", cluster.url(0, "/publish"), headers: headers, body: Array(#"{"target":{"type":"broadcast"},"data":"x"}"#.utf8))
+        _ = try await HTTPClient().request("POST", cluster.url(0, "/publish"), headers: headers, body: Array(#"{"target":{"type":"user","id":"nobody-here"},"data":"x"}"#.utf8))
         _ = try await HTTPClient().request("POST", cluster.url(0, "/publish"), headers: [("X-API-Key", AuthTests.apiKey + "-wrong")], body: Array("{}".utf8))
         let logged = lines.all
         #expect(logged.contains { $0.contains("token=REDACTED") })  // the trace and debug lines were written

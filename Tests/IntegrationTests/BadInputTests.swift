@@ -7,7 +7,7 @@ import SSEFanout
 import Testing
 
 /// Bad input gets a 4xx with a JSON body that says what is wrong, and the node keeps serving.
-@Suite struct BadInputTests {
+@Suite(.serialized) struct BadInputTests {
     private func expectError(_ response: HTTPResponse, status: Int, code: String) throws {
         #expect(response.status == status)
         #expect(response.header("Content-Type") == "application/json")
@@ -93,5 +93,47 @@ import Testing
             body: Array(#"{"target":{"type":"user","id":"\#(user)"},"data":"after poison"}"#.utf8)
         )
         #expect(try await stream.nextOwn()?.data == "after poison")
+    }
+
+    @Test func anOversizedOrOverfullAMQPMessageIsParkedWithItsReasonAndOthersFlow() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let marker = TestEnvironment.uniqueName("big")
+        let reasons = NIOLockedValueBox<[String: Int]>([:])
+        let watcherBox = NIOLockedValueBox<AMQPConsumer?>(nil)
+        let watcher = AMQPConsumer(
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.shared,
+            queues: [BrokerTopology.poisonQueue], prefetch: 100, logger: Logger(label: "test-poison")
+        ) { delivery in
+            let body = String(decoding: delivery.body, as: UTF8.self)
+            if body.contains(marker), let reason = delivery.properties.headers["x-sse-reason"]?.stringValue {
+                reasons.withLockedValue { $0[String(reason.prefix { $0 != ":" })] = delivery.body.count }
+            }
+            watcherBox.withLockedValue { $0 }?.ack(delivery)
+        }
+        watcherBox.withLockedValue { $0 = watcher }
+        watcher.start()
+        defer { Task { await watcher.stop() } }
+
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await c.subscribe(0, "user=\(user)")
+        defer { Task { await stream.close() } }
+        let publisher = try await Producer.connect()
+        defer { Task { await publisher.shutdown() } }
+        // Over http.maxBodySize (64 KiB): parked as its first 4 KiB, with the reason.
+        let big = #"[{"target":{"type":"user","id":"\#(user)"},"data":"\#(marker)\#(String(repeating: "x", count: 100_000))"}]"#
+        _ = try await publisher.publish(exchange: BrokerTopology.ingressExchange, routingKey: "", body: Array(big.utf8))
+        // Over http.maxBatchItems (1,000) but small.
+        let first = #"{"target":{"type":"user","id":"\#(user)"},"data":"\#(marker)"}"#
+        let many = "[" + ([first] + Array(repeating: #"{"target":{"type":"user","id":"x"},"data":0}"#, count: 1000)).joined(separator: ",") + "]"
+        #expect(many.utf8.count < 64 * 1024)
+        _ = try await publisher.publish(exchange: BrokerTopology.directExchange, routingKey: c.nodes[0].nodeID, body: Array(many.utf8))
+        try await TestEnvironment.eventually("both parked with reasons") {
+            reasons.withLockedValue { $0["too_large"] != nil && $0["too_many_items"] != nil }
+        }
+        // The oversized one is kept as its first 4 KiB only.
+        #expect(reasons.withLockedValue { $0["too_large"] } == 4096)
+        // Neither was delivered, and the node goes on.
+        #expect(try await c.publish(1, #"{"target":{"type":"user","id":"\#(user)"},"data":"after"}"#).status == 202)
+        #expect(try await stream.nextOwn()?.data == "after")
     }
 }

@@ -34,4 +34,51 @@ import Testing
         await again.close()
         await second.close()
     }
+
+    @Test func overTheUserLimitTheOldestStreamAnywhereIsClosedAsReplaced() async throws {
+        let cluster = try await TestCluster.start(nodes: 2) { $0.maxConnectionsPerUser = 2 }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let user = TestEnvironment.uniqueName("u")
+        let (oldest, _) = try await cluster.subscribe(0, "user=\(user)")
+        let (middle, _) = try await cluster.subscribe(1, "user=\(user)")
+        try await TestEnvironment.eventually("both registered") {
+            (try? await cluster.nodes[0].registry.userPresence(user, tenant: "", limit: 10).connections.count) == 2
+        }
+        let (newest, _) = try await cluster.subscribe(1, "user=\(user)")
+        defer { Task { await middle.close(); await newest.close() } }
+        let farewell = try #require(try await oldest.nextOwn())
+        #expect(farewell.event == "close")
+        #expect(farewell.data == #"{"reason":"replaced","reconnect":false}"#)
+        try await oldest.waitClosed()
+        #expect(try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"to the two left"}"#).status == 202)
+        #expect(try await middle.nextOwn()?.data == "to the two left")
+        #expect(try await newest.nextOwn()?.data == "to the two left")
+    }
+
+    @Test func overTheUserLimitANewStreamCanBeRefusedInstead() async throws {
+        let cluster = try await TestCluster.start(nodes: 2) { configuration in
+            configuration.maxConnectionsPerUser = 1
+            configuration.overUserLimit = .refuseNew
+        }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let user = TestEnvironment.uniqueName("u")
+        let (first, _) = try await cluster.subscribe(0, "user=\(user)")
+        defer { Task { await first.close() } }
+        try await TestEnvironment.eventually("registered") {
+            (try? await cluster.nodes[1].registry.userPresence(user, tenant: "", limit: 10).connections.count) == 1
+        }
+        do {
+            let second = try await SSEStream.connect(cluster.url(1, "/events?user=\(user)"))
+            await second.close()
+            Issue.record("a second stream of the user was accepted")
+        } catch SSEClientError.unexpectedStatus(let status, let body) {
+            #expect(status == 429)
+            #expect(body.contains("too_many_connections"))
+        }
+        // Another user is not affected.
+        let (other, _) = try await cluster.subscribe(1, "user=\(TestEnvironment.uniqueName("u"))")
+        await other.close()
+    }
 }

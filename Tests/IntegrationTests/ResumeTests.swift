@@ -91,6 +91,33 @@ import Testing
         #expect(try await stream.nextOwn()?.data == "next")
     }
 
+    @Test func concurrentPublishesWithOneIdAndRepeatsInOneArrayMakeOneCopy() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let user = TestEnvironment.uniqueName("u")
+        let eventID = TestEnvironment.uniqueName("evt")
+        let body = #"{"target":{"type":"user","id":"\#(user)"},"data":"racing","id":"\#(eventID)"}"#
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for attempt in 0..<6 { group.addTask { try await c.publish(attempt % 2, body).status } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        // Each attempt was accepted, a duplicate of one that was (202), or refused while one was in flight (409).
+        #expect(statuses.allSatisfy { $0 == 202 || $0 == 409 })
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        #expect(try await redis.command(["XLEN", "sse:history:user:\(user)"]).int == 1)
+
+        let arrayID = TestEnvironment.uniqueName("evt")
+        let first = #"{"target":{"type":"user","id":"\#(user)"},"data":"FIRST","id":"\#(arrayID)"}"#
+        let between = Array(repeating: #"{"target":{"type":"user","id":"\#(user)"},"data":"between"}"#, count: 40)
+        let second = #"{"target":{"type":"user","id":"\#(user)"},"data":"SECOND","id":"\#(arrayID)"}"#
+        let answer = try await c.publish(0, "[" + ([first] + between + [second]).joined(separator: ",") + "]")
+        #expect(answer.status == 409)
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [[String: Any]])
+        #expect(items.first?["id"] as? String == arrayID)
+        #expect(items.last?["error"] as? String == "in_flight")
+        #expect(try await redis.command(["XLEN", "sse:history:user:\(user)"]).int == 42)
+    }
+
     @Test func ephemeralEventsAreNotReplayed() async throws {
         let c = try await ClusterDeliveryTests.cluster.value
         let user = TestEnvironment.uniqueName("u")
@@ -119,6 +146,23 @@ import Testing
         #expect(try await back.nextOwn()?.data == "live")
     }
 
+    @Test func aLastEventIdFromTheFutureGivesResetOnceThenLiveEvents() async throws {
+        let c = try await ClusterDeliveryTests.cluster.value
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await c.subscribe(0, "user=\(user)", headers: [("Last-Event-ID", "1.u~3w5e11264sgsf-3w5e11264sgsf")])
+        let reset = try #require(try await stream.nextOwn())
+        #expect(reset.event == "reset")
+        #expect(try await c.publish(1, #"{"target":{"type":"user","id":"\#(user)"},"data":"live"}"#).status == 202)
+        let live = try #require(try await stream.nextOwn())
+        #expect(live.data == "live")
+        await stream.close()
+        // Its id now reads from the present: no second reset.
+        let (back, _) = try await c.subscribe(1, "user=\(user)", headers: [("Last-Event-ID", try #require(live.id))])
+        defer { Task { await back.close() } }
+        #expect(try await c.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"next"}"#).status == 202)
+        #expect(try await back.nextOwn()?.data == "next")
+    }
+
     @Test func anUnreadableLastEventIdGivesReset() async throws {
         let c = try await ClusterDeliveryTests.cluster.value
         let (stream, _) = try await c.subscribe(0, "user=\(TestEnvironment.uniqueName("u"))", headers: [("Last-Event-ID", "not-ours")])
@@ -127,9 +171,9 @@ import Testing
     }
 }
 
-/// The idempotency key in Redis: a failed attempt never blocks its retry.
+/// The idempotency key in Redis: an attempt that never settled holds its retry back only until its claim lapses.
 @Suite struct IdempotencyTests {
-    @Test func aRetryAfterAHalfFailedAttemptGoesThroughAndIsDeliveredOnce() async throws {
+    @Test func aRetryOfAnAbandonedAttemptIsRefusedUntilItsClaimLapsesThenDeliveredOnce() async throws {
         let c = try await ClusterDeliveryTests.cluster.value
         let redis = try Producer.redis()
         defer { Task { await redis.shutdown() } }
@@ -137,9 +181,16 @@ import Testing
         let (stream, _) = try await c.subscribe(1, "user=\(user)")
         defer { Task { await stream.close() } }
         let eventID = TestEnvironment.uniqueName("evt")
-        // What an attempt that claimed the id and then lost Redis leaves behind.
-        _ = try await redis.command(["SET", "sse:idem:\(eventID)", "pending", "PX", "60000"])
-        let response = try await c.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"retried","id":"\#(eventID)"}"#)
+        // What an attempt that claimed the id and then lost Redis (or its node) leaves behind.
+        _ = try await redis.command(["SET", "sse:idem:\(eventID)", "pending", "PX", "500"])
+        let body = #"{"target":{"type":"user","id":"\#(user)"},"data":"retried","id":"\#(eventID)"}"#
+        let refused = try await c.publish(0, body)
+        #expect(refused.status == 409)
+        #expect(refused.bodyString.contains("in_flight"))
+        try await TestEnvironment.eventually("the abandoned claim lapsed") {
+            try await redis.command(["EXISTS", "sse:idem:\(eventID)"]).int == 0
+        }
+        let response = try await c.publish(0, body)
         #expect(response.status == 202)
         #expect(!response.bodyString.contains("duplicate"))
         #expect(try await stream.nextOwn()?.data == "retried")

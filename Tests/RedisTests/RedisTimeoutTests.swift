@@ -12,8 +12,8 @@ struct RedisTimeoutTests {
         configuration.commandTimeout = .milliseconds(200)
         try await withClient("timeout", configuration: configuration) { client, prefix in
             try await withClient("timeout-staller") { staller, _ in
-                _ = try await client.command("SET", "\(prefix)first", "1")
-                _ = try await client.command("SET", "\(prefix)second", "2")
+                _ = try await Self.beyondOtherLoad { try await client.command("SET", "\(prefix)first", "1") }
+                _ = try await Self.beyondOtherLoad { try await client.command("SET", "\(prefix)second", "2") }
 
                 // Keeps the whole server busy for 1 s, as DEBUG SLEEP 1 would (DEBUG is disabled on
                 // the test server): a Lua script that spins on TIME. Long next to the 200 ms timeout,
@@ -52,7 +52,7 @@ struct RedisTimeoutTests {
 
                 // Recovered on a new connection: the late reply to the timed-out GET is not read
                 // as the answer to this one.
-                #expect(try await client.command("GET", "\(prefix)second").string == "2")
+                #expect(try await Self.beyondOtherLoad { try await client.command("GET", "\(prefix)second") }.string == "2")
                 #expect(client.isConnected)
             }
         }
@@ -88,5 +88,18 @@ struct RedisTimeoutTests {
             #expect(ContinuousClock.now - started < .milliseconds(900))
             #expect(try await client.command("PING") == .status("PONG"))
         }
+    }
+
+    /// Runs a step that is not what a test is about, again when it times out: the shared server may
+    /// be busy with other suites' pipelines for longer than these tests' short timeouts.
+    private static func beyondOtherLoad<T>(_ step: () async throws -> T) async throws -> T {
+        for _ in 0..<4 {
+            do {
+                return try await step()
+            } catch RedisError.timeout {
+                continue
+            }
+        }
+        return try await step()
     }
 }

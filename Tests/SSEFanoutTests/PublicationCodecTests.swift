@@ -49,6 +49,15 @@ import Testing
         #expect(back == p)
     }
 
+    @Test func anArrayOverTheItemLimitIsRefusedWhole() throws {
+        let item = #"{"target":{"type":"user","id":"a"},"data":"x"}"#
+        let three = Array("[\(item),\(item),\(item)]".utf8)
+        #expect(throws: PublicationError("too_many_items", "the array holds 3 publications; at most 2 are taken at once")) {
+            try PublicationCodec.decodeBatch(three, maxItems: 2)
+        }
+        #expect(try PublicationCodec.decodeBatch(three, maxItems: 3).publications.count == 3)
+    }
+
     @Test func fieldsOnlyNodesSetAreIgnoredUnlessTrusted() throws {
         let forged = Array(#"{"target":{"type":"user","id":"a"},"data":"x","position":"99999999999999-0","hops":7}"#.utf8)
         let fromProducer = try PublicationCodec.decode(forged)

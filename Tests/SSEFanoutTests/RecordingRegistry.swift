@@ -34,12 +34,12 @@ final class RecordingRegistry: Registry {
         }?()
     }
 
-    func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
-        let failures: [(any Error)?] = writes.map { write in
+    func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void) {
+        let failures: [Result<PresenceChange, any Error>] = writes.map { write in
             let record = switch write {
             case .register(let record, _), .unregister(let record, _): record
             }
-            return failing.contains(record.connectionID) ? Failure(connectionID: record.connectionID) : nil
+            return failing.contains(record.connectionID) ? .failure(Failure(connectionID: record.connectionID)) : .success(.unchanged)
         }
         let isHeld = state.withLockedValue { state in
             state.batches.append(writes)
@@ -54,10 +54,20 @@ final class RecordingRegistry: Registry {
     func unregisterNode(_ nodeID: String) async throws {}
     func liveNodes() async throws -> [String] { [] }
     func expiredNodes(before grace: Duration) async throws -> [String] { [] }
-    func removeEntries(ofNode nodeID: String) async throws {}
+    func removeEntries(ofNode nodeID: String, expiredFor: Duration?) async throws -> [RemovedConnection] { [] }
+    func onlineUsers(tenant: String, channel: String?, after: String?, limit: Int) async throws -> PresencePage<OnlineUser> {
+        PresencePage(items: [], next: nil)
+    }
+    func userPresence(_ user: String, tenant: String, limit: Int) async throws -> UserPresence {
+        UserPresence(user: user, tenant: tenant, onlineSince: nil, connections: [])
+    }
+    func connections(_ filter: ConnectionFilter, after: String?, limit: Int) async throws -> PresencePage<ConnectionRecord> {
+        PresencePage(items: [], next: nil)
+    }
     func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
         completion(.success(addresses.map { _ in [] }))
     }
+    func connections(ofNode nodeID: String) async throws -> [ConnectionRecord] { [] }
     func saveBar(_ key: String, body: [UInt8], until: Int64) async throws {}
     func loadBars() async throws -> [[UInt8]] { [] }
     func checkReady() async throws {}

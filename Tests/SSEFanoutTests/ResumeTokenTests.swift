@@ -71,11 +71,14 @@ import Testing
         #expect(recent.entries.count == 2 && !recent.truncated)
     }
 
-    @Test func anIdCountsAsPublishedOnlyOnceCompleted() async throws {
+    @Test func anIdCountsAsPublishedOnceCompletedAndIsHeldWhileInFlight() async throws {
         let history = InProcessHistory(retention: HistoryRetention())
         let claim = [HistoryAdmission(claim: "a", stream: nil, body: [])]
         #expect(try await history.admit(claim) == [.accepted(position: nil)])
-        // The first attempt failed half-way: its retry goes through.
+        // While the first attempt holds the claim, another is refused: one id, one copy.
+        #expect(try await history.admit(claim) == [.inFlight])
+        // The first attempt failed and let go of it: its retry goes through.
+        await history.release(["a"])
         #expect(try await history.admit(claim) == [.accepted(position: nil)])
         try await history.complete(["a"])
         #expect(try await history.admit(claim) == [.duplicate])

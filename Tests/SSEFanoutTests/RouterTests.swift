@@ -22,7 +22,8 @@ private final class RecordingBroker: Broker {
         return BrokerSend(.success(true))
     }
     func sendControl(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
-    func park(_ body: [UInt8]) async throws {}
+    func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend { BrokerSend(.success(true)) }
+    func park(_ body: [UInt8], reason: String) async throws {}
     func stopConsuming() async {}
     func shutdown() async {}
     var notReadyReason: String? { nil }
@@ -85,6 +86,32 @@ private final class RecordingBroker: Broker {
         let again = try await router.route(Publication(targets: [.user("bob"), .channel("news")], data: .text("x"), id: "multi"))
         #expect(again.duplicate)
         #expect(broker.published.withLockedValue { $0.count } == 2)
+    }
+
+    @Test func oneIDTwiceInOneBatchIsSentOnceAndTheRepeatIsRefusedAsInFlight() async throws {
+        let (router, broker) = try await setUp()
+        let outcomes = NIOLockedValueBox<[Int: Swift.Result<Router.Result, Router.Failure>]>([:])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let publications = [
+                Publication(target: .user("bob"), data: .text("FIRST"), id: "same"),
+                Publication(target: .user("bob"), data: .text("other")),
+                Publication(target: .user("bob"), data: .text("SECOND"), id: "same"),
+            ]
+            router.submit(publications) { index, outcome in
+                if outcomes.withLockedValue({ $0[index] = outcome; return $0.count }) == 3 { done.resume() }
+            }
+        }
+        let all = outcomes.withLockedValue { $0 }
+        #expect((try? all[0]?.get())?.duplicate == false)
+        guard case .failure(.inFlight("same"))? = all[2] else {
+            Issue.record("the repeat was not refused as in flight: \(String(describing: all[2]))")
+            return
+        }
+        let bodies = broker.published.withLockedValue { $0.map { String(decoding: $0.body, as: UTF8.self) } }
+        #expect(bodies.joined().contains("FIRST"))
+        #expect(!bodies.joined().contains("SECOND"))
+        // Once the first attempt settled, the id is a plain duplicate.
+        #expect(try await router.route(Publication(target: .user("bob"), data: .text("THIRD"), id: "same")).duplicate)
     }
 
     @Test func unknownTargetRoutesNowhere() async throws {

@@ -12,8 +12,13 @@ public protocol Broker: Sendable {
     /// Hands a control message (a kick) for every node to the broker now, on the path only nodes may
     /// publish to; it reaches handlers as `.control`.
     func sendControl(_ body: [UInt8]) -> BrokerSend
-    /// Keeps a malformed message for inspection (`sse.poison`), out of every consumer's way.
-    func park(_ body: [UInt8]) async throws
+    /// Hands a lifecycle event (README, "Lifecycle events") to the broker now, without suspending:
+    /// the `sse.lifecycle` topic exchange, routing key `event` (`user.online`, …). Nobody need be
+    /// listening: an event no queue is bound for is dropped. Its `routed` is true once the broker took it.
+    func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend
+    /// Keeps a malformed or oversized message for inspection (`sse.poison`), out of every consumer's
+    /// way, with why (`reason`: header `x-sse-reason`).
+    func park(_ body: [UInt8], reason: String) async throws
     /// Stops taking new messages; messages already delivered can still be settled.
     func stopConsuming() async
     /// Closes everything.

@@ -20,6 +20,9 @@ public enum BrokerTopology {
     /// (nodes consume this queue and reroute them) and rejected, malformed ones.
     public static let deadLetterExchange = "sse.dead-letter"
     public static let deadLetterQueue = "sse.dead-letter"
+    /// Topic exchange for backends: nodes publish lifecycle events (`connection.opened`, `user.online`,
+    /// …; routing key = event name) for whoever binds a queue.
+    public static let lifecycleExchange = "sse.lifecycle"
     /// Malformed messages, parked for inspection (published through the default exchange).
     public static let poisonQueue = "sse.poison"
 
@@ -35,6 +38,7 @@ public enum BrokerTopology {
                 // Fanout, so a producer may use any routing key.
                 .init(name: ingressExchange, type: .fanout),
                 .init(name: deadLetterExchange, type: .fanout),
+                .init(name: lifecycleExchange, type: .topic),
             ],
             queues: [
                 .init(name: ingressQueue, arguments: ["x-dead-letter-exchange": .string(deadLetterExchange)]),

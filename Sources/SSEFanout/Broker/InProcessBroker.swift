@@ -11,6 +11,9 @@ public final class InProcessBroker: Broker {
 
     private let nodeID: String
     private let handler = NIOLockedValueBox<Handler?>(nil)
+    private let lifecycle = NIOLockedValueBox<[(event: String, body: [UInt8])]>([])
+    /// Lifecycle events kept for `lifecycleEvents`; the oldest go first (a standalone node runs for long).
+    public static let keptLifecycleEvents = 10_000
 
     public init(nodeID: String) {
         self.nodeID = nodeID
@@ -37,12 +40,24 @@ public final class InProcessBroker: Broker {
         return BrokerSend(.success(true))
     }
 
+    /// Kept for tests, the latest `keptLifecycleEvents` of them: nobody else listens in one process.
+    public func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend {
+        lifecycle.withLockedValue { events in
+            if events.count >= Self.keptLifecycleEvents { events.removeFirst(events.count / 2) }
+            events.append((event, body))
+        }
+        return BrokerSend(.success(true))
+    }
+
+    /// The lifecycle events published so far (at most the latest `keptLifecycleEvents`), oldest first.
+    public var lifecycleEvents: [(event: String, body: [UInt8])] { lifecycle.withLockedValue { $0 } }
+
     /// What a producer publishing to the ingress exchange would do.
     public func publishToIngress(_ body: [UInt8]) {
         handler.withLockedValue { $0 }?.deliver(BrokerDelivery(body: body, source: .ingress, redelivered: false, settle: { _ in }))
     }
 
-    public func park(_ body: [UInt8]) async throws {}
+    public func park(_ body: [UInt8], reason: String) async throws {}
 
     public func stopConsuming() async {
         handler.withLockedValue { $0 = nil }

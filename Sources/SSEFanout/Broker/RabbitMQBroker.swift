@@ -86,9 +86,10 @@ public final class RabbitMQBroker: Broker {
         )
     }
 
-    public func park(_ body: [UInt8]) async throws {
+    public func park(_ body: [UInt8], reason: String) async throws {
         _ = try await publisher.publish(
-            exchange: "", routingKey: BrokerTopology.poisonQueue, body: body, properties: AMQPMessageProperties(contentType: "application/octet-stream")
+            exchange: "", routingKey: BrokerTopology.poisonQueue, body: body,
+            properties: AMQPMessageProperties(contentType: "application/octet-stream", headers: ["x-sse-reason": .string(reason)])
         )
     }
 
@@ -100,6 +101,14 @@ public final class RabbitMQBroker: Broker {
     public func sendControl(_ body: [UInt8]) -> BrokerSend {
         BrokerSend(publisher.submit(
             exchange: BrokerTopology.internalExchange, routingKey: BrokerTopology.controlKey, body: body, properties: properties))
+    }
+
+    /// Not mandatory: a lifecycle event nobody listens for is simply dropped. No time to live: the
+    /// consumer's queue decides how long events may wait.
+    public func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend {
+        BrokerSend(publisher.submit(
+            exchange: BrokerTopology.lifecycleExchange, routingKey: event, body: body,
+            properties: AMQPMessageProperties(contentType: "application/json")))
     }
 
     public func stopConsuming() async {

@@ -53,6 +53,7 @@ public enum ConfigurationLoader {
         c.port = config.int(forKey: "http.port", default: c.port)
         c.maxBodySize = config.int(forKey: "http.maxBodySize", default: c.maxBodySize)
         c.maxHeaderSize = config.int(forKey: "http.maxHeaderSize", default: c.maxHeaderSize)
+        c.maxBatchItems = config.int(forKey: "http.maxBatchItems", default: c.maxBatchItems)
         c.requestTimeout = .seconds(config.double(forKey: "http.requestTimeout", default: 10))
         c.idleTimeout = .seconds(config.double(forKey: "http.idleTimeout", default: 60))
         c.corsOrigins = config.stringArray(forKey: "http.corsOrigins", default: c.corsOrigins)
@@ -95,6 +96,7 @@ public enum ConfigurationLoader {
     static func validate(_ c: NodeConfiguration) throws {
         guard (0...65535).contains(c.port) else { throw ConfigurationError("http.port must be 0…65535; got \(c.port)") }
         guard c.maxBodySize > 0 else { throw ConfigurationError("http.maxBodySize must be positive") }
+        guard c.maxBatchItems >= 1 else { throw ConfigurationError("http.maxBatchItems must be at least 1") }
         guard c.maxHeaderSize >= 1024 else { throw ConfigurationError("http.maxHeaderSize must be at least 1024") }
         guard c.requestTimeout > .zero, c.idleTimeout > .zero else {
             throw ConfigurationError("http.requestTimeout and http.idleTimeout must be positive")

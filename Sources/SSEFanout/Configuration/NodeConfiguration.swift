@@ -27,6 +27,8 @@ public struct NodeConfiguration: Sendable {
     public var maxBufferedBytes = 256 * 1024
     /// Largest accepted `POST /publish` body.
     public var maxBodySize = 64 * 1024
+    /// The most publications one request or one AMQP message may carry (an array).
+    public var maxBatchItems = 1000
     /// Largest request head field and all of a head's fields together (431 past it).
     public var maxHeaderSize = 16 * 1024
     /// How long a request's head and then its body may take to arrive (a stalled body gets 408).

@@ -17,12 +17,15 @@ public enum PublicationCodec {
     /// each other, and what producers may send), and whether it was an array. An error names the batch
     /// item it is about.
     public static func decodeBatch(
-        _ bytes: some Collection<UInt8>, trusted: Bool = false
+        _ bytes: some Collection<UInt8>, trusted: Bool = false, maxItems: Int = .max
     ) throws(PublicationError) -> (publications: [Publication], isArray: Bool) {
         let object = try parse(bytes)
         guard let items = object as? [Any] else { return ([try publication(from: object, trusted: trusted)], false) }
         guard !items.isEmpty else {
             throw PublicationError("empty_batch", "the array holds no publications")
+        }
+        guard items.count <= maxItems else {
+            throw PublicationError("too_many_items", "the array holds \(items.count) publications; at most \(maxItems) are taken at once")
         }
         var publications: [Publication] = []
         publications.reserveCapacity(items.count)

@@ -84,7 +84,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if path == "/healthz" { respond(context, head, .ok, nil) } else { readiness(context, head) }
         case (.GET, "/readyz"):
             readiness(context, head)
-        case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"):
+        case (.GET, _) where PresenceRoutes.handles(path):
+            presence(context, head)
+        case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"), (_, _) where PresenceRoutes.handles(path):
             respond(context, head, .methodNotAllowed, JSONBody.error("method_not_allowed", "\(head.method) is not allowed on \(path)"))
         default:
             respond(context, head, .notFound, JSONBody.error("not_found", "no route for \(path)"))
@@ -135,7 +137,31 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 extraHeaders: [("Retry-After", "5")], close: true)
             return
         }
+        // Nothing the client sends from here on is another request.
         isStream = true
+        let userLimit = node.userLimit
+        guard userLimit.isOn, userLimit.policy == .refuseNew, let user = request.user else {
+            return startStream(context, head, request)
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { [request] in
+            await userLimit.admits(user: user, tenant: request.tenant)
+        }.whenSuccess { [request] admitted in
+            let (handler, context) = bound.value
+            guard admitted else {
+                handler.node.limitLog.note("per-user connection limit reached: refusing streams with 429", logger: handler.logger)
+                handler.respond(
+                    context, head, .tooManyRequests,
+                    JSONBody.error("too_many_connections", "this user holds the most streams allowed (\(userLimit.maximum)); close one first"), close: true)
+                return
+            }
+            guard context.channel.isActive else { return }
+            handler.startStream(context, head, request)
+        }
+    }
+
+    /// Turns the connection into the stream `request` asks for.
+    private func startStream(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ request: StreamRequest) {
         let sync = context.pipeline.syncOperations
         for name in Self.responseHandlerNames {
             sync.removeHandler(name: name, promise: nil)
@@ -234,7 +260,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var publications: [Publication]
         let isBatch: Bool
         do {
-            (publications, isBatch) = try PublicationCodec.decodeBatch(bytes)
+            (publications, isBatch) = try PublicationCodec.decodeBatch(bytes, maxItems: node.configuration.maxBatchItems)
         } catch {
             logger.info("refused publish", metadata: ["error": "\(error)"])
             respond(context, head, .badRequest, JSONBody.error(error.code, error.message))
@@ -292,13 +318,29 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// `GET /presence/...`: who is online, cluster-wide (`PresenceRoutes`), for a publisher credential;
+    /// one confined to a tenant sees that tenant only.
+    private func presence(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        guard let credential = publisher(context, head) else { return }
+        let registry = node.registry
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask {
+            await PresenceRoutes.answer(uri: head.uri, presence: registry, confinedTenant: credential.confinedTenant)
+        }.whenSuccess { answer in
+            let (handler, context) = bound.value
+            handler.respond(context, head, answer.status, answer.body)
+        }
+    }
+
     private func answer(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ outcomes: [Result<Router.Result, Router.Failure>], isBatch: Bool) {
         var failure: Router.Failure?
         for case .failure(let error) in outcomes where failure == nil { failure = error }
         if let failure {
             logger.warning("publish failed", metadata: ["error": "\(failure)", "of": "\(outcomes.count)"])
         }
-        let status: HTTPResponseStatus = failure == nil ? .accepted : .serviceUnavailable
+        // 409 when the only failures are ids another attempt holds (retry later), 503 when a store was away.
+        let unavailable = outcomes.contains { if case .failure(let error) = $0, error.code != "in_flight" { true } else { false } }
+        let status: HTTPResponseStatus = failure == nil ? .accepted : unavailable ? .serviceUnavailable : .conflict
         if isBatch {
             respond(context, head, status, PublishAnswers.encode(outcomes))
         } else {

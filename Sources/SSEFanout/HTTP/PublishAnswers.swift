@@ -50,7 +50,9 @@ final class PublishAnswers: Sendable {
             JSONString.append(routed.id, to: &out)
             out.append(contentsOf: #","nodes":\#(routed.nodes),"stored":\#(routed.stored)}"#.utf8)
         case .failure(let failure):
-            out.append(contentsOf: #"{"error":"unavailable","message":"#.utf8)
+            out.append(contentsOf: #"{"error":""#.utf8)
+            out.append(contentsOf: failure.code.utf8)
+            out.append(contentsOf: #"","message":"#.utf8)
             JSONString.append(failure.description, to: &out)
             out.append(UInt8(ascii: "}"))
         }

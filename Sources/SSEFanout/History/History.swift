@@ -7,8 +7,10 @@
 public protocol History: Sendable {
     /// In one step, for each publication in order: claims its publisher-given id, and keeps its body
     /// at the end of its stream. A claim fails (`.duplicate`, nothing kept) when a publication with
-    /// this id already completed within the retention (a retry of a success). An attempt that failed
-    /// half-way never completed, so its retry goes through (clients drop what reached them twice).
+    /// this id already completed within the retention (a retry of a success), and (`.inFlight`) while
+    /// another attempt holds it, in this batch or another: one id never makes two copies. An attempt
+    /// that failed half-way never completed, so its retry goes through (clients drop what reached them
+    /// twice).
     func admit(_ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void)
     /// What `stream` holds after `position`, oldest first.
     func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead
@@ -34,6 +36,14 @@ public struct HistoryAdmission: Sendable, Equatable {
         case accepted(position: StreamPosition?)
         /// The id was published before: send nothing.
         case duplicate
+        /// Another attempt with this id is under way (its claim is pending): send nothing, and let
+        /// the publisher retry once that attempt has settled.
+        case inFlight
+
+        public var isAccepted: Bool {
+            if case .accepted = self { return true }
+            return false
+        }
     }
 
     /// An idempotency key to claim: the publisher's own id (ids a node assigns are unique already).

@@ -12,6 +12,8 @@ public final class InProcessHistory: History {
         var streams: [Address: Stream] = [:]
         /// Publication id → when it completed.
         var completed: [String: UInt64] = [:]
+        /// Claimed ids whose attempt has not settled.
+        var pending: Set<String> = []
     }
     private let state = NIOLockedValueBox(State())
     private let retention: HistoryRetention
@@ -33,8 +35,9 @@ public final class InProcessHistory: History {
         let now = RedisHistory.nowMilliseconds()
         return state.withLockedValue { state in
             admissions.map { admission in
-                if let claim = admission.claim, let at = state.completed[claim], now &- at < retention.maxAgeMilliseconds {
-                    return .duplicate
+                if let claim = admission.claim {
+                    if let at = state.completed[claim], now &- at < retention.maxAgeMilliseconds { return .duplicate }
+                    guard state.pending.insert(claim).inserted else { return .inFlight }
                 }
                 guard let stream = admission.stream else { return .accepted(position: nil) }
                 return .accepted(position: append(admission.body, to: stream, now: now, in: &state))
@@ -68,13 +71,19 @@ public final class InProcessHistory: History {
     public func complete(_ eventIDs: [String]) async throws {
         let now = RedisHistory.nowMilliseconds()
         state.withLockedValue { state in
-            for id in eventIDs { state.completed[id] = now }
+            for id in eventIDs {
+                state.completed[id] = now
+                state.pending.remove(id)
+            }
         }
     }
 
     public func release(_ eventIDs: [String]) async {
         state.withLockedValue { state in
-            for id in eventIDs { state.completed.removeValue(forKey: id) }
+            for id in eventIDs {
+                state.completed.removeValue(forKey: id)
+                state.pending.remove(id)
+            }
         }
     }
 }

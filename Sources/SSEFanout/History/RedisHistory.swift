@@ -26,8 +26,11 @@ public final class RedisHistory: History {
             if string.find(kind, 'c', 1, true) then
                 local idem = KEYS[key]
                 key = key + 1
-                if redis.call('GET', idem) == 'done' then
+                local claim = redis.call('GET', idem)
+                if claim == 'done' then
                     result = 'dup'
+                elseif claim then
+                    result = 'busy'
                 else
                     redis.call('SET', idem, 'pending', 'PX', ARGV[4])
                 end
@@ -35,7 +38,7 @@ public final class RedisHistory: History {
             if string.find(kind, 's', 1, true) then
                 local stream = KEYS[key]
                 key = key + 1
-                if result ~= 'dup' then
+                if result == 'ok' then
                     local last = previous[stream]
                     if not last then
                         local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
@@ -53,8 +56,10 @@ public final class RedisHistory: History {
         return out
         """
 
-    /// How long a claim stays `pending` when its attempt never finishes.
-    private static let claimMilliseconds = 60_000
+    /// How long a claim stays `pending` when its attempt never settles (its node died): longer than an
+    /// attempt takes (a Redis timeout and a publisher confirm timeout), short enough that a retry is
+    /// not refused for long.
+    private static let claimMilliseconds = 15_000
 
     public init(client: RedisClient, keyPrefix: String = "sse:", retention: HistoryRetention) {
         self.client = client
@@ -107,6 +112,7 @@ public final class RedisHistory: History {
         return try results.map { result throws(RedisError) in
             switch result.string {
             case "dup": return .duplicate
+            case "busy": return .inFlight
             case "ok": return .accepted(position: nil)
             case let text?:
                 if let position = StreamPosition(text) { return .accepted(position: position) }

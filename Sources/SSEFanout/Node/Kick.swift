@@ -14,12 +14,16 @@ public struct Kick: Sendable, Equatable {
     public var reconnect: Bool
     /// Until when the target may not open new streams (ms since 1970); nil when `reconnect`.
     public var barredUntil: Int64?
+    /// Why the streams end, as their lifecycle `connection.closed` says: `kicked` for a backend's kick,
+    /// `replaced` for a user's oldest stream past the per-user limit.
+    public var cause: CloseReason
 
-    public init(target: Address, reason: String, reconnect: Bool, barredUntil: Int64? = nil) {
+    public init(target: Address, reason: String, reconnect: Bool, barredUntil: Int64? = nil, cause: CloseReason = .kicked) {
         self.target = target
         self.reason = reason
         self.reconnect = reconnect
         self.barredUntil = barredUntil
+        self.cause = cause
     }
 
     static let maxReasonLength = 256
@@ -64,6 +68,7 @@ public struct Kick: Sendable, Equatable {
         JSONString.append(reason, to: &out)
         out.append(contentsOf: #","reconnect":\#(reconnect)"#.utf8)
         if let barredUntil { out.append(contentsOf: #","barredUntil":\#(barredUntil)"#.utf8) }
+        if cause != .kicked { out.append(contentsOf: #","cause":"\#(cause.rawValue)""#.utf8) }
         out.append(UInt8(ascii: "}"))
         return out
     }
@@ -72,6 +77,7 @@ public struct Kick: Sendable, Equatable {
         var kick = try decodeRequest(bytes)
         let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         kick.barredUntil = (object?["barredUntil"] as? NSNumber)?.int64Value
+        kick.cause = (object?["cause"] as? String).flatMap(CloseReason.init(rawValue:)) ?? .kicked
         return kick
     }
 }

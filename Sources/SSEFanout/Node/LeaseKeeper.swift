@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// empty, or was flushed). Runs until cancelled.
 final class LeaseKeeper: Service, Sendable {
     private let registry: any Registry
+    private let lifecycle: LifecyclePublisher?
     private let record: @Sendable () -> NodeRecord
     private let lease: Duration
     private let logger: Logger
@@ -14,10 +15,11 @@ final class LeaseKeeper: Service, Sendable {
     private let registerAgain: @Sendable () async -> Void
 
     init(
-        registry: any Registry, lease: Duration, logger: Logger, record: @escaping @Sendable () -> NodeRecord,
-        registerAgain: @escaping @Sendable () async -> Void
+        registry: any Registry, lease: Duration, lifecycle: LifecyclePublisher? = nil, logger: Logger,
+        record: @escaping @Sendable () -> NodeRecord, registerAgain: @escaping @Sendable () async -> Void
     ) {
         self.registry = registry
+        self.lifecycle = lifecycle
         self.lease = lease
         self.logger = logger
         self.record = record
@@ -46,14 +48,17 @@ final class LeaseKeeper: Service, Sendable {
     }
 
     /// Removes what nodes that died (their lease ran out) left in the registry, so nothing routes to
-    /// them and their users count as offline. Every node does this; the removals are idempotent.
+    /// them and their users count as offline, and publishes the closes (and offline, vacated) of their
+    /// connections. Every node does this; the registry gives each connection to one reaper only, so
+    /// each close is published once however many reap at the same time.
     private func reapDeadNodes(except nodeID: String) async throws {
         // A lease that ran out a whole lease ago: a live node cut off from Redis for a moment renews
         // first. Death to reaping stays within three lease intervals.
         for dead in try await registry.expiredNodes(before: lease) where dead != nodeID {
-            try await registry.removeEntries(ofNode: dead)
+            let removed = try await registry.removeEntries(ofNode: dead, expiredFor: lease)
+            lifecycle?.removed(removed, reason: .nodeDied)
             try await registry.unregisterNode(dead)
-            logger.warning("reaped the registry entries of a dead node", metadata: ["dead": "\(dead)"])
+            logger.warning("reaped the registry entries of a dead node", metadata: ["dead": "\(dead)", "connections": "\(removed.count)"])
         }
     }
 }

@@ -24,12 +24,17 @@ public final class Node: Service, Sendable {
     let cors: CORSPolicy
     let logger: Logger
     let registrations: RegistrationQueue
+    /// Publishes lifecycle events (`sse.lifecycle`) for the registry writes of this node and its reaping.
+    let lifecycle: LifecyclePublisher
     let streams: StreamOpener
     let consumer: QueueConsumer
     /// Targets kicked with `reconnect: false`, refused new streams for a while.
     let kicks = KickBars { Int64(Date().timeIntervalSince1970 * 1000) }
     /// For the warning that a connection limit was hit.
     let limitLog = RateLimitedLog()
+    let kicker: KickSender
+    /// `limits.maxConnectionsPerUser`.
+    let userLimit: UserConnectionLimit
     private let eventLoopGroup: EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
@@ -57,16 +62,25 @@ public final class Node: Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
-        self.registrations = RegistrationQueue(registry: registry, logger: logger)
+        self.lifecycle = LifecyclePublisher(broker: broker, logger: logger)
+        self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger)
         let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
             writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
         self.hub = hub
+        let kicker = KickSender(registry: registry, broker: broker, bar: configuration.kickBar)
+        self.kicker = kicker
+        let userLimit = UserConnectionLimit(
+            maximum: configuration.maxConnectionsPerUser, policy: configuration.overUserLimit, presence: registry, logger: logger,
+            kick: { try await kicker.send($0) })
+        self.userLimit = userLimit
         self.streams = StreamOpener(
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
-            retryMillis: configuration.retryMillis, logger: logger)
+            retryMillis: configuration.retryMillis, logger: logger,
+            registered: { record in if userLimit.isOn { userLimit.enforce(after: record) } })
         self.consumer = QueueConsumer(
-            nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks, logger: logger)
+            nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks,
+            limits: .init(maxBytes: configuration.maxBodySize, maxItems: configuration.maxBatchItems), logger: logger)
     }
 
     /// A node with the real broker and registry, or the in-process ones when `standalone` is set.
@@ -124,8 +138,11 @@ public final class Node: Service, Sendable {
 
     /// Cleans what an earlier incarnation left in the registry, starts the lease, consuming and the HTTP server.
     public func start() async throws {
+        // The earlier incarnation's connections ended when it did: their closes (and offline,
+        // vacated) are published once the broker is started.
+        var leftovers: [RemovedConnection] = []
         do {
-            try await registry.removeEntries(ofNode: nodeID)
+            leftovers = try await registry.removeEntries(ofNode: nodeID)
         } catch {
             logger.warning("could not clean earlier registry entries", metadata: ["error": "\(error)"])
         }
@@ -139,7 +156,7 @@ public final class Node: Service, Sendable {
         let registrations = self.registrations
         let writer = Task { await registrations.run() }
         let keeper = LeaseKeeper(
-            registry: registry, lease: configuration.nodeLease, logger: logger,
+            registry: registry, lease: configuration.nodeLease, lifecycle: lifecycle, logger: logger,
             record: { [self] in
                 NodeRecord(
                     nodeID: nodeID, bootID: bootID, host: configuration.host, port: port,
@@ -149,6 +166,7 @@ public final class Node: Service, Sendable {
         let lease = Task { await keeper.run() }
         let consumer = self.consumer
         try await broker.start { delivery in consumer.handle(delivery) }
+        lifecycle.removed(leftovers, reason: .nodeDied)
         let server = try await HTTPServer.bind(node: self, host: configuration.host, port: configuration.port, group: eventLoopGroup)
         state.withLockedValue {
             $0.server = server
@@ -182,10 +200,13 @@ public final class Node: Service, Sendable {
         for task in tasks { await task.value }
         do {
             try await registry.unregisterNode(nodeID)
-            try await registry.removeEntries(ofNode: nodeID)
+            // Normally nothing is left; what is (a write that failed) ended with the drain.
+            lifecycle.removed(try await registry.removeEntries(ofNode: nodeID), reason: .drain)
         } catch {
             logger.warning("could not remove registry entries", metadata: ["error": "\(error)"])
         }
+        // The streams' closes were handed to the broker; it sends nothing more once shut down.
+        await lifecycle.settle(timeout: .seconds(2))
         await broker.shutdown()
         logger.info("node stopped")
     }
@@ -198,23 +219,37 @@ public final class Node: Service, Sendable {
         let count = await hub.forEachOpenStream { record in
             registrations.enqueue(.register(record, joined: record.addresses))
         }
-        logger.warning("registry had lost this node's entries; registered its live connections again", metadata: ["connections": "\(count)"])
+        logger.warning("registry had lost this node's entries, or missed writes; registered its live connections again", metadata: ["connections": "\(count)"])
+        await reconcile()
+    }
+
+    /// After an outage, what Redis says this node holds may outlive what it holds: streams that ended
+    /// while Redis was away could not be unregistered, and, the node being alive, no reaper removes
+    /// them. Those are unregistered now, through the same ordered queue (their closes are published),
+    /// leaving the addresses no open stream here answers to.
+    func reconcile() async {
+        do {
+            // Read first, then look: a stream that opens in between is not in what was read.
+            let recorded = try await registry.connections(ofNode: nodeID)
+            let open = NIOLockedValueBox(Set<String>())
+            _ = await hub.forEachOpenStream { record in open.withLockedValue { _ = $0.insert(record.connectionID) } }
+            let live = open.withLockedValue { $0 }
+            let stale = recorded.filter { !live.contains($0.connectionID) }
+            guard !stale.isEmpty else { return }
+            let hub = self.hub
+            for record in stale {
+                registrations.enqueue(.unregister(record, left: record.addresses.filter { !hub.holds($0) }))
+            }
+            logger.warning("removed registry entries of streams that ended while it was unreachable", metadata: ["connections": "\(stale.count)"])
+        } catch {
+            logger.warning("could not compare the registry with the open streams", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Ends every stream of `kick.target` on every node (each is told why) and, without `reconnect`,
     /// bars the target for `limits.kickBar`. Returns how many nodes held such streams.
     func kick(_ kick: Kick) async throws -> Int {
-        var kick = kick
-        let nodes = try await registry.nodes(for: kick.target).count
-        if !kick.reconnect {
-            let until = Int64(Date().timeIntervalSince1970 * 1000) + Int64(configuration.kickBar.components.seconds * 1000)
-            kick.barredUntil = until
-            try await registry.saveBar(kick.target.key, body: kick.encode(), until: until)
-        }
-        guard try await broker.sendControl(kick.encode()).routed else {
-            throw Router.Failure.brokerUnavailable("the kick reached no node")
-        }
-        return nodes
+        try await kicker.send(kick)
     }
 
     /// Why the node cannot serve right now; empty when ready.

@@ -14,9 +14,20 @@ final class QueueConsumer: Sendable {
     private let router: Router
     private let broker: any Broker
     private let kicks: KickBars
+    private let limits: Limits
     private let logger: Logger
 
-    init(nodeID: String, hub: LocalHub, router: Router, broker: any Broker, kicks: KickBars, logger: Logger) {
+    /// What a message from outside (a producer) may hold: the same as an HTTP publish by default.
+    struct Limits: Sendable {
+        var maxBytes: Int
+        var maxItems: Int
+    }
+
+    /// How much of an oversized message is kept in `sse.poison`: enough to tell where it came from.
+    static let parkedPrefix = 4096
+
+    init(nodeID: String, hub: LocalHub, router: Router, broker: any Broker, kicks: KickBars, limits: Limits, logger: Logger) {
+        self.limits = limits
         self.nodeID = nodeID
         self.hub = hub
         self.router = router
@@ -27,13 +38,23 @@ final class QueueConsumer: Sendable {
 
     func handle(_ delivery: BrokerDelivery) {
         if case .control = delivery.source { return control(delivery) }
+        // Nodes' own messages are bounded by the router (a batch of at most 256); a producer's are not,
+        // and RabbitMQ takes bodies of up to 128 MB: one must not hold the node's memory or its consumer.
+        if !delivery.trusted, delivery.body.count > limits.maxBytes {
+            logger.error("parking an oversized message", metadata: ["source": "\(delivery.source)", "bytes": "\(delivery.body.count)"])
+            return park(delivery, reason: "too_large: \(delivery.body.count) bytes, at most \(limits.maxBytes)", keeping: Self.parkedPrefix)
+        }
         let publications: [Publication]
         do {
-            publications = try PublicationCodec.decodeBatch(delivery.body, trusted: delivery.trusted).publications
+            publications = try PublicationCodec.decodeBatch(
+                delivery.body, trusted: delivery.trusted, maxItems: delivery.trusted ? .max : limits.maxItems
+            ).publications
         } catch {
             logger.error("rejecting malformed message", metadata: ["source": "\(delivery.source)", "error": "\(error)"])
             if case .deadLetter = delivery.source {
-                park(delivery)
+                park(delivery, reason: "\(error.code): \(error.message)")
+            } else if error.code == "too_many_items" {
+                park(delivery, reason: "\(error.code): \(error.message)")
             } else {
                 delivery.settle(.reject(requeue: false))
             }
@@ -60,7 +81,7 @@ final class QueueConsumer: Sendable {
             delivery.settle(.ack)
         case .deadLetter(let reason, let queue):
             guard reason == "expired" else {
-                park(delivery)
+                park(delivery, reason: reason)
                 return
             }
             // Personal events that waited in a dead node's queue go to wherever their target is now.
@@ -83,7 +104,7 @@ final class QueueConsumer: Sendable {
             return
         }
         kicks.add(kick)
-        hub.end(matching: kick.target, .kicked, farewell: Farewell.event(.kicked, message: kick.reason, reconnect: kick.reconnect))
+        hub.end(matching: kick.target, kick.cause, farewell: Farewell.event(kick.cause, message: kick.reason, reconnect: kick.reconnect))
         logger.info("kicked", metadata: ["target": "\(kick.target)", "reconnect": "\(kick.reconnect)"])
     }
 
@@ -140,12 +161,12 @@ final class QueueConsumer: Sendable {
         }
     }
 
-    private func park(_ delivery: BrokerDelivery) {
+    private func park(_ delivery: BrokerDelivery, reason: String, keeping limit: Int = .max) {
         let broker = self.broker
         let logger = self.logger
         Task {
             do {
-                try await broker.park(delivery.body)
+                try await broker.park(Array(delivery.body.prefix(limit)), reason: reason)
                 delivery.settle(.ack)
             } catch {
                 logger.warning("could not park a dead letter; requeueing", metadata: ["error": "\(error)"])

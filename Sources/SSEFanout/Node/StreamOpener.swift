@@ -14,7 +14,14 @@ final class StreamOpener: Sendable {
     private let retryMillis: Int
     private let logger: Logger
 
-    init(nodeID: String, hub: LocalHub, history: any History, registrations: RegistrationQueue, retryMillis: Int, logger: Logger) {
+    /// Called once a stream is registered (the per-user limit looks at the user's streams then).
+    private let registered: @Sendable (ConnectionRecord) -> Void
+
+    init(
+        nodeID: String, hub: LocalHub, history: any History, registrations: RegistrationQueue, retryMillis: Int, logger: Logger,
+        registered: @escaping @Sendable (ConnectionRecord) -> Void = { _ in }
+    ) {
+        self.registered = registered
         self.nodeID = nodeID
         self.hub = hub
         self.history = history
@@ -30,7 +37,11 @@ final class StreamOpener: Sendable {
             clientID: request.clientID, channels: request.channels, connectedAt: nowMillis
         )
         let streams = record.streams
-        let resumed = request.lastEventID.flatMap(ResumeToken.init(text:))
+        // A position from the future (a forged or corrupted id) cannot be read from, and would hide every
+        // event until then: such a token counts as unreadable, so the stream resets once and starts now.
+        let resumed = request.lastEventID.flatMap(ResumeToken.init(text:)).flatMap { token in
+            token.positions.allSatisfy { $0.position.milliseconds <= UInt64(nowMillis) + Self.clockSkewMillis } ? token : nil
+        }
         // Streams the client did not read before start here and now.
         let now = StreamPosition(milliseconds: UInt64(nowMillis))
         let token = ResumeToken(positions: streams.map { ($0.tag, resumed?.position(of: $0) ?? now) })
@@ -45,9 +56,14 @@ final class StreamOpener: Sendable {
         let resuming = streams.compactMap { stream in resumed?.position(of: stream).map { (stream, $0) } }
         let unreadableToken = request.lastEventID != nil && resumed == nil
         let registrations = self.registrations
+        let registered = self.registered
         hub.add(connection) { joined in
             registrations.enqueue(.register(record, joined: joined)) { error in
-                if error != nil { logger.warning("stream open but not registered", metadata: ["connection": "\(record.connectionID)"]) }
+                if error != nil {
+                    logger.warning("stream open but not registered", metadata: ["connection": "\(record.connectionID)"])
+                } else {
+                    registered(record)
+                }
                 guard !resuming.isEmpty || unreadableToken else {
                     connection.eventLoop.execute {
                         connection.activate(connected: connected, reset: nil, backlog: [], advancing: [], logger: logger)
@@ -77,8 +93,10 @@ final class StreamOpener: Sendable {
     func detach(_ connection: SSEConnection) {
         connection.markClosed()
         let registrations = self.registrations
+        // Nil: nobody on this side ended it, so the client did.
+        let reason = connection.closeReason ?? .clientClosed
         hub.remove(connection) { left in
-            registrations.enqueue(.unregister(connection.record, left: left))
+            registrations.enqueue(.unregister(connection.record, left: left, reason: reason))
         }
         logger.debug("stream closed", metadata: ["connection": "\(connection.id)"])
     }
@@ -115,6 +133,9 @@ final class StreamOpener: Sendable {
         info.append("}")
         return SSEEncoder.encode(id: nil, event: "connected", data: info, retry: retryMillis)
     }
+
+    /// How far ahead of this node's clock a position may be (other nodes' and Redis's clocks differ a little).
+    static let clockSkewMillis: UInt64 = 60_000
 
     private static func resetEvent(_ unreadableToken: Bool) -> ByteBuffer {
         let reason = unreadableToken ? "unknown_last_event_id" : "history_truncated"

@@ -8,6 +8,7 @@ public final class InProcessRegistry: Registry {
         var connections: [String: ConnectionRecord] = [:]
         /// Address → nodes with streams for it.
         var addressNodes: [Address: Set<String>] = [:]
+        var presence = PresenceIndex()
     }
     private let state = NIOLockedValueBox(State())
 
@@ -38,26 +39,37 @@ public final class InProcessRegistry: Registry {
 
     /// Answers from a task, like a store on another thread would: callers never see their completion
     /// run inside their own call.
-    public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
-        state.withLockedValue { state in
-            for write in writes {
+    public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void) {
+        let changes = state.withLockedValue { state in
+            writes.map { write -> Result<PresenceChange, any Error> in
                 switch write {
                 case .register(let connection, let joined):
                     state.connections[connection.connectionID] = connection
                     for address in joined { state.addressNodes[address, default: []].insert(connection.nodeID) }
+                    return .success(state.presence.add(connection))
                 case .unregister(let connection, let left):
                     state.connections.removeValue(forKey: connection.connectionID)
                     for address in left { state.removeAddress(address, node: connection.nodeID) }
+                    return .success(state.presence.remove(connection))
                 }
             }
         }
-        Task { completion(writes.map { _ in nil }) }
+        Task { completion(changes) }
     }
 
-    public func removeEntries(ofNode nodeID: String) async throws {
-        state.withLockedValue { state in
-            state.connections = state.connections.filter { $0.value.nodeID != nodeID }
+    public func removeEntries(ofNode nodeID: String, expiredFor: Duration?) async throws -> [RemovedConnection] {
+        let now = NIODeadline.now()
+        return state.withLockedValue { state in
+            if let expiredFor, let node = state.nodes[nodeID], node.expires > now - TimeAmount(expiredFor) { return [] }
+            let gone = state.connections.values.filter { $0.nodeID == nodeID }.sorted { $0.connectionID < $1.connectionID }
+            var removed: [RemovedConnection] = []
+            for record in gone {
+                state.connections.removeValue(forKey: record.connectionID)
+                let change = state.presence.remove(record)
+                if change.changed { removed.append(RemovedConnection(record: record, change: change)) }
+            }
             for address in state.addressNodes.keys { state.removeAddress(address, node: nodeID) }
+            return removed
         }
     }
 
@@ -80,6 +92,48 @@ public final class InProcessRegistry: Registry {
     public func loadBars() async throws -> [[UInt8]] { [] }
 
     public func checkReady() async throws {}
+
+    public func onlineUsers(tenant: String, channel: String?, after: String?, limit: Int) async throws -> PresencePage<OnlineUser> {
+        state.withLockedValue { state in
+            let scope: Address = channel.map { .channel($0, tenant: tenant) } ?? .tenant(tenant)
+            let (users, more) = state.presence.users(in: scope, after: after, limit: limit)
+            let items = users.compactMap { user -> OnlineUser? in
+                let address = Address.user(user, tenant: tenant)
+                let count = channel == nil ? state.presence.connectionCount(of: address) : state.presence.connectionCount(of: address, in: scope)
+                guard count > 0, let since = state.presence.onlineSince(user, tenant: tenant) else { return nil }
+                return OnlineUser(user: user, connections: count, onlineSince: since)
+            }
+            return PresencePage(items: items, next: more ? users.last : nil)
+        }
+    }
+
+    public func userPresence(_ user: String, tenant: String, limit: Int) async throws -> UserPresence {
+        state.withLockedValue { state in
+            let ids = state.presence.connections(of: .user(user, tenant: tenant), after: nil, limit: limit).members
+            return UserPresence(
+                user: user, tenant: tenant, onlineSince: state.presence.onlineSince(user, tenant: tenant),
+                connections: ids.compactMap { state.connections[$0] })
+        }
+    }
+
+    /// The same walk as `RedisRegistry`'s: the narrowest index, the other criteria checked on at most
+    /// `max(10 × limit, 1000)` candidates per page.
+    public func connections(ofNode nodeID: String) async throws -> [ConnectionRecord] {
+        state.withLockedValue { state in state.connections.values.filter { $0.nodeID == nodeID } }
+    }
+
+    public func connections(_ filter: ConnectionFilter, after: String?, limit: Int) async throws -> PresencePage<ConnectionRecord> {
+        state.withLockedValue { state in
+            let budget = filter.isSingleCriterion ? limit : max(limit * 10, 1000)
+            let (ids, more) = state.presence.connections(of: filter.index, after: after, limit: budget)
+            var items: [ConnectionRecord] = []
+            for id in ids {
+                if let record = state.connections[id], filter.matches(record) { items.append(record) }
+                if items.count == limit { return PresencePage(items: items, next: more || id != ids.last ? id : nil) }
+            }
+            return PresencePage(items: items, next: more ? ids.last : nil)
+        }
+    }
 
     /// Every connection currently recorded; for tests.
     public var connections: [ConnectionRecord] { state.withLockedValue { Array($0.connections.values) } }

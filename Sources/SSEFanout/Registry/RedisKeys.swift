@@ -19,4 +19,19 @@ public struct RedisKeys: Sendable {
     /// Set: the node ids with at least one stream answering to the address (`Address.key`).
     public func address(_ address: Address) -> String { self.address(key: address.key) }
     public func address(key: String) -> String { "\(prefix)addr:\(key)" }
+
+    // Presence (README, "Redis key schema"). Sorted sets whose scores are all 0 are ordered by member,
+    // byte by byte, so a listing pages by "the members after the last one seen" (`ZRANGE … BYLEX`):
+    // O(page), and stable while members come and go. `RedisRegistry.script` spells these in Lua too.
+
+    /// Sorted set (scores 0): the connection ids answering to a user, session or channel address, or
+    /// of a tenant (`tenant@<name>`; the default tenant's is `tenant@`), cluster-wide.
+    public func presenceConnections(_ address: Address) -> String { "\(prefix)presence:conns:\(address.key)" }
+    /// Sorted set (scores 0): the users online in a tenant (`tenant@<name>`), or with a connection
+    /// subscribed to a channel (`channel:<name>`, `channel@<tenant>:<name>`).
+    public func presenceUsers(_ scope: Address) -> String { "\(prefix)presence:users:\(scope.key)" }
+    /// Hash: user → when their current online spell began (ms since 1970), per tenant.
+    public func presenceSince(tenant: String) -> String { "\(prefix)presence:since:\(Address.tenant(tenant).key)" }
+    /// Counter: the sequence number of the last presence change, cluster-wide.
+    public var presenceSequence: String { "\(prefix)presence:seq" }
 }

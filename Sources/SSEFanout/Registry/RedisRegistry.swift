@@ -3,8 +3,8 @@ import Redis
 
 /// The registry in Redis (key schema: `RedisKeys`). Writes for one connection go in one pipeline.
 public final class RedisRegistry: Registry {
-    private let client: RedisClient
-    private let keys: RedisKeys
+    let client: RedisClient
+    let keys: RedisKeys
 
     public init(client: RedisClient, keys: RedisKeys = RedisKeys()) {
         self.client = client
@@ -40,30 +40,17 @@ public final class RedisRegistry: Registry {
         return (reply.array ?? []).compactMap(\.string)
     }
 
-    /// Every write's commands in one pipeline: one round trip, and one hop to the client's thread, for
-    /// a whole batch of streams opening and closing. `completion` runs on the client's thread.
-    public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void) {
-        var commands: [[String]] = []
-        var ends: [Int] = []
-        ends.reserveCapacity(writes.count)
-        for write in writes {
-            commands += self.commands(for: write)
-            ends.append(commands.count)
-        }
-        client.pipeline(commands) { [ends] result in
+    /// Every write is one call of the registry script (`RegistryScript`), all in one pipeline: one
+    /// round trip, and one hop to the client's thread, for a whole batch of streams opening and
+    /// closing. `completion` runs on the client's thread.
+    public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void) {
+        RegistryScript.script.run(writes.map(arguments(for:)), on: client) { result in
             switch result {
             case .failure(let error):
-                completion(writes.map { _ in error })
+                completion(writes.map { _ in .failure(error) })
             case .success(let replies):
-                var start = 0
-                completion(ends.map { end in
-                    defer { start = end }
-                    do {
-                        try replies[start..<end].throwingFirstError()
-                        return nil
-                    } catch {
-                        return error
-                    }
+                completion(replies.map { reply in
+                    Result { () throws(RedisError) in try Self.change(reply) }.mapError { $0 }
                 })
             }
         }
@@ -71,60 +58,83 @@ public final class RedisRegistry: Registry {
 
     /// A connection's entries (README, "Redis key schema"): written when its stream opens, exactly
     /// those removed when it ends. An address's set of nodes changes only with the node's first
-    /// stream for it and its last, so 10,000 subscribers of a channel on one node cost one member.
-    private func commands(for write: RegistryWrite) -> [[String]] {
+    /// stream for it and its last, so 10,000 subscribers of a channel on one node cost one member;
+    /// the presence indexes hold every connection.
+    private func arguments(for write: RegistryWrite) -> [String] {
         switch write {
         case .register(let connection, let joined):
-            let id = connection.connectionID
-            let node = connection.nodeID
             // What JSONEncoder wrote (slashes escaped), without its cost on every new stream.
             var channels = ""
             JSONBody.appendStrings(connection.channels, to: &channels, escapingSlashes: true)
-            var commands: [[String]] = [[
-                "HSET", keys.connection(id), "node", node, "user", connection.user ?? "", "tenant", connection.tenant,
-                "session", connection.session ?? "", "clientId", connection.clientID ?? "", "channels", channels,
-                "connectedAt", String(connection.connectedAt),
-            ]]
-            commands.append(["SADD", keys.nodeConnections(node), id])
-            for address in joined {
-                commands.append(["SADD", keys.address(address), node])
-                commands.append(["SADD", keys.nodeAddresses(node), address.key])
-            }
-            return commands
+            var arguments = [
+                "r", keys.prefix, connection.connectionID, connection.nodeID, connection.user ?? "", connection.tenant,
+                connection.session ?? "", connection.clientID ?? "", channels, String(connection.connectedAt),
+                String(connection.channels.count),
+            ]
+            arguments.reserveCapacity(arguments.count + connection.channels.count + joined.count)
+            arguments += connection.channels
+            for address in joined { arguments.append(address.key) }
+            return arguments
         case .unregister(let connection, let left):
-            let id = connection.connectionID
-            let node = connection.nodeID
-            var commands: [[String]] = [["DEL", keys.connection(id)], ["SREM", keys.nodeConnections(node), id]]
-            for address in left {
-                commands.append(["SREM", keys.address(address), node])
-                commands.append(["SREM", keys.nodeAddresses(node), address.key])
-            }
-            return commands
+            var arguments = [
+                "u", keys.prefix, connection.connectionID, connection.nodeID, connection.user ?? "", connection.tenant,
+                connection.session ?? "", String(connection.channels.count),
+            ]
+            arguments.reserveCapacity(arguments.count + connection.channels.count + left.count)
+            arguments += connection.channels
+            for address in left { arguments.append(address.key) }
+            return arguments
         }
     }
 
-    public func removeEntries(ofNode nodeID: String) async throws {
-        let replies = try await client.pipeline([
-            ["SMEMBERS", keys.nodeConnections(nodeID)],
-            ["SMEMBERS", keys.nodeAddresses(nodeID)],
-        ])
-        try replies.throwingFirstError()
-        let connectionIDs = (replies[0].array ?? []).compactMap(\.string)
-        let addressKeys = (replies[1].array ?? []).compactMap(\.string)
-        var commands: [[String]] = []
-        if !connectionIDs.isEmpty {
-            let owners = try await client.pipeline(connectionIDs.map { ["HGET", keys.connection($0), "node"] })
-            for (id, owner) in zip(connectionIDs, owners) {
-                // Only entries that still point at this node: the connection may have been re-registered elsewhere.
-                guard owner.string == nil || owner.string == nodeID else { continue }
-                commands.append(["DEL", keys.connection(id)])
+    /// `{sequence, transition, channel…}` from the script.
+    private static func change(_ reply: RedisValue) throws(RedisError) -> PresenceChange {
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        guard let parts = reply.array, parts.count >= 2, let sequence = parts[0].int, let transition = parts[1].int else {
+            throw RedisError.protocolError("the registry script answered \(reply)")
+        }
+        return PresenceChange(sequence: sequence, userTransition: transition == 1, channels: parts.dropFirst(2).compactMap(\.string))
+    }
+
+    /// Connections are taken off the node's set a batch at a time by the script, which removes each
+    /// from every index and says what that changed; then the node's address memberships go.
+    public func removeEntries(ofNode nodeID: String, expiredFor: Duration?) async throws -> [RemovedConnection] {
+        var removed: [RemovedConnection] = []
+        let cutoff = expiredFor.map { String(Self.nowMillis() - Self.millis($0)) } ?? ""
+        while true {
+            let reply = try await RegistryScript.script.run(["x", keys.prefix, nodeID, String(Self.reapBatch), cutoff], on: client)
+            guard let parts = reply.array, parts.count == 2, let popped = parts[0].int else {
+                throw RedisError.protocolError("reaping answered \(reply)")
             }
+            for entry in parts[1].array ?? [] {
+                guard let fields = entry.array, fields.count == 8, let id = fields[0].string else { continue }
+                let text = { (index: Int) in fields[index].string.flatMap { $0.isEmpty ? nil : $0 } }
+                let record = ConnectionRecord(
+                    connectionID: id, nodeID: nodeID, user: text(1), tenant: fields[2].string ?? "", session: text(3), clientID: text(4),
+                    channels: Self.channels(fields[5].bytes), connectedAt: fields[6].int ?? 0)
+                removed.append(RemovedConnection(record: record, change: try Self.change(fields[7])))
+            }
+            if popped < Self.reapBatch { break }
         }
-        for key in addressKeys {
-            commands.append(["SREM", keys.address(key: key), nodeID])
+        // Renewed meanwhile: alive, and its memberships are its own.
+        if expiredFor != nil, let expiry = try await client.command(["ZSCORE", keys.nodes, nodeID]).int,
+           expiry > Self.nowMillis() - Self.millis(expiredFor!) {
+            return removed
         }
-        commands.append(["DEL", keys.nodeConnections(nodeID), keys.nodeAddresses(nodeID)])
+        let addressKeys = (try await client.command(["SMEMBERS", keys.nodeAddresses(nodeID)]).array ?? []).compactMap(\.string)
+        var commands = addressKeys.map { ["SREM", keys.address(key: $0), nodeID] }
+        commands.append(["DEL", keys.nodeAddresses(nodeID)])
         try await client.pipeline(commands).throwingFirstError()
+        return removed
+    }
+
+    /// Connections reaped per script call: a call blocks Redis for about a millisecond per hundred.
+    static let reapBatch = 500
+
+    /// The `channels` field of a connection's hash (a JSON array of strings).
+    static func channels(_ json: [UInt8]?) -> [String] {
+        guard let json, json != Array("[]".utf8) else { return [] }
+        return (try? JSONDecoder().decode([String].self, from: Data(json))) ?? []
     }
 
     /// One pipeline for all addresses (a broadcast's live nodes are read once), answered on the client's thread.

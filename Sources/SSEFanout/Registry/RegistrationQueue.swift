@@ -9,17 +9,28 @@ import Synchronization
 /// around it, serve many streams instead of one. No task sits in between: the first write starts on
 /// the enqueuing thread, and each batch's completion (on the Redis client's thread) runs the items'
 /// `done` and sends the next batch.
+///
+/// Each write's outcome says what it changed cluster-wide (`PresenceChange`); the queue hands that to
+/// the `LifecyclePublisher`, on the same thread, before the item's `done`.
 final class RegistrationQueue: Sendable {
     enum Operation: Sendable {
         case register(ConnectionRecord, joined: [Address])
-        case unregister(ConnectionRecord, left: [Address])
+        /// `reason`: why the stream ended, for its `connection.closed`.
+        case unregister(ConnectionRecord, left: [Address], reason: CloseReason = .clientClosed)
         /// Completes once everything enqueued before it is done.
         case barrier
 
         var write: RegistryWrite? {
             switch self {
             case .register(let record, let joined): .register(record, joined: joined)
-            case .unregister(let record, let left): .unregister(record, left: left)
+            case .unregister(let record, let left, _): .unregister(record, left: left)
+            case .barrier: nil
+            }
+        }
+
+        var connectionID: String? {
+            switch self {
+            case .register(let record, _), .unregister(let record, _, _): record.connectionID
             case .barrier: nil
             }
         }
@@ -63,11 +74,15 @@ final class RegistrationQueue: Sendable {
     static let maxBatch = 256
 
     private let registry: any Registry
+    private let lifecycle: LifecyclePublisher?
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(registry: any Registry, logger: Logger) {
+    private let failures = RateLimitedLog()
+
+    init(registry: any Registry, lifecycle: LifecyclePublisher? = nil, logger: Logger) {
         self.registry = registry
+        self.lifecycle = lifecycle
         self.logger = logger
     }
 
@@ -118,25 +133,36 @@ final class RegistrationQueue: Sendable {
         while true {
             let writes = batch.compactMap(\.operation.write)
             if !writes.isEmpty {
-                registry.apply(writes) { [self, batch] failures in
-                    if let next = complete(batch, failures: failures) { write(next) }
+                registry.apply(writes) { [self, batch] outcomes in
+                    if let next = complete(batch, outcomes: outcomes) { write(next) }
                 }
                 return
             }
-            guard let next = complete(batch, failures: []) else { return }
+            guard let next = complete(batch, outcomes: []) else { return }
             batch = next
         }
     }
 
-    /// Runs each item's `done`, in order, with its own write's error; returns the next batch, if any
-    /// queued meanwhile.
-    private func complete(_ batch: [Item], failures: [(any Error)?]) -> [Item]? {
-        var failures = failures.makeIterator()
+    /// Publishes what each write changed and runs each item's `done`, in order, with its own write's
+    /// error; returns the next batch, if any queued meanwhile.
+    private func complete(_ batch: [Item], outcomes: [Result<PresenceChange, any Error>]) -> [Item]? {
+        var outcomes = outcomes.makeIterator()
         for item in batch {
             var failure: (any Error)?
-            if item.operation.write != nil, let error = failures.next() ?? nil {
-                failure = error
-                logger.error("registry write failed", metadata: ["operation": "\(item.operation)", "error": "\(error)"])
+            if item.operation.write != nil, let outcome = outcomes.next() {
+                switch (outcome, item.operation) {
+                case (.failure(let error), _):
+                    failure = error
+                    // While Redis is away every stream's write fails: one line now and then, and no
+                    // record's user, device or channels in it.
+                    failures.note("registry writes failing", logger: logger, metadata: ["error": "\(error)", "connection": "\(item.operation.connectionID ?? "-")"])
+                case (.success(let change), .register(let record, _)):
+                    lifecycle?.opened(record, change)
+                case (.success(let change), .unregister(let record, _, let reason)):
+                    lifecycle?.closed(record, change, reason: reason)
+                case (.success, .barrier):
+                    break
+                }
             }
             item.done?(failure)
         }

@@ -1,11 +1,12 @@
 /// Who is connected where, cluster-wide: which node holds each connection, which nodes have streams
-/// for each address (user, session, device, tenant, channel), and which nodes are alive.
-/// `RedisRegistry` is the real one; `InProcessRegistry` serves the standalone mode and unit tests.
+/// for each address (user, session, device, tenant, channel), which nodes are alive, and who is
+/// online (`Presence`). `RedisRegistry` is the real one; `InProcessRegistry` serves the standalone
+/// mode and unit tests.
 ///
 /// The stream path (`apply`) and the publish path (`nodes(for:completion:)`) take a completion, which
 /// runs on a thread of the registry's choosing (for Redis, the client's thread) and must not block:
 /// no task sits in either path. The rest is the node's housekeeping, once per lease interval, and is async.
-public protocol Registry: Sendable {
+public protocol Registry: Presence {
     /// Records (or renews) this node with a lease; the entry vanishes if not renewed within `lease`.
     /// Returns whether the entry was still there: false after a Redis restart or `FLUSHALL`, when the
     /// node must register its live connections again.
@@ -16,16 +17,29 @@ public protocol Registry: Sendable {
     func liveNodes() async throws -> [String]
     /// Node ids whose lease ran out at least `grace` ago without being renewed or removed: nodes that died.
     func expiredNodes(before grace: Duration) async throws -> [String]
-    /// Removes every entry a node left behind (its connections and address memberships).
-    func removeEntries(ofNode nodeID: String) async throws
+    /// Removes every entry a node left behind (its connections and address memberships) and returns
+    /// the connections it removed, each with what its removal changed (offline, vacated). Each
+    /// connection is removed, and reported, by exactly one caller, however many remove the same node
+    /// at once: the callers publish what they were given.
+    ///
+    /// With `expiredFor`, a reaper's call: nothing is removed unless the node's lease ran out at least
+    /// that long ago, checked together with each removal, so that a node restarting under the same id
+    /// meanwhile keeps its new connections.
+    @discardableResult
+    func removeEntries(ofNode nodeID: String, expiredFor: Duration?) async throws -> [RemovedConnection]
 
     /// Applies `writes` in order, in one round trip where the store allows, then calls `completion`
-    /// with each one's error (nil when it was applied), in the same order. A write that fails does not
+    /// with each one's outcome, in the same order: what it changed cluster-wide (a user's first or last
+    /// connection, a channel's first or last subscriber), or its error. A write that fails does not
     /// stop the others.
-    func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([(any Error)?]) -> Void)
+    func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void)
     /// The nodes holding streams each address names, in order, looked up together. For a connection
     /// id: its node; for `broadcast`: the live nodes.
     func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void)
+
+    /// The records of the connections the registry says a node holds. A node compares them with what
+    /// it really holds after an outage (`Node.reconcile`).
+    func connections(ofNode nodeID: String) async throws -> [ConnectionRecord]
 
     /// Keeps a kick's bar (its control message) until `until` (ms since 1970), for nodes that start later.
     func saveBar(_ key: String, body: [UInt8], until: Int64) async throws
@@ -37,21 +51,29 @@ public protocol Registry: Sendable {
 }
 
 extension Registry {
+    /// Removes every entry a node left behind, whatever its lease (its own cleanup, at start and stop).
+    @discardableResult
+    public func removeEntries(ofNode nodeID: String) async throws -> [RemovedConnection] {
+        try await removeEntries(ofNode: nodeID, expiredFor: nil)
+    }
+
     /// `apply`, awaited.
-    public func apply(_ writes: [RegistryWrite]) async -> [(any Error)?] {
+    public func apply(_ writes: [RegistryWrite]) async -> [Result<PresenceChange, any Error>] {
         await withCheckedContinuation { continuation in
             apply(writes) { continuation.resume(returning: $0) }
         }
     }
 
     /// Records a connection; `joined` are the addresses its node now has a first stream for.
-    public func register(_ connection: ConnectionRecord, joined: [Address]) async throws {
-        if let error = await apply([.register(connection, joined: joined)])[0] { throw error }
+    @discardableResult
+    public func register(_ connection: ConnectionRecord, joined: [Address]) async throws -> PresenceChange {
+        try await apply([.register(connection, joined: joined)])[0].get()
     }
 
     /// Removes exactly this connection's entries; `left` are the addresses its node has no stream for any more.
-    public func unregister(_ connection: ConnectionRecord, left: [Address]) async throws {
-        if let error = await apply([.unregister(connection, left: left)])[0] { throw error }
+    @discardableResult
+    public func unregister(_ connection: ConnectionRecord, left: [Address]) async throws -> PresenceChange {
+        try await apply([.unregister(connection, left: left)])[0].get()
     }
 
     /// `nodes(for:completion:)`, awaited.

@@ -25,9 +25,18 @@ public final class Router: Sendable {
         case registryUnavailable(String)
         case historyUnavailable(String)
         case brokerUnavailable(String)
+        /// Another attempt with the same id is under way.
+        case inFlight(String)
+
+        /// The error code an answer carries: `in_flight` (409, retry later), else `unavailable` (503).
+        public var code: String {
+            if case .inFlight = self { return "in_flight" }
+            return "unavailable"
+        }
 
         public var description: String {
             switch self {
+            case .inFlight(let id): "a publication with id '\(id)' is being published right now; retry once it has an answer"
             case .registryUnavailable(let reason): "registry unavailable: \(reason)"
             case .historyUnavailable(let reason): "history unavailable: \(reason)"
             case .brokerUnavailable(let reason): "broker unavailable: \(reason)"
@@ -172,7 +181,7 @@ public final class Router: Sendable {
             switch found {
             case .success(let foundNodes): nodes = foundNodes
             case .failure(let error):
-                let claimed = admissions.indices.compactMap { outcomes[$0] == .duplicate ? nil : admissions[$0].claim }
+                let claimed = admissions.indices.compactMap { outcomes[$0].isAccepted ? admissions[$0].claim : nil }
                 guard !claimed.isEmpty else {
                     self.fail(batch, .registryUnavailable("\(error)"))
                     return next()
@@ -215,7 +224,8 @@ public final class Router: Sendable {
     private func settle(_ settled: Settled, routed: [Int], failures: [String?]) {
         var completed: [String] = []
         var released: [String] = []
-        for index in settled.batch.indices where settled.outcomes[index] != .duplicate {
+        // Only claims this batch holds: a duplicate's or an in-flight one's belongs to another attempt.
+        for index in settled.batch.indices where settled.outcomes[index].isAccepted {
             guard let claim = settled.batch[index].claim else { continue }
             if failures[index] == nil { completed.append(claim) } else { released.append(claim) }
         }
@@ -243,6 +253,8 @@ public final class Router: Sendable {
             switch settled.outcomes[index] {
             case .duplicate:
                 completion(.success(Result(id: publication.id!, nodes: 0, stored: false, duplicate: true)))
+            case .inFlight:
+                completion(.failure(.inFlight(publication.id!)))
             case .accepted(let position):
                 // A broadcast reaches every live node through one message.
                 let count = publication.target == .broadcast ? (routed[index] > 0 ? settled.nodes[index].count : 0) : routed[index]

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+@testable import SSEFanout
+
+@Suite struct PresenceRoutesTests {
+    private struct Unavailable: Error, CustomStringConvertible {
+        var description: String { "Redis unreachable" }
+    }
+
+    /// A store that is down.
+    private struct DownPresence: Presence {
+        func onlineUsers(tenant: String, channel: String?, after: String?, limit: Int) async throws -> PresencePage<OnlineUser> { throw Unavailable() }
+        func userPresence(_ user: String, tenant: String, limit: Int) async throws -> UserPresence { throw Unavailable() }
+        func connections(_ filter: ConnectionFilter, after: String?, limit: Int) async throws -> PresencePage<ConnectionRecord> { throw Unavailable() }
+    }
+
+    private func registry() async throws -> InProcessRegistry {
+        let registry = InProcessRegistry()
+        let records = [
+            ConnectionRecord(connectionID: "c1", nodeID: "n1", user: "bob", session: "s1", clientID: "phone", channels: ["news"], connectedAt: 10),
+            ConnectionRecord(connectionID: "c2", nodeID: "n2", user: "bob", clientID: nil, channels: [], connectedAt: 20),
+            ConnectionRecord(connectionID: "c3", nodeID: "n1", user: "al/ice", clientID: nil, channels: ["news"], connectedAt: 30),
+            ConnectionRecord(connectionID: "c4", nodeID: "n1", user: "carol", tenant: "acme", clientID: nil, channels: [], connectedAt: 40),
+            ConnectionRecord(connectionID: "c5", nodeID: "n1", user: nil, clientID: nil, channels: ["news"], connectedAt: 50),
+        ]
+        for record in records { try await registry.register(record, joined: record.addresses) }
+        return registry
+    }
+
+    private func json(_ body: [UInt8]) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+    }
+
+    @Test func usersArePagedWithAnOpaqueCursor() async throws {
+        let registry = try await registry()
+        let (status, body) = await PresenceRoutes.answer(uri: "/presence/users?limit=1", presence: registry)
+        #expect(status == .ok)
+        #expect(String(decoding: body, as: UTF8.self) == #"{"users":[{"user":"al/ice","connections":1,"onlineSince":30}],"cursor":"YWwvaWNl"}"#)
+        let (_, next) = await PresenceRoutes.answer(uri: "/presence/users?limit=1&cursor=YWwvaWNl", presence: registry)
+        #expect(String(decoding: next, as: UTF8.self) == #"{"users":[{"user":"bob","connections":2,"onlineSince":10}],"cursor":null}"#)
+        let (_, acme) = await PresenceRoutes.answer(uri: "/presence/users?tenant=acme", presence: registry)
+        #expect(String(decoding: acme, as: UTF8.self) == #"{"users":[{"user":"carol","connections":1,"onlineSince":40}],"cursor":null}"#)
+        let (_, channel) = await PresenceRoutes.answer(uri: "/presence/users?channel=news", presence: registry)
+        #expect(try (json(channel)["users"] as? [[String: Any]])?.compactMap { $0["user"] as? String } == ["al/ice", "bob"])
+    }
+
+    @Test func oneUserWithTheirConnections() async throws {
+        let registry = try await registry()
+        let (status, body) = await PresenceRoutes.answer(uri: "/presence/users/bob", presence: registry)
+        #expect(status == .ok)
+        #expect(String(decoding: body, as: UTF8.self) == """
+            {"user":"bob","tenant":"","online":true,"onlineSince":10,"connections":[\
+            {"connectionId":"c1","node":"n1","user":"bob","tenant":"","session":"s1","clientId":"phone","channels":["news"],"connectedAt":10},\
+            {"connectionId":"c2","node":"n2","user":"bob","tenant":"","session":null,"clientId":null,"channels":[],"connectedAt":20}]}
+            """)
+        // A user id with a slash, percent-encoded in the path.
+        let (_, slashed) = await PresenceRoutes.answer(uri: "/presence/users/al%2Fice", presence: registry)
+        #expect(try json(slashed)["online"] as? Bool == true)
+        let (offlineStatus, offline) = await PresenceRoutes.answer(uri: "/presence/users/dave", presence: registry)
+        #expect(offlineStatus == .ok)
+        #expect(String(decoding: offline, as: UTF8.self) == #"{"user":"dave","tenant":"","online":false,"onlineSince":null,"connections":[]}"#)
+    }
+
+    @Test func connectionsAreFilteredAndPaged() async throws {
+        let registry = try await registry()
+        let ids = { (uri: String) async throws -> [String] in
+            let (status, body) = await PresenceRoutes.answer(uri: uri, presence: registry)
+            #expect(status == .ok)
+            return try (self.json(body)["connections"] as? [[String: Any]])?.compactMap { $0["connectionId"] as? String } ?? []
+        }
+        #expect(try await ids("/presence/connections") == ["c1", "c2", "c3", "c5"])
+        #expect(try await ids("/presence/connections?channel=news&limit=2") == ["c1", "c3"])
+        #expect(try await ids("/presence/connections?channel=news&cursor=YzM") == ["c5"])
+        #expect(try await ids("/presence/connections?user=bob&session=s1") == ["c1"])
+        #expect(try await ids("/presence/connections?tenant=acme") == ["c4"])
+        let (_, first) = await PresenceRoutes.answer(uri: "/presence/connections?limit=1", presence: registry)
+        #expect(try json(first)["cursor"] as? String == "YzE")
+    }
+
+    @Test func badParametersAreRefusedWith400() async throws {
+        let registry = try await registry()
+        for (uri, code) in [
+            ("/presence/users?limit=0", "invalid_limit"), ("/presence/users?limit=1001", "invalid_limit"),
+            ("/presence/users?limit=ten", "invalid_limit"), ("/presence/connections?cursor=%25%25", "invalid_cursor"),
+            ("/presence/connections?cursor=a", "invalid_cursor"), ("/presence/users?tenant=a:b", "invalid_tenant"),
+            ("/presence/connections?user=", "invalid_user"), ("/presence/connections?channel=a%0Ab", "invalid_channel"),
+        ] {
+            let (status, body) = await PresenceRoutes.answer(uri: uri, presence: registry)
+            #expect(status == .badRequest, "\(uri)")
+            #expect(try json(body)["error"] as? String == code, "\(uri)")
+            #expect(try json(body)["message"] is String)
+        }
+        let (status, body) = await PresenceRoutes.answer(uri: "/presence/nope", presence: registry)
+        #expect(status == .notFound)
+        #expect(try json(body)["error"] as? String == "not_found")
+        #expect(PresenceRoutes.handles("/presence/users") && PresenceRoutes.handles("/presence/users/x") && !PresenceRoutes.handles("/presences"))
+    }
+
+    @Test func aConfinedCredentialSeesItsTenantOnly() async throws {
+        let registry = try await registry()
+        let (status, body) = await PresenceRoutes.answer(uri: "/presence/users", presence: registry, confinedTenant: "acme")
+        #expect(status == .ok)
+        #expect(try (json(body)["users"] as? [[String: Any]])?.compactMap { $0["user"] as? String } == ["carol"])
+        let (refused, error) = await PresenceRoutes.answer(uri: "/presence/connections?tenant=other", presence: registry, confinedTenant: "acme")
+        #expect(refused == .forbidden)
+        #expect(try json(error)["error"] as? String == "tenant_not_allowed")
+    }
+
+    @Test func anUnreachableStoreAnswers503() async throws {
+        let (status, body) = await PresenceRoutes.answer(uri: "/presence/users", presence: DownPresence())
+        #expect(status == .serviceUnavailable)
+        #expect(try json(body)["error"] as? String == "unavailable")
+    }
+}
