@@ -62,7 +62,7 @@ public final class Node: Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
-        self.lifecycle = LifecyclePublisher(broker: broker, logger: logger)
+        self.lifecycle = LifecyclePublisher(broker: broker, logger: logger, kinds: configuration.publishedLifecycleKinds)
         self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger)
         let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
