@@ -17,7 +17,10 @@ struct ChurnCommand: AsyncParsableCommand {
             Reports connects per second, the time from the connect call to `connected` (p50 … max), failures, \
             and the server's CPU time. Each connection leaves a TIME_WAIT socket on this side unless \
             --close reset; --source-addresses spreads them over 127.0.0.2, 127.0.0.3, … so the ephemeral \
-            ports of one address pair do not run out.
+            ports of one address pair do not run out. With --jwt-secret or --jwt-key-file each connection \
+            sends a token for its user instead of user= (minted before the run: --tokens, by default one per \
+            connection of an open loop and 10,000 for a closed loop, used in turn), in the Authorization \
+            header or, with --token-in query, as ?token=; the URL's channel= parameters are granted in it.
             """
     )
 
@@ -51,6 +54,7 @@ struct ChurnCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-threads"), help: "Event loops of this tool.")
     var clientThreads: Int = 1
 
+    @OptionGroup var auth: TokenOptions
     @OptionGroup var servers: ServerOptions
     @OptionGroup var output: OutputOptions
 
@@ -66,12 +70,20 @@ struct ChurnCommand: AsyncParsableCommand {
         }
         guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
         guard clientThreads > 0 else { throw ValidationError("--client-threads must be positive") }
+        if auth.enabled, users == 0 { throw ValidationError("a token names its user: give --users 1 or more with --jwt-secret or --jwt-key-file") }
     }
 
     func run() async throws {
         let meter = servers.meter()
         let prefix = userPrefix ?? "churn-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))-"
-        let endpoint = try StreamEndpoint(url: url, userPrefix: users > 0 ? prefix : nil)
+        var endpoint = try StreamEndpoint(url: url, userPrefix: users > 0 ? prefix : nil)
+        // Before the window: minting is not part of what is measured.
+        let users = users
+        let tokens = try await auth.mint(
+            defaultCount: rate.map { Int(($0 * duration).rounded()) } ?? 10_000, channels: endpoint.channels,
+            user: { [endpoint] in endpoint.user(index: $0 % users)! }
+        )
+        endpoint = endpoint.with(tokens)
         let sources = try (0..<sourceAddresses).map { try SocketAddress(ipAddress: "127.0.0.\($0 + 2)", port: 0) }
         let connector = ChurnConnector(
             endpoint: endpoint, threads: clientThreads, sources: sources, closeMode: close, timeout: .seconds(Int64(connectTimeout))
@@ -102,7 +114,8 @@ struct ChurnCommand: AsyncParsableCommand {
             latencyMilliseconds: LatencySummary(totals.timeToConnected),
             processes: usage.processes, serverCPU: servers.cpu, serverRSSKiB: servers.rssKiB,
             connectsPerServerCPUSecond: servers.cpu.total > 0 ? Double(totals.connected) / servers.cpu.total : 0,
-            clientCPU: usage.clientCPU, otherCPUSeconds: usage.otherCPUSeconds, windowSeconds: usage.seconds
+            clientCPU: usage.clientCPU, otherCPUSeconds: usage.otherCPUSeconds, windowSeconds: usage.seconds,
+            tokens: tokens?.summary
         ))
     }
 

@@ -29,8 +29,8 @@ final class ChurnConnector: Sendable {
     }
 
     /// Opens connection `index` (from source address `index` mod their count), as user `<prefix><user>`
-    /// when the endpoint names users; the future succeeds once it is recorded and closed by this side:
-    /// true if it got `connected`, false if it failed.
+    /// when the endpoint names users, or with connection `index`'s token when it has tokens; the future
+    /// succeeds once it is recorded and closed by this side: true if it got `connected`, false if it failed.
     func connect(index: Int, user: Int?) -> EventLoopFuture<Bool> {
         let loop = group.next()
         let recorder = recorders.first { $0.eventLoop === loop }!
@@ -39,7 +39,7 @@ final class ChurnConnector: Sendable {
         let timer = loop.scheduleTask(in: timeout) {
             done.fail(BenchError.openTimeout(seconds: Int(self.timeout.nanoseconds / 1_000_000_000)))
         }
-        let request = endpoint.request(index: user ?? index)
+        let request = endpoint.request(connection: index, user: user)
         let closeMode = closeMode
         var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)

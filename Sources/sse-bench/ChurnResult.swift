@@ -30,6 +30,8 @@ struct ChurnResult: BenchResult {
     var otherCPUSeconds: Double
     /// From the first connect until every connection ended.
     var windowSeconds: Double
+    /// The tokens the connections sent (nil: none).
+    var tokens: TokenSummary?
 
     var table: String {
         var table = TextTable(title: "churn")
@@ -45,6 +47,7 @@ struct ChurnResult: BenchResult {
         }
         table.add("client CPU", clientCPU.text)
         table.add("other CPU", String(format: "%.2f s (the rest of the machine)", otherCPUSeconds))
+        table.add("tokens", tokens?.text ?? "none")
         table.add("clients", "\(users) users, from \(sourceAddresses == 0 ? "the system's choice of address" : "\(sourceAddresses) source addresses"), closed with \(close.rawValue)")
         return table.text
     }

@@ -13,6 +13,10 @@ struct IdleResult: BenchResult {
     /// (after − before) / opened.
     var rssPerConnectionKiB: Double
     var clientRSSKiB: Int
+    /// Distinct users the streams belong to (nil: anonymous streams).
+    var users: Int?
+    /// The tokens the streams sent (nil: none).
+    var tokens: TokenSummary?
 
     var table: String {
         var table = TextTable(title: "idle")
@@ -20,6 +24,8 @@ struct IdleResult: BenchResult {
             + (firstError.map { "; first error: \($0)" } ?? ""))
         table.add("server RSS", "\(serverRSSBeforeKiB) KiB before, \(serverRSSAfterKiB) KiB after")
         table.add("per stream", String(format: "%.2f KiB", rssPerConnectionKiB))
+        table.add("users", users.map { "\($0) named users" } ?? "none (anonymous streams)")
+        table.add("tokens", tokens?.text ?? "none")
         table.add("client RSS", "\(clientRSSKiB) KiB")
         return table.text
     }

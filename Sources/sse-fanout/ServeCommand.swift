@@ -131,6 +131,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("over-user-limit"), help: help("close-oldest (default) or refuse-new, past --max-connections-per-user.", "limits.overUserLimit"))
     var overUserLimit: String?
 
+    @Option(name: .customLong("lifecycle-events"), help: help("Lifecycle event published to sse.lifecycle; repeatable; * (default) all, none for none.", "lifecycle.events"))
+    var lifecycleEvents: [String] = []
+
     @Option(name: .customLong("kick-bar"), help: help("Seconds a target kicked with reconnect=false is refused new streams (default 300).", "limits.kickBar"))
     var kickBar: Double?
 
@@ -178,6 +181,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxConnectionsPerUser { flags["limits.maxConnectionsPerUser"] = .int(maxConnectionsPerUser) }
         if let overUserLimit { flags["limits.overUserLimit"] = .string(overUserLimit) }
         if let kickBar { flags["limits.kickBar"] = .double(kickBar) }
+        if !lifecycleEvents.isEmpty { flags["lifecycle.events"] = .stringArray(lifecycleEvents) }
 
         let file = config ?? ProcessInfo.processInfo.environment["SSE_FANOUT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         let configuration: NodeConfiguration

@@ -38,3 +38,46 @@ import Testing
         try await cluster.waitReady()
     }
 }
+
+/// What a Redis outage leaves in the registry is cleaned once Redis answers again.
+@Suite struct RegistryReconcileTests {
+    @Test func streamsThatEndedWhileRedisStalledLeaveNothingBehind() async throws {
+        let redis = try DedicatedRedis()
+        defer { redis.stop() }
+        let admin = RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: Logger(label: "test-admin"))
+        defer { Task { await admin.shutdown() } }
+        try await TestEnvironment.eventually("dedicated redis up") { (try? await admin.command(["PING"])) != nil }
+        let cluster = try await TestCluster.start(nodes: 1, amqpURL: TestEnvironment.isolatedAMQPURL, redisURL: redis.url) {
+            $0.nodeLease = .seconds(1)
+        }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let node = cluster.nodes[0].nodeID
+        let user = TestEnvironment.uniqueName("u")
+        var streams: [(SSEStream, ConnectedInfo)] = []
+        for _ in 0..<5 { streams.append(try await cluster.subscribe(0, "user=\(user)&channel=news")) }
+        let (kept, keptInfo) = try await cluster.subscribe(0, "user=\(TestEnvironment.uniqueName("k"))&channel=news")
+        defer { Task { await kept.close() } }
+        try await TestEnvironment.eventually("registered") {
+            try await admin.command(["SCARD", "sse:node:\(node):connections"]).int == 6
+        }
+
+        // Closed while Redis stalls: their unregistrations fail, and the node, alive, is never reaped.
+        let stall = Task { try? await RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: Logger(label: "staller")).command(["DEBUG", "SLEEP", "4"]) }
+        try await Task.sleep(for: .milliseconds(300))
+        for (stream, _) in streams { await stream.close() }
+        _ = await stall.value
+
+        try await TestEnvironment.eventually(timeout: .seconds(15), "the ended streams' entries removed") {
+            try await admin.command(["SMEMBERS", "sse:node:\(node):connections"]).array?.compactMap(\.string) == [keptInfo.connectionId]
+        }
+        for (_, info) in streams {
+            #expect(try await admin.command(["EXISTS", "sse:conn:\(info.connectionId)"]).int == 0)
+        }
+        #expect(try await admin.command(["EXISTS", "sse:addr:user:\(user)"]).int == 0)
+        // What is still open stays registered, and reachable.
+        #expect(try await admin.command(["SISMEMBER", "sse:addr:channel:news", node]).int == 1)
+        #expect(try await cluster.publish(0, #"{"target":{"type":"channel","id":"news"},"data":"still here"}"#).status == 202)
+        #expect(try await kept.nextOwn()?.data == "still here")
+    }
+}

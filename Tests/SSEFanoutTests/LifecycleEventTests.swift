@@ -49,6 +49,21 @@ import Testing
         #expect(Set(bare.keys) == ["event", "tenant", "connectionId", "channels", "node", "time", "seq", "reason"])
     }
 
+    @Test func onlyTheConfiguredKindsArePublished() async throws {
+        let broker = InProcessBroker(nodeID: "n1")
+        var configuration = NodeConfiguration()
+        configuration.lifecycleEvents = ["user.online", "user.offline"]
+        let lifecycle = LifecyclePublisher(broker: broker, logger: Logger(label: "test"), kinds: configuration.publishedLifecycleKinds)
+        let queue = RegistrationQueue(registry: InProcessRegistry(), lifecycle: lifecycle, logger: Logger(label: "test"))
+        let record = ConnectionRecord(connectionID: "a", nodeID: "n1", user: "alice", clientID: nil, channels: ["news"], connectedAt: 1)
+        queue.enqueue(.register(record, joined: record.addresses))
+        queue.enqueue(.unregister(record, left: record.addresses))
+        await queue.drain()
+        #expect(broker.lifecycleEvents.map(\.event) == ["user.online", "user.offline"])
+        configuration.lifecycleEvents = ["none"]
+        #expect(configuration.publishedLifecycleKinds.isEmpty)
+    }
+
     @Test func theRegistrationQueuePublishesWhatEachWriteChanged() async throws {
         let registry = InProcessRegistry()
         let broker = InProcessBroker(nodeID: "n1")

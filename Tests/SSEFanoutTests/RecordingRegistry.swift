@@ -67,6 +67,7 @@ final class RecordingRegistry: Registry {
     func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
         completion(.success(addresses.map { _ in [] }))
     }
+    func connections(ofNode nodeID: String) async throws -> [ConnectionRecord] { [] }
     func saveBar(_ key: String, body: [UInt8], until: Int64) async throws {}
     func loadBars() async throws -> [[UInt8]] { [] }
     func checkReady() async throws {}

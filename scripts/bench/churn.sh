@@ -11,9 +11,16 @@
 # the p99 time to `connected`. After each run it checks that the node removed every registration from
 # Redis (sse:node:<id>:connections is empty again). Stops everything at the end; each step is bounded.
 #
+# With AUTH (scripts/bench/auth.sh) the node checks a token on every stream: AUTH=hs256 or es256 starts it
+# with a fresh secret or P-256 key, and sse-bench mints one token per connection (before each measurement)
+# and sends it. A list (AUTH="none hs256 es256") measures each in turn on a fresh node, in a different
+# order each of ROUNDS rounds; the tags then end in the mode (churn-5000ps-hs256), and the summary gives
+# medians per tag when ROUNDS > 1.
+#
 # Settings (environment), besides those of scripts/bench/nodes.sh (BIN, ports, KEEP_SERVICES, NODE_THREADS):
 #   RATES="1000 5000" DURATION=10 CONCURRENCY=1000 CLOSED_LOOP=1 CLOSED_CONCURRENCY=64
 #   USERS=1000 SOURCE_ADDRESSES=8 CLOSE=fin (or reset: no TIME_WAIT) CLIENT_THREADS=1 NODE_PORT=18483
+#   AUTH=none (or hs256, es256, or a list of them) TOKEN_IN=header (or query) ROUNDS=1
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -28,16 +35,24 @@ CLOSE=${CLOSE:-fin}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
 NODE_PORT=${NODE_PORT:-18483}
 STEP_TIMEOUT=${STEP_TIMEOUT:-120}
+AUTH=${AUTH:-none}
+ROUNDS=${ROUNDS:-1}
 RUN_DIR=${RUN_DIR:-$REPO/.run/bench/$(date +%Y%m%d-%H%M%S)-churn}
 SERVER_NAME=churn
 FAILURES=0
 source "$REPO/scripts/bench/nodes.sh"
+source "$REPO/scripts/bench/auth.sh"
+# What an AUTH=none node runs with: nodes.sh's NODE_AUTH, if given, else --no-auth.
+NONE_NODE_AUTH=${NODE_AUTH:---no-auth}
+read -r -a AUTH_MODES <<<"$AUTH"
+for mode in "${AUTH_MODES[@]}"; do
+    [[ $mode != users ]] || { echo "AUTH=users is for idle streams; churn streams always have users" >&2; exit 1; }
+done
 
+mkdir -p "$RUN_DIR"
+auth_prepare "${AUTH_MODES[@]}"
 prepare_run
 : >"$RUN_DIR/registrations.txt"
-log "starting node :$NODE_PORT (run directory: $RUN_DIR)"
-start_node "$NODE_PORT"
-pids=(--pid "${NODE_PIDS[0]}" --service-pid "$(redis_pid)" --service-pid "$(rabbit_pid)")
 common=(--url "http://127.0.0.1:$NODE_PORT/events" --duration "$DURATION" --users "$USERS"
     --source-addresses "$SOURCE_ADDRESSES" --close "$CLOSE" --client-threads "$CLIENT_THREADS")
 
@@ -55,19 +70,40 @@ check_registrations() {
     ((left == 0)) || FAILURES=$((FAILURES + 1))
 }
 
-for rate in $RATES; do
-    bench "churn-${rate}ps" churn "${common[@]}" --rate "$rate" --concurrency "$CONCURRENCY" "${pids[@]}"
-    check_registrations "churn-${rate}ps"
+# measure_auth MODE: a fresh node checking tokens as MODE says, and each measurement against it.
+measure_auth() {
+    local mode=$1 suffix=""
+    ((${#AUTH_MODES[@]} == 1)) && [[ $mode == none ]] || suffix=-$mode
+    auth_node_args "$mode"
+    auth_bench_args "$mode"
+    # nodes.sh passes NODE_AUTH to the node in place of --no-auth (split on spaces).
+    local NODE_AUTH="${AUTH_NODE_ARGS[*]}"
+    [[ -n $NODE_AUTH ]] || NODE_AUTH=$NONE_NODE_AUTH
+    log "starting node :$NODE_PORT, auth $mode (run directory: $RUN_DIR)"
+    start_node "$NODE_PORT"
+    local pids=(--pid "${NODE_PIDS[0]}" --service-pid "$(redis_pid)" --service-pid "$(rabbit_pid)")
+    for rate in $RATES; do
+        bench "churn-${rate}ps$suffix" churn "${common[@]}" "${AUTH_BENCH_ARGS[@]}" --rate "$rate" --concurrency "$CONCURRENCY" "${pids[@]}"
+        check_registrations "churn-${rate}ps$suffix"
+    done
+    if [[ $CLOSED_LOOP == 1 ]]; then
+        bench "churn-closed-${CLOSED_CONCURRENCY}$suffix" churn "${common[@]}" "${AUTH_BENCH_ARGS[@]}" --concurrency "$CLOSED_CONCURRENCY" "${pids[@]}"
+        check_registrations "churn-closed-${CLOSED_CONCURRENCY}$suffix"
+    fi
+    stop_nodes
+}
+
+# The modes take turns, in a different order each round, so machine noise hits all of them.
+for round in $(seq "$ROUNDS"); do
+    for ((i = 0; i < ${#AUTH_MODES[@]}; i++)); do
+        RUN=$round measure_auth "${AUTH_MODES[$(((i + round - 1) % ${#AUTH_MODES[@]}))]}"
+    done
 done
-if [[ $CLOSED_LOOP == 1 ]]; then
-    bench "churn-closed-${CLOSED_CONCURRENCY}" churn "${common[@]}" --concurrency "$CLOSED_CONCURRENCY" "${pids[@]}"
-    check_registrations "churn-closed-${CLOSED_CONCURRENCY}"
-fi
 
 {
     echo "# churn $(date -u +%Y-%m-%dT%H:%MZ)"
     echo
-    echo "machine: $(nproc) cores, $(uname -sr); one node (--threads $NODE_THREADS) with Redis and RabbitMQ; $USERS users, $SOURCE_ADDRESSES source addresses, close: $CLOSE"
+    echo "machine: $(nproc) cores, $(uname -sr); one node (--threads $NODE_THREADS) with Redis and RabbitMQ; $USERS users, $SOURCE_ADDRESSES source addresses, close: $CLOSE; auth: $AUTH (tokens in the $TOKEN_IN); rounds: $ROUNDS"
     echo
     python3 "$REPO/scripts/bench/summarize.py" "$RUN_DIR/results.jsonl"
     sed 's/^/- /' "$RUN_DIR/registrations.txt"

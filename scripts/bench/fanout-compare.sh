@@ -21,6 +21,11 @@
 #                               processes use less than QUIET cores
 #   OTHER_MAX=2 RETRIES=2       a broadcast during which other processes used more than OTHER_MAX CPU-seconds
 #                               is repeated (at most RETRIES times); the summary leaves such runs out
+#   AUTH=none                   for idle streams (S1), sse-fanout servers run once per mode in the list (the modes of
+#                               scripts/bench/auth.sh: none, users, hs256, es256), each named e.g. fanout-1+hs256:
+#                               a standalone node given the secret or key checks a token on every stream, and
+#                               sse-bench mints one per stream before it opens them. Broadcasts run only with none.
+#   TOKEN_IN=header             where each stream sends its token: header (Authorization: Bearer) or query
 #   RUN_DIR=.run/bench/<time>   logs, raw results (results.jsonl), the summary (summary.md) and chart.svg
 #   BIN=DIR                     take sse-fanout and sse-bench from DIR instead of building them
 set -euo pipefail
@@ -46,11 +51,12 @@ QUIET=${QUIET:-0.15}
 QUIET_WAIT=${QUIET_WAIT:-300}
 OTHER_MAX=${OTHER_MAX:-2}
 RETRIES=${RETRIES:-2}
+AUTH=${AUTH:-none}
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 # --- prerequisites ----------------------------------------------------------------------------------
-if [[ ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ]]; then
+if [[ " $SERVERS " == *" nchan "* && ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ]]; then
     log "installing nginx and libnginx-mod-nchan"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan >/dev/null
@@ -79,6 +85,9 @@ if [[ -z ${BIN:-} ]]; then
 fi
 
 mkdir -p "$RUN_DIR"
+source "$REPO/scripts/bench/auth.sh"
+read -r -a AUTH_MODES <<<"$AUTH"
+auth_prepare "${AUTH_MODES[@]}"
 RESULTS=$RUN_DIR/results.jsonl
 : >"$RESULTS"
 log "run directory: $RUN_DIR"
@@ -126,6 +135,11 @@ endpoints() {
     esac
 }
 
+# auth_mode NAME: the AUTH mode of a server name (fanout-1+hs256: hs256; fanout-1: none).
+auth_mode() {
+    [[ $1 == *+* ]] && echo "${1#*+}" || echo none
+}
+
 # start_server NAME TAG: starts a fresh server, logging to $RUN_DIR/TAG.NAME.log; sets SERVER_PID and MEASURED_PID.
 start_server() {
     local name=$1 tag=$2 port=$FANOUT_PORT
@@ -135,12 +149,13 @@ start_server() {
         echo "port $port is already in use; choose another (FANOUT_PORT, NCHAN_PORT)" >&2
         return 1
     fi
-    case $name in
+    case ${name%%+*} in
         fanout-1 | fanout-n)
             local threads=1
-            [[ $name == fanout-n ]] && threads=0
+            [[ $name == fanout-n* ]] && threads=0
+            auth_node_args "$(auth_mode "$name")"
             "$BIN/sse-fanout" serve --standalone --host 127.0.0.1 --port "$FANOUT_PORT" --threads "$threads" \
-                --log-level warning >"$RUN_DIR/$tag.$name.log" 2>&1 &
+                --log-level warning "${AUTH_NODE_ARGS[@]}" >"$RUN_DIR/$tag.$name.log" 2>&1 &
             SERVER_PID=$!
             wait_for_port "$FANOUT_PORT"
             MEASURED_PID=$SERVER_PID
@@ -216,10 +231,22 @@ for line in sys.stdin:
     done
 }
 
+# Every server once per AUTH mode (nchan, which checks no tokens, once).
+SERVER_LIST=()
+for name in $SERVERS; do
+    if [[ $name == nchan ]]; then
+        SERVER_LIST+=(nchan)
+        continue
+    fi
+    for mode in "${AUTH_MODES[@]}"; do
+        [[ $mode == none ]] && SERVER_LIST+=("$name") || SERVER_LIST+=("$name+$mode")
+    done
+done
+
 # The servers in a different order each run.
 rotated() {
     local run=$1
-    local -a list=($SERVERS)
+    local -a list=("${SERVER_LIST[@]}")
     local n=${#list[@]} i
     for ((i = 0; i < n; i++)); do
         printf '%s ' "${list[$(((i + run) % n))]}"
@@ -234,8 +261,10 @@ for run in $(seq "$RUNS"); do
                 for connections in $IDLE_CONNECTIONS; do
                     for name in $(rotated "$run"); do
                         endpoints "$name"
+                        auth_bench_args "$(auth_mode "$name")"
+                        [[ $(auth_mode "$name") == users ]] && AUTH_BENCH_ARGS=(--users "$connections")
                         measure "$run" "$name" "idle-$connections" \
-                            idle --url "$SUB_URL" --connections "$connections"
+                            idle --url "$SUB_URL" --connections "$connections" "${AUTH_BENCH_ARGS[@]}"
                     done
                 done
                 ;;
@@ -243,6 +272,7 @@ for run in $(seq "$RUNS"); do
                 for rate in $RATES; do
                     for size in $SIZES; do
                         for name in $(rotated "$run"); do
+                            [[ $name == *+* ]] && continue  # sse-bench broadcast sends no tokens
                             endpoints "$name"
                             measure "$run" "$name" "broadcast-${size}B-${rate}ps" \
                                 broadcast --url "$SUB_URL" --publish-url "$PUB_URL" $NCHAN_FLAG \
@@ -262,7 +292,7 @@ done
     echo
     echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr); $(swift --version 2>&1 | head -1)"
     echo "nginx: $(nginx -v 2>&1 | sed 's/.*version: //'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
-    echo "runs: $RUNS; client threads: $CLIENT_THREADS; broadcast: $BROADCAST_CONNECTIONS streams, $RATES per second, $DURATION s"
+    echo "runs: $RUNS; client threads: $CLIENT_THREADS; broadcast: $BROADCAST_CONNECTIONS streams, $RATES per second, $DURATION s; auth (idle): $AUTH, tokens in the $TOKEN_IN"
     echo
     python3 "$REPO/scripts/bench/summarize.py" --max-other "$OTHER_MAX" "$RESULTS"
 } | tee "$RUN_DIR/summary.md"

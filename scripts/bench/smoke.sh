@@ -2,12 +2,15 @@
 # A quick end-to-end check of the load tool (under a minute after the build): runs every sse-bench
 # scenario with tiny numbers against a standalone sse-fanout node (no Redis, no RabbitMQ), draws the
 # chart, and fails unless every stream opened, every publish was accepted and every delivery arrived.
+# Then the same for streams with tokens: a second standalone node checking HS256 tokens (and, with openssl
+# installed, a third checking ES256 ones), `churn` and `idle` sending one minted token per connection,
+# and a stream without a token refused.
 #
 #   swift build && scripts/bench/smoke.sh
 #
 # Settings (environment):
 #   BIN=DIR            where sse-fanout and sse-bench are (default: `swift build --show-bin-path`, debug)
-#   SMOKE_PORT=18390   the node's port on 127.0.0.1
+#   SMOKE_PORT=18390   the node's port on 127.0.0.1 (the token-checking nodes: the two ports after it)
 #   RUN_DIR=.run/bench/smoke   results, the chart and the node's log
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,14 +27,22 @@ command -v python3 >/dev/null || { echo "smoke: python3 is needed to check the r
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 
-"$BIN/sse-fanout" serve --standalone --host 127.0.0.1 --port "$PORT" --threads 1 --log-level warning >"$RUN_DIR/node.log" 2>&1 &
-NODE=$!
-trap 'kill -TERM $NODE 2>/dev/null; wait $NODE 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/healthz" && break
-    kill -0 "$NODE" 2>/dev/null || { echo "smoke: the node exited; see $RUN_DIR/node.log" >&2; exit 1; }
-    sleep 0.1
-done
+NODES=()
+trap 'for pid in "${NODES[@]}"; do kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true; done' EXIT
+# start_node PORT NAME [serve flags]: a standalone node, logging to NAME.log; sets NODE to its pid.
+start_node() {
+    local port=$1 name=$2
+    shift 2
+    "$BIN/sse-fanout" serve --standalone --host 127.0.0.1 --port "$port" --threads 1 --log-level warning "$@" >"$RUN_DIR/$name.log" 2>&1 &
+    NODE=$!
+    NODES+=("$NODE")
+    for _ in $(seq 100); do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && return 0
+        kill -0 "$NODE" 2>/dev/null || { echo "smoke: the node exited; see $RUN_DIR/$name.log" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+start_node "$PORT" node
 
 EVENTS=http://127.0.0.1:$PORT/events
 PUBLISH=http://127.0.0.1:$PORT/publish
@@ -52,9 +63,32 @@ step unicast-connection unicast --url "$EVENTS" --publish-url "$PUBLISH" --publi
 step churn churn --url "$EVENTS" --rate 200 --duration 1 --concurrency 100
 step churn-closed churn --url "$EVENTS" --concurrency 8 --duration 1 --close reset --source-addresses 0
 
-python3 - "$RUN_DIR" <<'PY'
+# With tokens: HS256 over the header and the query, and ES256 when openssl can make a key.
+SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+start_node "$((PORT + 1))" node-hs256 --jwt-secret "$SECRET"
+EVENTS=http://127.0.0.1:$((PORT + 1))/events
+step churn-hs256 churn --url "$EVENTS" --rate 200 --duration 1 --concurrency 100 --jwt-secret "$SECRET"
+step churn-hs256-query churn --url "$EVENTS?channel=news" --concurrency 8 --duration 1 --close reset --source-addresses 0 \
+    --jwt-secret "$SECRET" --token-in query --tokens 50
+step idle-hs256 idle --url "$EVENTS" --connections 20 --settle 0.2 --jwt-secret "$SECRET"
+TOKEN_CHECKS=(churn-hs256 churn-hs256-query idle-hs256)
+if command -v openssl >/dev/null; then
+    (umask 077 && openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt >"$RUN_DIR/es256.pem")
+    start_node "$((PORT + 2))" node-es256 --jwt-key-file "$RUN_DIR/es256.pem"
+    step churn-es256 churn --url "http://127.0.0.1:$((PORT + 2))/events" --rate 200 --duration 1 --concurrency 100 \
+        --jwt-key-file "$RUN_DIR/es256.pem"
+    TOKEN_CHECKS+=(churn-es256)
+else
+    echo "smoke: no openssl; ES256 left out" >&2
+fi
+# A stream without a token is refused (401).
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$EVENTS")
+[[ $code == 401 ]] || { echo "smoke: a stream without a token got $code, not 401" >&2; exit 1; }
+
+python3 - "$RUN_DIR" "${TOKEN_CHECKS[@]}" <<'PY'
 import json, sys
 run_dir = sys.argv[1]
+token_checks = sys.argv[2:]
 problems = []
 def load(name):
     with open(f"{run_dir}/{name}.json") as f:
@@ -72,10 +106,16 @@ for name in ("broadcast", "unicast-user", "unicast-connection"):
         problems.append(f"{name}: {r['deliveries']} of {r['expected']} deliveries (lost {r['lost']})")
     if r["latencyMilliseconds"]["count"] != r["deliveries"]:
         problems.append(f"{name}: {r['latencyMilliseconds']['count']} latencies for {r['deliveries']} deliveries")
-for name in ("churn", "churn-closed"):
+for name in ["churn", "churn-closed"] + [n for n in token_checks if n.startswith("churn")]:
     r = load(name)
     if r["connected"] == 0 or r["connected"] != r["attempted"] or r["failed"]:
         problems.append(f"{name}: {r['connected']} of {r['attempted']} connected ({r['failed']} failed: {r.get('firstError')})")
+for name in token_checks:
+    r = load(name)
+    if not r.get("tokens"):
+        problems.append(f"{name}: sent no tokens")
+    if name.startswith("idle") and r["opened"] != r["connections"]:
+        problems.append(f"{name}: {r['opened']} of {r['connections']} streams opened ({r.get('firstError')})")
 for problem in problems:
     print(f"smoke: {problem}", file=sys.stderr)
 sys.exit(1 if problems else 0)

@@ -19,11 +19,25 @@ from collections import defaultdict
 
 NAMES = {"fanout-1": "sse-fanout, 1 loop", "fanout-n": "sse-fanout, 1 loop/core", "nchan": "nginx+nchan, 1 worker"}
 ORDER = ["fanout-1", "fanout-n", "nchan"]
+# fanout-compare.sh runs an sse-fanout server once per AUTH mode: fanout-1+hs256 is fanout-1 checking HS256
+# tokens (scripts/bench/auth.sh).
+AUTH_NAMES = {"users": "a user per stream, no token", "hs256": "HS256 tokens", "es256": "ES256 tokens"}
+AUTH_ORDER = ["", "users", "hs256", "es256"]
 # The performance targets the cluster scenarios are checked against.
 UNICAST_MESSAGES_PER_SECOND = 20_000    # per node, at the most it takes
 UNICAST_P99_MS = 5.0                    # at 1,000 messages/s
 UNICAST_P99_RATE = 1_000
 CHURN_CONNECTS_PER_SECOND = 5_000       # new streams per node, registered in Redis
+
+
+def server_name(server):
+    base, _, auth = server.partition("+")
+    return NAMES.get(base, base) + (f", {AUTH_NAMES.get(auth, auth)}" if auth else "")
+
+
+def server_order(server):
+    base, _, auth = server.partition("+")
+    return (ORDER.index(base) if base in ORDER else len(ORDER), AUTH_ORDER.index(auth) if auth in AUTH_ORDER else len(AUTH_ORDER), server)
 
 
 def median(values):
@@ -56,10 +70,13 @@ def main(path, max_other):
     idle = sorted((tag for tag in groups if tag.startswith("idle-")), key=lambda t: int(t.split("-")[1]))
     if idle:
         print("## Idle streams: server RSS per stream (KiB, median)\n")
-        servers = [s for s in ORDER if any(s in groups[t] for t in idle)]
-        print("| streams | " + " | ".join(NAMES[s] for s in servers) + " | " +
-              " | ".join(f"{s} / nchan" for s in servers if s != "nchan") + " |")
-        print("|---" * (1 + len(servers) + len([s for s in servers if s != "nchan"])) + "|")
+        servers = sorted({s for t in idle for s in groups[t]}, key=server_order)
+        variants = [s for s in servers if "+" in s and s.split("+")[0] in servers]
+        compared = [s for s in servers if s != "nchan"] if "nchan" in servers else []
+        headers = (["streams"] + [server_name(s) for s in servers] + [f"{s} / nchan" for s in compared] +
+                   [f"{s} − {s.split('+')[0]}" for s in variants])
+        print("| " + " | ".join(headers) + " |")
+        print("|---" * (1 + len(servers) + len(compared) + len(variants)) + "|")
         for tag in idle:
             cells, medians = [], {}
             for server in servers:
@@ -71,9 +88,12 @@ def main(path, max_other):
                 opened = min(r["opened"] for r in runs)
                 wanted = runs[0]["connections"]
                 note = "" if opened == wanted else f" (only {opened} opened)"
-                cells.append(f"{medians[server]:.2f}{note}")
-            ratios = [ratio(medians.get(s, 0), medians.get("nchan", 0)) for s in servers if s != "nchan"]
-            print(f"| {tag.split('-')[1]} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+                each = "" if len(runs) == 1 else " (" + " ".join(f"{r['rssPerConnectionKiB']:.2f}" for r in sorted(runs, key=lambda r: r["run"])) + ")"
+                cells.append(f"{medians[server]:.2f}{each}{note}")
+            ratios = [ratio(medians.get(s, 0), medians.get("nchan", 0)) for s in compared]
+            differences = [f"{medians[s] - medians[s.split('+')[0]]:+.2f}" if s in medians and s.split("+")[0] in medians else "–"
+                           for s in variants]
+            print(f"| {tag.split('-')[1]} | " + " | ".join(cells + ratios + differences) + " |")
         print()
 
     def broadcast_order(tag):
@@ -188,22 +208,66 @@ def unicast_and_churn(results):
         print("## Churn: new streams, each registered, closed at `connected` (S4)\n")
         print(f"Target: at least {CHURN_CONNECTS_PER_SECOND:,} new streams/s per node (checked for runs that ask for that many; "
               "an open loop meets it when every connection it asked for connected, none skipped or failed).\n")
-        print("| measurement | mode | connects/s | p50 ms | p99 ms | p99.9 ms | max ms | failed / skipped "
-              "| node CPU s | redis CPU s | connects per node CPU-s | other CPU s | target met |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| measurement | mode | tokens | connects/s | p50 ms | p99 ms | p99.9 ms | max ms | failed / skipped "
+              "| node CPU s | redis CPU s | connects per node CPU-s | client CPU s | other CPU s | target met |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        runs = defaultdict(list)
+        for r in churn:
+            runs[r["tag"]].append(r)
         for r in churn:
             lat = r["latencyMilliseconds"]
-            mode = f"{r['rate']:,.0f}/s open loop" if r.get("rate") else f"closed loop, {r['concurrency']} at once"
-            asks = r.get("rate") is None or r["rate"] >= CHURN_CONNECTS_PER_SECOND
-            # An open loop at the target rate that connected everything it asked, in time, kept up with it.
-            kept_up = r.get("rate") is not None and r["failed"] == 0 and r["skipped"] == 0 and r["connected"] == r["attempted"]
-            target = check(kept_up or r["connectsPerSecond"] >= CHURN_CONNECTS_PER_SECOND) if asks else "–"
-            print(f"| {r['tag']} | {mode} | **{r['connectsPerSecond']:,.0f}** | {lat['p50']:.2f} | {lat['p99']:.2f} "
+            name = r["tag"] if len(runs[r["tag"]]) == 1 else f"{r['tag']} (run {r['run']})"
+            print(f"| {name} | {churn_mode(r)} | {tokens(r)} | **{r['connectsPerSecond']:,.0f}** | {lat['p50']:.2f} | {lat['p99']:.2f} "
                   f"| {lat.get('p999', float('nan')):.2f} | {lat['max']:.1f} | {r['failed']} / {r['skipped']} "
                   f"| {r['serverCPU']['user'] + r['serverCPU']['system']:.2f} | {service_cpu(r, 'redis'):.2f} "
-                  f"| {r['connectsPerServerCPUSecond']:,.0f} | {r['otherCPUSeconds']:.2f} | {target} |")
+                  f"| {r['connectsPerServerCPUSecond']:,.0f} | {r['clientCPU']['user'] + r['clientCPU']['system']:.2f} "
+                  f"| {r['otherCPUSeconds']:.2f} | {churn_target([r])} |")
         print()
+        repeated = {tag: rs for tag, rs in runs.items() if len(rs) > 1}
+        if repeated:
+            print("Medians of the repeated measurements (node CPU per stream = node CPU-seconds / connected; "
+                  "the target is checked on the medians):\n")
+            print("| measurement | mode | tokens | runs | connects/s (each run) | p50 ms | p99 ms | node CPU µs per stream (each run) "
+                  "| client CPU µs per stream | other CPU s | target met |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|")
+            for tag, rs in repeated.items():
+                ordered = sorted(rs, key=lambda r: r["run"])
+                per_stream = [cpu_per_stream(r, r["serverCPU"]) for r in ordered]
+                each_rate = " ".join(f"{r['connectsPerSecond']:,.0f}" for r in ordered)
+                each_cpu = " ".join(f"{v:.0f}" for v in per_stream)
+                print(f"| {tag} | {churn_mode(rs[0])} | {tokens(rs[0])} | {len(rs)} "
+                      f"| **{median([r['connectsPerSecond'] for r in rs]):,.0f}** ({each_rate}) "
+                      f"| {median([r['latencyMilliseconds']['p50'] for r in rs]):.2f} "
+                      f"| {median([r['latencyMilliseconds']['p99'] for r in rs]):.2f} "
+                      f"| **{median(per_stream):.0f}** ({each_cpu}) "
+                      f"| {median([cpu_per_stream(r, r['clientCPU']) for r in rs]):.0f} "
+                      f"| {median([r['otherCPUSeconds'] for r in rs]):.2f} | {churn_target(rs)} |")
+            print()
 
+
+def churn_mode(r):
+    return f"{r['rate']:,.0f}/s open loop" if r.get("rate") else f"closed loop, {r['concurrency']} at once"
+
+
+def tokens(r):
+    """The algorithm of the tokens a result's streams sent, or none."""
+    t = r.get("tokens")
+    return f"{t['algorithm']} ({t['placement']})" if t else "none"
+
+
+def cpu_per_stream(r, cpu):
+    """Microseconds of `cpu` (a CPUTime) per connected stream."""
+    return (cpu["user"] + cpu["system"]) * 1e6 / r["connected"] if r["connected"] else float("nan")
+
+
+def churn_target(rs):
+    """Whether churn results (repetitions of one measurement: their medians) meet the S4 target."""
+    if rs[0].get("rate") is not None and rs[0]["rate"] < CHURN_CONNECTS_PER_SECOND:
+        return "–"
+    # An open loop at the target rate that connected everything it asked, in time, kept up with it.
+    kept_up = rs[0].get("rate") is not None and median(
+        [1 if r["failed"] == 0 and r["skipped"] == 0 and r["connected"] == r["attempted"] else 0 for r in rs]) >= 0.5
+    return check(kept_up or median([r["connectsPerSecond"] for r in rs]) >= CHURN_CONNECTS_PER_SECOND)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Medians and ratios of fanout-compare.sh results")

@@ -84,6 +84,7 @@ public enum ConfigurationLoader {
         }
         c.overUserLimit = overUserLimit
         c.kickBar = .seconds(config.double(forKey: "limits.kickBar", default: 300))
+        c.lifecycleEvents = config.stringArray(forKey: "lifecycle.events", default: c.lifecycleEvents)
         let level = config.string(forKey: "log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError("log.level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(level)'")
@@ -111,6 +112,10 @@ public enum ConfigurationLoader {
         guard c.nodeLease >= .seconds(1) else { throw ConfigurationError("node.lease must be at least 1 second") }
         guard c.maxConnections >= 0, c.maxConnectionsPerUser >= 0 else {
             throw ConfigurationError("limits.maxConnections and limits.maxConnectionsPerUser must be 0 (no limit) or positive")
+        }
+        let names = Set(LifecycleEvent.Kind.allCases.map(\.rawValue))
+        guard c.lifecycleEvents.allSatisfy({ $0 == "*" || $0 == "none" || names.contains($0) }) else {
+            throw ConfigurationError("lifecycle.events takes *, none or event names (\(names.sorted().joined(separator: ", "))); got \(c.lifecycleEvents)")
         }
         guard c.kickBar >= .zero else { throw ConfigurationError("limits.kickBar must not be negative") }
         if let id = c.nodeID {

@@ -65,6 +65,8 @@ public struct NodeConfiguration: Sendable {
     public var maxConnectionsPerUser = 0
     /// What happens to a stream over `maxConnectionsPerUser`.
     public var overUserLimit = UserLimitPolicy.closeOldest
+    /// Which lifecycle events nodes publish to `sse.lifecycle` (names, or `*` for all; empty: none).
+    public var lifecycleEvents: [String] = ["*"]
     /// How long a target kicked with `reconnect: false` is refused new streams.
     public var kickBar: Duration = .seconds(300)
 
@@ -76,6 +78,12 @@ public struct NodeConfiguration: Sendable {
         case closeOldest = "close-oldest"
         /// The new stream is refused with 429.
         case refuseNew = "refuse-new"
+    }
+
+    /// `lifecycleEvents` as kinds.
+    var publishedLifecycleKinds: Set<LifecycleEvent.Kind> {
+        if lifecycleEvents.contains("*") { return Set(LifecycleEvent.Kind.allCases) }
+        return Set(lifecycleEvents.compactMap(LifecycleEvent.Kind.init(rawValue:)))
     }
 
     /// The effective node id.

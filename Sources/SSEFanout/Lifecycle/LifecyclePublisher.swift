@@ -25,6 +25,8 @@ final class LifecyclePublisher: Sendable {
 
     private let broker: any Broker
     private let logger: Logger
+    /// The kinds published (`lifecycle.events`): a node under heavy churn may leave out the per-connection ones.
+    private let kinds: Set<LifecycleEvent.Kind>
     private let now: @Sendable () -> Int64
     private let state = Mutex(State())
     private let failureLog = RateLimitedLog()
@@ -34,7 +36,11 @@ final class LifecyclePublisher: Sendable {
     /// Events kept for retrying; beyond, the oldest are dropped.
     static let maxRetries = 100_000
 
-    init(broker: any Broker, logger: Logger, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    init(
+        broker: any Broker, logger: Logger, kinds: Set<LifecycleEvent.Kind> = Set(LifecycleEvent.Kind.allCases),
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
+        self.kinds = kinds
         self.broker = broker
         self.logger = logger
         self.now = now
@@ -59,6 +65,7 @@ final class LifecyclePublisher: Sendable {
     }
 
     private func publish(_ events: [LifecycleEvent]) {
+        let events = kinds.count == LifecycleEvent.Kind.allCases.count ? events : events.filter { kinds.contains($0.kind) }
         guard !events.isEmpty else { return }
         state.withLock { $0.unsettled += events.count }
         let started = ContinuousClock.now

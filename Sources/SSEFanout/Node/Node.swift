@@ -62,7 +62,7 @@ public final class Node: Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
-        self.lifecycle = LifecyclePublisher(broker: broker, logger: logger)
+        self.lifecycle = LifecyclePublisher(broker: broker, logger: logger, kinds: configuration.publishedLifecycleKinds)
         self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger)
         let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
@@ -219,7 +219,31 @@ public final class Node: Service, Sendable {
         let count = await hub.forEachOpenStream { record in
             registrations.enqueue(.register(record, joined: record.addresses))
         }
-        logger.warning("registry had lost this node's entries; registered its live connections again", metadata: ["connections": "\(count)"])
+        logger.warning("registry had lost this node's entries, or missed writes; registered its live connections again", metadata: ["connections": "\(count)"])
+        await reconcile()
+    }
+
+    /// After an outage, what Redis says this node holds may outlive what it holds: streams that ended
+    /// while Redis was away could not be unregistered, and, the node being alive, no reaper removes
+    /// them. Those are unregistered now, through the same ordered queue (their closes are published),
+    /// leaving the addresses no open stream here answers to.
+    func reconcile() async {
+        do {
+            // Read first, then look: a stream that opens in between is not in what was read.
+            let recorded = try await registry.connections(ofNode: nodeID)
+            let open = NIOLockedValueBox(Set<String>())
+            _ = await hub.forEachOpenStream { record in open.withLockedValue { _ = $0.insert(record.connectionID) } }
+            let live = open.withLockedValue { $0 }
+            let stale = recorded.filter { !live.contains($0.connectionID) }
+            guard !stale.isEmpty else { return }
+            let hub = self.hub
+            for record in stale {
+                registrations.enqueue(.unregister(record, left: record.addresses.filter { !hub.holds($0) }))
+            }
+            logger.warning("removed registry entries of streams that ended while it was unreachable", metadata: ["connections": "\(stale.count)"])
+        } catch {
+            logger.warning("could not compare the registry with the open streams", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Ends every stream of `kick.target` on every node (each is told why) and, without `reconnect`,

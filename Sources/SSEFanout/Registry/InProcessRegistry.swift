@@ -118,6 +118,10 @@ public final class InProcessRegistry: Registry {
 
     /// The same walk as `RedisRegistry`'s: the narrowest index, the other criteria checked on at most
     /// `max(10 × limit, 1000)` candidates per page.
+    public func connections(ofNode nodeID: String) async throws -> [ConnectionRecord] {
+        state.withLockedValue { state in state.connections.values.filter { $0.nodeID == nodeID } }
+    }
+
     public func connections(_ filter: ConnectionFilter, after: String?, limit: Int) async throws -> PresencePage<ConnectionRecord> {
         state.withLockedValue { state in
             let budget = filter.isSingleCriterion ? limit : max(limit * 10, 1000)

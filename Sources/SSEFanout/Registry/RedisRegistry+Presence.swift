@@ -68,6 +68,11 @@ extension RedisRegistry {
         return (Array(members.prefix(limit)), members.count > limit)
     }
 
+    public func connections(ofNode nodeID: String) async throws -> [ConnectionRecord] {
+        let ids = (try await client.command(["SMEMBERS", keys.nodeConnections(nodeID)]).array ?? []).compactMap(\.string)
+        return try await records(ids).compactMap { $0 }
+    }
+
     /// The connections' hashes, in one pipeline; nil for one that is gone.
     func records(_ ids: [String]) async throws -> [ConnectionRecord?] {
         guard !ids.isEmpty else { return [] }

@@ -27,6 +27,13 @@ final class RegistrationQueue: Sendable {
             case .barrier: nil
             }
         }
+
+        var connectionID: String? {
+            switch self {
+            case .register(let record, _), .unregister(let record, _, _): record.connectionID
+            case .barrier: nil
+            }
+        }
     }
 
     private struct Item: Sendable {
@@ -70,6 +77,8 @@ final class RegistrationQueue: Sendable {
     private let lifecycle: LifecyclePublisher?
     private let logger: Logger
     private let state = Mutex(State())
+
+    private let failures = RateLimitedLog()
 
     init(registry: any Registry, lifecycle: LifecyclePublisher? = nil, logger: Logger) {
         self.registry = registry
@@ -144,7 +153,9 @@ final class RegistrationQueue: Sendable {
                 switch (outcome, item.operation) {
                 case (.failure(let error), _):
                     failure = error
-                    logger.error("registry write failed", metadata: ["operation": "\(item.operation)", "error": "\(error)"])
+                    // While Redis is away every stream's write fails: one line now and then, and no
+                    // record's user, device or channels in it.
+                    failures.note("registry writes failing", logger: logger, metadata: ["error": "\(error)", "connection": "\(item.operation.connectionID ?? "-")"])
                 case (.success(let change), .register(let record, _)):
                     lifecycle?.opened(record, change)
                 case (.success(let change), .unregister(let record, _, let reason)):

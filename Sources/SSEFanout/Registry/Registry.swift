@@ -37,6 +37,10 @@ public protocol Registry: Presence {
     /// id: its node; for `broadcast`: the live nodes.
     func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void)
 
+    /// The records of the connections the registry says a node holds. A node compares them with what
+    /// it really holds after an outage (`Node.reconcile`).
+    func connections(ofNode nodeID: String) async throws -> [ConnectionRecord]
+
     /// Keeps a kick's bar (its control message) until `until` (ms since 1970), for nodes that start later.
     func saveBar(_ key: String, body: [UInt8], until: Int64) async throws
     /// Every bar still in force.
