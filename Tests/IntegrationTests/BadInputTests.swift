@@ -63,19 +63,11 @@ import Testing
         // Which of the two were parked (a message may be parked twice: a node that stops before its
         // ack is sent leaves the dead letter to another node).
         let parked = NIOLockedValueBox<Set<String>>([])
-        let watcherBox = NIOLockedValueBox<AMQPConsumer?>(nil)
         // Nodes move malformed dead letters to the poison queue: watch it for ours.
-        let watcher = AMQPConsumer(
-            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.shared,
-            queues: [BrokerTopology.poisonQueue], prefetch: 100, logger: Logger(label: "test-poison")
-        ) { delivery in
+        let watcher = try Self.watchPoison { delivery in
             let body = String(decoding: delivery.body, as: UTF8.self)
             if body.hasPrefix("not json \(marker) ") { parked.withLockedValue { _ = $0.insert(body) } }
-            // Ack everything, so older dead letters never fill the prefetch window.
-            watcherBox.withLockedValue { $0 }?.ack(delivery)
         }
-        watcherBox.withLockedValue { $0 = watcher }
-        watcher.start()
         defer { Task { await watcher.stop() } }
 
         let user = TestEnvironment.uniqueName("u")
@@ -99,19 +91,12 @@ import Testing
         let c = try await ClusterDeliveryTests.cluster.value
         let marker = TestEnvironment.uniqueName("big")
         let reasons = NIOLockedValueBox<[String: Int]>([:])
-        let watcherBox = NIOLockedValueBox<AMQPConsumer?>(nil)
-        let watcher = AMQPConsumer(
-            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.shared,
-            queues: [BrokerTopology.poisonQueue], prefetch: 100, logger: Logger(label: "test-poison")
-        ) { delivery in
+        let watcher = try Self.watchPoison { delivery in
             let body = String(decoding: delivery.body, as: UTF8.self)
             if body.contains(marker), let reason = delivery.properties.headers["x-sse-reason"]?.stringValue {
                 reasons.withLockedValue { $0[String(reason.prefix { $0 != ":" })] = delivery.body.count }
             }
-            watcherBox.withLockedValue { $0 }?.ack(delivery)
         }
-        watcherBox.withLockedValue { $0 = watcher }
-        watcher.start()
         defer { Task { await watcher.stop() } }
 
         let user = TestEnvironment.uniqueName("u")
@@ -135,5 +120,21 @@ import Testing
         // Neither was delivered, and the node goes on.
         #expect(try await c.publish(1, #"{"target":{"type":"user","id":"\#(user)"},"data":"after"}"#).status == 202)
         #expect(try await stream.nextOwn()?.data == "after")
+    }
+
+    /// A consumer of `sse.poison` that shows each parked message to `look` and acks everything, so
+    /// older parked messages never fill its prefetch window.
+    private static func watchPoison(_ look: @escaping @Sendable (AMQPDelivery) -> Void) throws -> AMQPConsumer {
+        let box = NIOLockedValueBox<AMQPConsumer?>(nil)
+        let watcher = AMQPConsumer(
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.shared,
+            queues: [BrokerTopology.poisonQueue], prefetch: 100, logger: Logger(label: "test-poison")
+        ) { delivery in
+            look(delivery)
+            box.withLockedValue { $0 }?.ack(delivery)
+        }
+        box.withLockedValue { $0 = watcher }
+        watcher.start()
+        return watcher
     }
 }
