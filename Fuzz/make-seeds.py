@@ -86,6 +86,7 @@ S = {
  "resume-query": "/events?lastEventId=1.u~lsk2j3k0-0&user=a",
  "bearer": "/events?channel=news\nAuthorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln",
  "bearer-case": "/events\nauthorization:   bEaReR \t tok.en.x  \nAuthorization: Bearer second",
+ "bearer-blanks": "/events\nAuthorization: Bearer\u0301 x\nAuthorization: Bearer tok\u0600  \t ",
  "basic": "/events\nAuthorization: Basic dXNlcjpwYXNz",
  "cookie": "/events\nCookie: theme=dark; sse_token=\"abc.def.ghi\"; other=1\nCookie: sse_token=later",
  "cookie-empty": "/events\nCookie: sse_token=; sse_token=\"\"; =x; sse_token",

@@ -133,8 +133,8 @@ for target in "${targets[@]}"; do
   started=$(date +%s)
   set +e
   # New inputs go to the first directory (the local corpus); the checked-in seeds are only read.
-  # shellcheck disable=SC2086
   # Swift's own crash handler would take the signal before libFuzzer could save the input.
+  # shellcheck disable=SC2086
   SWIFT_BACKTRACE=enable=no "${nice_cmd[@]}" "$out/fuzzers/$target" "$corpus" "Fuzz/corpus/$target" "${dict[@]}" \
     -runs="$runs" -max_len="${max_len[$target]}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=4096 \
     -artifact_prefix="$artifacts/" -print_final_stats=1 ${FUZZ_FLAGS:-} >"$log" 2>&1

@@ -23,8 +23,8 @@ public enum TokenSource: Sendable, Equatable {
         for value in headers["authorization"] {
             let trimmed = blanksTrimmed(Substring(value))
             guard trimmed.utf8.count > 7, trimmed.utf8.prefix(6).lazy.map({ $0 | 0x20 }).elementsEqual("bearer".utf8) else { continue }
-            let rest = trimmed.dropFirst(6)
-            guard rest.first == " " || rest.first == "\t" else { continue }
+            let rest = Substring(trimmed.utf8.dropFirst(6))
+            guard rest.utf8.first == 0x20 || rest.utf8.first == 0x09 else { continue }
             let token = blanksTrimmed(rest)
             if !token.isEmpty { return String(token) }
         }
@@ -38,7 +38,9 @@ public enum TokenSource: Sendable, Equatable {
         guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
             let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
         else { return text[text.endIndex...] }
-        return text[first...last]
+        // Up to the byte after `last`: `first...last` would reach the end of the Character `last` is
+        // in, which may hold blanks (U+0600 joins the space after it).
+        return text[first..<bytes.index(after: last)]
     }
 
     /// The value of cookie `name` (case-sensitive, as browsers send it), over every `Cookie` header,

@@ -29,6 +29,15 @@ import Testing
         #expect(TokenSource.bearerToken(HTTPHeaders([("Authorization", "Basic x"), ("Authorization", "Bearer second")])) == "second")
     }
 
+    /// The scheme and the blanks around the token are found by bytes: a Character may join a mark to a
+    /// blank (U+0600 before it, U+0301 after it), and NIO keeps the blanks that end a header value.
+    @Test func bearerBlanksAreBytesWhateverCharactersTheyArePartOf() {
+        #expect(token([("Authorization", "Bearer tok\u{0600}  \t ")]) == "authorization:tok\u{0600}")
+        #expect(token([("Authorization", "Bearer \u{0600} \u{0600}")]) == "authorization:\u{0600} \u{0600}")
+        #expect(token([("Authorization", "Bearer \u{0301}tok")]) == "authorization:\u{0301}tok")
+        #expect(token([("Authorization", "Bearer\u{0301} tok")], "/?token=q") == "query:q")
+    }
+
     @Test func cookieParsingAmongSeveral() {
         let headers: [(String, String)] = [("Cookie", "theme=dark; sse_token_old=no; sse_token=yes; other=1")]
         #expect(token(headers) == "cookie:yes")
