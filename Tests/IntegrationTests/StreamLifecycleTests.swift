@@ -193,13 +193,14 @@ import Testing
         }
     }
 
-    /// Declares the queue of a node that died with it in place: declared, never consumed. Not bound to
-    /// the broadcast exchange: other tests' broadcasts (30 s to live) would queue ahead of the event,
-    /// and RabbitMQ expires a message only once it is at the head of its queue.
+    /// Declares the queue of a node that died with it in place: declared, never consumed. Not bound for
+    /// broadcasts or kicks: other tests' (30 s to live) would queue ahead of the event, and RabbitMQ
+    /// expires a message only once it is at the head of its queue.
     private func declareDeadNodeQueue(_ dead: String) async throws {
         var topology = BrokerTopology.node(dead, queueExpiry: .seconds(60))
         topology.bindings.removeAll {
             $0.exchange == BrokerTopology.broadcastExchange || $0.routingKey == BrokerTopology.internalBroadcastKey
+                || $0.routingKey == BrokerTopology.controlKey
         }
         let declarer = AMQPPublisher(
             configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: topology, logger: Logger(label: "test-dead")
