@@ -1,10 +1,23 @@
 // Shared by every fuzz target (compiled into each by scripts/fuzz.sh).
 
+@testable import SSEFanout
+
 /// Stops the run when an invariant does not hold: libFuzzer keeps the input as a crash artifact.
 func require(
     _ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line
 ) {
     if !condition() { fatalError(message(), file: file, line: line) }
+}
+
+/// What nodes send each other (read back as trusted) is the same publication.
+func requireRoundTrip(_ leg: Publication) {
+    let again: Publication
+    do {
+        again = try PublicationCodec.decode(PublicationCodec.encode(leg), trusted: true)
+    } catch {
+        fatalError("re-encoded publication does not decode: \(error)")
+    }
+    require(again == leg, "publication changed through encode/decode")
 }
 
 /// The fuzzer's input as bytes.
