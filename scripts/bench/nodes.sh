@@ -8,6 +8,7 @@
 #   BENCH_RABBIT_NAME=ssefanout-bench (the RabbitMQ node name; another name runs a second RabbitMQ beside it)
 #   KEEP_SERVICES=1         leave redis-server and rabbitmq-server running at the end (faster reruns)
 #   NODE_THREADS=1          event loops per node (--threads; 0 = one per core)
+#   NODE_ARGS=              more `sse-fanout serve` flags for every node (e.g. --lifecycle-events user.online)
 #   RUN_DIR=.run/bench/<time>-<name>   logs, raw results (results.jsonl), summary and chart
 # REPO must be set (the repository root) before sourcing.
 
@@ -52,7 +53,7 @@ start_node() {
     local port=$1
     shift
     "$BIN/sse-fanout" serve --host 127.0.0.1 --port "$port" --node-id "$port" --threads "$NODE_THREADS" \
-        --redis-url "$REDIS_URL" --amqp-url "$AMQP_URL" --drain-window 1 --log-level warning ${NODE_AUTH:---no-auth} "$@" \
+        --redis-url "$REDIS_URL" --amqp-url "$AMQP_URL" --drain-window 1 --log-level warning ${NODE_AUTH:---no-auth} ${NODE_ARGS:-} "$@" \
         >"$RUN_DIR/node-$port.log" 2>&1 &
     NODE_PIDS+=($!)
     local pid=$!
