@@ -32,6 +32,8 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // glibc's malloc.h (mallinfo2, malloc_trim): part of libc, nothing to install.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "RabbitMQ",
             dependencies: [
@@ -56,6 +58,7 @@ let package = Package(
             dependencies: [
                 "RabbitMQ",
                 "Redis",
+                "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

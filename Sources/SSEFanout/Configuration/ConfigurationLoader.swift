@@ -73,6 +73,7 @@ public enum ConfigurationLoader {
         c.heartbeatInterval = .seconds(config.double(forKey: "sse.heartbeatInterval", default: 15))
         c.retryMillis = config.int(forKey: "sse.retry", default: c.retryMillis)
         c.maxBufferedBytes = config.int(forKey: "sse.maxBufferedBytes", default: c.maxBufferedBytes)
+        c.memoryTrimThreshold = config.int(forKey: "node.memoryTrimThreshold", default: c.memoryTrimThreshold)
         c.writeDelay = .milliseconds(config.int(forKey: "sse.writeDelay", default: 0))
         c.pacing = config.bool(forKey: "sse.pacing", default: c.pacing)
         c.auth = try AuthConfiguration.read(config)
@@ -105,6 +106,7 @@ public enum ConfigurationLoader {
         guard c.heartbeatInterval > .zero else { throw ConfigurationError("sse.heartbeatInterval must be positive") }
         guard c.writeDelay >= .zero, c.writeDelay <= .seconds(1) else { throw ConfigurationError("sse.writeDelay must be 0…1000 milliseconds") }
         guard c.maxBufferedBytes >= 1024 else { throw ConfigurationError("sse.maxBufferedBytes must be at least 1024") }
+        guard c.memoryTrimThreshold >= 0 else { throw ConfigurationError("node.memoryTrimThreshold must be 0 (off) or more") }
         guard (1...65535).contains(c.prefetch) else { throw ConfigurationError("amqp.prefetch must be 1…65535") }
         guard c.historyMaxLength >= 1 else { throw ConfigurationError("history.maxLength must be at least 1") }
         guard c.historyMaxAge >= .seconds(1) else { throw ConfigurationError("history.maxAge must be at least 1 second") }

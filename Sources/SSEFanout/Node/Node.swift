@@ -164,6 +164,8 @@ public final class Node: Service, Sendable {
             },
             registerAgain: { [self] in await registerAgain() })
         let lease = Task { await keeper.run() }
+        let trimmer = MemoryTrimmer(threshold: configuration.memoryTrimThreshold, logger: logger)
+        let trimming = Task { await trimmer.run() }
         let consumer = self.consumer
         try await broker.start { delivery in consumer.handle(delivery) }
         lifecycle.removed(leftovers, reason: .nodeDied)
@@ -171,7 +173,7 @@ public final class Node: Service, Sendable {
         state.withLockedValue {
             $0.server = server
             $0.acceptingStreams = true
-            $0.tasks = [writer, lease]
+            $0.tasks = [writer, lease, trimming]
         }
         logger.info("node started", metadata: [
             "http": "\(configuration.host):\(server.port)", "queue": "\(BrokerTopology.nodeQueue(nodeID))",
