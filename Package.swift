@@ -70,7 +70,9 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-            ]
+            ],
+            // Compiled in through BrowserClient+Files.swift (scripts/embed-browser-client.sh).
+            exclude: ["Browser/sse.js", "Browser/sse.d.ts"]
         ),
         // A small SwiftNIO SSE and HTTP client, used by the tests and the CLI.
         .target(
