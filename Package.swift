@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // C libraries from Debian (librabbitmq-dev, libhiredis-dev), each wrapped by a small Swift module.
@@ -70,6 +72,10 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                // Forwards browser sends and uploads to the upstream backend (--upstream-url).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // Parses uploads (multipart/form-data) before they are published to sse.upstream.
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             // Compiled in through BrowserClient+Files.swift (scripts/embed-browser-client.sh).
             exclude: ["Browser/sse.js", "Browser/sse.d.ts"]
@@ -137,7 +143,11 @@ let package = Package(
         .testTarget(name: "RedisTests", dependencies: ["Redis"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SSEFanout", "SSEClient", "RabbitMQ", "Redis", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "SSEFanout", "SSEClient", "RabbitMQ", "Redis", .product(name: "Crypto", package: "swift-crypto"),
+                // The upstream tests run a small HTTP backend of their own.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

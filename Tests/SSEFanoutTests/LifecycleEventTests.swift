@@ -105,6 +105,9 @@ import Testing
         func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend { BrokerSend(.success(true)) }
         func broadcast(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
         func sendControl(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
+        func publishUpstream(_ body: [UInt8], routingKey: String, messageID: String, headers: [String: String]) -> BrokerSend {
+            BrokerSend(.success(true))
+        }
         func park(_ body: [UInt8], reason: String) async throws {}
         func stopConsuming() async {}
         func shutdown() async {}

@@ -68,6 +68,7 @@ final class RecordingRegistry: Registry {
         completion(.success(addresses.map { _ in [] }))
     }
     func connections(ofNode nodeID: String) async throws -> [ConnectionRecord] { [] }
+    func connection(_ connectionID: String) async throws -> ConnectionRecord? { nil }
     func saveBar(_ key: String, body: [UInt8], until: Int64) async throws {}
     func loadBars() async throws -> [[UInt8]] { [] }
     func checkReady() async throws {}

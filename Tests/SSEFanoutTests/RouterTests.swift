@@ -23,6 +23,9 @@ private final class RecordingBroker: Broker {
     }
     func sendControl(_ body: [UInt8]) -> BrokerSend { BrokerSend(.success(true)) }
     func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend { BrokerSend(.success(true)) }
+    func publishUpstream(_ body: [UInt8], routingKey: String, messageID: String, headers: [String: String]) -> BrokerSend {
+        BrokerSend(.success(true))
+    }
     func park(_ body: [UInt8], reason: String) async throws {}
     func stopConsuming() async {}
     func shutdown() async {}

@@ -16,6 +16,11 @@ public protocol Broker: Sendable {
     /// the `sse.lifecycle` topic exchange, routing key `event` (`user.online`, …). Nobody need be
     /// listening: an event no queue is bound for is dropped. Its `routed` is true once the broker took it.
     func publishLifecycle(_ body: [UInt8], event: String) -> BrokerSend
+    /// Hands a browser's send or upload (README, "Browser → server") to the broker now, without
+    /// suspending: the `sse.upstream` topic exchange, routing key from its path, persistent, with
+    /// `headers` (`x-sse-user`, …). Its `routed` is true once the broker confirmed it, false when no
+    /// queue is bound for the key (nobody would get it).
+    func publishUpstream(_ body: [UInt8], routingKey: String, messageID: String, headers: [String: String]) -> BrokerSend
     /// Keeps a malformed or oversized message for inspection (`sse.poison`), out of every consumer's
     /// way, with why (`reason`: header `x-sse-reason`).
     func park(_ body: [UInt8], reason: String) async throws

@@ -23,6 +23,9 @@ public enum BrokerTopology {
     /// Topic exchange for backends: nodes publish lifecycle events (`connection.opened`, `user.online`,
     /// …; routing key = event name) for whoever binds a queue.
     public static let lifecycleExchange = "sse.lifecycle"
+    /// Topic exchange for backends: browsers' sends and uploads (`POST /send/<path>`, `/upload/<path>`),
+    /// routing key = the path with `/` as `.`; bind a queue to take them.
+    public static let upstreamExchange = "sse.upstream"
     /// Malformed messages, parked for inspection (published through the default exchange).
     public static let poisonQueue = "sse.poison"
 
@@ -39,6 +42,7 @@ public enum BrokerTopology {
                 .init(name: ingressExchange, type: .fanout),
                 .init(name: deadLetterExchange, type: .fanout),
                 .init(name: lifecycleExchange, type: .topic),
+                .init(name: upstreamExchange, type: .topic),
             ],
             queues: [
                 .init(name: ingressQueue, arguments: ["x-dead-letter-exchange": .string(deadLetterExchange)]),

@@ -12,6 +12,7 @@ public final class InProcessBroker: Broker {
     private let nodeID: String
     private let handler = NIOLockedValueBox<Handler?>(nil)
     private let lifecycle = NIOLockedValueBox<[(event: String, body: [UInt8])]>([])
+    private let upstream = NIOLockedValueBox<[UpstreamPublication]>([])
     /// Lifecycle events kept for `lifecycleEvents`; the oldest go first (a standalone node runs for long).
     public static let keptLifecycleEvents = 10_000
 
@@ -51,6 +52,27 @@ public final class InProcessBroker: Broker {
 
     /// The lifecycle events published so far (at most the latest `keptLifecycleEvents`), oldest first.
     public var lifecycleEvents: [(event: String, body: [UInt8])] { lifecycle.withLockedValue { $0 } }
+
+    /// A browser's send or upload as it would have reached `sse.upstream`.
+    public struct UpstreamPublication: Sendable {
+        public var routingKey: String
+        public var messageID: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+    }
+
+    /// Kept, the latest `keptLifecycleEvents` of them, like lifecycle events: there is no backend in one
+    /// process, and tests and the demo read them here.
+    public func publishUpstream(_ body: [UInt8], routingKey: String, messageID: String, headers: [String: String]) -> BrokerSend {
+        upstream.withLockedValue { sends in
+            if sends.count >= Self.keptLifecycleEvents { sends.removeFirst(sends.count / 2) }
+            sends.append(UpstreamPublication(routingKey: routingKey, messageID: messageID, headers: headers, body: body))
+        }
+        return BrokerSend(.success(true))
+    }
+
+    /// The sends and uploads published so far (at most the latest `keptLifecycleEvents`), oldest first.
+    public var upstreamPublications: [UpstreamPublication] { upstream.withLockedValue { $0 } }
 
     /// What a producer publishing to the ingress exchange would do.
     public func publishToIngress(_ body: [UInt8]) {

@@ -111,6 +111,16 @@ public final class RabbitMQBroker: Broker {
             properties: AMQPMessageProperties(contentType: "application/json")))
     }
 
+    /// Mandatory: a send no queue is bound for would be lost, so the browser is told (503) instead.
+    /// No time to live: the backend's queue decides how long sends may wait.
+    public func publishUpstream(_ body: [UInt8], routingKey: String, messageID: String, headers: [String: String]) -> BrokerSend {
+        BrokerSend(publisher.submit(
+            exchange: BrokerTopology.upstreamExchange, routingKey: routingKey, body: body,
+            properties: AMQPMessageProperties(
+                contentType: "application/json", messageId: messageID, persistent: true, headers: headers.mapValues { .string($0) }),
+            mandatory: true))
+    }
+
     public func stopConsuming() async {
         await consumer.withLockedValue { $0 }?.stop()
     }

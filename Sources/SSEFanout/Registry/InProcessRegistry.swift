@@ -135,6 +135,10 @@ public final class InProcessRegistry: Registry {
         }
     }
 
+    public func connection(_ connectionID: String) async throws -> ConnectionRecord? {
+        state.withLockedValue { $0.connections[connectionID] }
+    }
+
     /// Every connection currently recorded; for tests.
     public var connections: [ConnectionRecord] { state.withLockedValue { Array($0.connections.values) } }
 }

@@ -14,6 +14,22 @@ public struct RedisKeys: Sendable {
     public func nodeAddresses(_ nodeID: String) -> String { "\(prefix)node:\(nodeID):addresses" }
     /// Hash: `node`, `user`, `tenant`, `session`, `clientId`, `channels` (JSON array), `connectedAt`.
     public func connection(_ connectionID: String) -> String { "\(prefix)conn:\(connectionID)" }
+    /// String: a send's idempotency key, `pending:<send id>` while it is being sent, then `done:<send id>`
+    /// (`RedisSendClaims`). The user's `%` and `:` are escaped (`%25`, `%3A`), so that no user's key can
+    /// spell another's (tenants hold neither, and the key comes last).
+    public func send(tenant: String, user: String, key: String) -> String {
+        // Byte by byte: a `%` or `:` joined to a combining mark is still escaped.
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(user.utf8.count)
+        for byte in user.utf8 {
+            switch byte {
+            case UInt8(ascii: "%"): escaped += Array("%25".utf8)
+            case UInt8(ascii: ":"): escaped += Array("%3A".utf8)
+            default: escaped.append(byte)
+            }
+        }
+        return "\(prefix)send:\(tenant):\(String(decoding: escaped, as: UTF8.self)):\(key)"
+    }
     /// String: a kick's control message, expiring with its bar.
     public func bar(_ key: String) -> String { "\(prefix)bar:\(key)" }
     /// Set: the node ids with at least one stream answering to the address (`Address.key`).

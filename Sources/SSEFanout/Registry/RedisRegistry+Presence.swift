@@ -73,6 +73,10 @@ extension RedisRegistry {
         return try await records(ids).compactMap { $0 }
     }
 
+    public func connection(_ connectionID: String) async throws -> ConnectionRecord? {
+        try await records([connectionID])[0]
+    }
+
     /// The connections' hashes, in one pipeline; nil for one that is gone.
     func records(_ ids: [String]) async throws -> [ConnectionRecord?] {
         guard !ids.isEmpty else { return [] }

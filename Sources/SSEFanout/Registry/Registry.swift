@@ -40,6 +40,9 @@ public protocol Registry: Presence {
     /// The records of the connections the registry says a node holds. A node compares them with what
     /// it really holds after an outage (`Node.reconcile`).
     func connections(ofNode nodeID: String) async throws -> [ConnectionRecord]
+    /// The record of one connection, wherever it is; nil when no such connection is registered. A send
+    /// that names its connection (`X-SSE-Connection`) is checked against it.
+    func connection(_ connectionID: String) async throws -> ConnectionRecord?
 
     /// Keeps a kick's bar (its control message) until `until` (ms since 1970), for nodes that start later.
     func saveBar(_ key: String, body: [UInt8], until: Int64) async throws
