@@ -56,6 +56,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-size"), help: help("Largest POST /publish body in bytes (default 65536).", "http.maxBodySize"))
     var maxBodySize: Int?
 
+    @Option(name: .customLong("max-upload-size"), help: help("Largest POST /upload/<path> body in bytes (default 10485760).", "http.maxUploadSize"))
+    var maxUploadSize: Int?
+
+    @Option(name: .customLong("upstream-url"), help: help("Backend that browsers' sends and uploads are forwarded to; without it they go to RabbitMQ's sse.upstream.", "upstream.url"))
+    var upstreamURL: String?
+
+    @Option(name: .customLong("upstream-timeout"), help: help("Seconds the upstream backend may take to answer a send (default 30).", "upstream.timeout"))
+    var upstreamTimeout: Double?
+
     @Option(name: .customLong("request-timeout"), help: help("Seconds a request's head, then its body, may take to arrive (default 10).", "http.requestTimeout"))
     var requestTimeout: Double?
 
@@ -158,6 +167,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxBufferedBytes { flags["sse.maxBufferedBytes"] = .int(maxBufferedBytes) }
         if let memoryTrimThreshold { flags["node.memoryTrimThreshold"] = .int(memoryTrimThreshold) }
         if let maxBodySize { flags["http.maxBodySize"] = .int(maxBodySize) }
+        if let maxUploadSize { flags["http.maxUploadSize"] = .int(maxUploadSize) }
+        if let upstreamURL { flags["upstream.url"] = .string(upstreamURL) }
+        if let upstreamTimeout { flags["upstream.timeout"] = .double(upstreamTimeout) }
         if let requestTimeout { flags["http.requestTimeout"] = .double(requestTimeout) }
         if let idleTimeout { flags["http.idleTimeout"] = .double(idleTimeout) }
         if let maxHeaderSize { flags["http.maxHeaderSize"] = .int(maxHeaderSize) }

@@ -56,6 +56,11 @@ public enum ConfigurationLoader {
         c.maxBatchItems = config.int(forKey: "http.maxBatchItems", default: c.maxBatchItems)
         c.requestTimeout = try config.seconds(forKey: "http.requestTimeout", default: 10)
         c.idleTimeout = try config.seconds(forKey: "http.idleTimeout", default: 60)
+        c.maxUploadSize = config.int(forKey: "http.maxUploadSize", default: c.maxUploadSize)
+        c.upstreamURL = config.string(forKey: "upstream.url").flatMap { $0.isEmpty ? nil : $0 }
+        c.upstreamTimeout = try config.seconds(forKey: "upstream.timeout", default: 30)
+        c.upstreamMaxResponseSize = config.int(forKey: "upstream.maxResponseSize", default: c.upstreamMaxResponseSize)
+        c.upstreamMaxHeldBytes = config.int(forKey: "upstream.maxHeldBytes", default: c.upstreamMaxHeldBytes)
         c.corsOrigins = config.stringArray(forKey: "http.corsOrigins", default: c.corsOrigins)
         c.nodeID = config.string(forKey: "node.id")
         c.standalone = config.bool(forKey: "node.standalone", default: c.standalone)
@@ -98,6 +103,21 @@ public enum ConfigurationLoader {
     static func validate(_ c: NodeConfiguration) throws {
         guard (0...65535).contains(c.port) else { throw ConfigurationError("http.port must be 0…65535; got \(c.port)") }
         guard c.maxBodySize > 0 else { throw ConfigurationError("http.maxBodySize must be positive") }
+        guard c.maxUploadSize > 0, c.upstreamMaxResponseSize > 0 else {
+            throw ConfigurationError("http.maxUploadSize and upstream.maxResponseSize must be positive")
+        }
+        guard c.upstreamMaxHeldBytes >= max(c.maxBodySize, c.maxUploadSize) else {
+            throw ConfigurationError("upstream.maxHeldBytes must be at least http.maxBodySize and http.maxUploadSize, so one send or upload fits")
+        }
+        guard c.upstreamTimeout > .zero else { throw ConfigurationError("upstream.timeout must be positive") }
+        if let url = c.upstreamURL {
+            let lowered = url.lowercased()
+            guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://"), url.split(separator: "/", omittingEmptySubsequences: true).count >= 2,
+                !url.contains("?"), !url.contains("#")
+            else {
+                throw ConfigurationError("upstream.url must be an http:// or https:// URL with a host and no query; got '\(url)'")
+            }
+        }
         guard c.maxBatchItems >= 1 else { throw ConfigurationError("http.maxBatchItems must be at least 1") }
         guard c.maxHeaderSize >= 1024 else { throw ConfigurationError("http.maxHeaderSize must be at least 1024") }
         guard c.requestTimeout > .zero, c.idleTimeout > .zero else {

@@ -30,6 +30,17 @@ public struct NodeConfiguration: Sendable {
     public var memoryTrimThreshold = 32 * 1024 * 1024
     /// Largest accepted `POST /publish` body.
     public var maxBodySize = 64 * 1024
+    /// Largest `POST /upload/<path>` body (a multipart form with its files).
+    public var maxUploadSize = 10 * 1024 * 1024
+    /// Where browsers' sends and uploads go: a backend's base URL (`http://…` or `https://…`; a send to
+    /// `<path>` goes to `<url>/<path>`). nil: they are published to RabbitMQ's `sse.upstream`.
+    public var upstreamURL: String?
+    /// How long the backend at `upstreamURL` may take to answer (504 past it).
+    public var upstreamTimeout: Duration = .seconds(30)
+    /// Largest answer from the backend passed back to the browser (502 past it).
+    public var upstreamMaxResponseSize = 1024 * 1024
+    /// Send and upload bodies this node holds at once, across all requests (503 past it).
+    public var upstreamMaxHeldBytes = 64 * 1024 * 1024
     /// The most publications one request or one AMQP message may carry (an array).
     public var maxBatchItems = 1000
     /// Largest request head field and all of a head's fields together (431 past it).

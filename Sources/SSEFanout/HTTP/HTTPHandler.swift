@@ -12,11 +12,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Handlers that only speak HTTP responses; removed when the connection becomes a stream.
     static let responseHandlerNames = ["http-deadlines", "http-pipelining", "http-errors", "http-encoder"]
 
-    private let node: Node
-    private let logger: Logger
+    let node: Node
+    let logger: Logger
     private var head: HTTPRequestHead?
-    private var body: ByteBuffer?
-    private var discardingBody = false
+    var body: ByteBuffer?
+    var discardingBody = false
+    /// A send or upload whose head was read (`UpstreamRoutes.swift`): its body is read under its own limits.
+    var pendingSend: PendingSend?
     /// Set once the connection became a stream: whatever the client sent after its `GET /events`
     /// (pipelined requests the decoder still hands over) is dropped and never answered.
     private var isStream = false
@@ -33,6 +35,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = head
             self.body = nil
             self.discardingBody = false
+            self.pendingSend = nil
+            if head.method == .POST, let (kind, rest) = SendKind.of(path: Self.path(of: head.uri)) {
+                return beginSend(context, head, kind, rest)
+            }
             // Refuse an announced oversize body before reading any of it.
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > node.configuration.maxBodySize {
                 discardingBody = true
@@ -40,6 +46,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .body(var chunk):
             guard !discardingBody else { return }
+            if pendingSend != nil { return receiveSendBody(context, &chunk) }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > node.configuration.maxBodySize {
                 discardingBody = true
                 body = nil
@@ -50,6 +57,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head, !discardingBody else { return }
             self.head = nil
+            if let pendingSend {
+                self.pendingSend = nil
+                return finishSend(context, head, pendingSend)
+            }
             route(context, head)
         }
     }
@@ -60,8 +71,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
+    /// The path of a request URI, without its query.
+    static func path(of uri: String) -> String {
+        uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+    }
+
     private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        let path = Self.path(of: head.uri)
         logger.debug("request", metadata: ["method": "\(head.method)", "uri": "\(LogRedaction.uri(head.uri))"])
         let browserFile = BrowserClient.file(at: path)
         if node.cors.refuses(head), path != "/healthz", path != "/readyz", browserFile == nil {
@@ -89,7 +105,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             presence(context, head)
         case (.GET, _) where browserFile != nil, (.HEAD, _) where browserFile != nil:
             serve(browserFile!, context, head)
-        case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"), (_, _) where PresenceRoutes.handles(path):
+        case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"), (_, _) where PresenceRoutes.handles(path),
+            (_, _) where SendKind.of(path: path) != nil:
             respond(context, head, .methodNotAllowed, JSONBody.error("method_not_allowed", "\(head.method) is not allowed on \(path)"))
         default:
             respond(context, head, .notFound, JSONBody.error("not_found", "no route for \(path)"))
@@ -382,12 +399,15 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Responses
 
-    private func respondError(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ code: String, _ message: String, close: Bool) {
+    func respondError(
+        _ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ code: String, _ message: String, extraHeaders: [(String, String)] = [],
+        close: Bool
+    ) {
         guard let head else { return }
-        respond(context, head, status, JSONBody.error(code, message), close: close)
+        respond(context, head, status, JSONBody.error(code, message), extraHeaders: extraHeaders, close: close)
     }
 
-    private func respond(
+    func respond(
         _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: [UInt8]?,
         extraHeaders: [(String, String)] = [], close: Bool = false
     ) {
@@ -395,7 +415,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         respond(context, request, status, buffer, contentType: "application/json", extraHeaders: extraHeaders, close: close)
     }
 
-    private func respond(
+    func respond(
         _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: ByteBuffer?,
         contentType: String, extraHeaders: [(String, String)] = [], close: Bool = false
     ) {

@@ -35,6 +35,8 @@ public final class Node: Service, Sendable {
     let kicker: KickSender
     /// `limits.maxConnectionsPerUser`.
     let userLimit: UserConnectionLimit
+    /// Browsers' sends and uploads, on to the backend or `sse.upstream`.
+    let upstream: UpstreamSender
     private let eventLoopGroup: EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
@@ -47,7 +49,7 @@ public final class Node: Service, Sendable {
 
     public init(
         configuration: NodeConfiguration, registry: any Registry, broker: any Broker, history: any History,
-        authenticator: Authenticator, logger: Logger, eventLoopGroup: EventLoopGroup
+        authenticator: Authenticator, sendClaims: any SendClaims = InProcessSendClaims(), logger: Logger, eventLoopGroup: EventLoopGroup
     ) {
         self.configuration = configuration
         self.authenticator = authenticator
@@ -78,6 +80,11 @@ public final class Node: Service, Sendable {
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
             retryMillis: configuration.retryMillis, logger: logger,
             registered: { record in if userLimit.isOn { userLimit.enforce(after: record) } })
+        self.upstream = UpstreamSender(
+            settings: .init(
+                url: configuration.upstreamURL, timeout: configuration.upstreamTimeout, maxResponseSize: configuration.upstreamMaxResponseSize,
+                maxHeldBytes: configuration.upstreamMaxHeldBytes),
+            registry: registry, broker: broker, claims: sendClaims, eventLoopGroup: eventLoopGroup, logger: logger)
         self.consumer = QueueConsumer(
             nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks,
             limits: .init(maxBytes: configuration.maxBodySize, maxItems: configuration.maxBatchItems), logger: logger)
@@ -120,7 +127,8 @@ public final class Node: Service, Sendable {
         let history = RedisHistory(client: redis, keyPrefix: configuration.redisKeyPrefix, retention: retention)
         return Node(
             configuration: configuration, registry: registry, broker: broker, history: history, authenticator: authenticator,
-            logger: logger, eventLoopGroup: eventLoopGroup)
+            sendClaims: RedisSendClaims(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix)), logger: logger,
+            eventLoopGroup: eventLoopGroup)
     }
 
     /// The HTTP port actually bound, once started.
@@ -196,6 +204,7 @@ public final class Node: Service, Sendable {
         await hub.drain(within: configuration.drainWindow, retryMillis: configuration.retryMillis)
         await broker.stopConsuming()
         await hub.closeAll()
+        await upstream.shutdown()
         await registrations.drain()
         registrations.finish()
         for task in tasks { task.cancel() }

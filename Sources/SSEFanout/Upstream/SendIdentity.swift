@@ -1,0 +1,16 @@
+/// Who sent a send or an upload, as the backend is told: from the token (or, with authentication off,
+/// the query), the `X-SSE-Client` header, and a connection the registry confirmed is the sender's.
+struct SendIdentity: Sendable, Equatable {
+    var user: String?
+    /// "" is the default tenant.
+    var tenant = ""
+    var session: String?
+    var clientID: String?
+    /// Set only once the registry said this connection is the same user's, in the same tenant.
+    var connectionID: String?
+
+    /// Whether `record` (a registered connection) belongs to this sender.
+    func owns(_ record: ConnectionRecord) -> Bool {
+        record.user == user && record.tenant == tenant
+    }
+}

@@ -1,0 +1,70 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Forwards sends and uploads to the backend at `upstream.url` (async-http-client): the request goes to
+/// `<url>/<path>?<query>` with the sender's identity in `X-SSE-*` headers and none of the caller's
+/// credentials, and the backend's status, content type and body come back as they are.
+final class UpstreamForwarder: Sendable {
+    /// What the backend said, or why it said nothing.
+    enum Outcome: Sendable {
+        case answered(status: HTTPResponseStatus, contentType: String?, body: ByteBuffer)
+        case failed(SendRefusal)
+    }
+
+    private let client: HTTPClient
+    private let baseURL: String
+    private let timeout: TimeAmount
+    private let maxResponseSize: Int
+
+    init(url: String, timeout: Duration, maxResponseSize: Int, eventLoopGroup: any EventLoopGroup) {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
+        configuration.timeout = .init(connect: .seconds(5), read: TimeAmount(timeout))
+        self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
+        self.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.timeout = TimeAmount(timeout)
+        self.maxResponseSize = maxResponseSize
+    }
+
+    func forward(_ request: SendRequest, id: String, body: ByteBuffer) async -> Outcome {
+        var url = "\(baseURL)/\(request.path.value)"
+        if !request.query.raw.isEmpty { url += "?\(request.query.raw)" }
+        var outgoing = HTTPClientRequest(url: url)
+        outgoing.method = .POST
+        outgoing.headers = Self.headers(request, id: id)
+        outgoing.body = .bytes(body)
+        do {
+            let response = try await client.execute(outgoing, timeout: timeout)
+            let answer = try await response.body.collect(upTo: maxResponseSize)
+            return .answered(status: response.status, contentType: response.headers.first(name: "content-type"), body: answer)
+        } catch let error as NIOTooManyBytesError {
+            _ = error
+            return .failed(SendRefusal(.badGateway, "upstream_answer_too_large", "the backend's answer exceeds \(maxResponseSize) bytes"))
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            return .failed(SendRefusal(.gatewayTimeout, "upstream_timeout", "the backend did not answer in time"))
+        } catch {
+            return .failed(SendRefusal(.badGateway, "upstream_unreachable", "the backend could not be reached"))
+        }
+    }
+
+    /// The identity, the idempotency key and the content type; nothing else of the caller's request
+    /// (no `Authorization`, no `Cookie`).
+    static func headers(_ request: SendRequest, id: String) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: request.contentType)
+        headers.add(name: "Idempotency-Key", value: request.idempotencyKey ?? id)
+        headers.add(name: "X-SSE-Send-Id", value: id)
+        let identity = request.identity
+        if let user = identity.user { headers.add(name: "X-SSE-User", value: user) }
+        if !identity.tenant.isEmpty { headers.add(name: "X-SSE-Tenant", value: identity.tenant) }
+        if let session = identity.session { headers.add(name: "X-SSE-Session", value: session) }
+        if let clientID = identity.clientID { headers.add(name: "X-SSE-Client", value: clientID) }
+        if let connectionID = identity.connectionID { headers.add(name: "X-SSE-Connection", value: connectionID) }
+        return headers
+    }
+
+    func shutdown() async {
+        try? await client.shutdown().get()
+    }
+}

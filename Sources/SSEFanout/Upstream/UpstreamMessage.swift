@@ -1,0 +1,99 @@
+import Foundation
+import NIOCore
+
+/// What a send or an upload becomes on `sse.upstream` (README, "Browser → server"): one JSON object
+/// with the send's id, who sent it, where to, its query, and its body (a send's JSON as it came, an
+/// upload's fields and files, the files base64-encoded).
+struct UpstreamMessage: Sendable {
+    enum Payload: Sendable {
+        /// A send's body: JSON, already checked, embedded as it came.
+        case json(ByteBuffer)
+        case form(UploadForm)
+    }
+
+    var id: String
+    var kind: SendKind
+    var path: SendPath
+    var query: SendQuery
+    var identity: SendIdentity
+    var idempotencyKey: String?
+    /// When the node had the whole request, ms since 1970.
+    var receivedAt: Int64
+    var payload: Payload
+
+    /// The JSON body. Fields that do not apply (no user, session, client or connection) are left out;
+    /// a query parameter or form field given more than once maps to an array of its values.
+    func encoded() -> [UInt8] {
+        var out = "{"
+        member("id", id, &out)
+        member("kind", kind.rawValue, &out)
+        member("path", path.value, &out)
+        out += ",\"query\":"
+        Self.appendObject(query.items, to: &out)
+        if let user = identity.user { member("user", user, &out) }
+        member("tenant", identity.tenant, &out)
+        if let session = identity.session { member("session", session, &out) }
+        if let clientID = identity.clientID { member("clientId", clientID, &out) }
+        if let connectionID = identity.connectionID { member("connectionId", connectionID, &out) }
+        if let idempotencyKey { member("idempotencyKey", idempotencyKey, &out) }
+        out += ",\"receivedAt\":\(receivedAt)"
+        switch payload {
+        case .json(let body):
+            out += ",\"body\":"
+            out += String(decoding: body.readableBytesView, as: UTF8.self)
+        case .form(let form):
+            out += ",\"fields\":"
+            Self.appendObject(form.fields, to: &out)
+            out += ",\"files\":["
+            for (index, file) in form.files.enumerated() {
+                out += index == 0 ? "{" : ",{"
+                out += "\"field\":"
+                JSONBody.appendString(file.field, to: &out)
+                member("filename", file.filename, &out)
+                member("contentType", file.contentType, &out)
+                out += ",\"size\":\(file.data.readableBytes),\"data\":\""
+                out += Data(file.data.readableBytesView).base64EncodedString()
+                out += "\"}"
+            }
+            out += "]"
+        }
+        out += "}"
+        return Array(out.utf8)
+    }
+
+    /// AMQP headers, so a consumer can route or filter without parsing the body.
+    var headers: [String: String] {
+        var headers = ["x-sse-kind": kind.rawValue, "x-sse-path": path.value, "x-sse-tenant": identity.tenant]
+        if let user = identity.user { headers["x-sse-user"] = user }
+        if let session = identity.session { headers["x-sse-session"] = session }
+        if let clientID = identity.clientID { headers["x-sse-client"] = clientID }
+        if let connectionID = identity.connectionID { headers["x-sse-connection"] = connectionID }
+        return headers
+    }
+
+    private func member(_ name: String, _ value: String, _ out: inout String) {
+        if out.utf8.count > 1 { out += "," }
+        JSONBody.appendString(name, to: &out)
+        out += ":"
+        JSONBody.appendString(value, to: &out)
+    }
+
+    /// `{"a": "1", "b": ["2", "3"]}`: names in first-seen order, repeated ones as arrays.
+    private static func appendObject(_ items: [(name: String, value: String)], to out: inout String) {
+        var order: [String] = []
+        var values: [String: [String]] = [:]
+        for (name, value) in items {
+            if values[name] == nil { order.append(name) }
+            values[name, default: []].append(value)
+        }
+        out += "{"
+        for (index, name) in order.enumerated() {
+            if index > 0 { out += "," }
+            JSONBody.appendString(name, to: &out)
+            out += ":"
+            let all = values[name] ?? []
+            if all.count == 1 { JSONBody.appendString(all[0], to: &out) } else { JSONBody.appendStrings(all, to: &out) }
+        }
+        out += "}"
+    }
+}

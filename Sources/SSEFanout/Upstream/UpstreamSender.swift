@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// Takes a browser's send or upload whose body was read and hands it on once: to the backend at
+/// `upstream.url` when one is configured (`UpstreamForwarder`), else to RabbitMQ's `sse.upstream`
+/// (`UpstreamMessage`). Before that it confirms the `X-SSE-Connection` the caller named is theirs,
+/// and claims the `Idempotency-Key` (`SendClaims`) so a retry is not sent twice.
+final class UpstreamSender: Sendable {
+    struct Settings: Sendable {
+        var url: String?
+        var timeout: Duration
+        var maxResponseSize: Int
+        var maxHeldBytes: Int
+    }
+
+    /// Bodies held by every send and upload being read or handed on.
+    let budget: BodyBudget
+    /// One line per refusal kind and interval: refusals can come as fast as a client can send.
+    let log = RateLimitedLog()
+    private let registry: any Registry
+    private let broker: any Broker
+    private let claims: any SendClaims
+    private let forwarder: UpstreamForwarder?
+    /// How long a claim stays pending if its attempt never settles: longer than any attempt may take.
+    private let lapse: Duration
+    private let logger: Logger
+
+    init(settings: Settings, registry: any Registry, broker: any Broker, claims: any SendClaims, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.registry = registry
+        self.broker = broker
+        self.claims = claims
+        self.budget = BodyBudget(limit: settings.maxHeldBytes)
+        self.forwarder = settings.url.map {
+            UpstreamForwarder(url: $0, timeout: settings.timeout, maxResponseSize: settings.maxResponseSize, eventLoopGroup: eventLoopGroup)
+        }
+        self.lapse = settings.timeout + .seconds(15)
+        self.logger = logger
+    }
+
+    func deliver(_ request: SendRequest, body: ByteBuffer) async -> SendAnswer {
+        var request = request
+        let payload: UpstreamMessage.Payload?
+        do {
+            payload = try prepare(request, body)
+        } catch {
+            return .refused(error)
+        }
+        request.identity.connectionID = await confirmedConnection(request)
+        let id = EventIDGenerator.next()
+        let key = request.idempotencyKey.map { SendClaimKey(tenant: request.identity.tenant, user: request.identity.user, key: $0) }
+        if let key {
+            do {
+                switch try await claims.claim(key, id: id, lapse: lapse) {
+                case .claimed: break
+                case .done(let sent): return .node(.ok, JSONBody.encode(["id": sent, "duplicate": true]))
+                case .inFlight:
+                    return .refused(SendRefusal(
+                        .conflict, "in_flight", "a send with this Idempotency-Key is under way: retry once it is answered", retryAfter: 1))
+                }
+            } catch {
+                logger.warning("could not claim a send's idempotency key", metadata: ["error": "\(error)"])
+                return .refused(SendRefusal(.serviceUnavailable, "unavailable", "the idempotency key could not be checked (Redis unreachable)", retryAfter: 1))
+            }
+        }
+        let (answer, delivered) = await handOn(request, id: id, body: body, payload: payload)
+        if let key {
+            if delivered {
+                do { try await claims.complete(key, id: id) } catch {
+                    logger.warning("could not mark a send done; a retry may reach the backend again", metadata: ["error": "\(error)"])
+                }
+            } else {
+                await claims.release(key, id: id)
+            }
+        }
+        return answer
+    }
+
+    func shutdown() async {
+        await forwarder?.shutdown()
+    }
+
+    /// A send's body must be JSON; an upload on its way to RabbitMQ is parsed into fields and files (a
+    /// backend behind `upstream.url` parses its own). Nil when the body goes on as it came.
+    private func prepare(_ request: SendRequest, _ body: ByteBuffer) throws(SendRefusal) -> UpstreamMessage.Payload? {
+        switch request.kind {
+        case .send:
+            guard (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: .fragmentsAllowed)) != nil else {
+                throw SendRefusal(.badRequest, "invalid_json", "a send's body must be JSON")
+            }
+            return .json(body)
+        case .upload:
+            guard forwarder == nil else { return nil }
+            return .form(try UploadForm(body: body, boundary: request.boundary ?? ""))
+        }
+    }
+
+    /// The connection `X-SSE-Connection` names, if the registry says it is the sender's (same user,
+    /// same tenant); otherwise nil, and the send goes on without one.
+    private func confirmedConnection(_ request: SendRequest) async -> String? {
+        guard let claimed = request.claimedConnectionID else { return nil }
+        do {
+            if let record = try await registry.connection(claimed), request.identity.owns(record) { return claimed }
+            log.note("dropped an X-SSE-Connection that is not the sender's", logger: logger)
+        } catch {
+            logger.debug("could not look up a send's connection", metadata: ["error": "\(error)"])
+        }
+        return nil
+    }
+
+    /// Forwards or publishes; `delivered` is whether the send reached the backend (its claim is then done).
+    private func handOn(
+        _ request: SendRequest, id: String, body: ByteBuffer, payload: UpstreamMessage.Payload?
+    ) async -> (SendAnswer, delivered: Bool) {
+        if let forwarder {
+            switch await forwarder.forward(request, id: id, body: body) {
+            case .answered(let status, let contentType, let answer):
+                // A 5xx says the backend did not take it: the retry must go through.
+                return (.upstream(status, contentType: contentType, body: answer), status.code < 500)
+            case .failed(let refusal):
+                return (.refused(refusal), false)
+            }
+        }
+        let message = UpstreamMessage(
+            id: id, kind: request.kind, path: request.path, query: request.query, identity: request.identity,
+            idempotencyKey: request.idempotencyKey, receivedAt: Int64(Date().timeIntervalSince1970 * 1000), payload: payload ?? .json(body))
+        let send = broker.publishUpstream(message.encoded(), routingKey: request.path.routingKey, messageID: id, headers: message.headers)
+        do {
+            guard try await send.routed else {
+                return (.refused(SendRefusal(
+                    .serviceUnavailable, "not_routed", "no queue is bound to \(BrokerTopology.upstreamExchange) for '\(request.path.routingKey)'",
+                    retryAfter: 5)), false)
+            }
+            return (.node(.accepted, JSONBody.encode(["id": id])), true)
+        } catch {
+            logger.warning("a send was not confirmed by RabbitMQ", metadata: ["error": "\(error)"])
+            return (.refused(SendRefusal(.serviceUnavailable, "unavailable", "RabbitMQ did not take the send", retryAfter: 1)), false)
+        }
+    }
+}
