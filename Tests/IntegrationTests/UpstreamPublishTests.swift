@@ -8,7 +8,8 @@ import Testing
 /// with the sender's identity, once.
 @Suite(.serialized) struct UpstreamPublishTests {
     static let secret = "an-integration-test-secret-of-32-bytes-or-more"
-    static let maxUploadSize = 64 * 1024
+    /// Past `http.maxBodySize` (64 KiB), the limit of every other body.
+    static let maxUploadSize = 256 * 1024
 
     static let cluster = Task {
         let cluster = try await TestCluster.start(nodes: 2) { configuration in
@@ -164,6 +165,16 @@ import Testing
         let upload = try await post(0, "/upload/files/x", form.body, contentType: form.contentType, headers: auth)
         #expect(upload.status == 413)
         #expect(try answer(upload)["error"] as? String == "body_too_large")
+        // An upload has a limit of its own, larger than a send's.
+        let room = TestEnvironment.uniqueName("room")
+        let listener = try await UpstreamListener.start(bindingKey: "large.\(room)")
+        defer { Task { await listener.stop() } }
+        let file = [UInt8](repeating: 2, count: Self.maxUploadSize / 2)
+        let large = MultipartForm(parts: [.file("f", filename: "large.bin", contentType: "application/octet-stream", data: file)])
+        let accepted = try await post(0, "/upload/large/\(room)", large.body, contentType: large.contentType, headers: auth)
+        #expect(accepted.status == 202)
+        let message = try await listener.message(id: try #require(try answer(accepted)["id"] as? String))
+        #expect((message.json["files"] as? [[String: Any]])?.first?["size"] as? Int == file.count)
     }
 
     @Test func badPathsTypesAndKeysAre4xx() async throws {
@@ -260,7 +271,7 @@ import Testing
     @Test func nothingBoundForTheRoutingKeyIs503() async throws {
         let token = try await Self.token(user: "alice")
         let response = try await post(
-            0, "/send/\(TestEnvironment.uniqueName("unbound"))", Array("{}".utf8), headers: [("Authorization", "Bearer \(token)"), ("Idempotency-Key", "unbound")])
+            0, "/send/\(TestEnvironment.uniqueName("unbound"))", Array("{}".utf8), headers: [("Authorization", "Bearer \(token)"), ("Idempotency-Key", TestEnvironment.uniqueName("unbound"))])
         #expect(response.status == 503)
         #expect(try answer(response)["error"] as? String == "not_routed")
         #expect(response.header("Retry-After") != nil)

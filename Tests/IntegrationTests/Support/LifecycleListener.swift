@@ -39,26 +39,13 @@ final class LifecycleListener: Sendable {
     }
 
     static func start() async throws -> LifecycleListener {
-        let queue = TestEnvironment.uniqueName("test.lifecycle")
-        let topology = AMQPTopology(
-            exchanges: [.init(name: BrokerTopology.lifecycleExchange, type: .topic)],
-            queues: [.init(name: queue, durable: false, autoDelete: true, arguments: ["x-expires": .int(60_000)])],
-            bindings: [.init(queue: queue, exchange: BrokerTopology.lifecycleExchange, routingKey: "#")])
         let received = NIOLockedValueBox<[Event]>([])
-        let box = NIOLockedValueBox<AMQPConsumer?>(nil)
-        let consumer = AMQPConsumer(
-            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: topology, queues: [queue], prefetch: 500,
-            logger: Logger(label: "test-lifecycle")
-        ) { delivery in
+        let consumer = try await BoundQueue.consume(exchange: BrokerTopology.lifecycleExchange, bindingKey: "#", label: "lifecycle") { delivery in
             if var event = try? JSONDecoder().decode(Event.self, from: Data(delivery.body)) {
                 event.routingKey = delivery.routingKey
                 received.withLockedValue { $0.append(event) }
             }
-            box.withLockedValue { $0 }?.ack(delivery)
         }
-        box.withLockedValue { $0 = consumer }
-        consumer.start()
-        try await consumer.waitUntilConnected(timeout: .seconds(10))
         return LifecycleListener(consumer: consumer, received: received)
     }
 

@@ -27,28 +27,15 @@ final class UpstreamListener: Sendable {
     }
 
     static func start(bindingKey: String) async throws -> UpstreamListener {
-        let queue = TestEnvironment.uniqueName("test.upstream")
-        let topology = AMQPTopology(
-            exchanges: [.init(name: BrokerTopology.upstreamExchange, type: .topic)],
-            queues: [.init(name: queue, durable: false, autoDelete: true, arguments: ["x-expires": .int(60_000)])],
-            bindings: [.init(queue: queue, exchange: BrokerTopology.upstreamExchange, routingKey: bindingKey)])
         let received = NIOLockedValueBox<[Message]>([])
-        let box = NIOLockedValueBox<AMQPConsumer?>(nil)
-        let consumer = AMQPConsumer(
-            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: topology, queues: [queue], prefetch: 100,
-            logger: Logger(label: "test-upstream")
-        ) { delivery in
+        let consumer = try await BoundQueue.consume(exchange: BrokerTopology.upstreamExchange, bindingKey: bindingKey, label: "upstream") { delivery in
             let headers = delivery.properties.headers.compactMapValues(\.stringValue)
             received.withLockedValue {
                 $0.append(Message(
                     routingKey: delivery.routingKey, messageID: delivery.properties.messageId, persistent: delivery.properties.persistent,
                     headers: headers, body: delivery.body))
             }
-            box.withLockedValue { $0 }?.ack(delivery)
         }
-        box.withLockedValue { $0 = consumer }
-        consumer.start()
-        try await consumer.waitUntilConnected(timeout: .seconds(10))
         return UpstreamListener(consumer: consumer, received: received)
     }
 
