@@ -12,7 +12,7 @@ public final class InProcessBroker: Broker {
     private let nodeID: String
     private let handler = NIOLockedValueBox<Handler?>(nil)
     private let lifecycle = NIOLockedValueBox<[(event: String, body: [UInt8])]>([])
-    private let upstream = NIOLockedValueBox<[UpstreamPublication]>([])
+    private let upstream = NIOLockedValueBox<(sends: [UpstreamPublication], bytes: Int)>(([], 0))
     /// Lifecycle events kept for `lifecycleEvents`; the oldest go first (a standalone node runs for long).
     public static let keptLifecycleEvents = 10_000
 
@@ -61,18 +61,28 @@ public final class InProcessBroker: Broker {
         public var body: [UInt8]
     }
 
-    /// Kept, the latest `keptLifecycleEvents` of them, like lifecycle events: there is no backend in one
-    /// process, and tests and the demo read them here.
+    /// Sends and uploads kept for `upstreamPublications`, by count and by bytes: uploads are large.
+    public static let keptUpstreamPublications = 1000
+    public static let keptUpstreamBytes = 64 * 1024 * 1024
+
+    /// Kept, like lifecycle events: there is no backend in one process, and tests and the demo read
+    /// them here. The oldest go first past `keptUpstreamPublications` or `keptUpstreamBytes`.
     public func publishUpstream(_ body: [UInt8], routingKey: String, messageID: String, headers: [String: String]) -> BrokerSend {
-        upstream.withLockedValue { sends in
-            if sends.count >= Self.keptLifecycleEvents { sends.removeFirst(sends.count / 2) }
-            sends.append(UpstreamPublication(routingKey: routingKey, messageID: messageID, headers: headers, body: body))
+        upstream.withLockedValue { kept in
+            kept.sends.append(UpstreamPublication(routingKey: routingKey, messageID: messageID, headers: headers, body: body))
+            kept.bytes += body.count
+            var dropped = 0
+            while kept.sends.count - dropped > Self.keptUpstreamPublications || (kept.bytes > Self.keptUpstreamBytes && kept.sends.count - dropped > 1) {
+                kept.bytes -= kept.sends[dropped].body.count
+                dropped += 1
+            }
+            kept.sends.removeFirst(dropped)
         }
         return BrokerSend(.success(true))
     }
 
-    /// The sends and uploads published so far (at most the latest `keptLifecycleEvents`), oldest first.
-    public var upstreamPublications: [UpstreamPublication] { upstream.withLockedValue { $0 } }
+    /// The sends and uploads published so far (the latest ones, see `keptUpstreamPublications`), oldest first.
+    public var upstreamPublications: [UpstreamPublication] { upstream.withLockedValue { $0.sends } }
 
     /// What a producer publishing to the ingress exchange would do.
     public func publishToIngress(_ body: [UInt8]) {

@@ -3,7 +3,7 @@ import Foundation
 /// The query of a send: what the backend gets (forwarded as written, or decoded into the message),
 /// without the caller's credentials and, with authentication off, without the parameters that said who
 /// the sender is.
-struct SendQuery: Sendable, Equatable {
+struct SendQuery: Sendable {
     /// The items kept, as they were written (`a=1&b=x%20y`): appended to the upstream URL unchanged.
     var raw: String
     /// The same items decoded as a form (`+` is a space), in order.
@@ -36,10 +36,6 @@ struct SendQuery: Sendable, Equatable {
         self.raw = kept.joined(separator: "&")
         self.items = items
         self.identity = identity
-    }
-
-    static func == (lhs: SendQuery, rhs: SendQuery) -> Bool {
-        lhs.raw == rhs.raw && lhs.identity == rhs.identity
     }
 
     /// `application/x-www-form-urlencoded` decoding, as a browser's `URLSearchParams` encodes.

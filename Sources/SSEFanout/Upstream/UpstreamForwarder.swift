@@ -38,8 +38,7 @@ final class UpstreamForwarder: Sendable {
             let response = try await client.execute(outgoing, timeout: timeout)
             let answer = try await response.body.collect(upTo: maxResponseSize)
             return .answered(status: response.status, contentType: response.headers.first(name: "content-type"), body: answer)
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             return .failed(SendRefusal(.badGateway, "upstream_answer_too_large", "the backend's answer exceeds \(maxResponseSize) bytes"))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             return .failed(SendRefusal(.gatewayTimeout, "upstream_timeout", "the backend did not answer in time"))

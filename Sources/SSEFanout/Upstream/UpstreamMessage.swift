@@ -24,6 +24,8 @@ struct UpstreamMessage: Sendable {
     /// The JSON body. Fields that do not apply (no user, session, client or connection) are left out;
     /// a query parameter or form field given more than once maps to an array of its values.
     func encoded() -> [UInt8] {
+        // The small members are written as text; a body and files are appended as bytes, so that an
+        // upload's megabytes are not copied through a String as well.
         var out = "{"
         member("id", id, &out)
         member("kind", kind.rawValue, &out)
@@ -37,28 +39,32 @@ struct UpstreamMessage: Sendable {
         if let connectionID = identity.connectionID { member("connectionId", connectionID, &out) }
         if let idempotencyKey { member("idempotencyKey", idempotencyKey, &out) }
         out += ",\"receivedAt\":\(receivedAt)"
+        var bytes: [UInt8]
         switch payload {
         case .json(let body):
             out += ",\"body\":"
-            out += String(decoding: body.readableBytesView, as: UTF8.self)
+            bytes = Array(out.utf8)
+            bytes += body.readableBytesView
         case .form(let form):
             out += ",\"fields\":"
             Self.appendObject(form.fields, to: &out)
             out += ",\"files\":["
+            bytes = Array(out.utf8)
+            bytes.reserveCapacity(bytes.count + form.files.reduce(0) { $0 + $1.data.readableBytes * 4 / 3 + 256 })
             for (index, file) in form.files.enumerated() {
-                out += index == 0 ? "{" : ",{"
-                out += "\"field\":"
-                JSONBody.appendString(file.field, to: &out)
-                member("filename", file.filename, &out)
-                member("contentType", file.contentType, &out)
-                out += ",\"size\":\(file.data.readableBytes),\"data\":\""
-                out += Data(file.data.readableBytesView).base64EncodedString()
-                out += "\"}"
+                var head = index == 0 ? "{\"field\":" : ",{\"field\":"
+                JSONBody.appendString(file.field, to: &head)
+                member("filename", file.filename, &head)
+                member("contentType", file.contentType, &head)
+                head += ",\"size\":\(file.data.readableBytes),\"data\":\""
+                bytes += head.utf8
+                bytes += Data(file.data.readableBytesView).base64EncodedData()
+                bytes += "\"}".utf8
             }
-            out += "]"
+            bytes += "]".utf8
         }
-        out += "}"
-        return Array(out.utf8)
+        bytes += "}".utf8
+        return bytes
     }
 
     /// AMQP headers, so a consumer can route or filter without parsing the body.
@@ -71,8 +77,9 @@ struct UpstreamMessage: Sendable {
         return headers
     }
 
+    /// `,"name":"value"` (no comma right after an opening brace).
     private func member(_ name: String, _ value: String, _ out: inout String) {
-        if out.utf8.count > 1 { out += "," }
+        if out.utf8.last != UInt8(ascii: "{") { out += "," }
         JSONBody.appendString(name, to: &out)
         out += ":"
         JSONBody.appendString(value, to: &out)
