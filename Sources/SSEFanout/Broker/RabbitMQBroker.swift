@@ -14,6 +14,9 @@ public final class RabbitMQBroker: Broker {
     private let messageTTL: Duration
     private let logger: Logger
     private let consumer = NIOLockedValueBox<AMQPConsumer?>(nil)
+    /// Whether the shared queues are consumed (`consumeSharedQueues`), kept for a consumer not made yet.
+    private let sharedQueuesConsumed = NIOLockedValueBox(true)
+    private static let sharedQueues = [BrokerTopology.ingressQueue, BrokerTopology.deadLetterQueue]
 
     public init(
         nodeID: String, configuration: AMQPConfiguration, prefetch: UInt16, queueExpiry: Duration, messageTTL: Duration,
@@ -40,7 +43,7 @@ public final class RabbitMQBroker: Broker {
         let consumer = AMQPConsumer(
             configuration: consumerConfiguration,
             topology: topology,
-            queues: [nodeQueue, BrokerTopology.ingressQueue, BrokerTopology.deadLetterQueue],
+            queues: [nodeQueue] + Self.sharedQueues,
             prefetch: prefetch,
             logger: logger
         ) { delivery in
@@ -68,7 +71,10 @@ public final class RabbitMQBroker: Broker {
             })
         }
         settler.withLockedValue { $0 = consumer }
-        self.consumer.withLockedValue { $0 = consumer }
+        sharedQueuesConsumed.withLockedValue { consumed in
+            if !consumed { Self.sharedQueues.forEach(consumer.pause) }
+            self.consumer.withLockedValue { $0 = consumer }
+        }
         consumer.start()
     }
 
@@ -109,6 +115,16 @@ public final class RabbitMQBroker: Broker {
         BrokerSend(publisher.submit(
             exchange: BrokerTopology.lifecycleExchange, routingKey: event, body: body,
             properties: AMQPMessageProperties(contentType: "application/json")))
+    }
+
+    public func consumeSharedQueues(_ consume: Bool) {
+        sharedQueuesConsumed.withLockedValue { consumed in
+            consumed = consume
+            guard let consumer = self.consumer.withLockedValue({ $0 }) else { return }
+            for queue in Self.sharedQueues {
+                if consume { consumer.resume(queue) } else { consumer.pause(queue) }
+            }
+        }
     }
 
     public func stopConsuming() async {

@@ -165,13 +165,19 @@ public final class Node: Service, Sendable {
             registerAgain: { [self] in await registerAgain() })
         let lease = Task { await keeper.run() }
         let consumer = self.consumer
+        // What the node takes from the shared queues it must route: it takes nothing until it is ready.
+        broker.consumeSharedQueues(false)
         try await broker.start { delivery in consumer.handle(delivery) }
+        let gate = SharedQueueGate(broker: broker, interval: Self.readinessInterval, logger: logger) { [self] in
+            await readinessProblems()
+        }
+        let gating = Task { await gate.run() }
         lifecycle.removed(leftovers, reason: .nodeDied)
         let server = try await HTTPServer.bind(node: self, host: configuration.host, port: configuration.port, group: eventLoopGroup)
         state.withLockedValue {
             $0.server = server
             $0.acceptingStreams = true
-            $0.tasks = [writer, lease]
+            $0.tasks = [writer, lease, gating]
         }
         logger.info("node started", metadata: [
             "http": "\(configuration.host):\(server.port)", "queue": "\(BrokerTopology.nodeQueue(nodeID))",
@@ -251,6 +257,9 @@ public final class Node: Service, Sendable {
     func kick(_ kick: Kick) async throws -> Int {
         try await kicker.send(kick)
     }
+
+    /// How often the node checks its readiness to decide whether it takes shared-queue messages.
+    static let readinessInterval: Duration = .milliseconds(250)
 
     /// Why the node cannot serve right now; empty when ready.
     func readinessProblems() async -> [String] {

@@ -76,6 +76,7 @@ final class QueueConsumer: Sendable {
                 reroute(stale, awayFrom: nodeID, delivery)
             }
         case .ingress:
+            logger.trace("routing an ingress message", metadata: ["targets": "\(publications.flatMap(\.legs).map(\.target.key))"])
             route(publications, from: delivery)
         case .control:
             delivery.settle(.ack)
