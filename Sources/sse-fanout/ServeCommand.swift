@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: help("HTTP port (default 8080).", "http.port"))
     var port: Int?
 
-    @Option(name: .customLong("node-id"), help: help("Node id, which names the node's queue sse.node.<id> (default: the port).", "node.id"))
+    @Option(name: .customLong("node-id"), help: help("Node id, which names the node's queue sse.node.v2.<id> (default: the port).", "node.id"))
     var nodeID: String?
 
     @Option(name: .customLong("amqp-url"), help: help("RabbitMQ, amqp://user:pass@host:port/vhost (default amqp://guest:guest@127.0.0.1:5672/%2f).", "amqp.url"))

@@ -5,7 +5,7 @@ public struct NodeConfiguration: Sendable {
     /// Address the HTTP server binds.
     public var host = "127.0.0.1"
     public var port = 8080
-    /// The node's name in the cluster: its queue is `sse.node.<nodeID>`. Defaults to the port.
+    /// The node's name in the cluster: its queue is `sse.node.v2.<nodeID>`. Defaults to the port.
     public var nodeID: String?
     public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public var redisURL = "redis://127.0.0.1:6379/0"
