@@ -63,6 +63,9 @@ public struct NodeConfiguration: Sendable {
     public var maxConnections = 0
     /// Open streams one user may hold across the cluster; 0: no limit.
     public var maxConnectionsPerUser = 0
+    /// Open streams one client IP address may hold on this node; past it, `GET /events` gets 429 with
+    /// `Retry-After`. The address is the socket peer's (behind a proxy, the proxy's). 0: no limit.
+    public var maxConnectionsPerAddress = 0
     /// What happens to a stream over `maxConnectionsPerUser`.
     public var overUserLimit = UserLimitPolicy.closeOldest
     /// Which lifecycle events nodes publish to `sse.lifecycle` (names, or `*` for all; empty: none).

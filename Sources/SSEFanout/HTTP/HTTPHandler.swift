@@ -131,12 +131,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let limit = node.configuration.maxConnections
         if limit > 0, node.hub.connectionCount >= limit {
-            node.limitLog.note("connection limit reached: refusing streams with 503", logger: logger, metadata: ["limit": "\(limit)"])
+            node.limitLogs.nodeFull.note("connection limit reached: refusing streams with 503", logger: logger, metadata: ["limit": "\(limit)"])
             respond(
                 context, head, .serviceUnavailable, JSONBody.error("node_full", "this node holds its most streams (\(limit)); try again, or another node"),
                 extraHeaders: [("Retry-After", "5")], close: true)
             return
         }
+        guard admitAddress(context, head) else { return }
         // Nothing the client sends from here on is another request.
         isStream = true
         let userLimit = node.userLimit
@@ -149,7 +150,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }.whenSuccess { [request] admitted in
             let (handler, context) = bound.value
             guard admitted else {
-                handler.node.limitLog.note("per-user connection limit reached: refusing streams with 429", logger: handler.logger)
+                handler.node.limitLogs.userLimit.note("per-user connection limit reached: refusing streams with 429", logger: handler.logger)
                 handler.respond(
                     context, head, .tooManyRequests,
                     JSONBody.error("too_many_connections", "this user holds the most streams allowed (\(userLimit.maximum)); close one first"), close: true)
@@ -158,6 +159,25 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard context.channel.isActive else { return }
             handler.startStream(context, head, request)
         }
+    }
+
+    /// `limits.maxConnectionsPerAddress`: takes a place for the client's address until the connection
+    /// closes, or answers 429 and returns false when the address holds its most streams.
+    private func admitAddress(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> Bool {
+        let limit = node.addressLimit
+        guard limit.isOn, let address = context.channel.remoteAddress?.ipAddress else { return true }
+        guard limit.admit(address) else {
+            node.limitLogs.addressLimit.note(
+                "per-address connection limit reached: refusing streams with 429", logger: logger,
+                metadata: ["limit": "\(limit.maximum)", "address": "\(address)"])
+            respond(
+                context, head, .tooManyRequests,
+                JSONBody.error("too_many_connections_from_address", "this address holds the most streams allowed (\(limit.maximum)); close one first"),
+                extraHeaders: [("Retry-After", "5")], close: true)
+            return false
+        }
+        context.channel.closeFuture.whenComplete { _ in limit.release(address) }
+        return true
     }
 
     /// Turns the connection into the stream `request` asks for.

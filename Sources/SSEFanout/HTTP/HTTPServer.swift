@@ -20,7 +20,7 @@ final class HTTPServer: Sendable {
         limits.maxHeaderFieldSize = configuration.maxHeaderSize
         limits.maxHeaderListSize = configuration.maxHeaderSize
         limits.maxHeaderFieldCount = 100
-        let log = node.limitLog
+        let logs = node.limitLogs
         let logger = node.logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
@@ -38,7 +38,7 @@ final class HTTPServer: Sendable {
                     try sync.addHandler(
                         RequestDeadlines(
                             requestTimeout: TimeAmount(configuration.requestTimeout), idleTimeout: TimeAmount(configuration.idleTimeout)
-                        ) { what in log.note("closed a connection whose \(what) did not arrive in time", logger: logger) },
+                        ) { what in logs.requestTimeout.note("closed a connection whose \(what) did not arrive in time", logger: logger) },
                         name: "http-deadlines")
                     try sync.addHandler(HTTPHandler(node: node), name: "sse-fanout")
                 }

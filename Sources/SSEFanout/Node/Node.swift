@@ -30,8 +30,10 @@ public final class Node: Service, Sendable {
     let consumer: QueueConsumer
     /// Targets kicked with `reconnect: false`, refused new streams for a while.
     let kicks = KickBars { Int64(Date().timeIntervalSince1970 * 1000) }
-    /// For the warning that a connection limit was hit.
-    let limitLog = RateLimitedLog()
+    /// Warnings that a limit was hit, each kind at most once per interval.
+    let limitLogs: LimitLogs
+    /// `limits.maxConnectionsPerAddress`.
+    let addressLimit: AddressConnectionLimit
     let kicker: KickSender
     /// `limits.maxConnectionsPerUser`.
     let userLimit: UserConnectionLimit
@@ -68,12 +70,15 @@ public final class Node: Service, Sendable {
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
             writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
         self.hub = hub
+        let limitLogs = LimitLogs()
+        self.limitLogs = limitLogs
         let kicker = KickSender(registry: registry, broker: broker, bar: configuration.kickBar)
         self.kicker = kicker
         let userLimit = UserConnectionLimit(
             maximum: configuration.maxConnectionsPerUser, policy: configuration.overUserLimit, presence: registry, logger: logger,
-            kick: { try await kicker.send($0) })
+            log: limitLogs.userLimit, kick: { try await kicker.send($0) })
         self.userLimit = userLimit
+        self.addressLimit = AddressConnectionLimit(maximum: configuration.maxConnectionsPerAddress)
         self.streams = StreamOpener(
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
             retryMillis: configuration.retryMillis, logger: logger,
