@@ -25,6 +25,15 @@ final class HTTPServer: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(pause: Self.acceptBackoff) { error in
+                        logs.acceptFailure.note(
+                            "cannot accept connections: \(Self.acceptFailure(error)); trying again every \(Self.acceptBackoff.nanoseconds / 1_000_000) ms",
+                            logger: logger, metadata: ["errno": "\(error.errnoCode)"])
+                    })
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
             .childChannelInitializer { channel in
@@ -46,6 +55,17 @@ final class HTTPServer: Sendable {
             .bind(host: host, port: port)
             .get()
         return HTTPServer(channel: channel)
+    }
+
+    /// How long the node stops accepting after accept failed (out of file descriptors, or memory).
+    static let acceptBackoff = TimeAmount.milliseconds(200)
+
+    private static func acceptFailure(_ error: IOError) -> String {
+        switch error.errnoCode {
+        case EMFILE: "out of file descriptors (EMFILE: raise ulimit -n, or set limits.maxConnections)"
+        case ENFILE: "the system is out of file descriptors (ENFILE)"
+        default: "\(error)"
+        }
     }
 
     /// The port actually bound (differs from the configured one when that was 0).
