@@ -22,27 +22,27 @@ extension AMQPConnection {
             try checkReply(doing: "declaring queue '\(queue.name)'")
         }
         for binding in topology.bindings {
-            CArena.with { arena in
-                _ = amqp_queue_bind(
-                    state, Self.channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
-                    arena.bytes(binding.routingKey), arena.table([:]))
-            }
-            try checkReply(
-                doing: "binding queue '\(binding.queue)' to exchange '\(binding.exchange)' with key '\(binding.routingKey)'")
+            try change(binding, "binding", with: amqp_queue_bind)
         }
         var retiredQueues: [String] = []
         for binding in topology.retiredBindings where !retiredQueues.contains(binding.queue) { retiredQueues.append(binding.queue) }
         for queue in retiredQueues where try exists(queue: queue) {
             for binding in topology.retiredBindings where binding.queue == queue {
-                CArena.with { arena in
-                    _ = amqp_queue_unbind(
-                        state, Self.channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
-                        arena.bytes(binding.routingKey), arena.table([:]))
-                }
-                try checkReply(
-                    doing: "unbinding queue '\(binding.queue)' from exchange '\(binding.exchange)' with key '\(binding.routingKey)'")
+                try change(binding, "unbinding", with: amqp_queue_unbind)
             }
         }
+    }
+
+    /// Binds or unbinds (`method`: `amqp_queue_bind` or `amqp_queue_unbind`, which take the same arguments).
+    private func change<Reply>(
+        _ binding: AMQPTopology.Binding, _ action: String,
+        with method: (amqp_connection_state_t, amqp_channel_t, amqp_bytes_t, amqp_bytes_t, amqp_bytes_t, amqp_table_t) -> UnsafeMutablePointer<Reply>?
+    ) throws {
+        CArena.with { arena in
+            _ = method(
+                state, Self.channel, arena.bytes(binding.queue), arena.bytes(binding.exchange), arena.bytes(binding.routingKey), arena.table([:]))
+        }
+        try checkReply(doing: "\(action) queue '\(binding.queue)' and exchange '\(binding.exchange)' with key '\(binding.routingKey)'")
     }
 
     /// Whether `queue` exists (a passive declare). The broker answers a missing one by closing the

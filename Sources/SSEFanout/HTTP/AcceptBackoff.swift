@@ -1,8 +1,5 @@
+import Foundation
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Stops accepting for a moment when accept fails for want of resources (EMFILE, ENFILE, ENOBUFS,
 /// ENOMEM), on the listening channel. The connection stays in the listen backlog, so the socket stays
