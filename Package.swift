@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian (librabbitmq-dev, libhiredis-dev), each wrapped by a small Swift module.
@@ -32,6 +34,8 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // glibc's malloc.h (mallinfo2, malloc_trim): part of libc, nothing to install.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "RabbitMQ",
             dependencies: [
@@ -56,6 +60,7 @@ let package = Package(
             dependencies: [
                 "RabbitMQ",
                 "Redis",
+                "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -67,7 +72,11 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-            ]
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            // Compiled in through BrowserClient+Files.swift (scripts/embed-browser-client.sh).
+            exclude: ["Browser/sse.js", "Browser/sse.d.ts"]
         ),
         // A small SwiftNIO SSE and HTTP client, used by the tests and the CLI.
         .target(

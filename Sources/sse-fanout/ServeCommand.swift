@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-buffered-bytes"), help: help("Unsent bytes after which a slow client is disconnected (default 262144).", "sse.maxBufferedBytes"))
     var maxBufferedBytes: Int?
 
+    @Option(name: .customLong("memory-trim-threshold"), help: help("Freed heap in bytes that, once gathered, is given back to the system; 0 never (default 33554432).", "node.memoryTrimThreshold"))
+    var memoryTrimThreshold: Int?
+
     @Option(name: .customLong("max-body-size"), help: help("Largest POST /publish body in bytes (default 65536).", "http.maxBodySize"))
     var maxBodySize: Int?
 
@@ -158,6 +161,7 @@ struct ServeCommand: AsyncParsableCommand {
         if noPacing { flags["sse.pacing"] = .bool(false) }
         if let retry { flags["sse.retry"] = .int(retry) }
         if let maxBufferedBytes { flags["sse.maxBufferedBytes"] = .int(maxBufferedBytes) }
+        if let memoryTrimThreshold { flags["node.memoryTrimThreshold"] = .int(memoryTrimThreshold) }
         if let maxBodySize { flags["http.maxBodySize"] = .int(maxBodySize) }
         if let requestTimeout { flags["http.requestTimeout"] = .double(requestTimeout) }
         if let idleTimeout { flags["http.idleTimeout"] = .double(idleTimeout) }

@@ -51,7 +51,24 @@ import Testing
         let big = String(repeating: "a", count: 20 * 1024)
         let client = try await RawStreamClient.raw(port: try await port(), sending: "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(big)\r\n\r\n")
         try await client.waitClosed(timeout: .seconds(5))
-        #expect(client.text.hasPrefix("HTTP/1.1 4"))
+        #expect(client.text.hasPrefix("HTTP/1.1 431"))
+        #expect(client.text.contains(#""error":"header_too_large""#))
+    }
+
+    @Test func aHeadWithTooManyFieldsIsRefused() async throws {
+        let fields = (0..<101).map { "X-Field-\($0): 1\r\n" }.joined()
+        let client = try await RawStreamClient.raw(port: try await port(), sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n\(fields)\r\n")
+        try await client.waitClosed(timeout: .seconds(5))
+        #expect(client.text.hasPrefix("HTTP/1.1 431"))
+        #expect(client.text.contains(#""error":"header_too_large""#))
+    }
+
+    @Test func aMalformedRequestGets400SayingWhy() async throws {
+        let client = try await RawStreamClient.raw(port: try await port(), sending: "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n")
+        try await client.waitClosed(timeout: .seconds(5))
+        #expect(client.text.hasPrefix("HTTP/1.1 400"))
+        #expect(client.text.contains("application/json"))
+        #expect(client.text.contains(#""error":"bad_request""#))
     }
 
     @Test func requestsPipelinedBehindAStreamAreNeitherRunNorAnswered() async throws {

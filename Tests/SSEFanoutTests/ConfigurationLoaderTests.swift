@@ -65,6 +65,23 @@ import Testing
         await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["node.id": .string("a b")], environment: [:]) }
     }
 
+    /// A duration too large for `Duration` (or not a number at all) is a configuration error, not a crash.
+    @Test func refusesDurationsPastTenYears() async throws {
+        let keys = [
+            "http.requestTimeout", "http.idleTimeout", "node.lease", "node.drainWindow", "amqp.queueExpiry", "amqp.messageTTL",
+            "history.maxAge", "sse.heartbeatInterval", "limits.kickBar", "auth.maxTokenLifetime",
+        ]
+        for key in keys {
+            for value in [1e300, -1e300, .infinity, -1] {
+                await #expect(throws: ConfigurationError.self, "\(key) = \(value)") {
+                    try await ConfigurationLoader.load(flags: [key: .double(value)], environment: ["SSE_FANOUT_AUTH_DISABLED": "true"])
+                }
+            }
+        }
+        let c = try await ConfigurationLoader.load(flags: ["limits.kickBar": .double(0.25)], environment: [:])
+        #expect(c.kickBar == .milliseconds(250))
+    }
+
     @Test func theShippedConfigsLoad() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let node = try await ConfigurationLoader.load(file: root.appendingPathComponent("Configs/node.json").path, environment: [:])

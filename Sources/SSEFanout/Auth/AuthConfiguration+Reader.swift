@@ -11,10 +11,7 @@ extension AuthConfiguration {
         c.jwtKeyFile = config.string(forKey: "auth.jwtKeyFile").flatMap { $0.isEmpty ? nil : $0 }
         c.issuer = config.string(forKey: "auth.issuer").flatMap { $0.isEmpty ? nil : $0 }
         c.audience = config.string(forKey: "auth.audience").flatMap { $0.isEmpty ? nil : $0 }
-        if let seconds = config.double(forKey: "auth.maxTokenLifetime") {
-            guard seconds.isFinite, seconds > 0 else { throw ConfigurationError("auth.maxTokenLifetime must be a positive number of seconds") }
-            c.maxTokenLifetime = .milliseconds(Int64((seconds * 1000).rounded()))
-        }
+        if let lifetime = try config.seconds(forKey: "auth.maxTokenLifetime") { c.maxTokenLifetime = lifetime }
         c.cookieName = config.string(forKey: "auth.cookieName", default: c.cookieName)
         c.apiKeys = config.stringArray(forKey: "auth.apiKeys", isSecret: true, default: []).filter { !$0.isEmpty }
         c.disabled = config.bool(forKey: "auth.disabled", default: c.disabled)

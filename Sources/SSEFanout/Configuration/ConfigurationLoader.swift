@@ -54,25 +54,26 @@ public enum ConfigurationLoader {
         c.maxBodySize = config.int(forKey: "http.maxBodySize", default: c.maxBodySize)
         c.maxHeaderSize = config.int(forKey: "http.maxHeaderSize", default: c.maxHeaderSize)
         c.maxBatchItems = config.int(forKey: "http.maxBatchItems", default: c.maxBatchItems)
-        c.requestTimeout = .seconds(config.double(forKey: "http.requestTimeout", default: 10))
-        c.idleTimeout = .seconds(config.double(forKey: "http.idleTimeout", default: 60))
+        c.requestTimeout = try config.seconds(forKey: "http.requestTimeout", default: 10)
+        c.idleTimeout = try config.seconds(forKey: "http.idleTimeout", default: 60)
         c.corsOrigins = config.stringArray(forKey: "http.corsOrigins", default: c.corsOrigins)
         c.nodeID = config.string(forKey: "node.id")
         c.standalone = config.bool(forKey: "node.standalone", default: c.standalone)
-        c.nodeLease = .seconds(config.double(forKey: "node.lease", default: 10))
+        c.nodeLease = try config.seconds(forKey: "node.lease", default: 10)
         c.threads = config.int(forKey: "node.threads", default: c.threads)
-        c.drainWindow = .seconds(config.double(forKey: "node.drainWindow", default: 5))
+        c.drainWindow = try config.seconds(forKey: "node.drainWindow", default: 5)
         c.amqpURL = config.string(forKey: "amqp.url", isSecret: true, default: c.amqpURL)
         c.prefetch = config.int(forKey: "amqp.prefetch", default: c.prefetch)
-        c.queueExpiry = .seconds(config.int(forKey: "amqp.queueExpiry", default: 3600))
-        c.messageTTL = .seconds(config.double(forKey: "amqp.messageTTL", default: 30))
+        c.queueExpiry = try config.seconds(forKey: "amqp.queueExpiry", default: 3600)
+        c.messageTTL = try config.seconds(forKey: "amqp.messageTTL", default: 30)
         c.redisURL = config.string(forKey: "redis.url", isSecret: true, default: c.redisURL)
         c.redisKeyPrefix = config.string(forKey: "redis.keyPrefix", default: c.redisKeyPrefix)
         c.historyMaxLength = config.int(forKey: "history.maxLength", default: c.historyMaxLength)
-        c.historyMaxAge = .seconds(config.double(forKey: "history.maxAge", default: 3600))
-        c.heartbeatInterval = .seconds(config.double(forKey: "sse.heartbeatInterval", default: 15))
+        c.historyMaxAge = try config.seconds(forKey: "history.maxAge", default: 3600)
+        c.heartbeatInterval = try config.seconds(forKey: "sse.heartbeatInterval", default: 15)
         c.retryMillis = config.int(forKey: "sse.retry", default: c.retryMillis)
         c.maxBufferedBytes = config.int(forKey: "sse.maxBufferedBytes", default: c.maxBufferedBytes)
+        c.memoryTrimThreshold = config.int(forKey: "node.memoryTrimThreshold", default: c.memoryTrimThreshold)
         c.writeDelay = .milliseconds(config.int(forKey: "sse.writeDelay", default: 0))
         c.pacing = config.bool(forKey: "sse.pacing", default: c.pacing)
         c.auth = try AuthConfiguration.read(config)
@@ -84,7 +85,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError("limits.overUserLimit must be close-oldest or refuse-new; got '\(policy)'")
         }
         c.overUserLimit = overUserLimit
-        c.kickBar = .seconds(config.double(forKey: "limits.kickBar", default: 300))
+        c.kickBar = try config.seconds(forKey: "limits.kickBar", default: 300)
         c.lifecycleEvents = config.stringArray(forKey: "lifecycle.events", default: c.lifecycleEvents)
         let level = config.string(forKey: "log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
@@ -106,6 +107,7 @@ public enum ConfigurationLoader {
         guard c.heartbeatInterval > .zero else { throw ConfigurationError("sse.heartbeatInterval must be positive") }
         guard c.writeDelay >= .zero, c.writeDelay <= .seconds(1) else { throw ConfigurationError("sse.writeDelay must be 0…1000 milliseconds") }
         guard c.maxBufferedBytes >= 1024 else { throw ConfigurationError("sse.maxBufferedBytes must be at least 1024") }
+        guard c.memoryTrimThreshold >= 0 else { throw ConfigurationError("node.memoryTrimThreshold must be 0 (off) or more") }
         guard (1...65535).contains(c.prefetch) else { throw ConfigurationError("amqp.prefetch must be 1…65535") }
         guard c.historyMaxLength >= 1 else { throw ConfigurationError("history.maxLength must be at least 1") }
         guard c.historyMaxAge >= .seconds(1) else { throw ConfigurationError("history.maxAge must be at least 1 second") }

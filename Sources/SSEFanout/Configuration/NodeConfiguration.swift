@@ -25,6 +25,9 @@ public struct NodeConfiguration: Sendable {
     public var pacing = true
     /// Unsent bytes a stream may have before its client counts as too slow and is disconnected.
     public var maxBufferedBytes = 256 * 1024
+    /// Free heap (bytes) that, once gathered since the last time, is given back to the system
+    /// (`MemoryTrimmer`); 0 never trims.
+    public var memoryTrimThreshold = 32 * 1024 * 1024
     /// Largest accepted `POST /publish` body.
     public var maxBodySize = 64 * 1024
     /// The most publications one request or one AMQP message may carry (an array).

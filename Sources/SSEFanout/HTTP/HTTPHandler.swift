@@ -63,7 +63,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
         logger.debug("request", metadata: ["method": "\(head.method)", "uri": "\(LogRedaction.uri(head.uri))"])
-        if node.cors.refuses(head), path != "/healthz", path != "/readyz" {
+        let browserFile = BrowserClient.file(at: path)
+        if node.cors.refuses(head), path != "/healthz", path != "/readyz", browserFile == nil {
             logger.info("refused a request from an origin not on the list", metadata: ["path": "\(path)"])
             respond(context, head, .forbidden, JSONBody.error("origin_not_allowed", "requests from this origin are not allowed"))
             return
@@ -86,6 +87,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             readiness(context, head)
         case (.GET, _) where PresenceRoutes.handles(path):
             presence(context, head)
+        case (.GET, _) where browserFile != nil, (.HEAD, _) where browserFile != nil:
+            serve(browserFile!, context, head)
         case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"), (_, _) where PresenceRoutes.handles(path):
             respond(context, head, .methodNotAllowed, JSONBody.error("method_not_allowed", "\(head.method) is not allowed on \(path)"))
         default:
@@ -383,6 +386,20 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// The browser client: public code any page may import, so any origin may load it (no credentials
+    /// travel with it); `If-None-Match` with its tag gets 304.
+    private func serve(_ file: BrowserClient.File, _ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        let headers = [
+            ("ETag", file.etag), ("Cache-Control", "public, max-age=300"), ("Access-Control-Allow-Origin", "*"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        if head.headers[canonicalForm: "if-none-match"].contains(where: { $0 == file.etag || $0 == "*" }) {
+            respond(context, head, .notModified, nil, contentType: file.contentType, extraHeaders: headers)
+        } else {
+            respond(context, head, .ok, file.body, contentType: file.contentType, extraHeaders: headers)
+        }
+    }
+
     // MARK: - Responses
 
     private func respondError(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ code: String, _ message: String, close: Bool) {
@@ -394,12 +411,20 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: [UInt8]?,
         extraHeaders: [(String, String)] = [], close: Bool = false
     ) {
+        let buffer = body.map { context.channel.allocator.buffer(bytes: $0) }
+        respond(context, request, status, buffer, contentType: "application/json", extraHeaders: extraHeaders, close: close)
+    }
+
+    private func respond(
+        _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: ByteBuffer?,
+        contentType: String, extraHeaders: [(String, String)] = [], close: Bool = false
+    ) {
         guard context.channel.isActive else { return }
         let keepAlive = request.isKeepAlive && !close
         var headers = HTTPHeaders()
         if let body {
-            headers.add(name: "Content-Type", value: "application/json")
-            headers.add(name: "Content-Length", value: String(body.count))
+            headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "Content-Length", value: String(body.readableBytes))
         } else if status != .noContent {
             headers.add(name: "Content-Length", value: "0")
         }
@@ -408,7 +433,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         if let body, request.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {

@@ -43,7 +43,9 @@ final class HTTPServer: Sendable {
                     try sync.addHandler(
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)), name: "http-decoder")
                     try sync.addHandler(HTTPServerPipelineHandler(), name: "http-pipelining")
-                    try sync.addHandler(HTTPServerProtocolErrorHandler(), name: "http-errors")
+                    try sync.addHandler(
+                        ProtocolErrorResponder { error in logs.malformedRequest.note("refused a malformed request: \(error)", logger: logger) },
+                        name: "http-errors")
                     try sync.addHandler(
                         RequestDeadlines(
                             requestTimeout: TimeAmount(configuration.requestTimeout), idleTimeout: TimeAmount(configuration.idleTimeout)

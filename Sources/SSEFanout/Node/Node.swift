@@ -169,6 +169,8 @@ public final class Node: Service, Sendable {
             },
             registerAgain: { [self] in await registerAgain() })
         let lease = Task { await keeper.run() }
+        let trimmer = MemoryTrimmer(threshold: configuration.memoryTrimThreshold, logger: logger)
+        let trimming = Task { await trimmer.run() }
         let consumer = self.consumer
         // What the node takes from the shared queues it must route: it takes nothing until it is ready.
         broker.consumeSharedQueues(false)
@@ -182,7 +184,7 @@ public final class Node: Service, Sendable {
         state.withLockedValue {
             $0.server = server
             $0.acceptingStreams = true
-            $0.tasks = [writer, lease, gating]
+            $0.tasks = [writer, lease, trimming, gating]
         }
         logger.info("node started", metadata: [
             "http": "\(configuration.host):\(server.port)", "queue": "\(BrokerTopology.nodeQueue(nodeID))",

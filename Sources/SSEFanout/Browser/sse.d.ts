@@ -1,0 +1,57 @@
+// Types of the sse-fanout browser client, served at /sse.d.ts beside /sse.js.
+
+export type Listener = (this: SSEConnection, event: MessageEvent<string>) => void
+
+export interface SSEOptions {
+  /** The stream URL; default: the module's own origin plus `/events`. */
+  url?: string
+  /** Listeners by event name (`connected`, `reset`, `disconnect`, `expired`, `close`, or your own). */
+  eventListeners?: Record<string, Listener>
+  /** Extra query parameters of the stream (e.g. `channel`, an array for several). */
+  query?: Record<string, string | number | boolean | Array<string | number> | undefined>
+  /** This device's id (a `client` target reaches it); generated once and kept in `storage` if absent. */
+  clientId?: string
+  /** The subscriber's JWT. */
+  token?: string
+  /** Called for a token before connecting, and again after `expired` or a 401. */
+  getToken?: () => Promise<string>
+  /** Milliseconds before the first reconnect (the server's `retry:` wins); default 3000. Backoff doubles it, up to 30 s, with jitter. */
+  reconnectTime?: number
+  /** Where the last event id (per URL and user) and the client id are kept; default `localStorage`, `null` for nowhere. */
+  storage?: Pick<Storage, 'getItem' | 'setItem'> | null
+  /** Release the stream (the user goes offline) once no tab was visible for this many seconds (`true`: 30); back when a tab is shown. */
+  onlyWhenVisible?: boolean | number
+  /** One stream for all tabs of this origin and URL (Web Locks + BroadcastChannel); default true where supported. */
+  shareAcrossTabs?: boolean
+  /** Connect at once; default true. */
+  connect?: boolean
+}
+
+export default class SSEConnection {
+  constructor (options?: SSEOptions)
+  readonly url: string
+  readonly clientId: string
+  /** `idle`, `connecting`, `open`, `waiting` (to reconnect or to be shown) or `closed` (for good). */
+  readonly state: 'idle' | 'connecting' | 'open' | 'waiting' | 'closed'
+  /** Whether this tab holds the stream for the others. */
+  readonly leader: boolean
+
+  addListener (name: string, listener: Listener): this
+  addListener (listeners: Record<string, Listener>): this
+  removeListener (name: string, listener?: Listener): this
+  removeListener (listeners: Record<string, Listener>): this
+
+  connect (): void
+  /** Closes this tab's connection; `close` listeners get `{reason, reconnect: false}`. */
+  close (reason?: string): void
+  /** `close()`, and forgets every listener and queued send. */
+  destroy (): void
+  /** Closes, and connects again to another stream URL. */
+  switchURL (url: string): void
+  isActive (): boolean
+
+  /** POSTs `body` as JSON to `/send/<path>` on the stream's origin, as this connection's user. Sent after reconnecting when offline, once (an `Idempotency-Key` per send). */
+  send (path: string, body?: unknown, query?: Record<string, string | number | boolean>, headers?: HeadersInit): Promise<Response>
+  /** POSTs a multipart form to `/upload/<path>`, like `send`. */
+  upload (path: string, formData: FormData, query?: Record<string, string | number | boolean>, headers?: HeadersInit): Promise<Response>
+}

@@ -1,0 +1,433 @@
+// sse-fanout browser client. Served by every node at /sse.js (types at /sse.d.ts):
+//
+//   const { default: SSE } = await import('https://push.example.com/sse.js')
+//   const sse = new SSE({ getToken: () => fetch('/my-token').then(r => r.text()),
+//                         eventListeners: { chat: e => console.log(JSON.parse(e.data)) } })
+//
+// One stream per browser and URL: the tabs of an origin elect a leader (Web Locks) that holds the
+// stream and hands every event to the others (BroadcastChannel). The last event id is kept in
+// storage per URL and user, so a reload, a new tab or a new leader resumes where the last one stopped.
+// The stream is read with fetch, not EventSource, so the token travels in a header and a refusal's
+// status and reason are seen.
+
+const MODULE_ORIGIN = new URL(import.meta.url).origin
+const BUILT_IN = ['connected', 'reset', 'disconnect', 'expired', 'close']
+const MAX_BACKOFF = 30000
+
+function randomId () {
+  const bytes = crypto.getRandomValues(new Uint8Array(12))
+  return Array.from(bytes, b => b.toString(36).padStart(2, '0')).join('').slice(0, 20)
+}
+
+function withQuery (url, query) {
+  const u = new URL(url, MODULE_ORIGIN)
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value === undefined || value === null) continue
+    if (Array.isArray(value)) value.forEach(v => u.searchParams.append(key, String(v)))
+    else u.searchParams.set(key, String(value))
+  }
+  return u
+}
+
+/** The `sub` of a JWT, read without checking it (the server checks): where the last id is kept. */
+function tokenSubject (token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')
+    return JSON.parse(atob(payload)).sub || ''
+  } catch { return '' }
+}
+
+/** Splits a text/event-stream into events, as the HTML standard says (fields, blank-line dispatch). */
+class EventStreamParser {
+  constructor (onEvent, onRetry) {
+    this.onEvent = onEvent
+    this.onRetry = onRetry
+    this.buffer = ''
+    this.reset()
+  }
+
+  reset () { this.data = []; this.event = ''; this.id = null }
+
+  push (text) {
+    this.buffer += text
+    let start = 0
+    for (;;) {
+      const match = /\r\n|\r|\n/.exec(this.buffer.slice(start))
+      if (!match) break
+      // A lone \r at the very end may be the first half of \r\n: wait for more.
+      if (match[0] === '\r' && start + match.index === this.buffer.length - 1) break
+      this.line(this.buffer.slice(start, start + match.index))
+      start += match.index + match[0].length
+    }
+    this.buffer = this.buffer.slice(start)
+  }
+
+  line (line) {
+    if (line === '') {
+      if (this.data.length > 0 || this.id !== null) {
+        this.onEvent({ event: this.event || 'message', data: this.data.join('\n'), id: this.id, hasData: this.data.length > 0 })
+      }
+      this.reset()
+      return
+    }
+    if (line.startsWith(':')) return
+    const colon = line.indexOf(':')
+    const field = colon < 0 ? line : line.slice(0, colon)
+    let value = colon < 0 ? '' : line.slice(colon + 1)
+    if (value.startsWith(' ')) value = value.slice(1)
+    if (field === 'data') this.data.push(value)
+    else if (field === 'event') this.event = value
+    else if (field === 'id' && !value.includes('\0')) this.id = value
+    else if (field === 'retry' && /^\d+$/.test(value)) this.onRetry(Number(value))
+  }
+}
+
+export default class SSEConnection {
+  /**
+   * @param {object} options see sse.d.ts
+   */
+  constructor (options = {}) {
+    this.url = String(options.url || MODULE_ORIGIN + '/events')
+    this.query = options.query || {}
+    this.token = options.token || null
+    this.getToken = options.getToken || null
+    this.reconnectTime = options.reconnectTime || 3000
+    this.storage = options.storage === undefined ? globalThis.localStorage : options.storage
+    this.onlyWhenVisible = options.onlyWhenVisible === true ? 30 : (options.onlyWhenVisible || 0)
+    this.shareAcrossTabs = options.shareAcrossTabs !== false && 'locks' in navigator && 'BroadcastChannel' in globalThis
+    this.clientId = options.clientId || this.storedClientId()
+    this.listeners = new Map()
+    this.outbox = [] // sends waiting for a connection
+    this.state = 'idle' // idle, connecting, open, waiting (to reconnect), closed (for good)
+    this.leader = !this.shareAcrossTabs
+    this.attempt = 0
+    this.serverRetry = null
+    this.abort = null
+    this.timer = null
+    this.tabId = randomId()
+    this.visibleTabs = new Map() // tabId -> visible, as the leader last heard
+    this.hiddenSince = null
+    this.addListener(options.eventListeners || {})
+    this.onVisibility = () => this.visibilityChanged()
+    if (options.connect !== false) this.connect()
+  }
+
+  // ---- listeners ------------------------------------------------------------------------------
+
+  addListener (name, fn) {
+    if (typeof name === 'object') {
+      for (const [key, value] of Object.entries(name)) this.addListener(key, value)
+      return this
+    }
+    if (!this.listeners.has(name)) this.listeners.set(name, new Set())
+    this.listeners.get(name).add(fn)
+    return this
+  }
+
+  removeListener (name, fn) {
+    if (typeof name === 'object') {
+      for (const [key, value] of Object.entries(name)) this.removeListener(key, value)
+      return this
+    }
+    const set = this.listeners.get(name)
+    if (set) { if (fn) set.delete(fn); else set.clear() }
+    return this
+  }
+
+  dispatch (name, data, lastEventId = '') {
+    const event = new MessageEvent(name, { data, lastEventId, origin: new URL(this.url, MODULE_ORIGIN).origin })
+    for (const fn of this.listeners.get(name) || []) {
+      try { fn.call(this, event) } catch (error) { setTimeout(() => { throw error }) }
+    }
+  }
+
+  // ---- the connection ---------------------------------------------------------------------------
+
+  isActive () { return this.state === 'open' || this.state === 'connecting' || (!this.leader && this.state !== 'closed' && this.state !== 'idle') }
+
+  connect () {
+    if (this.state !== 'idle' && this.state !== 'closed') return
+    this.state = 'waiting'
+    document.addEventListener('visibilitychange', this.onVisibility)
+    if (!this.shareAcrossTabs) { this.open(); return }
+    this.channel = new BroadcastChannel('sse-fanout:' + this.url)
+    this.channel.onmessage = message => this.fromTab(message.data)
+    this.post({ type: 'visible', tab: this.tabId, visible: document.visibilityState === 'visible' })
+    // Only the lock's holder streams; the others wait in line for it, and take over when it goes.
+    this.releaseLock = null
+    const held = new Promise(resolve => { this.releaseLock = resolve })
+    navigator.locks.request('sse-fanout:' + this.url, () => {
+      if (this.state === 'closed') return
+      this.leader = true
+      this.post({ type: 'leader', tab: this.tabId })
+      this.open()
+      return held
+    }).catch(() => {})
+  }
+
+  /** Opens the stream (the leader only), resuming from the stored last id. */
+  async open () {
+    if (this.state === 'closed' || (this.state === 'open' && this.abort)) return
+    if (this.onlyWhenVisible && this.nobodyLooks()) { this.state = 'waiting'; return }
+    clearTimeout(this.timer)
+    this.state = 'connecting'
+    const abort = new AbortController()
+    this.abort = abort
+    let token = this.token
+    try {
+      if (!token && this.getToken) token = this.token = await this.getToken()
+    } catch (error) {
+      this.retryLater()
+      return
+    }
+    const lastId = this.lastId(token)
+    const url = withQuery(this.url, { ...this.query, clientId: this.clientId })
+    const headers = { Accept: 'text/event-stream' }
+    if (token) headers.Authorization = 'Bearer ' + token
+    if (lastId) headers['Last-Event-ID'] = lastId
+    let response
+    try {
+      response = await fetch(url, { headers, signal: abort.signal, cache: 'no-store' })
+    } catch (error) {
+      if (this.abort === abort) this.retryLater()
+      return
+    }
+    if (!response.ok) { await this.refused(response, abort); return }
+    this.attempt = 0
+    this.state = 'open'
+    const parser = new EventStreamParser(event => this.received(event, token), ms => { this.serverRetry = ms })
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        parser.push(value)
+      }
+    } catch (error) { /* the network went, or close() aborted */ }
+    if (this.abort !== abort) return
+    this.abort = null
+    if (this.state !== 'closed') this.retryLater()
+  }
+
+  /** A stream the server would not open: say so, and reconnect only when it can help. */
+  async refused (response, abort) {
+    let body = {}
+    try { body = await response.json() } catch { }
+    if (this.abort !== abort) return
+    this.abort = null
+    if (response.status === 401 && this.getToken && body.error !== 'missing_credentials') {
+      this.token = null // fetch a fresh one on the next attempt
+      this.retryLater()
+    } else if (response.status === 403 || response.status === 401 || response.status === 400) {
+      this.dispatch('close', JSON.stringify({ reason: body.error || 'refused', status: response.status, reconnect: false }))
+      this.stop()
+    } else {
+      const after = Number(response.headers.get('Retry-After'))
+      this.retryLater(after > 0 ? after * 1000 : null)
+    }
+  }
+
+  received (event, token) {
+    if (event.id !== null && event.id !== '') this.storeLastId(token, event.id)
+    if (!event.hasData) return // an id-only block: moves the last id, no event
+    const fanout = { type: 'event', name: event.event, data: event.data, id: event.id || '' }
+    this.post(fanout)
+    this.dispatch(event.event, event.data, event.id || '')
+    this.control(event.event, event.data)
+  }
+
+  /** What the built-in events mean for the connection (in every tab, the leader acts). */
+  control (name, data) {
+    if (!BUILT_IN.includes(name) || !this.leader) return
+    let body = {}
+    try { body = JSON.parse(data) } catch { }
+    if (name === 'connected') {
+      this.flushOutbox()
+    } else if (name === 'disconnect' && body.reconnect === false) {
+      this.stop()
+    } else if (name === 'close' && body.reconnect === false) {
+      this.stop()
+    } else if (name === 'expired') {
+      if (this.getToken) this.token = null
+      else this.stop() // nobody can give a new token
+    }
+  }
+
+  retryLater (after = null) {
+    if (this.state === 'closed') return
+    this.state = 'waiting'
+    const base = this.serverRetry ?? this.reconnectTime
+    const delay = after ?? Math.min(base * 2 ** Math.min(this.attempt, 5), MAX_BACKOFF)
+    this.attempt += 1
+    const jittered = delay * (0.5 + Math.random())
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.open(), jittered)
+  }
+
+  /** Ends the stream for good (until `connect()`), in every tab. */
+  stop () {
+    this.shutdown()
+    this.post({ type: 'stopped' })
+  }
+
+  shutdown () {
+    this.state = 'closed'
+    clearTimeout(this.timer)
+    if (this.abort) { const abort = this.abort; this.abort = null; abort.abort() }
+    if (this.releaseLock) { this.releaseLock(); this.releaseLock = null }
+    this.leader = !this.shareAcrossTabs
+  }
+
+  /** Closes this tab's connection; `reason` is passed to this tab's `close` listeners. */
+  close (reason = 'client') {
+    if (this.state === 'closed') return
+    this.shutdown()
+    document.removeEventListener('visibilitychange', this.onVisibility)
+    this.post({ type: 'visible', tab: this.tabId, visible: false, gone: true })
+    if (this.channel) { this.channel.close(); this.channel = null }
+    this.dispatch('close', JSON.stringify({ reason, reconnect: false }))
+  }
+
+  destroy () {
+    this.close('destroy')
+    this.listeners.clear()
+    this.outbox = []
+  }
+
+  switchURL (url) {
+    const wasActive = this.state !== 'idle' && this.state !== 'closed'
+    this.close('switch')
+    this.url = String(url)
+    this.state = 'idle'
+    if (wasActive) this.connect()
+  }
+
+  // ---- tabs -------------------------------------------------------------------------------------
+
+  post (message) {
+    if (this.channel) this.channel.postMessage({ ...message, from: this.tabId })
+  }
+
+  fromTab (message) {
+    if (message.type === 'event') {
+      if (this.leader) return
+      this.state = 'open'
+      this.dispatch(message.name, message.data, message.id)
+      if (message.name === 'connected') this.flushOutbox()
+    } else if (message.type === 'stopped') {
+      this.shutdown()
+    } else if (message.type === 'visible' && this.leader) {
+      if (message.gone) this.visibleTabs.delete(message.tab)
+      else this.visibleTabs.set(message.tab, message.visible)
+      this.visibilityChanged()
+    } else if (message.type === 'leader' && !this.leader) {
+      // A new leader: tell it whether this tab is looked at.
+      this.post({ type: 'visible', tab: this.tabId, visible: document.visibilityState === 'visible' })
+    }
+  }
+
+  nobodyLooks () {
+    if (document.visibilityState === 'visible') return false
+    for (const visible of this.visibleTabs.values()) if (visible) return false
+    return true
+  }
+
+  /** With `onlyWhenVisible`, lets the stream go once no tab was visible for that many seconds. */
+  visibilityChanged () {
+    if (!this.leader) {
+      this.post({ type: 'visible', tab: this.tabId, visible: document.visibilityState === 'visible' })
+      return
+    }
+    if (!this.onlyWhenVisible || this.state === 'closed') return
+    clearTimeout(this.hiddenTimer)
+    if (!this.nobodyLooks()) {
+      if (this.state === 'waiting' && !this.abort) { this.attempt = 0; this.open() }
+      return
+    }
+    this.hiddenTimer = setTimeout(() => {
+      if (!this.nobodyLooks() || !this.abort) return
+      const abort = this.abort
+      this.abort = null
+      this.state = 'waiting'
+      clearTimeout(this.timer)
+      abort.abort()
+    }, this.onlyWhenVisible * 1000)
+  }
+
+  // ---- where things are kept ----------------------------------------------------------------------
+
+  storageKey (token) {
+    const who = tokenSubject(token || '') || this.query.user || 'anonymous'
+    return 'sse-fanout:last-id:' + new URL(this.url, MODULE_ORIGIN).href + ':' + who
+  }
+
+  lastId (token) {
+    try { return this.storage ? this.storage.getItem(this.storageKey(token)) : null } catch { return null }
+  }
+
+  storeLastId (token, id) {
+    try { if (this.storage) this.storage.setItem(this.storageKey(token), id) } catch { }
+  }
+
+  storedClientId () {
+    const key = 'sse-fanout:client-id'
+    try {
+      const stored = this.storage && this.storage.getItem(key)
+      if (stored) return stored
+      const id = randomId()
+      if (this.storage) this.storage.setItem(key, id)
+      return id
+    } catch { return randomId() }
+  }
+
+  // ---- browser → server --------------------------------------------------------------------------
+
+  /** POSTs JSON to `/send/<path>` as this connection's user; queued while there is no connection. */
+  send (path, body, query, headers) {
+    return this.enqueue('send', path, JSON.stringify(body ?? {}), 'application/json', query, headers)
+  }
+
+  /** POSTs a FormData to `/upload/<path>` as this connection's user; queued like `send`. */
+  upload (path, formData, query, headers) {
+    return this.enqueue('upload', path, formData, null, query, headers)
+  }
+
+  enqueue (kind, path, body, contentType, query, headers) {
+    return new Promise((resolve, reject) => {
+      // One id per send, kept across retries: the node hands it on once.
+      const item = { kind, path, body, contentType, query, headers, id: randomId(), resolve, reject }
+      if (this.state === 'open') this.deliver(item)
+      else this.outbox.push(item)
+    })
+  }
+
+  flushOutbox () {
+    const waiting = this.outbox
+    this.outbox = []
+    for (const item of waiting) this.deliver(item)
+  }
+
+  async deliver (item) {
+    const base = new URL(this.url, MODULE_ORIGIN)
+    const url = withQuery(new URL(`/${item.kind}/${String(item.path).replace(/^\/+/, '')}`, base.origin), item.query)
+    const headers = new Headers(item.headers || {})
+    if (item.contentType) headers.set('Content-Type', item.contentType)
+    headers.set('Idempotency-Key', item.id)
+    headers.set('X-SSE-Client', this.clientId)
+    try {
+      if (!this.token && this.getToken) this.token = await this.getToken()
+      if (this.token) headers.set('Authorization', 'Bearer ' + this.token)
+      const response = await fetch(url, { method: 'POST', body: item.body, headers })
+      // A node that could not take it now (restarting, overloaded): try again once connected.
+      if (response.status === 503 || response.status === 502 || response.status === 504) {
+        this.outbox.push(item)
+        return
+      }
+      item.resolve(response)
+    } catch (error) {
+      // Offline: kept, and sent after the next `connected`.
+      if (this.state === 'closed') item.reject(error)
+      else this.outbox.push(item)
+    }
+  }
+}
