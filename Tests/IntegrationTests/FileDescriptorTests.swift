@@ -10,6 +10,15 @@ import Testing
         // 64 descriptors, about 15 of them the node's own; connections that send nothing are kept.
         let node = try await ChildNode.start(openFiles: 64, ["--standalone", "--threads", "1", "--request-timeout", "120"])
         defer { node.stop() }
+        do {
+            try await starve(node)
+        } catch {
+            print("the child node (running: \(node.process.isRunning)) logged:\n\(node.log)")
+            throw error
+        }
+    }
+
+    private func starve(_ node: ChildNode) async throws {
         // More connections than descriptors: the node accepts what it can, the rest wait in its backlog.
         var clients: [RawStreamClient] = []
         for _ in 0..<100 { clients.append(try await RawStreamClient.raw(port: node.port, sending: "")) }
