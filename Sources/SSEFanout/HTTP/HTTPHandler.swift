@@ -85,6 +85,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if path == "/healthz" { respond(context, head, .ok, nil) } else { readiness(context, head) }
         case (.GET, "/readyz"):
             readiness(context, head)
+        case (.GET, "/metrics"):
+            metrics(context, head)
         case (.GET, _) where PresenceRoutes.handles(path):
             presence(context, head)
         case (.GET, _) where browserFile != nil, (.HEAD, _) where browserFile != nil:
@@ -384,6 +386,17 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.respond(context, head, .serviceUnavailable, JSONBody.encode(["status": "unavailable", "nodeId": node.nodeID, "reasons": problems]))
             }
         }
+    }
+
+    /// The Prometheus text exposition. Node-wide figures, so an API key reads them, not a tenant's token.
+    private func metrics(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        guard let credential = publisher(context, head) else { return }
+        guard credential == .unrestricted || credential == .apiKey else {
+            respond(context, head, .forbidden, JSONBody.error("metrics_not_allowed", "metrics take an API key"))
+            return
+        }
+        let body = context.channel.allocator.buffer(bytes: node.metrics.exposition(openStreams: node.hub.connectionCount))
+        respond(context, head, .ok, body, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     /// The browser client: public code any page may import, so any origin may load it (no credentials

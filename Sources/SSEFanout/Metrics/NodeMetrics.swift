@@ -12,8 +12,8 @@ public final class NodeMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
 
-    /// Open streams on this node.
-    let connections: Metrics.Meter
+    /// Open streams on this node, read from the hub when scraped.
+    let connections: Metrics.Gauge
     let opened: Metrics.Counter
     private let closed: [CloseReason: Metrics.Counter]
     private let published: [Address.Kind: Metrics.Counter]
@@ -39,7 +39,7 @@ public final class NodeMetrics: Sendable {
             "sse_amqp_confirm_seconds": fine, "sse_redis_command_seconds": fine,
         ]
         self.factory = factory
-        connections = Metrics.Meter(label: "sse_connections", factory: factory)
+        connections = Metrics.Gauge(label: "sse_connections", factory: factory)
         opened = Metrics.Counter(label: "sse_connections_opened_total", factory: factory)
         closed = Dictionary(uniqueKeysWithValues: CloseReason.allCases.map {
             ($0, Metrics.Counter(label: "sse_connections_closed_total", dimensions: [("reason", $0.rawValue)], factory: factory))
@@ -75,8 +75,11 @@ public final class NodeMetrics: Sendable {
         counter(result, in: resumes, label: "sse_resume_total", dimension: "result").increment()
     }
 
-    /// The text exposition of every metric.
-    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+    /// The text exposition of every metric, with `openStreams` as `sse_connections`.
+    public func exposition(openStreams: Int) -> [UInt8] {
+        connections.record(openStreams)
+        return registry.emitToBuffer()
+    }
 
     /// Labelled counters made on first use; their values come from the node's own fixed sets of codes.
     private func counter(_ value: String, in cache: borrowing Mutex<[String: Metrics.Counter]>, label: String, dimension: String) -> Metrics.Counter {

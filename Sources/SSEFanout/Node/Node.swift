@@ -37,6 +37,8 @@ public final class Node: Service, Sendable {
     let kicker: KickSender
     /// `limits.maxConnectionsPerUser`.
     let userLimit: UserConnectionLimit
+    /// What `GET /metrics` shows.
+    public let metrics: NodeMetrics
     private let eventLoopGroup: EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
@@ -62,10 +64,12 @@ public final class Node: Service, Sendable {
         self.broker = broker
         self.history = history
         self.eventLoopGroup = eventLoopGroup
-        self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
+        let metrics = NodeMetrics()
+        self.metrics = metrics
+        self.router = Router(registry: registry, broker: broker, history: history, logger: logger, metrics: metrics)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
         self.lifecycle = LifecyclePublisher(broker: broker, logger: logger, kinds: configuration.publishedLifecycleKinds)
-        self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger)
+        self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger, metrics: metrics)
         let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
             writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
@@ -277,6 +281,7 @@ public final class Node: Service, Sendable {
         } catch {
             problems.append("Redis unreachable: \(error)")
         }
+        metrics.ready.record(problems.isEmpty ? 1 : 0)
         return problems
     }
 }
