@@ -174,3 +174,34 @@ J = {
  "compact-unicode": "\u00e9.\u00e9.\u00e9",
 }
 for k, v in J.items(): put("jwt", k + ".txt", v)
+
+# presence: GET /presence/... request URIs (path and query)
+longest_cursor = base64.urlsafe_b64encode(b"x" * 256).decode().rstrip("=")
+R = {
+ "users": "/presence/users",
+ "users-all": "/presence/users?tenant=acme&channel=news&cursor=Ym9i&limit=1000",
+ "user": "/presence/users/bob?limit=5",
+ "user-encoded": "/presence/users/al%2Fice?tenant=",
+ "user-slash": "/presence/users/a/b",
+ "user-empty": "/presence/users/",
+ "connections": "/presence/connections?user=bob&session=s1&channel=news&tenant=&cursor=YzE&limit=1",
+ "repeated": "/presence/connections?user=a&user=b&limit=1&limit=2&tenant=x&tenant=",
+ "cursor-longest": "/presence/users?cursor=" + longest_cursor,
+ "cursor-too-long": "/presence/users?cursor=" + longest_cursor + "QQ",
+ "cursor-padded": "/presence/users?cursor=Ym9i%3D",
+ "cursor-not-utf8": "/presence/users?cursor=_w",
+ "limit-zero": "/presence/users?limit=0",
+ "limit-huge": "/presence/users?limit=99999999999999999999999",
+ "limit-sign": "/presence/users?limit=+5",
+ "tenant-bad": "/presence/users?tenant=a:b",
+ "control": "/presence/connections?channel=a%0Ab&session=%00",
+ "unicode": "/presence/users/%C3%A9%E2%80%A8?channel=%F0%9F%98%80",
+ "invalid-percent": "/presence/users?user=%zz&channel=%C3",
+ "no-value": "/presence/connections?user&cursor&limit",
+ "fragment": "/presence/users#x?limit=1",
+ "not-presence": "/presences?limit=1",
+ "question-first": "?/presence/users",
+ "spaces": "/presence/users?user=a b",
+}
+for k, v in R.items(): put("presence", k + ".txt", v)
+

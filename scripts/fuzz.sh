@@ -9,6 +9,7 @@
 #   stream-request  GET /events heads: StreamRequest, TokenSource, LogRedaction, CORS
 #   resume-token    Last-Event-ID: ResumeToken(text:)
 #   jwt             tokens: Authenticator.verify with an HS256 secret (header and claims too)
+#   presence        GET /presence/... URIs: PresenceQuery, and PresenceRoutes' answer from a registry
 #
 # Each target runs for N executions (default 1,000,000; --short or FUZZ_RUNS=20000 for CI), one at a
 # time, and a table says how each went. A crash leaves its input in .build-fuzz/artifacts/<target>/
@@ -27,7 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(publish amqp stream-request resume-token jwt)
+all_targets=(publish amqp stream-request resume-token jwt presence)
 # Longest input per target: the limit the node itself puts on that input.
 declare -A max_len=(
   [publish]=65536          # http.maxBodySize
@@ -35,6 +36,7 @@ declare -A max_len=(
   [stream-request]=16384   # http.maxHeaderSize: a head field, and all of them together
   [resume-token]=16384     # a Last-Event-ID header, at most http.maxHeaderSize
   [jwt]=8192               # Authenticator.maxTokenSize
+  [presence]=16384         # http.maxHeaderSize: the request line's URI counts against it
 )
 
 runs=${FUZZ_RUNS:-1000000}

@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: help("HTTP port (default 8080).", "http.port"))
     var port: Int?
 
-    @Option(name: .customLong("node-id"), help: help("Node id, which names the node's queue sse.node.<id> (default: the port).", "node.id"))
+    @Option(name: .customLong("node-id"), help: help("Node id, which names the node's queue sse.node.v2.<id> (default: the port).", "node.id"))
     var nodeID: String?
 
     @Option(name: .customLong("amqp-url"), help: help("RabbitMQ, amqp://user:pass@host:port/vhost (default amqp://guest:guest@127.0.0.1:5672/%2f).", "amqp.url"))
@@ -140,6 +140,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections-per-user"), help: help("Open streams one user may hold across the cluster (default 0: no limit).", "limits.maxConnectionsPerUser"))
     var maxConnectionsPerUser: Int?
 
+    @Option(
+        name: .customLong("max-connections-per-address"),
+        help: help("Open streams one client IP address may hold on this node, then 429 (default 0: no limit; behind a proxy, the proxy's address).", "limits.maxConnectionsPerAddress"))
+    var maxConnectionsPerAddress: Int?
+
     @Option(name: .customLong("over-user-limit"), help: help("close-oldest (default) or refuse-new, past --max-connections-per-user.", "limits.overUserLimit"))
     var overUserLimit: String?
 
@@ -195,6 +200,7 @@ struct ServeCommand: AsyncParsableCommand {
         if noAuth { flags["auth.disabled"] = .bool(true) }
         if let maxConnections { flags["limits.maxConnections"] = .int(maxConnections) }
         if let maxConnectionsPerUser { flags["limits.maxConnectionsPerUser"] = .int(maxConnectionsPerUser) }
+        if let maxConnectionsPerAddress { flags["limits.maxConnectionsPerAddress"] = .int(maxConnectionsPerAddress) }
         if let overUserLimit { flags["limits.overUserLimit"] = .string(overUserLimit) }
         if let kickBar { flags["limits.kickBar"] = .double(kickBar) }
         if !lifecycleEvents.isEmpty { flags["lifecycle.events"] = .stringArray(lifecycleEvents) }

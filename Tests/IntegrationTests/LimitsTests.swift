@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SSEClient
 import SSEFanout
 import Testing
@@ -6,7 +7,10 @@ import Testing
 /// Limits that keep one node serving: how many streams it holds.
 @Suite struct LimitsTests {
     @Test func aFullNodeAnswers503WithRetryAfterAndStillServesProbesAndItsStreams() async throws {
-        let cluster = try await TestCluster.start(nodes: 1) { $0.maxConnections = 2 }
+        let lines = CapturingLogHandler.Lines()
+        let cluster = try await TestCluster.start(nodes: 1, logger: Logger(label: "test-full") { _ in CapturingLogHandler(lines: lines) }) {
+            $0.maxConnections = 2
+        }
         defer { Task { await cluster.stop() } }
         try await cluster.waitReady()
         let user = TestEnvironment.uniqueName("u")
@@ -22,6 +26,8 @@ import Testing
         }
         let refused = try await HTTPClient().request("GET", cluster.url(0, "/events?user=\(user)"))
         #expect(refused.headers.contains { $0.0.lowercased() == "retry-after" })
+        // Once per interval, however many are refused.
+        #expect(lines.all.filter { $0.contains("connection limit reached: refusing streams with 503") }.count == 1)
         #expect(try await HTTPClient().request("GET", cluster.url(0, "/healthz")).status == 200)
         #expect(try await HTTPClient().request("GET", cluster.url(0, "/readyz")).status == 200)
         #expect(try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"both"}"#).status == 202)
@@ -36,7 +42,10 @@ import Testing
     }
 
     @Test func overTheUserLimitTheOldestStreamAnywhereIsClosedAsReplaced() async throws {
-        let cluster = try await TestCluster.start(nodes: 2) { $0.maxConnectionsPerUser = 2 }
+        let lines = CapturingLogHandler.Lines()
+        let cluster = try await TestCluster.start(nodes: 2, logger: Logger(label: "test-user") { _ in CapturingLogHandler(lines: lines) }) {
+            $0.maxConnectionsPerUser = 2
+        }
         defer { Task { await cluster.stop() } }
         try await cluster.waitReady()
         let user = TestEnvironment.uniqueName("u")
@@ -50,6 +59,7 @@ import Testing
         let farewell = try #require(try await oldest.nextOwn())
         #expect(farewell.event == "close")
         #expect(farewell.data == #"{"reason":"replaced","reconnect":false}"#)
+        #expect(lines.all.contains { $0.contains("per-user connection limit reached: closing the oldest") })
         try await oldest.waitClosed()
         #expect(try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"to the two left"}"#).status == 202)
         #expect(try await middle.nextOwn()?.data == "to the two left")
@@ -80,5 +90,42 @@ import Testing
         // Another user is not affected.
         let (other, _) = try await cluster.subscribe(1, "user=\(TestEnvironment.uniqueName("u"))")
         await other.close()
+    }
+
+    @Test func anAddressPastItsLimitGets429WhileOtherAddressesAndProbesGetThrough() async throws {
+        let lines = CapturingLogHandler.Lines()
+        let cluster = try await TestCluster.start(nodes: 1, logger: Logger(label: "test-address") { _ in CapturingLogHandler(lines: lines) }) {
+            $0.maxConnectionsPerAddress = 2
+        }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let user = TestEnvironment.uniqueName("u")
+        // Clients on this machine connect from 127.0.0.1.
+        let (first, _) = try await cluster.subscribe(0, "user=\(user)")
+        let (second, _) = try await cluster.subscribe(0, "user=\(user)")
+        defer { Task { await second.close() } }
+        let refused = try await HTTPClient().request("GET", cluster.url(0, "/events?user=\(user)"))
+        #expect(refused.status == 429)
+        #expect(refused.bodyString.contains("too_many_connections_from_address"))
+        #expect(refused.headers.contains { $0.0.lowercased() == "retry-after" })
+        #expect(lines.all.contains { $0.contains("per-address connection limit reached") && $0.contains("address=127.0.0.1") })
+        // Probes are never limited, nor the publish routes.
+        #expect(try await HTTPClient().request("GET", cluster.url(0, "/healthz")).status == 200)
+        #expect(try await HTTPClient().request("GET", cluster.url(0, "/readyz")).status == 200)
+        #expect(try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"x"}"#).status == 202)
+
+        // Another address has places of its own.
+        let other = try await RawStreamClient.open(port: cluster.nodes[0].port, path: "/events?user=\(user)", from: "127.0.0.2")
+        defer { Task { await other.close() } }
+        try await TestEnvironment.eventually("a stream from 127.0.0.2") { other.text.contains("event: connected") }
+
+        // A closed stream gives its place back.
+        await first.close()
+        var again: SSEStream?
+        try await TestEnvironment.eventually("a place free again for 127.0.0.1") {
+            again = try? await SSEStream.connect(cluster.url(0, "/events?user=\(user)"))
+            return again != nil
+        }
+        await again?.close()
     }
 }

@@ -193,17 +193,12 @@ import Testing
         }
     }
 
-    /// Declares the queue of a node that died with it in place: declared, never consumed. Not bound for
-    /// broadcasts or kicks: other tests' (30 s to live) would queue ahead of the event, and RabbitMQ
-    /// expires a message only once it is at the head of its queue.
+    /// Declares the queue of a node that died with it in place: declared as every node declares its
+    /// own, never consumed. Other tests' broadcasts and kicks reach it too.
     private func declareDeadNodeQueue(_ dead: String) async throws {
-        var topology = BrokerTopology.node(dead, queueExpiry: .seconds(60))
-        topology.bindings.removeAll {
-            $0.exchange == BrokerTopology.broadcastExchange || $0.routingKey == BrokerTopology.internalBroadcastKey
-                || $0.routingKey == BrokerTopology.controlKey
-        }
         let declarer = AMQPPublisher(
-            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: topology, logger: Logger(label: "test-dead")
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL),
+            topology: BrokerTopology.node(dead, queueExpiry: .seconds(60), messageTTL: .seconds(1)), logger: Logger(label: "test-dead")
         )
         declarer.start()
         try await declarer.waitUntilConnected(timeout: .seconds(10))
@@ -220,19 +215,98 @@ import Testing
         let (stream, _) = try await cluster.subscribe(1, "user=\(user)")
         defer { Task { await stream.close() } }
         // What a node routed to the user's old node just before that node crashed: it waits there
-        // until its time to live runs out, then any node takes it from the dead-letter queue.
+        // until the queue's time to live runs out, then any node takes it from the dead-letter queue.
         let producer = try await Producer.connect()
         defer { Task { await producer.shutdown() } }
         let outcome = try await producer.publish(
             exchange: BrokerTopology.directExchange, routingKey: dead,
             body: Array(#"{"target":{"type":"user","id":"\#(user)"},"data":"waited","ephemeral":true}"#.utf8),
-            properties: AMQPMessageProperties(contentType: "application/json", expirationMilliseconds: 200), mandatory: true
+            properties: AMQPMessageProperties(contentType: "application/json"), mandatory: true
         )
         #expect(outcome == .confirmed)
         #expect(try await stream.nextOwn()?.data == "waited")
     }
 
-    @Test func eventsForAnotherNodeCarryTheMessageTimeToLive() async throws {
+    /// RabbitMQ expires messages only at the head of a queue: one that may live long (a producer's,
+    /// or a kick from a node with a longer time to live) must not hold back the events behind it.
+    @Test func aLongLivedMessageAtTheHeadOfADeadNodesQueueHoldsNothingBack() async throws {
+        let cluster = try await TestCluster.start(nodes: 1)
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let dead = TestEnvironment.uniqueName("dead")
+        try await declareDeadNodeQueue(dead)
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await cluster.subscribe(0, "user=\(user)")
+        defer { Task { await stream.close() } }
+        let producer = try await Producer.connect()
+        defer { Task { await producer.shutdown() } }
+        let other = TestEnvironment.uniqueName("other")
+        for (data, expiration) in [("a minute", 60_000), ("for ever", nil), ("waited", 200)] {
+            let outcome = try await producer.publish(
+                exchange: BrokerTopology.directExchange, routingKey: dead,
+                body: Array(#"{"target":{"type":"user","id":"\#(data == "waited" ? user : other)"},"data":"\#(data)","ephemeral":true}"#.utf8),
+                properties: AMQPMessageProperties(contentType: "application/json", expirationMilliseconds: expiration), mandatory: true
+            )
+            #expect(outcome == .confirmed)
+        }
+        // Within the queue's time to live (1 s) and a reroute, well inside the 10 s a stream waits for
+        // an event; not after the head's minute.
+        #expect(try await stream.nextOwn()?.data == "waited")
+    }
+
+    /// Earlier versions declared `sse.node.<id>` with a time to live per message; its settings cannot
+    /// change, so nodes now use a queue of another name and take the old one's bindings away: it
+    /// keeps what it held (which runs out into the dead-letter queue) and receives nothing more.
+    @Test func theQueueAnEarlierVersionDeclaredForTheNodeIsUnbound() async throws {
+        let nodeID = TestEnvironment.uniqueName("upgraded")
+        let legacy = BrokerTopology.legacyNodeQueue(nodeID)
+        var earlier = BrokerTopology.shared
+        earlier.queues.append(.init(name: legacy, arguments: [
+            "x-dead-letter-exchange": .string(BrokerTopology.deadLetterExchange), "x-expires": .int(60_000),
+        ]))
+        for (exchange, key) in [
+            (BrokerTopology.directExchange, nodeID), (BrokerTopology.broadcastExchange, ""),
+            (BrokerTopology.internalExchange, BrokerTopology.internalKey(node: nodeID)),
+            (BrokerTopology.internalExchange, BrokerTopology.internalBroadcastKey), (BrokerTopology.internalExchange, BrokerTopology.controlKey),
+        ] {
+            earlier.bindings.append(.init(queue: legacy, exchange: exchange, routingKey: key))
+        }
+        let declarer = AMQPPublisher(
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: earlier, logger: Logger(label: "test-earlier"))
+        declarer.start()
+        defer { Task { await declarer.shutdown() } }
+        try await declarer.waitUntilConnected(timeout: .seconds(10))
+        // Something the earlier node's queue held when the new version started.
+        _ = try await declarer.publish(exchange: "", routingKey: legacy, body: Array("held".utf8), properties: AMQPMessageProperties())
+
+        let cluster = try await TestCluster.start(nodes: 1) { $0.nodeID = nodeID }
+        defer { Task { await cluster.stop() } }
+        try await cluster.waitReady()
+        let user = TestEnvironment.uniqueName("u")
+        let (stream, _) = try await cluster.subscribe(0, "user=\(user)")
+        defer { Task { await stream.close() } }
+        #expect(try await cluster.publish(0, #"{"target":{"type":"user","id":"\#(user)"},"data":"new queue"}"#).status == 202)
+        #expect(try await stream.nextOwn()?.data == "new queue")
+        _ = try await declarer.publish(exchange: "", routingKey: legacy, body: Array("marker".utf8), properties: AMQPMessageProperties())
+
+        // Read in order: a copy of the event (or of any broadcast or kick) would come before the marker.
+        let received = NIOLockedValueBox<[String]>([])
+        let consumerBox = NIOLockedValueBox<AMQPConsumer?>(nil)
+        let consumer = AMQPConsumer(
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: AMQPTopology(), queues: [legacy], prefetch: 10,
+            logger: Logger(label: "test-earlier")
+        ) { delivery in
+            received.withLockedValue { $0.append(String(decoding: delivery.body, as: UTF8.self)) }
+            consumerBox.withLockedValue { $0 }?.ack(delivery)
+        }
+        consumerBox.withLockedValue { $0 = consumer }
+        consumer.start()
+        defer { Task { await consumer.stop() } }
+        try await TestEnvironment.eventually("the earlier queue read up to the marker") { received.withLockedValue { $0.contains("marker") } }
+        #expect(received.withLockedValue { $0 } == ["held", "marker"])
+    }
+
+    @Test func eventsForAnotherNodeLiveAsLongAsItsQueueSays() async throws {
         let cluster = try await TestCluster.start(nodes: 1) { $0.messageTTL = .seconds(2) }
         defer { Task { await cluster.stop() } }
         try await cluster.waitReady()
@@ -240,7 +314,8 @@ import Testing
         let received = NIOLockedValueBox<[AMQPDelivery]>([])
         let consumerBox = NIOLockedValueBox<AMQPConsumer?>(nil)
         let consumer = AMQPConsumer(
-            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: BrokerTopology.node(dead, queueExpiry: .seconds(60)),
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL),
+            topology: BrokerTopology.node(dead, queueExpiry: .seconds(60), messageTTL: .seconds(2)),
             queues: [BrokerTopology.nodeQueue(dead)], prefetch: 10, logger: Logger(label: "test-dead")
         ) { delivery in
             received.withLockedValue { $0.append(delivery) }
@@ -261,7 +336,17 @@ import Testing
         let ours = { received.withLockedValue { $0.first { String(decoding: $0.body, as: UTF8.self).contains("for the other node") } } }
         try await TestEnvironment.eventually("the event in the other node's queue") { ours() != nil }
         let delivery = try #require(ours())
-        #expect(delivery.properties.expirationMilliseconds == 2000)
+        // No time to live of its own: the queue's is every message's (see the test above).
+        #expect(delivery.properties.expirationMilliseconds == nil)
+        // The node's own queue holds every message 2 s: declared with another time, RabbitMQ refuses it.
+        let otherwise = AMQPPublisher(
+            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL),
+            topology: BrokerTopology.node(cluster.nodes[0].nodeID, queueExpiry: .seconds(600), messageTTL: .seconds(3)),
+            logger: Logger(label: "test-otherwise"))
+        otherwise.start()
+        defer { Task { await otherwise.shutdown() } }
+        await #expect(throws: AMQPError.self) { try await otherwise.waitUntilConnected(timeout: .seconds(2)) }
+        #expect(otherwise.lastError?.contains("x-message-ttl") == true)
         // From a node, through the exchange only nodes may publish to.
         #expect(delivery.exchange == BrokerTopology.internalExchange)
     }

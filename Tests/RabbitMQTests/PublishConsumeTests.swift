@@ -125,4 +125,38 @@ struct PublishConsumeTests {
             #expect(delivery.routingKey == queue)
         }
     }
+
+    @Test("a paused queue's messages go to its other consumers; resumed, it takes its turn again")
+    func pauseAndResume() async throws {
+        let exchange = TestBroker.uniqueName("pause-x")
+        let queue = TestBroker.uniqueName("pause-q")
+        let topology = TestBroker.simpleTopology(exchange: exchange, queue: queue, routingKey: "k")
+        let pausedInbox = DeliveryInbox()
+        let paused = AMQPConsumer(
+            configuration: try TestBroker.configuration(), topology: topology, queues: [queue], prefetch: 100, logger: TestBroker.logger,
+            handler: pausedInbox.receive)
+        paused.pause(queue)
+        paused.start()
+        try await paused.waitUntilConnected(timeout: .seconds(10))
+        try await withConsumer(topology: topology, queues: [queue]) { other, inbox in
+            try await withPublisher(topology: topology) { publisher in
+                for index in 0..<20 {
+                    _ = try await publisher.publish(exchange: exchange, routingKey: "k", body: [UInt8(index)])
+                }
+                for _ in 0..<20 { other.ack(try #require(await inbox.next())) }
+                #expect(pausedInbox.receivedCount == 0)
+
+                paused.resume(queue)
+                // The broker deals messages out in turn: the resumed consumer soon gets one.
+                var sent = 0
+                while pausedInbox.receivedCount == 0, sent < 1000 {
+                    _ = try await publisher.publish(exchange: exchange, routingKey: "k", body: [0])
+                    sent += 1
+                    if let delivery = await inbox.next(within: .milliseconds(50)) { other.ack(delivery) }
+                }
+                #expect(pausedInbox.receivedCount > 0)
+            }
+        }
+        await paused.stop()
+    }
 }

@@ -41,4 +41,27 @@ struct TopologyTests {
             }
         }
     }
+
+    @Test("retired bindings are taken away from a queue that exists, and a missing queue is no error")
+    func retiredBindings() async throws {
+        let exchange = TestBroker.uniqueName("retired-x")
+        let queue = TestBroker.uniqueName("retired-q")
+        var topology = TestBroker.simpleTopology(exchange: exchange, queue: queue, routingKey: "k")
+        // A second queue keeps the auto-deleted exchange alive once the first is unbound.
+        let kept = TestBroker.uniqueName("kept-q")
+        topology.queues.append(.init(name: kept, durable: false, arguments: ["x-expires": TestBroker.queueExpiry]))
+        topology.bindings.append(.init(queue: kept, exchange: exchange, routingKey: "other"))
+        try await withPublisher(topology: topology) { publisher in
+            let outcome = try await publisher.publish(exchange: exchange, routingKey: "k", body: [1], mandatory: true)
+            #expect(outcome == .confirmed)
+        }
+        var retiring = topology
+        retiring.bindings = [topology.bindings[1]]
+        retiring.retiredBindings = [topology.bindings[0], .init(queue: TestBroker.uniqueName("never-declared"), exchange: exchange, routingKey: "k")]
+        try await withPublisher(topology: retiring) { publisher in
+            // The queue still exists, but nothing routes to it any more.
+            let outcome = try await publisher.publish(exchange: exchange, routingKey: "k", body: [2], mandatory: true)
+            #expect(outcome == .returned)
+        }
+    }
 }

@@ -50,6 +50,15 @@ import Testing
         #expect(ConfigurationLoader.environmentName(for: "sse.heartbeatInterval") == "SSE_FANOUT_SSE_HEARTBEAT_INTERVAL")
     }
 
+    @Test func thePerAddressLimitIsOffUnlessGiven() async throws {
+        #expect(try await ConfigurationLoader.load(environment: [:]).maxConnectionsPerAddress == 0)
+        let c = try await ConfigurationLoader.load(environment: ["SSE_FANOUT_LIMITS_MAX_CONNECTIONS_PER_ADDRESS": "50"])
+        #expect(c.maxConnectionsPerAddress == 50)
+        await #expect(throws: ConfigurationError.self) {
+            try await ConfigurationLoader.load(flags: ["limits.maxConnectionsPerAddress": .int(-1)], environment: [:])
+        }
+    }
+
     @Test func refusesUnusableValues() async {
         await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["log.level": .string("loud")], environment: [:]) }
         await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["http.port": .int(70000)], environment: [:]) }

@@ -31,4 +31,13 @@ import Testing
         let scalar = try PublicationCodec.decode(Array(#"{"target":{"type":"broadcast"},"data":-0.0}"#.utf8))
         #expect(scalar.data == .json("0"))
     }
+
+    /// The presence target's bound on every query value: a `cursor` was decoded whatever its length, so
+    /// a page could start after an "id" longer than any id (258 bytes here, and up to the whole request
+    /// head), which went to Redis as the range's start.
+    @Test func aPresenceCursorIsNoLongerThanTheLongestId() {
+        let longest = Base64URL.encode(Array(repeating: UInt8(ascii: "x"), count: Identifier.maxLength))
+        #expect(throws: PresenceQuery.Refusal.self) { try PresenceQuery(uri: "/presence/users?cursor=\(longest)QQ") }
+        #expect(throws: PresenceQuery.Refusal.self) { try PresenceQuery(uri: "/presence/users?cursor=" + String(repeating: "eHh4", count: 4000)) }
+    }
 }

@@ -85,6 +85,9 @@ import Testing
             ("/presence/users?limit=ten", "invalid_limit"), ("/presence/connections?cursor=%25%25", "invalid_cursor"),
             ("/presence/connections?cursor=a", "invalid_cursor"), ("/presence/users?tenant=a:b", "invalid_tenant"),
             ("/presence/connections?user=", "invalid_user"), ("/presence/connections?channel=a%0Ab", "invalid_channel"),
+            // No id is longer than 256 bytes, so no cursor is longer than their base64url.
+            ("/presence/users?cursor=" + String(repeating: "QUFB", count: 87), "invalid_cursor"),
+            ("/presence/users?cursor=" + String(repeating: "QUFB", count: 86), "invalid_cursor"),
         ] {
             let (status, body) = await PresenceRoutes.answer(uri: uri, presence: registry)
             #expect(status == .badRequest, "\(uri)")
@@ -95,6 +98,13 @@ import Testing
         #expect(status == .notFound)
         #expect(try json(body)["error"] as? String == "not_found")
         #expect(PresenceRoutes.handles("/presence/users") && PresenceRoutes.handles("/presence/users/x") && !PresenceRoutes.handles("/presences"))
+    }
+
+    @Test func theLongestCursorIsTheLongestIdsOwn() throws {
+        let longest = String(repeating: "x", count: Identifier.maxLength)
+        let cursor = Base64URL.encode(longest.utf8)
+        #expect(cursor.utf8.count <= PresenceQuery.maxCursorLength)
+        #expect(try PresenceQuery(uri: "/presence/users?cursor=\(cursor)").cursor == longest)
     }
 
     @Test func aConfinedCredentialSeesItsTenantOnly() async throws {

@@ -22,14 +22,46 @@ extension AMQPConnection {
             try checkReply(doing: "declaring queue '\(queue.name)'")
         }
         for binding in topology.bindings {
-            CArena.with { arena in
-                _ = amqp_queue_bind(
-                    state, Self.channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
-                    arena.bytes(binding.routingKey), arena.table([:]))
-            }
-            try checkReply(
-                doing: "binding queue '\(binding.queue)' to exchange '\(binding.exchange)' with key '\(binding.routingKey)'")
+            try change(binding, "binding", with: amqp_queue_bind)
         }
+        var retiredQueues: [String] = []
+        for binding in topology.retiredBindings where !retiredQueues.contains(binding.queue) { retiredQueues.append(binding.queue) }
+        for queue in retiredQueues where try exists(queue: queue) {
+            for binding in topology.retiredBindings where binding.queue == queue {
+                try change(binding, "unbinding", with: amqp_queue_unbind)
+            }
+        }
+    }
+
+    /// Binds or unbinds (`method`: `amqp_queue_bind` or `amqp_queue_unbind`, which take the same arguments).
+    private func change<Reply>(
+        _ binding: AMQPTopology.Binding, _ action: String,
+        with method: (amqp_connection_state_t, amqp_channel_t, amqp_bytes_t, amqp_bytes_t, amqp_bytes_t, amqp_table_t) -> UnsafeMutablePointer<Reply>?
+    ) throws {
+        CArena.with { arena in
+            _ = method(
+                state, Self.channel, arena.bytes(binding.queue), arena.bytes(binding.exchange), arena.bytes(binding.routingKey), arena.table([:]))
+        }
+        try checkReply(doing: "\(action) queue '\(binding.queue)' and exchange '\(binding.exchange)' with key '\(binding.routingKey)'")
+    }
+
+    /// Whether `queue` exists (a passive declare). The broker answers a missing one by closing the
+    /// channel, which is then opened again.
+    private func exists(queue: String) throws -> Bool {
+        CArena.with { arena in
+            _ = amqp_queue_declare(state, Self.channel, arena.bytes(queue), 1, 0, 0, 0, arena.table([:]))
+        }
+        let reply = amqp_get_rpc_reply(state)
+        if reply.isNormal { return true }
+        let action = "checking whether queue '\(queue)' exists"
+        guard reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION, reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD,
+            reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee.reply_code == UInt16(AMQP_NOT_FOUND)
+        else {
+            throw failure(from: reply, doing: action)
+        }
+        _ = failure(from: reply, doing: action)  // answers the close
+        try reopenChannel()
+        return false
     }
 
     /// Puts the channel in confirm mode: the broker then acks every publish, numbering them from 1.

@@ -13,6 +13,7 @@ public final class AMQPConsumer: Sendable {
     private let handler: @Sendable (AMQPDelivery) -> Void
     private let acknowledgements = SignalingQueue<Acknowledgement>()
     private let status = ConnectionStatus()
+    private let paused = PausedQueues()
     private let thread = ConnectionThread()
 
     /// Consumes `queues` (manual acks; at most `prefetch` unacked deliveries per queue).
@@ -36,12 +37,26 @@ public final class AMQPConsumer: Sendable {
 
     /// Starts consuming in the background; returns at once. The loop runs until `stop()`.
     public func start() {
-        thread.start { [configuration, topology, queues, prefetch, acknowledgements, status, logger, handler] in
+        thread.start { [configuration, topology, queues, prefetch, acknowledgements, status, paused, logger, handler] in
             ConsumerLoop(
                 configuration: configuration, topology: topology, queues: queues, prefetch: prefetch,
-                acknowledgements: acknowledgements, status: status, logger: logger, handler: handler
+                acknowledgements: acknowledgements, status: status, paused: paused, logger: logger, handler: handler
             ).run()
         }
+    }
+
+    /// Stops taking deliveries from `queue`, one of the queues it consumes, until `resume(_:)`: its
+    /// consumer is cancelled within a turn of the consumer's thread (about 10 ms), and the broker
+    /// gives its messages to the queue's other consumers. Deliveries already taken can still be
+    /// settled; a few sent just before the cancel may still reach the handler. Holds across
+    /// reconnects, and may be called before `start()`.
+    public func pause(_ queue: String) {
+        paused.pause(queue)
+    }
+
+    /// Consumes `queue` again after `pause(_:)`.
+    public func resume(_ queue: String) {
+        paused.resume(queue)
     }
 
     /// Acks the delivery; callable from any thread, including from inside the handler.

@@ -16,6 +16,7 @@ final class ConsumerLoop {
     private let prefetch: UInt16
     private let acknowledgements: SignalingQueue<Acknowledgement>
     private let status: ConnectionStatus
+    private let paused: PausedQueues
     private let logger: Logger
     private let handler: @Sendable (AMQPDelivery) -> Void
     private var backoff = ReconnectBackoff()
@@ -28,7 +29,7 @@ final class ConsumerLoop {
 
     init(
         configuration: AMQPConfiguration, topology: AMQPTopology, queues: [String], prefetch: UInt16,
-        acknowledgements: SignalingQueue<Acknowledgement>, status: ConnectionStatus, logger: Logger,
+        acknowledgements: SignalingQueue<Acknowledgement>, status: ConnectionStatus, paused: PausedQueues, logger: Logger,
         handler: @escaping @Sendable (AMQPDelivery) -> Void
     ) {
         self.configuration = configuration
@@ -37,6 +38,7 @@ final class ConsumerLoop {
         self.prefetch = prefetch
         self.acknowledgements = acknowledgements
         self.status = status
+        self.paused = paused
         self.logger = logger
         self.handler = handler
     }
@@ -57,7 +59,8 @@ final class ConsumerLoop {
                 continue
             }
             do {
-                try consume(session)
+                var session = session
+                try consume(&session)
                 finish(session)
             } catch {
                 status.markDisconnected(reason: "\(error)")
@@ -71,12 +74,12 @@ final class ConsumerLoop {
 
     private func connect() throws -> ConsumerSession {
         let connection = try AMQPConnection.open(configuration: configuration, logger: logger)
-        var queueByConsumerTag: [String: String] = [:]
+        var consumerTagByQueue: [String: String] = [:]
         do {
             try connection.declare(topology)
             try connection.setPrefetch(prefetch)
-            for queue in queues {
-                queueByConsumerTag[try connection.consume(queue: queue)] = queue
+            for queue in queues where !paused.contains(queue) {
+                consumerTagByQueue[queue] = try connection.consume(queue: queue)
             }
         } catch {
             connection.close()
@@ -86,14 +89,14 @@ final class ConsumerLoop {
         waiting = []
         coalescer = AckCoalescer()
         status.markConnected()
-        logger.info("RabbitMQ consumer connected", metadata: ["broker": "\(configuration)", "queues": "\(queues)"])
-        return ConsumerSession(
-            connection: connection, generation: .next(), queueByConsumerTag: queueByConsumerTag)
+        logger.info("RabbitMQ consumer connected", metadata: ["broker": "\(configuration)", "queues": "\(consumerTagByQueue.keys.sorted())"])
+        return ConsumerSession(connection: connection, generation: .next(), consumerTagByQueue: consumerTagByQueue)
     }
 
     /// Delivers messages until stopped (returns) or the connection fails (throws).
-    private func consume(_ session: ConsumerSession) throws {
+    private func consume(_ session: inout ConsumerSession) throws {
         while true {
+            try followPauses(&session)
             let requested = acknowledgements.takeAll(waitingAtMost: .zero)
             if !requested.isEmpty {
                 if waiting.isEmpty { waitingSince = .now }
@@ -127,6 +130,26 @@ final class ConsumerLoop {
         }
     }
 
+    /// Cancels the consumers of queues paused since the last turn and consumes the queues resumed.
+    private func followPauses(_ session: inout ConsumerSession) throws {
+        for queue in queues {
+            let consuming = session.consumerTagByQueue[queue]
+            switch (paused.contains(queue), consuming) {
+            case (true, let consumerTag?):
+                try session.connection.cancel(consumerTag: consumerTag)
+                session.consumerTagByQueue[queue] = nil
+                logger.info("RabbitMQ consumer stopped consuming a queue", metadata: ["queue": "\(queue)"])
+            case (false, nil):
+                let consumerTag = try session.connection.consume(queue: queue)
+                session.consumerTagByQueue[queue] = consumerTag
+                session.queueByConsumerTag[consumerTag] = queue
+                logger.info("RabbitMQ consumer consumes a queue", metadata: ["queue": "\(queue)"])
+            default:
+                continue
+            }
+        }
+    }
+
     /// Sends the acks and rejects that wait, as few frames as they allow.
     private func carryOut(on session: ConsumerSession) throws {
         var current: [(deliveryTag: UInt64, kind: Acknowledgement.Kind)] = []
@@ -153,7 +176,7 @@ final class ConsumerLoop {
     /// Stops the consumers, sends the acks still queued, and closes the connection.
     private func finish(_ session: ConsumerSession) {
         do {
-            for consumerTag in session.queueByConsumerTag.keys {
+            for consumerTag in session.consumerTagByQueue.values {
                 try session.connection.cancel(consumerTag: consumerTag)
             }
             waiting += acknowledgements.takeAll(waitingAtMost: .zero)

@@ -56,10 +56,14 @@ public struct AMQPTopology: Sendable {
     public var exchanges: [Exchange]
     public var queues: [Queue]
     public var bindings: [Binding]
+    /// Bindings to take away, of queues that may or may not exist (an earlier version's): a queue
+    /// whose settings changed needs a new name, and the old one must stop receiving copies.
+    public var retiredBindings: [Binding]
 
-    public init(exchanges: [Exchange] = [], queues: [Queue] = [], bindings: [Binding] = []) {
+    public init(exchanges: [Exchange] = [], queues: [Queue] = [], bindings: [Binding] = [], retiredBindings: [Binding] = []) {
         self.exchanges = exchanges
         self.queues = queues
         self.bindings = bindings
+        self.retiredBindings = retiredBindings
     }
 }

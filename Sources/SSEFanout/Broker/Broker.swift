@@ -24,10 +24,19 @@ public protocol Broker: Sendable {
     /// Keeps a malformed or oversized message for inspection (`sse.poison`), out of every consumer's
     /// way, with why (`reason`: header `x-sse-reason`).
     func park(_ body: [UInt8], reason: String) async throws
+    /// Stops (`false`) or starts again (`true`) taking messages from the queues every node shares
+    /// (`sse.ingress`, `sse.dead-letter`): a node that cannot route leaves them to the nodes that can.
+    /// Its own queue is consumed either way. May be called before `start`.
+    func consumeSharedQueues(_ consume: Bool)
     /// Stops taking new messages; messages already delivered can still be settled.
     func stopConsuming() async
     /// Closes everything.
     func shutdown() async
     /// nil while connected, otherwise why not.
     var notReadyReason: String? { get }
+}
+
+extension Broker {
+    /// A broker without shared queues (in-process) has nothing to stop.
+    public func consumeSharedQueues(_ consume: Bool) {}
 }

@@ -29,7 +29,19 @@ public enum BrokerTopology {
     /// Malformed messages, parked for inspection (published through the default exchange).
     public static let poisonQueue = "sse.poison"
 
-    public static func nodeQueue(_ nodeID: String) -> String { "sse.node.\(nodeID)" }
+    /// A node's own queue. `v2`: declared with a queue-wide time to live (`x-message-ttl`), which a
+    /// queue RabbitMQ already holds cannot be given, so it has a name of its own.
+    public static func nodeQueue(_ nodeID: String) -> String { "sse.node.v2.\(nodeID)" }
+    /// The queue earlier versions declared for a node, whose messages each carried their own time to live.
+    public static func legacyNodeQueue(_ nodeID: String) -> String { "sse.node.\(nodeID)" }
+
+    /// The node a node queue (either name) belongs to; nil for other queues.
+    public static func nodeID(ofQueue queue: String) -> String? {
+        for prefix in [nodeQueue(""), legacyNodeQueue("")] where queue.hasPrefix(prefix) {
+            return String(queue.dropFirst(prefix.count))
+        }
+        return nil
+    }
 
     /// Exchanges and the shared queues: what any publisher needs.
     public static var shared: AMQPTopology {
@@ -57,21 +69,41 @@ public enum BrokerTopology {
         )
     }
 
-    /// The shared topology plus this node's queue and its bindings.
-    public static func node(_ nodeID: String, queueExpiry: Duration) -> AMQPTopology {
+    /// The shared topology plus this node's queue and its bindings, and the bindings of the queue an
+    /// earlier version declared for this node taken away.
+    ///
+    /// Every message in the queue lives `messageTTL` (`x-message-ttl`), whatever sent it: RabbitMQ
+    /// expires messages only from the head of a queue, so if they lived for different times (a kick
+    /// for 30 s, an event for 2, a producer's message for ever) one at the head would hold back the
+    /// expiry, and so the rerouting, of every message behind it once the node died.
+    public static func node(_ nodeID: String, queueExpiry: Duration, messageTTL: Duration) -> AMQPTopology {
         var topology = shared
         let queue = nodeQueue(nodeID)
-        let (seconds, _) = queueExpiry.components
         topology.queues.append(.init(name: queue, arguments: [
             "x-dead-letter-exchange": .string(deadLetterExchange),
             // A node id that never comes back must not leave its queue behind forever.
-            "x-expires": .int(seconds * 1000),
+            "x-expires": .int(milliseconds(queueExpiry)),
+            "x-message-ttl": .int(milliseconds(messageTTL)),
         ]))
-        topology.bindings.append(.init(queue: queue, exchange: directExchange, routingKey: nodeID))
-        topology.bindings.append(.init(queue: queue, exchange: broadcastExchange, routingKey: ""))
-        topology.bindings.append(.init(queue: queue, exchange: internalExchange, routingKey: internalKey(node: nodeID)))
-        topology.bindings.append(.init(queue: queue, exchange: internalExchange, routingKey: internalBroadcastKey))
-        topology.bindings.append(.init(queue: queue, exchange: internalExchange, routingKey: controlKey))
+        topology.bindings += bindings(of: queue, node: nodeID)
+        // It keeps what it holds, which runs out (each message had its own time to live) into the
+        // dead-letter queue, and the queue itself expires unused.
+        topology.retiredBindings = bindings(of: legacyNodeQueue(nodeID), node: nodeID)
         return topology
+    }
+
+    private static func bindings(of queue: String, node nodeID: String) -> [AMQPTopology.Binding] {
+        [
+            .init(queue: queue, exchange: directExchange, routingKey: nodeID),
+            .init(queue: queue, exchange: broadcastExchange, routingKey: ""),
+            .init(queue: queue, exchange: internalExchange, routingKey: internalKey(node: nodeID)),
+            .init(queue: queue, exchange: internalExchange, routingKey: internalBroadcastKey),
+            .init(queue: queue, exchange: internalExchange, routingKey: controlKey),
+        ]
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

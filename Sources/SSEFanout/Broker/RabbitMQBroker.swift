@@ -10,10 +10,11 @@ public final class RabbitMQBroker: Broker {
     private let configuration: AMQPConfiguration
     private let topology: AMQPTopology
     private let prefetch: UInt16
-    /// Messages left this long in a node's queue (the node died) are dead-lettered and rerouted.
-    private let messageTTL: Duration
     private let logger: Logger
     private let consumer = NIOLockedValueBox<AMQPConsumer?>(nil)
+    /// Whether the shared queues are consumed (`consumeSharedQueues`), kept for a consumer not made yet.
+    private let sharedQueuesConsumed = NIOLockedValueBox(true)
+    private static let sharedQueues = [BrokerTopology.ingressQueue, BrokerTopology.deadLetterQueue]
 
     public init(
         nodeID: String, configuration: AMQPConfiguration, prefetch: UInt16, queueExpiry: Duration, messageTTL: Duration,
@@ -22,9 +23,9 @@ public final class RabbitMQBroker: Broker {
         self.nodeID = nodeID
         self.configuration = configuration
         self.prefetch = prefetch
-        self.messageTTL = messageTTL
         self.logger = logger
-        self.topology = BrokerTopology.node(nodeID, queueExpiry: queueExpiry)
+        // Messages left `messageTTL` in a node's queue (the node died) are dead-lettered and rerouted.
+        self.topology = BrokerTopology.node(nodeID, queueExpiry: queueExpiry, messageTTL: messageTTL)
         var publisherConfiguration = configuration
         publisherConfiguration.connectionName = "sse-fanout \(nodeID) publisher"
         // The publisher declares the node's queue too, so routing to this node works before its consumer is up.
@@ -40,7 +41,7 @@ public final class RabbitMQBroker: Broker {
         let consumer = AMQPConsumer(
             configuration: consumerConfiguration,
             topology: topology,
-            queues: [nodeQueue, BrokerTopology.ingressQueue, BrokerTopology.deadLetterQueue],
+            queues: [nodeQueue] + Self.sharedQueues,
             prefetch: prefetch,
             logger: logger
         ) { delivery in
@@ -55,6 +56,12 @@ public final class RabbitMQBroker: Broker {
                 )
                 // RabbitMQ itself records where a dead letter was first published.
                 trusted = delivery.properties.headers["x-first-death-exchange"]?.stringValue == BrokerTopology.internalExchange
+                if trusted, delivery.routingKey == BrokerTopology.controlKey {
+                    // A kick that waited in a dead node's queue: that node's streams went with it,
+                    // and the live nodes had their own copies.
+                    settler.withLockedValue { $0 }?.ack(delivery)
+                    return
+                }
             default:
                 trusted = delivery.exchange == BrokerTopology.internalExchange
                 source = trusted && delivery.routingKey == BrokerTopology.controlKey ? .control : .node
@@ -68,7 +75,10 @@ public final class RabbitMQBroker: Broker {
             })
         }
         settler.withLockedValue { $0 = consumer }
-        self.consumer.withLockedValue { $0 = consumer }
+        sharedQueuesConsumed.withLockedValue { consumed in
+            if !consumed { Self.sharedQueues.forEach(consumer.pause) }
+            self.consumer.withLockedValue { $0 = consumer }
+        }
         consumer.start()
     }
 
@@ -79,11 +89,9 @@ public final class RabbitMQBroker: Broker {
         ))
     }
 
+    /// No time to live of their own: the node queue's (`x-message-ttl`) is every message's.
     private var properties: AMQPMessageProperties {
-        let (seconds, attoseconds) = messageTTL.components
-        return AMQPMessageProperties(
-            contentType: "application/json", expirationMilliseconds: Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-        )
+        AMQPMessageProperties(contentType: "application/json")
     }
 
     public func park(_ body: [UInt8], reason: String) async throws {
@@ -109,6 +117,16 @@ public final class RabbitMQBroker: Broker {
         BrokerSend(publisher.submit(
             exchange: BrokerTopology.lifecycleExchange, routingKey: event, body: body,
             properties: AMQPMessageProperties(contentType: "application/json")))
+    }
+
+    public func consumeSharedQueues(_ consume: Bool) {
+        sharedQueuesConsumed.withLockedValue { consumed in
+            consumed = consume
+            guard let consumer = self.consumer.withLockedValue({ $0 }) else { return }
+            for queue in Self.sharedQueues {
+                if consume { consumer.resume(queue) } else { consumer.pause(queue) }
+            }
+        }
     }
 
     /// Mandatory: a send no queue is bound for would be lost, so the browser is told (503) instead.

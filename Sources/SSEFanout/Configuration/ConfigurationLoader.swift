@@ -84,6 +84,7 @@ public enum ConfigurationLoader {
         c.auth = try AuthConfiguration.read(config)
         c.maxConnections = config.int(forKey: "limits.maxConnections", default: c.maxConnections)
         c.maxConnectionsPerUser = config.int(forKey: "limits.maxConnectionsPerUser", default: c.maxConnectionsPerUser)
+        c.maxConnectionsPerAddress = config.int(forKey: "limits.maxConnectionsPerAddress", default: c.maxConnectionsPerAddress)
         let policy = config.string(forKey: "limits.overUserLimit", default: c.overUserLimit.rawValue)
         guard let overUserLimit = NodeConfiguration.UserLimitPolicy(rawValue: policy) else {
             throw ConfigurationError("limits.overUserLimit must be close-oldest or refuse-new; got '\(policy)'")
@@ -132,8 +133,9 @@ public enum ConfigurationLoader {
         guard c.historyMaxAge >= .seconds(1) else { throw ConfigurationError("history.maxAge must be at least 1 second") }
         guard c.messageTTL > .zero, c.messageTTL < c.queueExpiry else { throw ConfigurationError("amqp.messageTTL must be positive and shorter than amqp.queueExpiry") }
         guard c.nodeLease >= .seconds(1) else { throw ConfigurationError("node.lease must be at least 1 second") }
-        guard c.maxConnections >= 0, c.maxConnectionsPerUser >= 0 else {
-            throw ConfigurationError("limits.maxConnections and limits.maxConnectionsPerUser must be 0 (no limit) or positive")
+        guard c.maxConnections >= 0, c.maxConnectionsPerUser >= 0, c.maxConnectionsPerAddress >= 0 else {
+            throw ConfigurationError(
+                "limits.maxConnections, limits.maxConnectionsPerUser and limits.maxConnectionsPerAddress must be 0 (no limit) or positive")
         }
         let names = Set(LifecycleEvent.Kind.allCases.map(\.rawValue))
         guard c.lifecycleEvents.allSatisfy({ $0 == "*" || $0 == "none" || names.contains($0) }) else {

@@ -5,7 +5,7 @@ public struct NodeConfiguration: Sendable {
     /// Address the HTTP server binds.
     public var host = "127.0.0.1"
     public var port = 8080
-    /// The node's name in the cluster: its queue is `sse.node.<nodeID>`. Defaults to the port.
+    /// The node's name in the cluster: its queue is `sse.node.v2.<nodeID>`. Defaults to the port.
     public var nodeID: String?
     public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public var redisURL = "redis://127.0.0.1:6379/0"
@@ -77,6 +77,9 @@ public struct NodeConfiguration: Sendable {
     public var maxConnections = 0
     /// Open streams one user may hold across the cluster; 0: no limit.
     public var maxConnectionsPerUser = 0
+    /// Open streams one client IP address may hold on this node; past it, `GET /events` gets 429 with
+    /// `Retry-After`. The address is the socket peer's (behind a proxy, the proxy's). 0: no limit.
+    public var maxConnectionsPerAddress = 0
     /// What happens to a stream over `maxConnectionsPerUser`.
     public var overUserLimit = UserLimitPolicy.closeOldest
     /// Which lifecycle events nodes publish to `sse.lifecycle` (names, or `*` for all; empty: none).

@@ -101,6 +101,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if path == "/healthz" { respond(context, head, .ok, nil) } else { readiness(context, head) }
         case (.GET, "/readyz"):
             readiness(context, head)
+        case (.GET, "/metrics"):
+            metrics(context, head)
         case (.GET, _) where PresenceRoutes.handles(path):
             presence(context, head)
         case (.GET, _) where browserFile != nil, (.HEAD, _) where browserFile != nil:
@@ -151,12 +153,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let limit = node.configuration.maxConnections
         if limit > 0, node.hub.connectionCount >= limit {
-            node.limitLog.note("connection limit reached: refusing streams with 503", logger: logger, metadata: ["limit": "\(limit)"])
+            node.limitLogs.nodeFull.note("connection limit reached: refusing streams with 503", logger: logger, metadata: ["limit": "\(limit)"])
             respond(
                 context, head, .serviceUnavailable, JSONBody.error("node_full", "this node holds its most streams (\(limit)); try again, or another node"),
                 extraHeaders: [("Retry-After", "5")], close: true)
             return
         }
+        guard admitAddress(context, head) else { return }
         // Nothing the client sends from here on is another request.
         isStream = true
         let userLimit = node.userLimit
@@ -169,7 +172,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }.whenSuccess { [request] admitted in
             let (handler, context) = bound.value
             guard admitted else {
-                handler.node.limitLog.note("per-user connection limit reached: refusing streams with 429", logger: handler.logger)
+                handler.node.limitLogs.userLimit.note("per-user connection limit reached: refusing streams with 429", logger: handler.logger)
                 handler.respond(
                     context, head, .tooManyRequests,
                     JSONBody.error("too_many_connections", "this user holds the most streams allowed (\(userLimit.maximum)); close one first"), close: true)
@@ -178,6 +181,25 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard context.channel.isActive else { return }
             handler.startStream(context, head, request)
         }
+    }
+
+    /// `limits.maxConnectionsPerAddress`: takes a place for the client's address until the connection
+    /// closes, or answers 429 and returns false when the address holds its most streams.
+    private func admitAddress(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> Bool {
+        let limit = node.addressLimit
+        guard limit.isOn, let address = context.channel.remoteAddress?.ipAddress else { return true }
+        guard limit.admit(address) else {
+            node.limitLogs.addressLimit.note(
+                "per-address connection limit reached: refusing streams with 429", logger: logger,
+                metadata: ["limit": "\(limit.maximum)", "address": "\(address)"])
+            respond(
+                context, head, .tooManyRequests,
+                JSONBody.error("too_many_connections_from_address", "this address holds the most streams allowed (\(limit.maximum)); close one first"),
+                extraHeaders: [("Retry-After", "5")], close: true)
+            return false
+        }
+        context.channel.closeFuture.whenComplete { _ in limit.release(address) }
+        return true
     }
 
     /// Turns the connection into the stream `request` asks for.
@@ -381,6 +403,17 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.respond(context, head, .serviceUnavailable, JSONBody.encode(["status": "unavailable", "nodeId": node.nodeID, "reasons": problems]))
             }
         }
+    }
+
+    /// The Prometheus text exposition. Node-wide figures, so an API key reads them, not a tenant's token.
+    private func metrics(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        guard let credential = publisher(context, head) else { return }
+        guard credential == .unrestricted || credential == .apiKey else {
+            respond(context, head, .forbidden, JSONBody.error("metrics_not_allowed", "metrics take an API key"))
+            return
+        }
+        let body = context.channel.allocator.buffer(bytes: node.metrics.exposition(openStreams: node.hub.connectionCount))
+        respond(context, head, .ok, body, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     /// The browser client: public code any page may import, so any origin may load it (no credentials

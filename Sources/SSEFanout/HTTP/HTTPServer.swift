@@ -20,11 +20,20 @@ final class HTTPServer: Sendable {
         limits.maxHeaderFieldSize = configuration.maxHeaderSize
         limits.maxHeaderListSize = configuration.maxHeaderSize
         limits.maxHeaderFieldCount = 100
-        let log = node.limitLog
+        let logs = node.limitLogs
         let logger = node.logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(pause: Self.acceptBackoff) { error in
+                        logs.acceptFailure.note(
+                            "cannot accept connections: \(Self.acceptFailure(error)); trying again every \(Self.acceptBackoff.nanoseconds / 1_000_000) ms",
+                            logger: logger, metadata: ["errno": "\(error.errnoCode)"])
+                    })
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
             .childChannelInitializer { channel in
@@ -35,12 +44,12 @@ final class HTTPServer: Sendable {
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)), name: "http-decoder")
                     try sync.addHandler(HTTPServerPipelineHandler(), name: "http-pipelining")
                     try sync.addHandler(
-                        ProtocolErrorResponder { error in log.note("refused a malformed request: \(error)", logger: logger) },
+                        ProtocolErrorResponder { error in logs.malformedRequest.note("refused a malformed request: \(error)", logger: logger) },
                         name: "http-errors")
                     try sync.addHandler(
                         RequestDeadlines(
                             requestTimeout: TimeAmount(configuration.requestTimeout), idleTimeout: TimeAmount(configuration.idleTimeout)
-                        ) { what in log.note("closed a connection whose \(what) did not arrive in time", logger: logger) },
+                        ) { what in logs.requestTimeout.note("closed a connection whose \(what) did not arrive in time", logger: logger) },
                         name: "http-deadlines")
                     try sync.addHandler(HTTPHandler(node: node), name: "sse-fanout")
                 }
@@ -48,6 +57,17 @@ final class HTTPServer: Sendable {
             .bind(host: host, port: port)
             .get()
         return HTTPServer(channel: channel)
+    }
+
+    /// How long the node stops accepting after accept failed (out of file descriptors, or memory).
+    static let acceptBackoff = TimeAmount.milliseconds(200)
+
+    private static func acceptFailure(_ error: IOError) -> String {
+        switch error.errnoCode {
+        case EMFILE: "out of file descriptors (EMFILE: raise ulimit -n, or set limits.maxConnections)"
+        case ENFILE: "the system is out of file descriptors (ENFILE)"
+        default: "\(error)"
+        }
     }
 
     /// The port actually bound (differs from the configured one when that was 0).

@@ -22,102 +22,26 @@ public enum PresenceRoutes {
 
     /// Answers a request for `uri` (path and query, as in the request line).
     public static func answer(uri: String, presence: any Presence, confinedTenant: String? = nil) async -> (status: HTTPResponseStatus, body: [UInt8]) {
-        let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
-        guard let components = URLComponents(string: uri) else {
-            return (.badRequest, JSONBody.error("invalid_query", "the request URI could not be parsed"))
-        }
-        return await answer(path: path, query: components.queryItems ?? [], presence: presence, confinedTenant: confinedTenant)
-    }
-
-    /// Answers a GET of `path` (still percent-encoded, without its query) with `query` parsed.
-    public static func answer(
-        path: String, query: [URLQueryItem], presence: any Presence, confinedTenant: String? = nil
-    ) async -> (status: HTTPResponseStatus, body: [UInt8]) {
-        let parameters: Parameters
+        let query: PresenceQuery
         do {
-            parameters = try Parameters(query, confinedTenant: confinedTenant)
+            query = try PresenceQuery(uri: uri, confinedTenant: confinedTenant)
         } catch {
-            return (error.code == "tenant_not_allowed" ? .forbidden : .badRequest, JSONBody.error(error.code, error.message))
+            return (error.status, JSONBody.error(error.error.code, error.error.message))
         }
         do {
-            switch path {
-            case "/presence/users":
-                let page = try await presence.onlineUsers(
-                    tenant: parameters.tenant, channel: parameters.channel, after: parameters.cursor, limit: parameters.limit)
+            switch query.listing {
+            case .users:
+                let page = try await presence.onlineUsers(tenant: query.tenant, channel: query.channel, after: query.cursor, limit: query.limit)
                 return (.ok, Self.users(page))
-            case "/presence/connections":
-                let filter = ConnectionFilter(tenant: parameters.tenant, user: parameters.user, session: parameters.session, channel: parameters.channel)
-                return (.ok, Self.connections(try await presence.connections(filter, after: parameters.cursor, limit: parameters.limit)))
-            default:
-                guard path.hasPrefix("/presence/users/"), let user = Self.segment(path.dropFirst("/presence/users/".count)) else {
-                    return (.notFound, JSONBody.error("not_found", "no route for \(path)"))
-                }
-                do {
-                    try Identifier.validate("user", user)
-                } catch {
-                    return (.badRequest, JSONBody.error(error.code, error.message))
-                }
-                return (.ok, Self.user(try await presence.userPresence(user, tenant: parameters.tenant, limit: parameters.limit)))
+            case .connections:
+                let filter = ConnectionFilter(tenant: query.tenant, user: query.user, session: query.session, channel: query.channel)
+                return (.ok, Self.connections(try await presence.connections(filter, after: query.cursor, limit: query.limit)))
+            case .user(let user):
+                return (.ok, Self.user(try await presence.userPresence(user, tenant: query.tenant, limit: query.limit)))
             }
         } catch {
             return (.serviceUnavailable, JSONBody.error("unavailable", "presence unavailable: \(error)"))
         }
-    }
-
-    /// The query parameters every presence route understands; unknown ones are ignored.
-    private struct Parameters {
-        var tenant = ""
-        var user: String?
-        var session: String?
-        var channel: String?
-        var cursor: String?
-        var limit = PresenceRoutes.defaultLimit
-
-        init(_ items: [URLQueryItem], confinedTenant: String?) throws(PublicationError) {
-            var tenant: String?
-            for item in items {
-                let value = item.value ?? ""
-                switch item.name {
-                case "tenant" where !value.isEmpty:
-                    try Identifier.validateTenant("tenant", value)
-                    tenant = value
-                case "tenant": tenant = ""
-                case "user": user = try Self.identifier("user", value)
-                case "session": session = try Self.identifier("session", value)
-                case "channel": channel = try Self.identifier("channel", value)
-                case "cursor" where !value.isEmpty:
-                    guard let bytes = Base64URL.decode(value.utf8), let text = String(validating: bytes, as: UTF8.self), !text.isEmpty else {
-                        throw PublicationError("invalid_cursor", "'cursor' must be a cursor a previous page returned")
-                    }
-                    cursor = text
-                case "cursor": cursor = nil
-                case "limit":
-                    guard let limit = Int(value), (1...PresenceRoutes.maxLimit).contains(limit) else {
-                        throw PublicationError("invalid_limit", "'limit' must be a whole number from 1 to \(PresenceRoutes.maxLimit)")
-                    }
-                    self.limit = limit
-                default: continue
-                }
-            }
-            if let confinedTenant {
-                if let tenant, tenant != confinedTenant {
-                    throw PublicationError("tenant_not_allowed", "the credentials only allow asking about tenant '\(confinedTenant)'")
-                }
-                tenant = confinedTenant
-            }
-            self.tenant = tenant ?? ""
-        }
-
-        private static func identifier(_ name: String, _ value: String) throws(PublicationError) -> String {
-            try Identifier.validate(name, value)
-            return value
-        }
-    }
-
-    /// One percent-decoded path segment; nil when empty or holding a `/`.
-    private static func segment(_ text: Substring) -> String? {
-        guard !text.isEmpty, !text.contains("/") else { return nil }
-        return text.removingPercentEncoding
     }
 
     // MARK: - Bodies (written by hand: a page holds up to a thousand items)

@@ -1,6 +1,6 @@
 /// Why a stream ended: said to the client in its last event when the server ends it on purpose, and to
 /// backends in the `connection.closed` lifecycle event.
-public enum CloseReason: String, Sendable, Hashable {
+public enum CloseReason: String, Sendable, Hashable, CaseIterable {
     /// The client went away.
     case clientClosed = "client_closed"
     /// A backend kicked it (`POST /disconnect`).

@@ -30,11 +30,15 @@ public final class Node: Service, Sendable {
     let consumer: QueueConsumer
     /// Targets kicked with `reconnect: false`, refused new streams for a while.
     let kicks = KickBars { Int64(Date().timeIntervalSince1970 * 1000) }
-    /// For the warning that a connection limit was hit.
-    let limitLog = RateLimitedLog()
+    /// Warnings that a limit was hit, each kind at most once per interval.
+    let limitLogs: LimitLogs
+    /// `limits.maxConnectionsPerAddress`.
+    let addressLimit: AddressConnectionLimit
     let kicker: KickSender
     /// `limits.maxConnectionsPerUser`.
     let userLimit: UserConnectionLimit
+    /// What `GET /metrics` shows.
+    public let metrics: NodeMetrics
     /// Browsers' sends and uploads, on to the backend or `sse.upstream`.
     let upstream: UpstreamSender
     private let eventLoopGroup: EventLoopGroup
@@ -62,20 +66,25 @@ public final class Node: Service, Sendable {
         self.broker = broker
         self.history = history
         self.eventLoopGroup = eventLoopGroup
-        self.router = Router(registry: registry, broker: broker, history: history, logger: logger)
+        let metrics = NodeMetrics()
+        self.metrics = metrics
+        self.router = Router(registry: registry, broker: broker, history: history, logger: logger, metrics: metrics)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
         self.lifecycle = LifecyclePublisher(broker: broker, logger: logger, kinds: configuration.publishedLifecycleKinds)
-        self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger)
+        self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger, metrics: metrics)
         let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
             writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
         self.hub = hub
+        let limitLogs = LimitLogs()
+        self.limitLogs = limitLogs
         let kicker = KickSender(registry: registry, broker: broker, bar: configuration.kickBar)
         self.kicker = kicker
         let userLimit = UserConnectionLimit(
             maximum: configuration.maxConnectionsPerUser, policy: configuration.overUserLimit, presence: registry, logger: logger,
-            kick: { try await kicker.send($0) })
+            log: limitLogs.userLimit, kick: { try await kicker.send($0) })
         self.userLimit = userLimit
+        self.addressLimit = AddressConnectionLimit(maximum: configuration.maxConnectionsPerAddress)
         self.streams = StreamOpener(
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
             retryMillis: configuration.retryMillis, logger: logger,
@@ -175,13 +184,19 @@ public final class Node: Service, Sendable {
         let trimmer = MemoryTrimmer(threshold: configuration.memoryTrimThreshold, logger: logger)
         let trimming = Task { await trimmer.run() }
         let consumer = self.consumer
+        // What the node takes from the shared queues it must route: it takes nothing until it is ready.
+        broker.consumeSharedQueues(false)
         try await broker.start { delivery in consumer.handle(delivery) }
+        let gate = SharedQueueGate(broker: broker, interval: Self.readinessInterval, logger: logger) { [self] in
+            await readinessProblems()
+        }
+        let gating = Task { await gate.run() }
         lifecycle.removed(leftovers, reason: .nodeDied)
         let server = try await HTTPServer.bind(node: self, host: configuration.host, port: configuration.port, group: eventLoopGroup)
         state.withLockedValue {
             $0.server = server
             $0.acceptingStreams = true
-            $0.tasks = [writer, lease, trimming]
+            $0.tasks = [writer, lease, trimming, gating]
         }
         logger.info("node started", metadata: [
             "http": "\(configuration.host):\(server.port)", "queue": "\(BrokerTopology.nodeQueue(nodeID))",
@@ -263,6 +278,9 @@ public final class Node: Service, Sendable {
         try await kicker.send(kick)
     }
 
+    /// How often the node checks its readiness to decide whether it takes shared-queue messages.
+    static let readinessInterval: Duration = .milliseconds(250)
+
     /// Why the node cannot serve right now; empty when ready.
     func readinessProblems() async -> [String] {
         var problems: [String] = []
@@ -272,6 +290,7 @@ public final class Node: Service, Sendable {
         } catch {
             problems.append("Redis unreachable: \(error)")
         }
+        metrics.ready.record(problems.isEmpty ? 1 : 0)
         return problems
     }
 }

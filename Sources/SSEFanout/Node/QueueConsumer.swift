@@ -76,6 +76,7 @@ final class QueueConsumer: Sendable {
                 reroute(stale, awayFrom: nodeID, delivery)
             }
         case .ingress:
+            logger.trace("routing an ingress message", metadata: ["targets": "\(publications.flatMap(\.legs).map(\.target.key))"])
             route(publications, from: delivery)
         case .control:
             delivery.settle(.ack)
@@ -86,7 +87,7 @@ final class QueueConsumer: Sendable {
             }
             // Personal events that waited in a dead node's queue go to wherever their target is now.
             // Channel, tenant and broadcast subscribers of that node resume from history; its connections are gone.
-            let deadNode = queue.hasPrefix("sse.node.") ? String(queue.dropFirst("sse.node.".count)) : ""
+            let deadNode = BrokerTopology.nodeID(ofQueue: queue) ?? ""
             let personal = publications.flatMap(\.legs).filter { Self.followsItsTarget($0) && $0.hops == 0 }
             if personal.isEmpty {
                 delivery.settle(.ack)

@@ -13,15 +13,18 @@ final class UserConnectionLimit: Sendable {
     private let presence: any Presence
     private let kick: @Sendable (Kick) async throws -> Int
     private let logger: Logger
+    /// For the warning that the limit was hit.
+    private let log: RateLimitedLog
 
     init(
-        maximum: Int, policy: NodeConfiguration.UserLimitPolicy, presence: any Presence, logger: Logger,
+        maximum: Int, policy: NodeConfiguration.UserLimitPolicy, presence: any Presence, logger: Logger, log: RateLimitedLog,
         kick: @escaping @Sendable (Kick) async throws -> Int
     ) {
         self.maximum = maximum
         self.policy = policy
         self.presence = presence
         self.logger = logger
+        self.log = log
         self.kick = kick
     }
 
@@ -46,10 +49,12 @@ final class UserConnectionLimit: Sendable {
         let maximum = self.maximum
         let kick = self.kick
         let logger = self.logger
+        let log = self.log
         Task {
             do {
                 let connections = try await presence.userPresence(user, tenant: record.tenant, limit: maximum + 64).connections
                 guard connections.count > maximum else { return }
+                log.note("per-user connection limit reached: closing the oldest streams as replaced", logger: logger, metadata: ["limit": "\(maximum)"])
                 let oldest = connections.sorted { ($0.connectedAt, $0.connectionID) < ($1.connectedAt, $1.connectionID) }
                 for connection in oldest.prefix(connections.count - maximum) where connection.connectionID != record.connectionID {
                     _ = try await kick(Kick(target: .connection(connection.connectionID), reason: "replaced", reconnect: false, cause: .replaced))

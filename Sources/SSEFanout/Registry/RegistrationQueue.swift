@@ -80,10 +80,14 @@ final class RegistrationQueue: Sendable {
 
     private let failures = RateLimitedLog()
 
-    init(registry: any Registry, lifecycle: LifecyclePublisher? = nil, logger: Logger) {
+    /// Times the registry's writes (`sse_redis_command_seconds`).
+    private let metrics: NodeMetrics?
+
+    init(registry: any Registry, lifecycle: LifecyclePublisher? = nil, logger: Logger, metrics: NodeMetrics? = nil) {
         self.registry = registry
         self.lifecycle = lifecycle
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Enqueues without waiting; `done` runs after the write, with its error if it failed.
@@ -133,7 +137,9 @@ final class RegistrationQueue: Sendable {
         while true {
             let writes = batch.compactMap(\.operation.write)
             if !writes.isEmpty {
+                let started = ContinuousClock.now
                 registry.apply(writes) { [self, batch] outcomes in
+                    metrics?.redisCommand.recordInterval(since: started)
                     if let next = complete(batch, outcomes: outcomes) { write(next) }
                 }
                 return

@@ -53,13 +53,15 @@ public final class Router: Sendable {
     let broker: any Broker
     let history: any History
     let logger: Logger
+    private let metrics: NodeMetrics?
     private let queue = RouteQueue()
 
-    public init(registry: any Registry, broker: any Broker, history: any History, logger: Logger) {
+    public init(registry: any Registry, broker: any Broker, history: any History, logger: Logger, metrics: NodeMetrics? = nil) {
         self.registry = registry
         self.broker = broker
         self.history = history
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Queues a publication for routing and returns at once; `completion` gets the outcome (from any
@@ -200,15 +202,24 @@ public final class Router: Sendable {
                 publications[index].position = position
                 delivery.add(index, body: PublicationCodec.encode(publications[index]), target: publications[index].target, nodes: nodes[index])
             }
+            let sent = ContinuousClock.now
             let sends = delivery.send(through: self.broker)
             let settled = Settled(batch: batch, publications: publications, outcomes: outcomes, nodes: nodes)
             BatchConfirms.await(sends, items: batch.count) { routed, failures in
+                self.metrics?.amqpConfirm.recordInterval(since: sent)
                 self.settle(settled, routed: routed, failures: failures)
             }
             next()
         }
-        history.admit(admissions) { lookup.admitted($0) }
-        registry.nodes(for: publications.map(\.target)) { lookup.found($0) }
+        let started = ContinuousClock.now
+        history.admit(admissions) { [metrics] in
+            metrics?.redisCommand.recordInterval(since: started)
+            lookup.admitted($0)
+        }
+        registry.nodes(for: publications.map(\.target)) { [metrics] in
+            metrics?.redisCommand.recordInterval(since: started)
+            lookup.found($0)
+        }
     }
 
     /// What a batch's answers are made of, once its messages are confirmed.
@@ -247,6 +258,7 @@ public final class Router: Sendable {
             let publication = settled.publications[index]
             let completion = settled.batch[index].completion
             if let failure = failures[index] {
+                metrics?.publishError("unavailable")
                 completion(.failure(.brokerUnavailable(failure)))
                 continue
             }
@@ -254,8 +266,10 @@ public final class Router: Sendable {
             case .duplicate:
                 completion(.success(Result(id: publication.id!, nodes: 0, stored: false, duplicate: true)))
             case .inFlight:
+                metrics?.publishError("in_flight")
                 completion(.failure(.inFlight(publication.id!)))
             case .accepted(let position):
+                metrics?.published(publication.target.kind)
                 // A broadcast reaches every live node through one message.
                 let count = publication.target == .broadcast ? (routed[index] > 0 ? settled.nodes[index].count : 0) : routed[index]
                 completion(.success(Result(id: publication.id!, nodes: count, stored: position != nil, duplicate: false)))
@@ -264,6 +278,9 @@ public final class Router: Sendable {
     }
 
     private func fail(_ batch: [RouteQueue.Item], _ failure: Failure) {
-        for item in batch { item.completion(.failure(failure)) }
+        for item in batch {
+            metrics?.publishError(failure.code)
+            item.completion(.failure(failure))
+        }
     }
 }

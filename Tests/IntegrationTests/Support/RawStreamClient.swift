@@ -13,15 +13,17 @@ final class RawStreamClient: Sendable {
         self.received = received
     }
 
-    /// Sends the request for `path` and, in the same write, `trailing`.
-    static func open(port: Int, path: String, trailing: String = "") async throws -> RawStreamClient {
+    /// Sends the request for `path` and, in the same write, `trailing`; from the loopback address
+    /// `source` when given (any of 127.0.0.0/8 reaches a node on 127.0.0.1).
+    static func open(port: Int, path: String, trailing: String = "", from source: String? = nil) async throws -> RawStreamClient {
         let received = NIOLockedValueBox("")
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(Collector(received: received))
                 }
             }
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
         return try await connect(bootstrap, port: port, request: request(path) + trailing, received: received)
     }
 

@@ -1,0 +1,71 @@
+// `GET /presence/...` request URIs (path and query, as in the request line): PresenceQuery, then the
+// answer PresenceRoutes gives from an in-process registry holding a few connections, as a plain
+// caller and as one confined to a tenant. Every value taken from the query keeps to its rule and
+// bound; every answer is JSON, an error one with its code.
+import Dispatch
+import Foundation
+import NIOConcurrencyHelpers
+import NIOHTTP1
+
+@testable import SSEFanout
+
+let registry: InProcessRegistry = {
+    let registry = InProcessRegistry()
+    let records = [
+        ConnectionRecord(connectionID: "c1", nodeID: "n1", user: "bob", session: "s1", clientID: "phone", channels: ["news"], connectedAt: 10),
+        ConnectionRecord(connectionID: "c2", nodeID: "n2", user: "al/ice", clientID: nil, channels: ["news", "é"], connectedAt: 20),
+        ConnectionRecord(connectionID: "c3", nodeID: "n1", user: "carol\u{2028}", tenant: "acme", clientID: nil, channels: [], connectedAt: 30),
+        ConnectionRecord(connectionID: "c4", nodeID: "n1", user: nil, clientID: nil, channels: ["news"], connectedAt: 40),
+    ]
+    run { for record in records { _ = try? await registry.register(record, joined: record.addresses) } }
+    return registry
+}()
+
+/// Runs `work` to its end on the concurrency pool and waits for it (libFuzzer calls in synchronously).
+func run<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
+    let done = DispatchSemaphore(value: 0)
+    let result = NIOLockedValueBox<T?>(nil)
+    Task {
+        let value = await work()
+        result.withLockedValue { $0 = value }
+        done.signal()
+    }
+    done.wait()
+    return result.withLockedValue { $0! }
+}
+
+func requireValid(_ query: PresenceQuery, confinedTenant: String?) {
+    require((1...PresenceRoutes.maxLimit).contains(query.limit), "limit out of range")
+    require(query.tenant.isEmpty || Identifier.isTenant(query.tenant), "invalid tenant")
+    if let confinedTenant { require(query.tenant == confinedTenant, "a confined caller asked about another tenant") }
+    var ids = [query.user, query.session, query.channel].compactMap { $0 }
+    if case .user(let user) = query.listing { ids.append(user) }
+    for id in ids {
+        require(!id.isEmpty && id.utf8.count <= Identifier.maxLength, "identifier length out of range")
+        require(!id.unicodeScalars.contains { $0.properties.generalCategory == .control }, "control character in an identifier")
+    }
+    if let cursor = query.cursor { require(!cursor.isEmpty && cursor.utf8.count <= Identifier.maxLength, "cursor out of range") }
+}
+
+func requireJSON(_ status: HTTPResponseStatus, _ body: [UInt8]) {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+        fatalError("the answer is not a JSON object: \(String(decoding: body, as: UTF8.self))")
+    }
+    if status != .ok { require(object["error"] is String && object["message"] is String, "an error answer without its code") }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let uri = text(start, count)
+    for confinedTenant in [nil, "acme"] as [String?] {
+        do {
+            requireValid(try PresenceQuery(uri: uri, confinedTenant: confinedTenant), confinedTenant: confinedTenant)
+        } catch {
+            require([.badRequest, .forbidden, .notFound].contains(error.status), "refused with \(error.status)")
+            require(!error.error.code.isEmpty, "refused without a code")
+        }
+        let (status, body) = run { await PresenceRoutes.answer(uri: uri, presence: registry, confinedTenant: confinedTenant) }
+        requireJSON(status, body)
+    }
+    return 0
+}

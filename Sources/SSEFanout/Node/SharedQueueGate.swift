@@ -1,0 +1,44 @@
+import Logging
+
+/// Lets the node take messages from the queues every node shares (`sse.ingress`, `sse.dead-letter`)
+/// only while it is ready: what it takes it must route, and routing needs Redis and RabbitMQ. While
+/// `/readyz` would say 503, the node's consumers of those queues are cancelled, so RabbitMQ gives
+/// their messages to nodes that can route them; once ready, it consumes them again. A message taken
+/// before the node noticed, whose routing then fails, goes back to its queue (QueueConsumer).
+/// Runs until cancelled.
+final class SharedQueueGate: Sendable {
+    private let broker: any Broker
+    private let interval: Duration
+    private let logger: Logger
+    private let problems: @Sendable () async -> [String]
+
+    /// `problems` is the node's readiness check: empty when ready. It is asked every `interval`.
+    init(broker: any Broker, interval: Duration, logger: Logger, problems: @escaping @Sendable () async -> [String]) {
+        self.broker = broker
+        self.interval = interval
+        self.logger = logger
+        self.problems = problems
+    }
+
+    /// Starts with the shared queues not consumed (`Broker.consumeSharedQueues(false)` before the
+    /// broker starts) and consumes them from the first time the node is ready.
+    func run() async {
+        var consuming = false
+        var wasReady = false
+        while !Task.isCancelled {
+            let problems = await problems()
+            let ready = problems.isEmpty
+            if ready != consuming {
+                consuming = ready
+                broker.consumeSharedQueues(ready)
+                if !ready {
+                    logger.warning("not ready: leaving the shared queues (ingress, dead letters) to nodes that can route", metadata: ["reasons": "\(problems)"])
+                } else if wasReady {
+                    logger.info("ready again: consuming the shared queues (ingress, dead letters) again")
+                }
+                wasReady = wasReady || ready
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
