@@ -92,7 +92,7 @@ extension HTTPHandler {
         discardingBody = true
         body = nil
         pendingSend = nil
-        note(refusal)
+        node.upstream.note(refusal)
         respondError(context, refusal.status, refusal.code, refusal.message, extraHeaders: Self.headers(refusal), close: true)
     }
 
@@ -104,15 +104,9 @@ extension HTTPHandler {
             let hasBody = body.readableBytes > 0
             respond(context, head, status, hasBody ? body : nil, contentType: contentType ?? "application/octet-stream")
         case .refused(let refusal):
-            note(refusal)
+            node.upstream.note(refusal)
             respond(context, head, refusal.status, JSONBody.error(refusal.code, refusal.message), extraHeaders: Self.headers(refusal))
         }
-    }
-
-    /// The code and status only: never the token, the key or the body.
-    private func note(_ refusal: SendRefusal) {
-        node.upstream.log.note(
-            "refused a send or upload", logger: logger, metadata: ["error": "\(refusal.code)", "status": "\(refusal.status.code)"])
     }
 
     private static let busy = SendRefusal(

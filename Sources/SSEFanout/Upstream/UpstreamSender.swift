@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Takes a browser's send or upload whose body was read and hands it on once: to the backend at
@@ -16,8 +17,9 @@ final class UpstreamSender: Sendable {
 
     /// Bodies held by every send and upload being read or handed on.
     let budget: BodyBudget
-    /// One line per refusal kind and interval: refusals can come as fast as a client can send.
-    let log = RateLimitedLog()
+    /// One warning per interval for each refusal code (and one for dropped connection ids): refusals can
+    /// come as fast as a client can send, and a flood of one kind must not hide another.
+    private let logs = NIOLockedValueBox<[String: RateLimitedLog]>([:])
     private let registry: any Registry
     private let broker: any Broker
     private let claims: any SendClaims
@@ -76,6 +78,20 @@ final class UpstreamSender: Sendable {
         return answer
     }
 
+    /// Logs a refusal, rate-limited per code: its code and status only, never the token, key or body.
+    func note(_ refusal: SendRefusal) {
+        log(refusal.code).note("refused a send or upload", logger: logger, metadata: ["error": "\(refusal.code)", "status": "\(refusal.status.code)"])
+    }
+
+    private func log(_ kind: String) -> RateLimitedLog {
+        logs.withLockedValue { logs in
+            if let log = logs[kind] { return log }
+            let log = RateLimitedLog()
+            logs[kind] = log
+            return log
+        }
+    }
+
     func shutdown() async {
         await forwarder?.shutdown()
     }
@@ -101,7 +117,7 @@ final class UpstreamSender: Sendable {
         guard let claimed = request.claimedConnectionID else { return nil }
         do {
             if let record = try await registry.connection(claimed), request.identity.owns(record) { return claimed }
-            log.note("dropped an X-SSE-Connection that is not the sender's", logger: logger)
+            log("connection_not_senders").note("dropped an X-SSE-Connection that is not the sender's", logger: logger)
         } catch {
             logger.debug("could not look up a send's connection", metadata: ["error": "\(error)"])
         }
