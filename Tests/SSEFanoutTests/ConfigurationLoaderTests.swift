@@ -59,6 +59,24 @@ import Testing
         }
     }
 
+    @Test func upstreamSettingsHaveDefaultsAndAnUpstreamURLMustBeHTTP() async throws {
+        let defaults = try await ConfigurationLoader.load(environment: [:])
+        #expect(defaults.upstreamURL == nil)
+        #expect(defaults.maxUploadSize == 10 * 1024 * 1024)
+        #expect(defaults.upstreamTimeout == .seconds(30))
+        let c = try await ConfigurationLoader.load(
+            environment: ["SSE_FANOUT_UPSTREAM_URL": "https://backend.example/hooks", "SSE_FANOUT_UPSTREAM_TIMEOUT": "2.5", "SSE_FANOUT_HTTP_MAX_UPLOAD_SIZE": "1000"])
+        #expect(c.upstreamURL == "https://backend.example/hooks")
+        #expect(c.upstreamTimeout == .milliseconds(2500))
+        #expect(c.maxUploadSize == 1000)
+        for url in ["ftp://backend", "backend:9000", "http://", "http://backend/?x=1"] {
+            await #expect(throws: ConfigurationError.self, "\(url)") { try await ConfigurationLoader.load(environment: ["SSE_FANOUT_UPSTREAM_URL": url]) }
+        }
+        await #expect(throws: ConfigurationError.self) {
+            try await ConfigurationLoader.load(environment: ["SSE_FANOUT_UPSTREAM_MAX_HELD_BYTES": "1024"])
+        }
+    }
+
     @Test func refusesUnusableValues() async {
         await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["log.level": .string("loud")], environment: [:]) }
         await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["http.port": .int(70000)], environment: [:]) }
