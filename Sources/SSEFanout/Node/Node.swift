@@ -76,7 +76,7 @@ public final class Node: Service, Sendable {
         self.userLimit = userLimit
         self.streams = StreamOpener(
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
-            retryMillis: configuration.retryMillis, logger: logger,
+            retryMillis: configuration.retryMillis, maxBufferedBytes: configuration.maxBufferedBytes, logger: logger,
             registered: { record in if userLimit.isOn { userLimit.enforce(after: record) } })
         self.consumer = QueueConsumer(
             nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks,
