@@ -15,7 +15,7 @@ import Testing
         let channel = EmbeddedChannel(loop: loop)
         let record = ConnectionRecord(connectionID: id, nodeID: "n1", user: user, clientID: nil, channels: channels, connectedAt: 0)
         let connection = SSEConnection(record: record, channel: channel, token: ResumeToken(streams: record.streams, at: start), resumedFrom: ResumeToken())
-        connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, backlog: [], advancing: [], logger: logger)
+        connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, advancing: [], logger: logger)
         _ = try channel.readOutbound(as: ByteBuffer.self)  // the `connected` stand-in
         return (connection, channel)
     }
@@ -101,7 +101,7 @@ import Testing
         for (id, tenant, channel) in [("a", "t1", channelA), ("b", "t2", channelB)] {
             let record = ConnectionRecord(connectionID: id, nodeID: "n1", user: "alice", tenant: tenant, session: "s", clientID: "d", channels: ["news"], connectedAt: 0)
             let connection = SSEConnection(record: record, channel: channel, token: ResumeToken(streams: record.streams, at: start), resumedFrom: ResumeToken())
-            connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, backlog: [], advancing: [], logger: logger)
+            connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, advancing: [], logger: logger)
             _ = try channel.readOutbound(as: ByteBuffer.self)
             shard.add(connection)
         }

@@ -78,11 +78,11 @@ import Testing
         // While the first attempt holds the claim, another is refused: one id, one copy.
         #expect(try await history.admit(claim) == [.inFlight])
         // The first attempt failed and let go of it: its retry goes through.
-        await history.release(["a"])
+        try await history.withdraw([], claims: ["a"])
         #expect(try await history.admit(claim) == [.accepted(position: nil)])
         try await history.complete(["a"])
         #expect(try await history.admit(claim) == [.duplicate])
-        await history.release(["a"])
+        try await history.withdraw([], claims: ["a"])
         #expect(try await history.admit(claim) == [.accepted(position: nil)])
     }
 }

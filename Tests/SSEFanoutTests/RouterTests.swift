@@ -9,11 +9,16 @@ private final class RecordingBroker: Broker {
     let published = NIOLockedValueBox<[(node: String, body: [UInt8])]>([])
     let broadcasts = NIOLockedValueBox<[[UInt8]]>([])
     let knownNodes: Set<String>
+    /// Nodes whose messages fail, as when RabbitMQ is away.
+    let failing = NIOLockedValueBox<Set<String>>([])
 
     init(knownNodes: Set<String>) { self.knownNodes = knownNodes }
 
+    private struct Unreachable: Error {}
+
     func start(handler: @escaping @Sendable (BrokerDelivery) -> Void) async throws {}
     func publish(_ body: [UInt8], toNode nodeID: String) -> BrokerSend {
+        if failing.withLockedValue({ $0.contains(nodeID) }) { return BrokerSend(.failure(Unreachable())) }
         published.withLockedValue { $0.append((nodeID, body)) }
         return BrokerSend(.success(knownNodes.contains(nodeID)))
     }
@@ -115,6 +120,24 @@ private final class RecordingBroker: Broker {
         #expect(!bodies.joined().contains("SECOND"))
         // Once the first attempt settled, the id is a plain duplicate.
         #expect(try await router.route(Publication(target: .user("bob"), data: .text("THIRD"), id: "same")).duplicate)
+    }
+
+    /// Answered 503, a publication is accepted nowhere: its entry and its claim are taken back.
+    @Test func aPublicationWhoseSendFailedIsWithdrawnAndItsRetryIsKeptOnce() async throws {
+        let (router, broker) = try await setUp()
+        broker.failing.withLockedValue { $0 = ["C"] }
+        let start = StreamPosition(milliseconds: 0)
+        do {
+            _ = try await router.route(Publication(target: .user("bob"), data: .text("x"), id: "unsent"))
+            Issue.record("a publication whose send failed was answered as sent")
+        } catch {
+            guard case .brokerUnavailable = error else { throw error }
+        }
+        #expect(try await router.history.read(.user("bob"), after: start).entries.isEmpty)
+        broker.failing.withLockedValue { $0 = [] }
+        let retried = try await router.route(Publication(target: .user("bob"), data: .text("x"), id: "unsent"))
+        #expect(!retried.duplicate && retried.nodes == 1)
+        #expect(try await router.history.read(.user("bob"), after: start).entries.count == 1)
     }
 
     @Test func unknownTargetRoutesNowhere() async throws {
@@ -269,12 +292,12 @@ private final class ClaimRecordingHistory: History {
         claims.withLockedValue { $0 += admissions.map(\.claim) }
         return try await inner.admit(admissions)
     }
-    func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead {
-        try await inner.read(stream, after: position)
+    func read(_ stream: Address, after position: StreamPosition, limit: Int) async throws -> HistoryRead {
+        try await inner.read(stream, after: position, limit: limit)
     }
     func complete(_ eventIDs: [String]) async throws {
         completed.withLockedValue { $0 += eventIDs }
         try await inner.complete(eventIDs)
     }
-    func release(_ eventIDs: [String]) async { await inner.release(eventIDs) }
+    func withdraw(_ entries: [HistoryPosition], claims: [String]) async throws { try await inner.withdraw(entries, claims: claims) }
 }

@@ -3,7 +3,7 @@
 /// `RedisHistory` is the real one (Redis Streams); `InProcessHistory` serves the standalone mode.
 ///
 /// `admit`, on the publish path, takes a completion that runs on the store's thread (for Redis, the
-/// client's thread) and must not block; the rest (reads on resume, marking ids done) is async.
+/// client's thread) and must not block; the rest (reads on resume, marking ids done, withdrawing) is async.
 public protocol History: Sendable {
     /// In one step, for each publication in order: claims its publisher-given id, and keeps its body
     /// at the end of its stream. A claim fails (`.duplicate`, nothing kept) when a publication with
@@ -12,15 +12,23 @@ public protocol History: Sendable {
     /// that failed half-way never completed, so its retry goes through (clients drop what reached them
     /// twice).
     func admit(_ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void)
-    /// What `stream` holds after `position`, oldest first.
-    func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead
+    /// What `stream` holds after `position`, oldest first: at most `limit` entries.
+    func read(_ stream: Address, after position: StreamPosition, limit: Int) async throws -> HistoryRead
     /// Marks these claimed ids published.
     func complete(_ eventIDs: [String]) async throws
-    /// Forgets claimed ids whose publication failed, so a retry goes through.
-    func release(_ eventIDs: [String]) async
+    /// Takes back admitted publications that were not sent after all: removes the entries they kept
+    /// and forgets their claims, so nothing of them stays and a retry is kept once. An entry may be
+    /// anywhere in its stream (later ones may have been kept meanwhile); readers do not take the gap
+    /// for trimming.
+    func withdraw(_ entries: [HistoryPosition], claims: [String]) async throws
 }
 
 extension History {
+    /// Everything `stream` holds after `position`, oldest first.
+    public func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead {
+        try await read(stream, after: position, limit: .max)
+    }
+
     /// `admit`, awaited.
     public func admit(_ admissions: [HistoryAdmission]) async throws -> [HistoryAdmission.Outcome] {
         try await withCheckedThrowingContinuation { continuation in

@@ -61,10 +61,11 @@ public final class InProcessHistory: History {
         return position
     }
 
-    public func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead {
+    public func read(_ stream: Address, after position: StreamPosition, limit: Int) async throws -> HistoryRead {
         state.withLockedValue { state in
             guard let s = state.streams[stream] else { return HistoryRead(entries: [], truncated: false) }
-            return HistoryRead(entries: s.entries.filter { $0.position > position }, truncated: s.maxDeleted > position)
+            let entries = s.entries.lazy.filter { $0.position > position }.prefix(max(1, limit))
+            return HistoryRead(entries: Array(entries), truncated: s.maxDeleted > position)
         }
     }
 
@@ -78,9 +79,13 @@ public final class InProcessHistory: History {
         }
     }
 
-    public func release(_ eventIDs: [String]) async {
+    /// Withdrawn entries are not trimmed ones: `maxDeleted` stays, so readers see no truncation.
+    public func withdraw(_ entries: [HistoryPosition], claims: [String]) async throws {
         state.withLockedValue { state in
-            for id in eventIDs {
+            for entry in entries {
+                state.streams[entry.stream]?.entries.removeAll { $0.position == entry.position }
+            }
+            for id in claims {
                 state.completed.removeValue(forKey: id)
                 state.pending.remove(id)
             }

@@ -5,7 +5,10 @@ import Redis
 /// (`MAXLEN ~`) and age (`MINID ~`), and expiring when idle for the retention age.
 /// Each entry holds the publish JSON (`b`) and the id of the entry before it (`p`): Redis does not
 /// record what trimming removed, so a reader sees a gap when the first entry it gets does not follow
-/// the position it asked from. Idempotency keys are `sse:idem:<publisher's event id>`, kept for the same age.
+/// the position it asked from. A gap is also left by a withdrawn entry (a publish that failed after it
+/// was kept), which may be anywhere in the stream, while trimming and expiry only ever remove the
+/// oldest entries: so a gap counts as truncation only when the oldest entry kept is past the position.
+/// Idempotency keys are `sse:idem:<publisher's event id>`, kept for the same age.
 public final class RedisHistory: History {
     private let client: RedisClient
     private let prefix: String
@@ -124,9 +127,9 @@ public final class RedisHistory: History {
 
     func idempotencyKey(_ eventID: String) -> String { "\(prefix)idem:\(eventID)" }
 
-    public func read(_ stream: Address, after position: StreamPosition) async throws -> HistoryRead {
+    public func read(_ stream: Address, after position: StreamPosition, limit: Int) async throws -> HistoryRead {
         let replies = try await client.pipeline([
-            ["XRANGE", key(stream), "(\(position)", "+", "COUNT", String(retention.maxLength)],
+            ["XRANGE", key(stream), "(\(position)", "+", "COUNT", String(max(1, limit))],
             ["EXISTS", key(stream)],
         ])
         if case .error(let message) = replies[0] { throw RedisError.server(message) }
@@ -151,8 +154,14 @@ public final class RedisHistory: History {
         let olderThanRetention = position > zero && position.milliseconds < Self.nowMilliseconds() &- retention.maxAgeMilliseconds
         let truncated: Bool
         if let firstPrevious, firstPrevious != zero {
-            // The entry before the first one we got is past our position: what lay between was trimmed.
-            truncated = firstPrevious > position
+            // The entry before the first one we got is past our position: what lay between was trimmed,
+            // or withdrawn. Trimming starts at the oldest entry, so it reached past our position only
+            // if the oldest one kept is newer than it.
+            if firstPrevious > position {
+                truncated = try await oldest(in: stream).map { $0 > position } ?? true
+            } else {
+                truncated = false
+            }
         } else if entries.isEmpty, replies[1].int == 1 {
             // The stream is there and holds nothing newer: nothing was missed.
             truncated = false
@@ -163,15 +172,28 @@ public final class RedisHistory: History {
         return HistoryRead(entries: entries, truncated: truncated)
     }
 
+    /// The position of the oldest entry `stream` keeps; nil when it keeps none.
+    private func oldest(in stream: Address) async throws -> StreamPosition? {
+        let reply = try await client.command(["XRANGE", key(stream), "-", "+", "COUNT", "1"])
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply.array?.first?.array?.first?.string.flatMap(StreamPosition.init)
+    }
+
     public func complete(_ eventIDs: [String]) async throws {
         if eventIDs.isEmpty { return }
         let expiry = String(retention.maxAgeMilliseconds)
         try await client.pipeline(eventIDs.map { ["SET", idempotencyKey($0), "done", "PX", expiry] }).throwingFirstError()
     }
 
-    public func release(_ eventIDs: [String]) async {
-        if eventIDs.isEmpty { return }
-        _ = try? await client.command(["DEL"] + eventIDs.map(idempotencyKey))
+    /// One round trip: the entries go first, then the claims, so a retry that finds its claim gone
+    /// never finds the entry still there.
+    public func withdraw(_ entries: [HistoryPosition], claims: [String]) async throws {
+        var commands = Dictionary(grouping: entries, by: \.stream).map { stream, kept in
+            ["XDEL", key(stream)] + kept.map(\.position.description)
+        }
+        if !claims.isEmpty { commands.append(["DEL"] + claims.map(idempotencyKey)) }
+        if commands.isEmpty { return }
+        try await client.pipeline(commands).throwingFirstError()
     }
 
     static func nowMilliseconds() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }

@@ -22,8 +22,13 @@ public struct StreamPosition: Sendable, Hashable, Comparable, CustomStringConver
     }
 }
 
-/// A position in a named stream.
-struct HistoryPosition: Hashable {
-    var stream: Address
-    var position: StreamPosition
+/// A position in a named stream: one kept entry.
+public struct HistoryPosition: Sendable, Hashable {
+    public var stream: Address
+    public var position: StreamPosition
+
+    public init(stream: Address, position: StreamPosition) {
+        self.stream = stream
+        self.position = position
+    }
 }

@@ -197,7 +197,7 @@ final class HubShard: @unchecked Sendable {
     /// One timer per event loop writes the same comment to all its streams: no timer per connection.
     func startHeartbeat(every interval: TimeAmount, comment: ByteBuffer) {
         heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
-            all.forEach { $0.sendControl(comment, logger: logger) }
+            all.forEach { $0.heartbeat(comment, logger: logger) }
         }
     }
 

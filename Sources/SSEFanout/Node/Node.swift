@@ -87,7 +87,7 @@ public final class Node: Service, Sendable {
         self.addressLimit = AddressConnectionLimit(maximum: configuration.maxConnectionsPerAddress)
         self.streams = StreamOpener(
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
-            retryMillis: configuration.retryMillis, logger: logger,
+            retryMillis: configuration.retryMillis, maxBufferedBytes: configuration.maxBufferedBytes, logger: logger,
             registered: { record in if userLimit.isOn { userLimit.enforce(after: record) } })
         self.upstream = UpstreamSender(
             settings: .init(

@@ -4,24 +4,27 @@ import NIOCore
 
 /// Opens and ends this node's streams: adds each to the hub and the registry and, once registered,
 /// sends `connected`, then, when resuming, every kept event after its `Last-Event-ID` (or `reset` when
-/// some are no longer kept), then live events; those that arrived meanwhile were held back and are
-/// de-duplicated.
+/// some are no longer kept), paced by the client (`BacklogReplay`), then live events; those that
+/// arrived meanwhile were held back and are de-duplicated.
 final class StreamOpener: Sendable {
     private let nodeID: String
     private let hub: LocalHub
     private let history: any History
     private let registrations: RegistrationQueue
     private let retryMillis: Int
+    /// `sse.maxBufferedBytes`: how far a client may fall behind, and about what a replayed page weighs.
+    private let maxBufferedBytes: Int
     private let logger: Logger
 
     /// Called once a stream is registered (the per-user limit looks at the user's streams then).
     private let registered: @Sendable (ConnectionRecord) -> Void
 
     init(
-        nodeID: String, hub: LocalHub, history: any History, registrations: RegistrationQueue, retryMillis: Int, logger: Logger,
-        registered: @escaping @Sendable (ConnectionRecord) -> Void = { _ in }
+        nodeID: String, hub: LocalHub, history: any History, registrations: RegistrationQueue, retryMillis: Int, maxBufferedBytes: Int,
+        logger: Logger, registered: @escaping @Sendable (ConnectionRecord) -> Void = { _ in }
     ) {
         self.registered = registered
+        self.maxBufferedBytes = maxBufferedBytes
         self.nodeID = nodeID
         self.hub = hub
         self.history = history
@@ -48,7 +51,7 @@ final class StreamOpener: Sendable {
         let connection = SSEConnection(
             record: record, channel: channel, token: token,
             resumedFrom: ResumeToken(positions: streams.compactMap { stream in resumed?.position(of: stream).map { (stream.tag, $0) } }),
-            expiresAt: request.expiresAt
+            expiresAt: request.expiresAt, maxBufferedBytes: maxBufferedBytes
         )
         let connected = connectedEvent(for: record, expiresAt: request.expiresAt)
         let logger = self.logger
@@ -57,6 +60,7 @@ final class StreamOpener: Sendable {
         let unreadableToken = request.lastEventID != nil && resumed == nil
         let registrations = self.registrations
         let registered = self.registered
+        let pageBytes = maxBufferedBytes
         hub.add(connection) { joined in
             registrations.enqueue(.register(record, joined: joined)) { error in
                 if error != nil {
@@ -64,25 +68,15 @@ final class StreamOpener: Sendable {
                 } else {
                     registered(record)
                 }
-                guard !resuming.isEmpty || unreadableToken else {
+                guard !resuming.isEmpty else {
+                    let reset = unreadableToken ? Self.resetEvent(reason: "unknown_last_event_id") : nil
                     connection.eventLoop.execute {
-                        connection.activate(connected: connected, reset: nil, backlog: [], advancing: [], logger: logger)
+                        connection.activate(connected: connected, reset: reset, advancing: [], logger: logger)
                     }
                     return
                 }
-                Task {
-                    do {
-                        let backlog = try await Backlog.load(resuming, from: history, now: now)
-                        let reset = backlog.truncated || unreadableToken ? Self.resetEvent(unreadableToken) : nil
-                        connection.eventLoop.execute {
-                            connection.activate(connected: connected, reset: reset, backlog: backlog.events, advancing: backlog.newest, logger: logger)
-                        }
-                    } catch {
-                        // The client keeps its last id and tries again after `retry`.
-                        logger.warning("closing resumed stream: history unavailable", metadata: ["connection": "\(record.connectionID)", "error": "\(error)"])
-                        connection.eventLoop.execute { connection.close(reason: .unavailable) }
-                    }
-                }
+                let replay = BacklogReplay(connection: connection, connected: connected, logger: logger)
+                Task { await replay.run(Backlog(resuming, from: history, pageBytes: pageBytes), now: now) }
             }
         }
         logger.debug("stream opened", metadata: ["connection": "\(record.connectionID)", "user": "\(record.user ?? "-")", "resuming": "\(resuming.count)"])
@@ -137,8 +131,8 @@ final class StreamOpener: Sendable {
     /// How far ahead of this node's clock a position may be (other nodes' and Redis's clocks differ a little).
     static let clockSkewMillis: UInt64 = 60_000
 
-    private static func resetEvent(_ unreadableToken: Bool) -> ByteBuffer {
-        let reason = unreadableToken ? "unknown_last_event_id" : "history_truncated"
-        return SSEEncoder.encode(id: nil, event: "reset", data: #"{"reason":"\#(reason)"}"#)
+    /// `event: reset`: the client reloads its state (`unknown_last_event_id`, `history_truncated`).
+    static func resetEvent(reason: String) -> ByteBuffer {
+        SSEEncoder.encode(id: nil, event: "reset", data: #"{"reason":"\#(reason)"}"#)
     }
 }

@@ -183,14 +183,13 @@ public final class Router: Sendable {
             switch found {
             case .success(let foundNodes): nodes = foundNodes
             case .failure(let error):
-                let claimed = admissions.indices.compactMap { outcomes[$0].isAccepted ? admissions[$0].claim : nil }
-                guard !claimed.isEmpty else {
+                let taken = Withdrawal(batch.indices, of: batch, publications, outcomes)
+                guard !taken.isEmpty else {
                     self.fail(batch, .registryUnavailable("\(error)"))
                     return next()
                 }
-                let history = self.history
                 Task {
-                    await history.release(claimed)
+                    await self.withdraw(taken)
                     self.fail(batch, .registryUnavailable("\(error)"))
                     next()
                 }
@@ -230,26 +229,58 @@ public final class Router: Sendable {
         var nodes: [Set<String>]
     }
 
-    /// Marks the claimed ids done (or frees them when their messages failed), then answers each
-    /// publication. Without claims, answers at once, on the broker's thread.
+    /// Marks the claimed ids done, and withdraws the publications whose messages failed (their entries
+    /// and claims), then answers each publication. With nothing to write, answers at once, on the
+    /// broker's thread.
     private func settle(_ settled: Settled, routed: [Int], failures: [String?]) {
-        var completed: [String] = []
-        var released: [String] = []
         // Only claims this batch holds: a duplicate's or an in-flight one's belongs to another attempt.
-        for index in settled.batch.indices where settled.outcomes[index].isAccepted {
-            guard let claim = settled.batch[index].claim else { continue }
-            if failures[index] == nil { completed.append(claim) } else { released.append(claim) }
+        let completed = settled.batch.indices.compactMap { index in
+            settled.outcomes[index].isAccepted && failures[index] == nil ? settled.batch[index].claim : nil
         }
-        if completed.isEmpty && released.isEmpty {
+        let failed = Withdrawal(
+            settled.batch.indices.filter { failures[$0] != nil }, of: settled.batch, settled.publications, settled.outcomes)
+        if completed.isEmpty && failed.isEmpty {
             return answer(settled, routed: routed, failures: failures)
         }
         let history = self.history
         Task {
             // Not completing (Redis just went away) only means a retry would send it again.
             if !completed.isEmpty { try? await history.complete(completed) }
-            // Part of it may have gone out: let the publisher's retry through (clients drop the repeat).
-            if !released.isEmpty { await history.release(released) }
+            // Answered 503, it is accepted nowhere: part of it may have gone out, and the publisher's
+            // retry (clients drop the repeat of an id) is kept once.
+            await self.withdraw(failed)
             answer(settled, routed: routed, failures: failures)
+        }
+    }
+
+    /// What admitted publications left in history: the entries they kept and the ids they claimed.
+    private struct Withdrawal: Sendable {
+        var entries: [HistoryPosition] = []
+        var claims: [String] = []
+
+        var isEmpty: Bool { entries.isEmpty && claims.isEmpty }
+
+        /// The entries and claims of the publications at `indices` that were accepted (not duplicates
+        /// or in flight: their claims belong to another attempt).
+        init(_ indices: some Sequence<Int>, of batch: [RouteQueue.Item], _ publications: [Publication], _ outcomes: [HistoryAdmission.Outcome]) {
+            for index in indices {
+                guard case .accepted(let position) = outcomes[index] else { continue }
+                if let position { entries.append(HistoryPosition(stream: publications[index].target, position: position)) }
+                if let claim = batch[index].claim { claims.append(claim) }
+            }
+        }
+    }
+
+    /// Takes back what failed publications left in history, so that a 503 means accepted nowhere. If
+    /// Redis is away too, the entries stay and the claims lapse (see `RedisHistory`).
+    private func withdraw(_ withdrawal: Withdrawal) async {
+        if withdrawal.isEmpty { return }
+        do {
+            try await history.withdraw(withdrawal.entries, claims: withdrawal.claims)
+        } catch {
+            logger.warning(
+                "unrouted publications stay in history: withdrawing them failed",
+                metadata: ["entries": "\(withdrawal.entries.count)", "error": "\(error)"])
         }
     }
 
