@@ -18,6 +18,9 @@ public struct Publication: Sendable, Hashable {
     /// How many times a node passed the event on after finding its target gone (stale routes); set by
     /// nodes only.
     public var hops: Int
+    /// When the routing node accepted it, in microseconds since 1970: the start of the delivery
+    /// latency (`sse_delivery_latency_seconds`). Set by nodes only.
+    public var acceptedAt: Int64? = nil
 
     /// The most targets one publication may name.
     public static let maxTargets = 64

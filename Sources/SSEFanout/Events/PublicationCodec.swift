@@ -72,7 +72,7 @@ public enum PublicationCodec {
         if id?.isEmpty == true {
             throw PublicationError("invalid_id", "'id' must not be empty (leave it out to have one assigned)")
         }
-        return Publication(
+        var publication = Publication(
             targets: targets,
             event: try field("event", body["event"]),
             data: try eventData(rawData),
@@ -82,6 +82,8 @@ public enum PublicationCodec {
             position: trusted ? try position(body["position"]) : nil,
             hops: trusted ? max(0, (body["hops"] as? NSNumber)?.intValue ?? 0) : 0
         )
+        if trusted, let at = body["at"] as? NSNumber, at.int64Value > 0 { publication.acceptedAt = at.int64Value }
+        return publication
     }
 
     /// The publish JSON for `publication`, as sent to RabbitMQ (compact, stable key order).
@@ -111,6 +113,7 @@ public enum PublicationCodec {
         if publication.ephemeral { out.append(contentsOf: #","ephemeral":true"#.utf8) }
         if let position = publication.position { out.append(contentsOf: #","position":"\#(position)""#.utf8) }
         if publication.hops > 0 { out.append(contentsOf: #","hops":\#(publication.hops)"#.utf8) }
+        if let at = publication.acceptedAt { out.append(contentsOf: #","at":\#(at)"#.utf8) }
         out.append(contentsOf: #","data":"#.utf8)
         switch publication.data {
         case .text(let text): JSONString.append(text, to: &out)

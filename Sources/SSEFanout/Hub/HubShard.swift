@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -61,11 +62,15 @@ final class HubShard: @unchecked Sendable {
     private var load: LoopLoad
     /// Paced passes and the events they carried since the last judgement, and until when pacing rests
     /// after it did not pay (loop only).
+    private let metrics: NodeMetrics?
+    /// Event × stream pairs written since the last pass was counted.
+    private var deliveredInPass = 0
     private var pacedPasses = 0
     private var pacedEvents = 0
     private var pacingPausedUntil: NIODeadline?
 
-    init(eventLoop: EventLoop, writeDelay: TimeAmount = .zero, load: LoopLoad = LoopLoad(), logger: Logger) {
+    init(eventLoop: EventLoop, writeDelay: TimeAmount = .zero, load: LoopLoad = LoopLoad(), logger: Logger, metrics: NodeMetrics? = nil) {
+        self.metrics = metrics
         self.eventLoop = eventLoop
         self.writeDelay = writeDelay
         self.load = load
@@ -138,6 +143,7 @@ final class HubShard: @unchecked Sendable {
         let start = NIODeadline.now()
         let written = deliver(batch)
         let end = NIODeadline.now()
+        if let metrics { record(batch, into: metrics) }
         let took = end - start
         let isBusy = load.record(passFrom: start, to: end)
         let large = written >= Self.pacingStreams
@@ -145,6 +151,18 @@ final class HubShard: @unchecked Sendable {
         let worthIt = pacingPausedUntil.map { end >= $0 } ?? true
         let pacing = isBusy && large && worthIt ? min(took, Self.pacingLimit) : .zero
         pacingNanoseconds.store(pacing.nanoseconds, ordering: .relaxed)
+    }
+
+    /// Deliveries counted once per pass, and each event's time from its acceptance to this pass's
+    /// end: once per event and loop, not per stream, so a broadcast costs the metrics next to nothing.
+    private func record(_ batch: [OutboundEvent], into metrics: NodeMetrics) {
+        guard deliveredInPass > 0 else { return }
+        metrics.deliveries.increment(by: deliveredInPass)
+        deliveredInPass = 0
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        for event in batch {
+            if let acceptedAt = event.acceptedAt, now >= acceptedAt { metrics.deliveryLatency.recordMicroseconds(now - acceptedAt) }
+        }
     }
 
     /// Paced passes that still carry about one event each (events come further apart than a pass
@@ -170,6 +188,7 @@ final class HubShard: @unchecked Sendable {
             for connection in all {
                 for event in batch where connection.matches(event.target) {
                     connection.enqueue(event, logger: logger)
+                    deliveredInPass += 1
                 }
                 connection.flush(logger: logger)
             }
@@ -178,11 +197,16 @@ final class HubShard: @unchecked Sendable {
         for event in batch {
             switch event.target.kind {
             case .connection:
-                if let connection = connections[event.target.id] { enqueue(event, to: connection) }
+                if let connection = connections[event.target.id] {
+                    enqueue(event, to: connection)
+                    deliveredInPass += 1
+                }
             case .broadcast:
                 break
             default:
-                byAddress[event.target]?.values.forEach { enqueue(event, to: $0) }
+                guard let streams = byAddress[event.target] else { continue }
+                streams.values.forEach { enqueue(event, to: $0) }
+                deliveredInPass += streams.count
             }
         }
         for connection in dirty { connection.flush(logger: logger) }

@@ -13,12 +13,15 @@ struct OutboundEvent: Sendable {
     /// `stream`'s tag in resume tokens, worked out once here rather than by every connection.
     let streamTag: String?
     let position: StreamPosition?
+    /// `Publication.acceptedAt`.
+    let acceptedAt: Int64?
 
     init(_ publication: Publication, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.body = SSEEncoder.encodeBody(publication, allocator: allocator)
         self.target = publication.target
         self.eventKey = Self.key(publication.id ?? "")
         self.position = publication.position
+        self.acceptedAt = publication.acceptedAt
         self.stream = publication.position != nil && publication.target.isKept ? publication.target : nil
         self.streamTag = stream?.tag
     }

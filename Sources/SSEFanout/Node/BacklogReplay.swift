@@ -10,6 +10,8 @@ struct BacklogReplay: Sendable {
     /// The stream's first event; it leaves with the first page.
     let connected: ByteBuffer
     let logger: Logger
+    /// Counts how resumes end (`sse_resume_total`).
+    var metrics: NodeMetrics? = nil
 
     /// Runs until the stream is live, or closed. `now` is when the stream opened: a reset leaves its
     /// token no earlier than that.
@@ -25,6 +27,7 @@ struct BacklogReplay: Sendable {
                 case .truncated:
                     // Found at the start or on the way: the client reloads its state from here.
                     reset = StreamOpener.resetEvent(reason: "history_truncated")
+                    metrics?.resume("reset")
                     break pages
                 case .events(let events):
                     guard await write(events, first: !started) else { return }
@@ -36,8 +39,10 @@ struct BacklogReplay: Sendable {
             logger.warning(
                 "closing resumed stream: history unavailable", metadata: ["connection": "\(connection.id)", "error": "\(error)"])
             connection.eventLoop.execute { connection.close(reason: .unavailable) }
+            metrics?.resume("failed")
             return
         }
+        if reset == nil { metrics?.resume("resumed") }
         let advancing = backlog.newest(now: now)
         connection.eventLoop.execute { [connection, connected, logger, reset, started] in
             if started {

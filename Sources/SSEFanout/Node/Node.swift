@@ -74,7 +74,7 @@ public final class Node: Service, Sendable {
         self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger, metrics: metrics)
         let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
-            writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger)
+            writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger, metrics: metrics)
         self.hub = hub
         let limitLogs = LimitLogs()
         self.limitLogs = limitLogs
@@ -87,7 +87,7 @@ public final class Node: Service, Sendable {
         self.addressLimit = AddressConnectionLimit(maximum: configuration.maxConnectionsPerAddress)
         self.streams = StreamOpener(
             nodeID: configuration.resolvedNodeID, hub: hub, history: history, registrations: registrations,
-            retryMillis: configuration.retryMillis, maxBufferedBytes: configuration.maxBufferedBytes, logger: logger,
+            retryMillis: configuration.retryMillis, maxBufferedBytes: configuration.maxBufferedBytes, logger: logger, metrics: metrics,
             registered: { record in if userLimit.isOn { userLimit.enforce(after: record) } })
         self.upstream = UpstreamSender(
             settings: .init(

@@ -15,15 +15,17 @@ final class StreamOpener: Sendable {
     /// `sse.maxBufferedBytes`: how far a client may fall behind, and about what a replayed page weighs.
     private let maxBufferedBytes: Int
     private let logger: Logger
+    private let metrics: NodeMetrics?
 
     /// Called once a stream is registered (the per-user limit looks at the user's streams then).
     private let registered: @Sendable (ConnectionRecord) -> Void
 
     init(
         nodeID: String, hub: LocalHub, history: any History, registrations: RegistrationQueue, retryMillis: Int, maxBufferedBytes: Int,
-        logger: Logger, registered: @escaping @Sendable (ConnectionRecord) -> Void = { _ in }
+        logger: Logger, metrics: NodeMetrics? = nil, registered: @escaping @Sendable (ConnectionRecord) -> Void = { _ in }
     ) {
         self.registered = registered
+        self.metrics = metrics
         self.maxBufferedBytes = maxBufferedBytes
         self.nodeID = nodeID
         self.hub = hub
@@ -61,6 +63,9 @@ final class StreamOpener: Sendable {
         let registrations = self.registrations
         let registered = self.registered
         let pageBytes = maxBufferedBytes
+        let metrics = self.metrics
+        metrics?.opened.increment()
+        if unreadableToken { metrics?.resume("reset") }
         hub.add(connection) { joined in
             registrations.enqueue(.register(record, joined: joined)) { error in
                 if error != nil {
@@ -75,7 +80,7 @@ final class StreamOpener: Sendable {
                     }
                     return
                 }
-                let replay = BacklogReplay(connection: connection, connected: connected, logger: logger)
+                let replay = BacklogReplay(connection: connection, connected: connected, logger: logger, metrics: metrics)
                 Task { await replay.run(Backlog(resuming, from: history, pageBytes: pageBytes), now: now) }
             }
         }
@@ -89,6 +94,7 @@ final class StreamOpener: Sendable {
         let registrations = self.registrations
         // Nil: nobody on this side ended it, so the client did.
         let reason = connection.closeReason ?? .clientClosed
+        metrics?.closed(reason)
         hub.remove(connection) { left in
             registrations.enqueue(.unregister(connection.record, left: left, reason: reason))
         }

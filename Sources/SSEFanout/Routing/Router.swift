@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Sends publications to the nodes that hold their targets' connections: one message per owning node,
@@ -163,7 +164,12 @@ public final class Router: Sendable {
     /// Keeps and looks up the whole batch, hands its messages to the broker, then calls `next`; the
     /// confirms are gathered by callbacks.
     private func route(_ batch: [RouteQueue.Item], then next: @escaping @Sendable () -> Void) {
-        let publications = batch.map { $0.publication.withID(EventIDGenerator.next) }
+        let acceptedAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let publications = batch.map { item in
+            var publication = item.publication.withID(EventIDGenerator.next)
+            publication.acceptedAt = acceptedAt
+            return publication
+        }
         let admissions = publications.indices.map { index in
             let publication = publications[index]
             let stream = publication.ephemeral || !publication.target.isKept ? nil : publication.target
