@@ -62,8 +62,9 @@ import Testing
         var after1 = try await scrape(1)
         #expect(after1["sse_connections"] == 1)
         #expect((after1["sse_connections_opened_total"] ?? 0) - (before1["sse_connections_opened_total"] ?? 0) == 1)
-        #expect((after1["sse_deliveries_total"] ?? 0) - (before1["sse_deliveries_total"] ?? 0) == 1)
-        #expect((after1["sse_delivery_latency_seconds_count"] ?? 0) - (before1["sse_delivery_latency_seconds_count"] ?? 0) == 1)
+        // At least: other suites' broadcasts (one process) reach this stream too.
+        #expect((after1["sse_deliveries_total"] ?? 0) - (before1["sse_deliveries_total"] ?? 0) >= 1)
+        #expect((after1["sse_delivery_latency_seconds_count"] ?? 0) - (before1["sse_delivery_latency_seconds_count"] ?? 0) >= 1)
         #expect((after1["sse_delivery_latency_seconds_sum"] ?? 0) > (before1["sse_delivery_latency_seconds_sum"] ?? 0))
 
         await stream.close()
