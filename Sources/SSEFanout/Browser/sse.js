@@ -154,20 +154,29 @@ export default class SSEConnection {
     this.channel.onmessage = message => this.fromTab(message.data)
     this.post({ type: 'visible', tab: this.tabId, visible: document.visibilityState === 'visible' })
     // Only the lock's holder streams; the others wait in line for it, and take over when it goes.
-    this.releaseLock = null
-    const held = new Promise(resolve => { this.releaseLock = resolve })
-    navigator.locks.request('sse-fanout:' + this.url, () => {
-      if (this.state === 'closed') return
+    // Each connect() asks once: close() withdraws the request (or lets the lock go), so a tab that
+    // connects again never holds, or waits for, the lock twice.
+    const withdraw = new AbortController()
+    let release
+    const held = new Promise(resolve => { release = resolve })
+    const lock = { withdraw, release }
+    this.lock = lock
+    navigator.locks.request('sse-fanout:' + this.url, { signal: withdraw.signal }, () => {
+      if (this.lock !== lock) return
       this.leader = true
       this.post({ type: 'leader', tab: this.tabId })
       this.open()
       return held
-    }).catch(() => {})
+    }).catch(() => {}) // withdrawn before it was granted
   }
 
-  /** Opens the stream (the leader only), resuming from the stored last id. */
+  /**
+   * Opens the stream (the leader only), resuming from the stored last id. `this.abort` is set while a
+   * stream is being opened or read: there is never more than one, and whatever ends it goes through
+   * `lost()` (to reconnect) or `shutdown()` (for good) exactly once.
+   */
   async open () {
-    if (this.state === 'closed' || (this.state === 'open' && this.abort)) return
+    if (this.state === 'closed' || this.abort) return
     if (this.onlyWhenVisible && this.nobodyLooks()) { this.state = 'waiting'; return }
     clearTimeout(this.timer)
     this.state = 'connecting'
@@ -177,9 +186,10 @@ export default class SSEConnection {
     try {
       if (!token && this.getToken) token = this.token = await this.getToken()
     } catch (error) {
-      this.retryLater()
+      if (this.abort === abort) this.lost()
       return
     }
+    if (this.abort !== abort) return
     const lastId = this.lastId(token)
     const url = withQuery(this.url, { ...this.query, clientId: this.clientId })
     const headers = { Accept: 'text/event-stream' }
@@ -189,11 +199,10 @@ export default class SSEConnection {
     try {
       response = await fetch(url, { headers, signal: abort.signal, cache: 'no-store' })
     } catch (error) {
-      if (this.abort === abort) this.retryLater()
+      if (this.abort === abort) this.lost()
       return
     }
     if (!response.ok) { await this.refused(response, abort); return }
-    this.attempt = 0
     this.state = 'open'
     const parser = new EventStreamParser(event => this.received(event, token), ms => { this.serverRetry = ms })
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
@@ -204,9 +213,23 @@ export default class SSEConnection {
         parser.push(value)
       }
     } catch (error) { /* the network went, or close() aborted */ }
-    if (this.abort !== abort) return
+    if (this.abort === abort) this.lost()
+  }
+
+  /**
+   * The stream ended, or never opened, without a reason to stop: try again after `after` ms, or after
+   * the server's `retry:` (else `reconnectTime`), doubled per failed attempt up to 30 s, with jitter.
+   */
+  lost (after = null) {
     this.abort = null
-    if (this.state !== 'closed') this.retryLater()
+    if (this.state === 'closed') return
+    this.state = 'waiting'
+    const base = this.serverRetry ?? this.reconnectTime
+    const delay = after ?? Math.min(base * 2 ** Math.min(this.attempt, 5), MAX_BACKOFF)
+    this.attempt += 1
+    const jittered = delay * (0.5 + Math.random())
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.open(), jittered)
   }
 
   /** A stream the server would not open: say so, and reconnect only when it can help. */
@@ -214,17 +237,22 @@ export default class SSEConnection {
     let body = {}
     try { body = await response.json() } catch { }
     if (this.abort !== abort) return
-    this.abort = null
     if (response.status === 401 && this.getToken && body.error !== 'missing_credentials') {
       this.token = null // fetch a fresh one on the next attempt
-      this.retryLater()
+      this.lost()
     } else if (response.status === 403 || response.status === 401 || response.status === 400) {
-      this.dispatch('close', JSON.stringify({ reason: body.error || 'refused', status: response.status, reconnect: false }))
+      this.announce('close', JSON.stringify({ reason: body.error || 'refused', status: response.status, reconnect: false }))
       this.stop()
     } else {
       const after = Number(response.headers.get('Retry-After'))
-      this.retryLater(after > 0 ? after * 1000 : null)
+      this.lost(after > 0 ? after * 1000 : null)
     }
+  }
+
+  /** An event of the client's own, for this tab's listeners and every other tab's. */
+  announce (name, data) {
+    this.post({ type: 'event', name, data, id: '' })
+    this.dispatch(name, data)
   }
 
   received (event, token) {
@@ -242,6 +270,7 @@ export default class SSEConnection {
     let body = {}
     try { body = JSON.parse(data) } catch { }
     if (name === 'connected') {
+      this.attempt = 0 // backoff starts over only once a stream really opened
       this.flushOutbox()
     } else if (name === 'disconnect' && body.reconnect === false) {
       this.stop()
@@ -253,28 +282,17 @@ export default class SSEConnection {
     }
   }
 
-  retryLater (after = null) {
-    if (this.state === 'closed') return
-    this.state = 'waiting'
-    const base = this.serverRetry ?? this.reconnectTime
-    const delay = after ?? Math.min(base * 2 ** Math.min(this.attempt, 5), MAX_BACKOFF)
-    this.attempt += 1
-    const jittered = delay * (0.5 + Math.random())
-    clearTimeout(this.timer)
-    this.timer = setTimeout(() => this.open(), jittered)
-  }
-
-  /** Ends the stream for good (until `connect()`), in every tab. */
+  /** Ends the stream for good (until `connect()`), in every tab: they hear it before the lock goes. */
   stop () {
-    this.shutdown()
     this.post({ type: 'stopped' })
+    this.shutdown()
   }
 
   shutdown () {
     this.state = 'closed'
     clearTimeout(this.timer)
     if (this.abort) { const abort = this.abort; this.abort = null; abort.abort() }
-    if (this.releaseLock) { this.releaseLock(); this.releaseLock = null }
+    if (this.lock) { this.lock.withdraw.abort(); this.lock.release(); this.lock = null }
     this.leader = !this.shareAcrossTabs
   }
 
