@@ -17,6 +17,7 @@
 #   BROWSER_SERVICES_DIR                    their data and logs         (default: /tmp/sse-fanout-browser-services)
 #   BROWSER_NODE_PORTS                      the two nodes' ports        (default: "18620 18621")
 #   BROWSER_PAGES_PORT                      the static server's port    (default: 18622)
+#   BROWSER_SPARE_PORT                      a node a test starts and stops itself (default: 18623)
 #   BROWSER_TIMEOUT                         seconds for the test run    (default: 300)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ root=$PWD
 run_dir=$root/.run/browser
 read -r -a node_ports <<<"${BROWSER_NODE_PORTS:-18620 18621}"
 pages_port=${BROWSER_PAGES_PORT:-18622}
+spare_port=${BROWSER_SPARE_PORT:-18623}
 pages=http://127.0.0.1:$pages_port
 
 WITH_BROWSER=1 scripts/install-deps.sh
@@ -38,9 +40,9 @@ if ! cmp -s "$requirements" "$venv/requirements.txt"; then
   cp "$requirements" "$venv/requirements.txt"
 fi
 
-for port in "${node_ports[@]}" "$pages_port"; do
+for port in "${node_ports[@]}" "$pages_port" "$spare_port"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "browser tests: port $port is in use (BROWSER_NODE_PORTS, BROWSER_PAGES_PORT choose others)" >&2
+    echo "browser tests: port $port is in use (BROWSER_NODE_PORTS, BROWSER_PAGES_PORT, BROWSER_SPARE_PORT choose others)" >&2
     exit 1
   fi
 done
@@ -70,12 +72,12 @@ export SSE_FANOUT_AUTH_JWT_SECRET SSE_FANOUT_AUTH_API_KEYS
 
 mkdir -p "$run_dir"
 rm -f "$run_dir"/*.png "$run_dir"/*.log
+# --retry 1000: clients come back after about a second, so the cases that wait for a reconnect are short.
+node_args=(--cors-origin "$pages" --retry 1000 --drain-window 1
+  --amqp-url "amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f" --redis-url "redis://127.0.0.1:$REDIS_PORT/0")
 nodes=()
 for port in "${node_ports[@]}"; do
-  # --retry 1000: clients come back after about a second, so the cases that wait for a reconnect are short.
-  "$bin" serve --port "$port" --node-id "browser-$port" --cors-origin "$pages" --retry 1000 \
-    --amqp-url "amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f" --redis-url "redis://127.0.0.1:$REDIS_PORT/0" \
-    >"$run_dir/node-$port.log" 2>&1 &
+  "$bin" serve --port "$port" --node-id "browser-$port" "${node_args[@]}" >"$run_dir/node-$port.log" 2>&1 &
   pids+=($!)
   nodes+=("http://127.0.0.1:$port")
 done
@@ -94,4 +96,5 @@ for url in "${nodes[@]/%//readyz}" "$pages/client.html"; do
 done
 
 BROWSER_NODES=$(IFS=,; echo "${nodes[*]}") BROWSER_PAGES=$pages BROWSER_SSE_FANOUT=$bin BROWSER_ARTIFACTS=$run_dir \
+  BROWSER_SPARE_PORT=$spare_port BROWSER_NODE_ARGS="${node_args[*]}" PYTHONDONTWRITEBYTECODE=1 \
   timeout "${BROWSER_TIMEOUT:-300}" "$venv/bin/python" Tests/Browser/run.py "$@"

@@ -4,6 +4,8 @@ for what they wait for, with a deadline, instead of sleeping."""
 
 import json
 import os
+import shlex
+import signal
 import struct
 import subprocess
 import time
@@ -21,6 +23,8 @@ PAGES = os.environ["BROWSER_PAGES"]  # the origin serving Tests/Browser/pages (n
 API_KEY = os.environ["SSE_FANOUT_AUTH_API_KEYS"].split(",")[0]
 SSE_FANOUT = os.environ["BROWSER_SSE_FANOUT"]  # the binary, for `sse-fanout token`
 ARTIFACTS = os.environ["BROWSER_ARTIFACTS"]  # screenshots go here
+SPARE_PORT = int(os.environ["BROWSER_SPARE_PORT"])  # for a node a test starts and stops itself
+NODE_ARGS = shlex.split(os.environ["BROWSER_NODE_ARGS"])  # the other nodes' settings
 CHROMIUM = os.environ.get("BROWSER_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("BROWSER_CHROMEDRIVER", "/usr/bin/chromedriver")
 
@@ -83,6 +87,43 @@ def publish(target, data, event="tick", node=1):
 
 def to_user(user):
     return {"type": "user", "id": user}
+
+
+class SpareNode:
+    """A node on SPARE_PORT, set up like the others, that a test starts, stops (SIGTERM: it drains)
+    and starts again."""
+
+    def __init__(self):
+        self.url = f"http://127.0.0.1:{SPARE_PORT}"
+        self.process = None
+        self.log = open(os.path.join(ARTIFACTS, f"node-{SPARE_PORT}.log"), "ab")
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [SSE_FANOUT, "serve", "--port", str(SPARE_PORT), "--node-id", f"browser-{SPARE_PORT}", *NODE_ARGS],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(self.ready, 30, f"the node on {SPARE_PORT} is ready")
+
+    def ready(self):
+        try:
+            with urllib.request.urlopen(self.url + "/readyz", timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def close(self):
+        self.stop()
+        self.log.close()
 
 
 def presence(user):
