@@ -74,3 +74,24 @@ class TabTests(BrowserTestCase):
         page = browser.wait(lambda s: named(s["events"], "tick"), 10, "an event on the new stream")
         self.expect_ticks(page["events"], [1], "on the new stream")
         browser.screenshot("follower-rejoins")
+
+    def test_tabs_asking_for_different_streams_hold_one_each(self):
+        user, news, sport = unique("two-rooms"), unique("news"), unique("sport")
+        token = mint(user, channels=[news, sport])
+        browser = self.browser
+        first = browser.open(self.page(token=token, query={"channel": news}))
+        browser.wait(lambda s: s["leader"] and named(s["events"], "connected"), 10, "the news tab connects")
+        browser.open(self.page(token=token, query={"channel": sport}), new_tab=True)
+        page = browser.wait(lambda s: s["leader"] and named(s["events"], "connected"), 10,
+                            "the sport tab leads a stream of its own")
+        self.assertEqual(json.loads(named(page["events"], "connected")[0]["data"])["channels"], [sport])
+        publish({"type": "channel", "id": sport}, "2")
+        publish({"type": "channel", "id": news}, "1")
+        page = browser.wait(lambda s: named(s["events"], "tick"), 10, "the sport event")
+        browser.screenshot("different-streams-sport")
+        browser.switch(first)
+        page = browser.wait(lambda s: named(s["events"], "tick"), 10, "the news event")
+        self.expect_ticks(page["events"], [1], "the news tab")
+        browser.switch(browser.driver.window_handles[-1])
+        self.expect_ticks(browser.snapshot()["events"], [2], "the sport tab")
+        self.assertEqual(len(presence(user)["connections"]), 2)

@@ -4,15 +4,19 @@
 //   const sse = new SSE({ getToken: () => fetch('/my-token').then(r => r.text()),
 //                         eventListeners: { chat: e => console.log(JSON.parse(e.data)) } })
 //
-// One stream per browser and URL: the tabs of an origin elect a leader (Web Locks) that holds the
-// stream and hands every event to the others (BroadcastChannel). The last event id is kept in
-// storage per URL and user, so a reload, a new tab or a new leader resumes where the last one stopped.
+// One stream per browser: the tabs of an origin that ask for the same stream (URL, query and user)
+// elect a leader (Web Locks) that holds it and hands every event to the others (BroadcastChannel).
+// The last event id is kept in storage per stream, so a reload, a new tab or a new leader resumes
+// where the last one stopped.
 // The stream is read with fetch, not EventSource, so the token travels in a header and a refusal's
 // status and reason are seen.
 
 const MODULE_ORIGIN = new URL(import.meta.url).origin
 const BUILT_IN = ['connected', 'reset', 'disconnect', 'expired', 'close']
 const MAX_BACKOFF = 30000
+// How long a leader that stopped for good keeps the lock: every tab hears of the stop (and stops)
+// before another tab could take the stream over.
+const STOPPED_LOCK_HOLD = 500
 
 function randomId () {
   const bytes = crypto.getRandomValues(new Uint8Array(12))
@@ -35,6 +39,12 @@ function tokenSubject (token) {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')
     return JSON.parse(atob(payload)).sub || ''
   } catch { return '' }
+}
+
+/** Whether a built-in event ends the stream for good: a kick, or a close, that says not to come back. */
+function endsForGood (name, data) {
+  if (name !== 'disconnect' && name !== 'close') return false
+  try { return JSON.parse(data).reconnect === false } catch { return false }
 }
 
 /** Splits a text/event-stream into events, as the HTML standard says (fields, blank-line dispatch). */
@@ -150,7 +160,8 @@ export default class SSEConnection {
     this.state = 'waiting'
     document.addEventListener('visibilitychange', this.onVisibility)
     if (!this.shareAcrossTabs) { this.open(); return }
-    this.channel = new BroadcastChannel('sse-fanout:' + this.url)
+    const name = 'sse-fanout:' + this.streamName()
+    this.channel = new BroadcastChannel(name)
     this.channel.onmessage = message => this.fromTab(message.data)
     this.post({ type: 'visible', tab: this.tabId, visible: document.visibilityState === 'visible' })
     // Only the lock's holder streams; the others wait in line for it, and take over when it goes.
@@ -161,7 +172,7 @@ export default class SSEConnection {
     const held = new Promise(resolve => { release = resolve })
     const lock = { withdraw, release }
     this.lock = lock
-    navigator.locks.request('sse-fanout:' + this.url, { signal: withdraw.signal }, () => {
+    navigator.locks.request(name, { signal: withdraw.signal }, () => {
       if (this.lock !== lock) return
       this.leader = true
       this.post({ type: 'leader', tab: this.tabId })
@@ -267,14 +278,10 @@ export default class SSEConnection {
   /** What the built-in events mean for the connection (in every tab, the leader acts). */
   control (name, data) {
     if (!BUILT_IN.includes(name) || !this.leader) return
-    let body = {}
-    try { body = JSON.parse(data) } catch { }
     if (name === 'connected') {
       this.attempt = 0 // backoff starts over only once a stream really opened
       this.flushOutbox()
-    } else if (name === 'disconnect' && body.reconnect === false) {
-      this.stop()
-    } else if (name === 'close' && body.reconnect === false) {
+    } else if (endsForGood(name, data)) {
       this.stop()
     } else if (name === 'expired') {
       if (this.getToken) this.token = null
@@ -285,14 +292,21 @@ export default class SSEConnection {
   /** Ends the stream for good (until `connect()`), in every tab: they hear it before the lock goes. */
   stop () {
     this.post({ type: 'stopped' })
-    this.shutdown()
+    this.shutdown(STOPPED_LOCK_HOLD)
   }
 
-  shutdown () {
+  /** Ends this tab's part: its stream if it leads, its place in line for the lock (kept `holdLock` ms). */
+  shutdown (holdLock = 0) {
     this.state = 'closed'
     clearTimeout(this.timer)
     if (this.abort) { const abort = this.abort; this.abort = null; abort.abort() }
-    if (this.lock) { this.lock.withdraw.abort(); this.lock.release(); this.lock = null }
+    if (this.lock) {
+      const lock = this.lock
+      this.lock = null
+      lock.withdraw.abort()
+      if (holdLock > 0) setTimeout(lock.release, holdLock)
+      else lock.release()
+    }
     this.leader = !this.shareAcrossTabs
   }
 
@@ -332,6 +346,8 @@ export default class SSEConnection {
       this.state = 'open'
       this.dispatch(message.name, message.data, message.id)
       if (message.name === 'connected') this.flushOutbox()
+      // The leader stops at this event too: this tab must not take the stream over when it lets go.
+      else if (endsForGood(message.name, message.data)) this.shutdown()
     } else if (message.type === 'stopped') {
       this.shutdown()
     } else if (message.type === 'visible' && this.leader) {
@@ -374,9 +390,19 @@ export default class SSEConnection {
 
   // ---- where things are kept ----------------------------------------------------------------------
 
+  /**
+   * What tells this stream from another: its URL with its query (channels …), and its user as far as
+   * it is known (the token's subject, or `query.user`). Tabs share a stream, and a last id is kept,
+   * under this name.
+   */
+  streamName (token = this.token) {
+    const url = withQuery(this.url, this.query)
+    url.searchParams.sort()
+    return url.href + ' ' + (tokenSubject(token || '') || this.query.user || '')
+  }
+
   storageKey (token) {
-    const who = tokenSubject(token || '') || this.query.user || 'anonymous'
-    return 'sse-fanout:last-id:' + new URL(this.url, MODULE_ORIGIN).href + ':' + who
+    return 'sse-fanout:last-id:' + this.streamName(token)
   }
 
   lastId (token) {
