@@ -28,12 +28,9 @@ NODE_ARGS = shlex.split(os.environ["BROWSER_NODE_ARGS"])  # the other nodes' set
 CHROMIUM = os.environ.get("BROWSER_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("BROWSER_CHROMEDRIVER", "/usr/bin/chromedriver")
 
-# Users, channels and sessions of this run: a kick bar or a stored history outlives a run.
-RUN = uuid.uuid4().hex[:8]
-
-
 def unique(name):
-    return f"{name}-{RUN}"
+    """A user, channel or session no other test or run has used: a kick bar or a history outlives them."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 def wait_until(probe, timeout, what):
