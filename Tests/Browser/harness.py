@@ -164,6 +164,16 @@ class Browser:
             raise AssertionError(f"the page could not load the client: {error}")
         return self.driver.current_window_handle
 
+    def open_connected(self, config, new_tab=False):
+        """Opens the test page, as `open`, and waits until its stream said `connected`."""
+        handle = self.open(config, new_tab)
+        self.wait(lambda s: named(s["events"], "connected"), 10, "connected")
+        return handle
+
+    def wait_for_tick(self, n, record="events", timeout=10):
+        """Waits until tick `n` is among the page's events (or, with record="kept", the tab's)."""
+        return self.wait(lambda s: n in ticks(s[record]), timeout, f"event {n}")
+
     def switch(self, handle):
         self.driver.switch_to.window(handle)
 
@@ -237,6 +247,11 @@ class BrowserTestCase(unittest.TestCase):
     def page(self, **config):
         """The test page's configuration: the module from node 0, and whatever the test adds."""
         return {"module": NODES[0], **config}
+
+    def new_user_page(self, name, **config):
+        """A user no test has used, and the test page's configuration with a token for them."""
+        user = unique(name)
+        return user, self.page(token=mint(user), **config)
 
     def expect_ticks(self, snapshot_events, expected, what):
         got = ticks(snapshot_events)

@@ -13,8 +13,7 @@ class ReconnectTests(BrowserTestCase):
         node.start()
         user = unique("drained")
         browser = self.browser
-        browser.open(self.page(token=mint(user), url=node.url + "/events"))
-        browser.wait(lambda s: named(s["events"], "connected"), 10, "connected")
+        browser.open_connected(self.page(token=mint(user), url=node.url + "/events"))
         for n in range(1, 4):
             publish(to_user(user), str(n), node=0)
         browser.wait(lambda s: len(named(s["events"], "tick")) == 3, 10, "events 1-3")
@@ -30,7 +29,7 @@ class ReconnectTests(BrowserTestCase):
         node.start()
         page = browser.wait(lambda s: len(named(s["events"], "connected")) == 2, 30, "connected to the node again")
         publish(to_user(user), "7", node=0)
-        page = browser.wait(lambda s: 7 in [int(e["data"]) for e in named(s["events"], "tick")], 10, "event 7")
+        page = browser.wait_for_tick(7)
         self.expect_ticks(page["events"], list(range(1, 8)), "across the node's restart")
 
         attempts = [o["at"] for o in page["opens"][1:]]

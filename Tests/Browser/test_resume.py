@@ -3,16 +3,14 @@
 import threading
 import time
 
-from harness import BrowserTestCase, api, mint, named, publish, to_user, unique
+from harness import BrowserTestCase, api, named, publish, to_user
 
 
 class ReloadTests(BrowserTestCase):
     def test_reload_resumes_with_nothing_lost_or_twice(self):
-        user = unique("reloader")
-        config = self.page(token=mint(user))
+        user, config = self.new_user_page("reloader")
         browser = self.browser
-        browser.open(config)
-        browser.wait(lambda s: named(s["events"], "connected"), 10, "connected")
+        browser.open_connected(config)
         for n in range(1, 6):
             publish(to_user(user), str(n))
         browser.wait(lambda s: len(named(s["kept"], "tick")) >= 5, 10, "events 1-5")
@@ -36,17 +34,15 @@ class ReloadTests(BrowserTestCase):
         for n in range(16, 21):
             publish(to_user(user), str(n))
         # Events to one user arrive in order: once 20 is here, a copy of an earlier one would be too.
-        page = browser.wait(lambda s: 20 in [int(e["data"]) for e in named(s["kept"], "tick")], 10, "event 20")
+        page = browser.wait_for_tick(20, record="kept")
         self.expect_ticks(page["kept"], list(range(1, 21)), "events across a reload and a new page")
         self.figures = f"{len(named(page['kept'], 'connected'))} streams, 20 events once each"
         browser.screenshot("reload-resumes")
 
     def test_a_long_backlog_replays_once_and_in_order(self):
-        user = unique("backlog")
-        config = self.page(token=mint(user))
+        user, config = self.new_user_page("backlog")
         browser = self.browser
-        browser.open(config)
-        browser.wait(lambda s: named(s["events"], "connected"), 10, "connected")
+        browser.open_connected(config)
         browser.driver.get("about:blank")
         count = 900  # history keeps 1,000 per stream
         for first in range(1, count + 1, 300):

@@ -21,8 +21,7 @@ class ServerEventTests(BrowserTestCase):
     def test_a_kick_without_reconnect_stops_the_client(self):
         user = unique("kicked")
         browser = self.browser
-        browser.open(self.page(token=mint(user, sid=unique("session"))))
-        browser.wait(lambda s: named(s["events"], "connected"), 10, "connected")
+        browser.open_connected(self.page(token=mint(user, sid=unique("session"))))
 
         # A kick that allows coming back: the client comes back.
         status, answer = api("POST", "/disconnect", {"target": to_user(user), "reason": "moved", "reconnect": True}, node=1)
@@ -56,8 +55,7 @@ class ServerEventTests(BrowserTestCase):
         user = unique("expiring")
         browser = self.browser
         # getToken hands out a token that runs out in a few seconds, then one that lasts.
-        browser.open(self.page(tokens=[mint(user, ttl="4s"), mint(user, ttl="10m")]))
-        browser.wait(lambda s: named(s["events"], "connected"), 10, "connected")
+        browser.open_connected(self.page(tokens=[mint(user, ttl="4s"), mint(user, ttl="10m")]))
         for n in range(1, 4):
             publish(to_user(user), str(n))
         browser.wait(lambda s: named(s["events"], "expired"), 15, "the stream expires")
@@ -70,7 +68,7 @@ class ServerEventTests(BrowserTestCase):
         self.assertEqual(len(page["opens"]), 2, "one stream request per token: no refused attempt in between")
         for n in range(7, 10):
             publish(to_user(user), str(n))
-        page = browser.wait(lambda s: 9 in [int(e["data"]) for e in named(s["events"], "tick")], 10, "event 9")
+        page = browser.wait_for_tick(9)
         self.expect_ticks(page["events"], list(range(1, 10)), "across the token's renewal")
         browser.screenshot("expired-token-renewed")
 
@@ -100,8 +98,7 @@ class ServerEventTests(BrowserTestCase):
         # The token that lasts no longer grants the channel: the stream after the expiry is refused.
         config = self.page(tokens=[mint(user, ttl="4s", channels=[channel]), mint(user, ttl="10m")], query={"channel": channel})
         browser = self.browser
-        leader = browser.open(config)
-        browser.wait(lambda s: named(s["events"], "connected"), 10, "connected")
+        leader = browser.open_connected(config)
         browser.open(config, new_tab=True)
         page = browser.wait(lambda s: s["state"] == "closed", 15, "the follower stops after the refusal")
         self.assertTrue(named(page["events"], "expired"), "the follower heard the expiry")

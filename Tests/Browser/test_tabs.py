@@ -8,8 +8,7 @@ from harness import BrowserTestCase, mint, named, presence, publish, to_user, un
 
 class TabTests(BrowserTestCase):
     def test_two_tabs_hold_one_stream_and_the_leader_hands_over(self):
-        user = unique("tabs")
-        config = self.page(token=mint(user))
+        user, config = self.new_user_page("tabs")
         browser = self.browser
         first = browser.open(config)
         browser.wait(lambda s: s["leader"] and named(s["events"], "connected"), 10, "the first tab leads and connects")
@@ -22,7 +21,7 @@ class TabTests(BrowserTestCase):
 
         for n in range(1, 6):
             publish(to_user(user), str(n))
-        page = browser.wait(lambda s: 5 in [int(e["data"]) for e in named(s["events"], "tick")], 10, "the follower hears 1-5")
+        page = browser.wait_for_tick(5)
         self.expect_ticks(page["events"], [1, 2, 3, 4, 5], "the follower tab")
         browser.switch(first)
         page = browser.wait(lambda s: len(named(s["events"], "tick")) >= 5, 10, "the leader gets 1-5")
@@ -44,7 +43,7 @@ class TabTests(BrowserTestCase):
 
         for n in range(11, 16):
             publish(to_user(user), str(n))
-        page = browser.wait(lambda s: 15 in [int(e["data"]) for e in named(s["events"], "tick")], 10, "events 6-15")
+        page = browser.wait_for_tick(15)
         self.expect_ticks(page["events"], list(range(1, 16)), "across the handover")
         connection = json.loads(took_over["data"])["connectionId"]
         wait_until(lambda: [c["connectionId"] for c in presence(user)["connections"]] == [connection], 10,
@@ -53,8 +52,7 @@ class TabTests(BrowserTestCase):
         browser.screenshot("two-tabs-new-leader")
 
     def test_a_follower_closed_and_connected_again_takes_over_and_lets_go_like_any_tab(self):
-        user = unique("rejoin")
-        config = self.page(token=mint(user))
+        user, config = self.new_user_page("rejoin")
         browser = self.browser
         first = browser.open(config)
         browser.wait(lambda s: named(s["events"], "connected"), 10, "the first tab connects")

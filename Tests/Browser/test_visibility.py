@@ -44,7 +44,7 @@ class VisibilityTests(BrowserTestCase):
         wait_until(lambda: self.online(user), 10, "online again once a tab is shown")
         back = time.monotonic() - shown_at
         publish(to_user(user), "4")
-        page = browser.wait(lambda s: 4 in [int(e["data"]) for e in named(s["events"], "tick")], 10, "events 1-4")
+        page = browser.wait_for_tick(4)
         self.expect_ticks(page["events"], [1, 2, 3, 4], "events published while hidden, then one live")
         self.figures = f"offline {released * 1000:.0f} ms after hiding, online {back * 1000:.0f} ms after showing"
         browser.screenshot("only-when-visible")
