@@ -236,8 +236,9 @@ class BrowserTestCase(unittest.TestCase):
         self.addCleanup(self.browser.quit)
 
     def tearDown(self):
-        outcome = getattr(self, "_outcome", None)
-        failed = outcome is not None and not outcome.success
+        # The result already holds this test's failure or error when tearDown runs.
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        failed = result is not None and any(test is self for test, _ in result.failures + result.errors)
         if failed:
             try:
                 self.browser.screenshot(self.id().split(".")[-1] + "-failed")
