@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(redis-server rabbitmq-server librabbitmq-dev libhiredis-dev amqp-tools curl)
 [[ ${WITH_NGINX:-0} == 1 ]] && packages+=(nginx)
 [[ ${WITH_COMPOSE:-0} == 1 ]] && packages+=(docker-compose)
+# The browser tests (scripts/browser-tests.sh): headless Chromium, its WebDriver, and a venv for selenium.
+[[ ${WITH_BROWSER:-0} == 1 ]] && packages+=(chromium chromium-driver python3-venv)
 
 missing=()
 for p in "${packages[@]}"; do

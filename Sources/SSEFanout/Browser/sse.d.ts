@@ -17,11 +17,11 @@ export interface SSEOptions {
   getToken?: () => Promise<string>
   /** Milliseconds before the first reconnect (the server's `retry:` wins); default 3000. Backoff doubles it, up to 30 s, with jitter. */
   reconnectTime?: number
-  /** Where the last event id (per URL and user) and the client id are kept; default `localStorage`, `null` for nowhere. */
+  /** Where the last event id (per stream: URL, query and user) and the client id are kept; default `localStorage`, `null` for nowhere. */
   storage?: Pick<Storage, 'getItem' | 'setItem'> | null
   /** Release the stream (the user goes offline) once no tab was visible for this many seconds (`true`: 30); back when a tab is shown. */
   onlyWhenVisible?: boolean | number
-  /** One stream for all tabs of this origin and URL (Web Locks + BroadcastChannel); default true where supported. */
+  /** One stream for all tabs of this origin that ask for the same URL, query and user (the `token`'s subject, or `query.user`; with `getToken` alone, the user is not told apart) (Web Locks + BroadcastChannel); default true where supported. */
   shareAcrossTabs?: boolean
   /** Connect at once; default true. */
   connect?: boolean

@@ -4,15 +4,19 @@
 //   const sse = new SSE({ getToken: () => fetch('/my-token').then(r => r.text()),
 //                         eventListeners: { chat: e => console.log(JSON.parse(e.data)) } })
 //
-// One stream per browser and URL: the tabs of an origin elect a leader (Web Locks) that holds the
-// stream and hands every event to the others (BroadcastChannel). The last event id is kept in
-// storage per URL and user, so a reload, a new tab or a new leader resumes where the last one stopped.
+// One stream per browser: the tabs of an origin that ask for the same stream (URL, query and user)
+// elect a leader (Web Locks) that holds it and hands every event to the others (BroadcastChannel).
+// The last event id is kept in storage per stream, so a reload, a new tab or a new leader resumes
+// where the last one stopped.
 // The stream is read with fetch, not EventSource, so the token travels in a header and a refusal's
 // status and reason are seen.
 
 const MODULE_ORIGIN = new URL(import.meta.url).origin
 const BUILT_IN = ['connected', 'reset', 'disconnect', 'expired', 'close']
 const MAX_BACKOFF = 30000
+// How long a leader that stopped for good keeps the lock: every tab hears of the stop (and stops)
+// before another tab could take the stream over.
+const STOPPED_LOCK_HOLD = 500
 
 function randomId () {
   const bytes = crypto.getRandomValues(new Uint8Array(12))
@@ -35,6 +39,12 @@ function tokenSubject (token) {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')
     return JSON.parse(atob(payload)).sub || ''
   } catch { return '' }
+}
+
+/** Whether a built-in event ends the stream for good: a kick, or a close, that says not to come back. */
+function endsForGood (name, data) {
+  if (name !== 'disconnect' && name !== 'close') return false
+  try { return JSON.parse(data).reconnect === false } catch { return false }
 }
 
 /** Splits a text/event-stream into events, as the HTML standard says (fields, blank-line dispatch). */
@@ -150,24 +160,34 @@ export default class SSEConnection {
     this.state = 'waiting'
     document.addEventListener('visibilitychange', this.onVisibility)
     if (!this.shareAcrossTabs) { this.open(); return }
-    this.channel = new BroadcastChannel('sse-fanout:' + this.url)
+    const name = 'sse-fanout:' + this.streamName()
+    this.channel = new BroadcastChannel(name)
     this.channel.onmessage = message => this.fromTab(message.data)
     this.post({ type: 'visible', tab: this.tabId, visible: document.visibilityState === 'visible' })
     // Only the lock's holder streams; the others wait in line for it, and take over when it goes.
-    this.releaseLock = null
-    const held = new Promise(resolve => { this.releaseLock = resolve })
-    navigator.locks.request('sse-fanout:' + this.url, () => {
-      if (this.state === 'closed') return
+    // Each connect() asks once: close() withdraws the request (or lets the lock go), so a tab that
+    // connects again never holds, or waits for, the lock twice.
+    const withdraw = new AbortController()
+    let release
+    const held = new Promise(resolve => { release = resolve })
+    const lock = { withdraw, release }
+    this.lock = lock
+    navigator.locks.request(name, { signal: withdraw.signal }, () => {
+      if (this.lock !== lock) return
       this.leader = true
       this.post({ type: 'leader', tab: this.tabId })
       this.open()
       return held
-    }).catch(() => {})
+    }).catch(() => {}) // withdrawn before it was granted
   }
 
-  /** Opens the stream (the leader only), resuming from the stored last id. */
+  /**
+   * Opens the stream (the leader only), resuming from the stored last id. `this.abort` is set while a
+   * stream is being opened or read: there is never more than one, and whatever ends it goes through
+   * `lost()` (to reconnect) or `shutdown()` (for good) exactly once.
+   */
   async open () {
-    if (this.state === 'closed' || (this.state === 'open' && this.abort)) return
+    if (this.state === 'closed' || this.abort) return
     if (this.onlyWhenVisible && this.nobodyLooks()) { this.state = 'waiting'; return }
     clearTimeout(this.timer)
     this.state = 'connecting'
@@ -177,9 +197,10 @@ export default class SSEConnection {
     try {
       if (!token && this.getToken) token = this.token = await this.getToken()
     } catch (error) {
-      this.retryLater()
+      if (this.abort === abort) this.lost()
       return
     }
+    if (this.abort !== abort) return
     const lastId = this.lastId(token)
     const url = withQuery(this.url, { ...this.query, clientId: this.clientId })
     const headers = { Accept: 'text/event-stream' }
@@ -189,11 +210,10 @@ export default class SSEConnection {
     try {
       response = await fetch(url, { headers, signal: abort.signal, cache: 'no-store' })
     } catch (error) {
-      if (this.abort === abort) this.retryLater()
+      if (this.abort === abort) this.lost()
       return
     }
     if (!response.ok) { await this.refused(response, abort); return }
-    this.attempt = 0
     this.state = 'open'
     const parser = new EventStreamParser(event => this.received(event, token), ms => { this.serverRetry = ms })
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
@@ -204,9 +224,23 @@ export default class SSEConnection {
         parser.push(value)
       }
     } catch (error) { /* the network went, or close() aborted */ }
-    if (this.abort !== abort) return
+    if (this.abort === abort) this.lost()
+  }
+
+  /**
+   * The stream ended, or never opened, without a reason to stop: try again after `after` ms, or after
+   * the server's `retry:` (else `reconnectTime`), doubled per failed attempt up to 30 s, with jitter.
+   */
+  lost (after = null) {
     this.abort = null
-    if (this.state !== 'closed') this.retryLater()
+    if (this.state === 'closed') return
+    this.state = 'waiting'
+    const base = this.serverRetry ?? this.reconnectTime
+    const delay = after ?? Math.min(base * 2 ** Math.min(this.attempt, 5), MAX_BACKOFF)
+    this.attempt += 1
+    const jittered = delay * (0.5 + Math.random())
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.open(), jittered)
   }
 
   /** A stream the server would not open: say so, and reconnect only when it can help. */
@@ -214,17 +248,22 @@ export default class SSEConnection {
     let body = {}
     try { body = await response.json() } catch { }
     if (this.abort !== abort) return
-    this.abort = null
     if (response.status === 401 && this.getToken && body.error !== 'missing_credentials') {
       this.token = null // fetch a fresh one on the next attempt
-      this.retryLater()
+      this.lost()
     } else if (response.status === 403 || response.status === 401 || response.status === 400) {
-      this.dispatch('close', JSON.stringify({ reason: body.error || 'refused', status: response.status, reconnect: false }))
+      this.announce('close', JSON.stringify({ reason: body.error || 'refused', status: response.status, reconnect: false }))
       this.stop()
     } else {
       const after = Number(response.headers.get('Retry-After'))
-      this.retryLater(after > 0 ? after * 1000 : null)
+      this.lost(after > 0 ? after * 1000 : null)
     }
+  }
+
+  /** An event of the client's own, for this tab's listeners and every other tab's. */
+  announce (name, data) {
+    this.post({ type: 'event', name, data, id: '' })
+    this.dispatch(name, data)
   }
 
   received (event, token) {
@@ -239,13 +278,10 @@ export default class SSEConnection {
   /** What the built-in events mean for the connection (in every tab, the leader acts). */
   control (name, data) {
     if (!BUILT_IN.includes(name) || !this.leader) return
-    let body = {}
-    try { body = JSON.parse(data) } catch { }
     if (name === 'connected') {
+      this.attempt = 0 // backoff starts over only once a stream really opened
       this.flushOutbox()
-    } else if (name === 'disconnect' && body.reconnect === false) {
-      this.stop()
-    } else if (name === 'close' && body.reconnect === false) {
+    } else if (endsForGood(name, data)) {
       this.stop()
     } else if (name === 'expired') {
       if (this.getToken) this.token = null
@@ -253,28 +289,24 @@ export default class SSEConnection {
     }
   }
 
-  retryLater (after = null) {
-    if (this.state === 'closed') return
-    this.state = 'waiting'
-    const base = this.serverRetry ?? this.reconnectTime
-    const delay = after ?? Math.min(base * 2 ** Math.min(this.attempt, 5), MAX_BACKOFF)
-    this.attempt += 1
-    const jittered = delay * (0.5 + Math.random())
-    clearTimeout(this.timer)
-    this.timer = setTimeout(() => this.open(), jittered)
-  }
-
-  /** Ends the stream for good (until `connect()`), in every tab. */
+  /** Ends the stream for good (until `connect()`), in every tab: they hear it before the lock goes. */
   stop () {
-    this.shutdown()
     this.post({ type: 'stopped' })
+    this.shutdown(STOPPED_LOCK_HOLD)
   }
 
-  shutdown () {
+  /** Ends this tab's part: its stream if it leads, its place in line for the lock (kept `holdLock` ms). */
+  shutdown (holdLock = 0) {
     this.state = 'closed'
     clearTimeout(this.timer)
     if (this.abort) { const abort = this.abort; this.abort = null; abort.abort() }
-    if (this.releaseLock) { this.releaseLock(); this.releaseLock = null }
+    if (this.lock) {
+      const lock = this.lock
+      this.lock = null
+      lock.withdraw.abort()
+      if (holdLock > 0) setTimeout(lock.release, holdLock)
+      else lock.release()
+    }
     this.leader = !this.shareAcrossTabs
   }
 
@@ -314,6 +346,8 @@ export default class SSEConnection {
       this.state = 'open'
       this.dispatch(message.name, message.data, message.id)
       if (message.name === 'connected') this.flushOutbox()
+      // The leader stops at this event too: this tab must not take the stream over when it lets go.
+      else if (endsForGood(message.name, message.data)) this.shutdown()
     } else if (message.type === 'stopped') {
       this.shutdown()
     } else if (message.type === 'visible' && this.leader) {
@@ -356,9 +390,19 @@ export default class SSEConnection {
 
   // ---- where things are kept ----------------------------------------------------------------------
 
+  /**
+   * What tells this stream from another: its URL with its query (channels …), and its user as far as
+   * it is known (the token's subject, or `query.user`). Tabs share a stream, and a last id is kept,
+   * under this name.
+   */
+  streamName (token = this.token) {
+    const url = withQuery(this.url, this.query)
+    url.searchParams.sort()
+    return url.href + ' ' + (tokenSubject(token || '') || this.query.user || '')
+  }
+
   storageKey (token) {
-    const who = tokenSubject(token || '') || this.query.user || 'anonymous'
-    return 'sse-fanout:last-id:' + new URL(this.url, MODULE_ORIGIN).href + ':' + who
+    return 'sse-fanout:last-id:' + this.streamName(token)
   }
 
   lastId (token) {
