@@ -44,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("write-delay"), help: help("Milliseconds events may gather before they are written, so each stream gets them in one write (default 0).", "sse.writeDelay"))
     var writeDelay: Int?
+    @Flag(name: .customLong("no-metrics"), help: help("Count nothing for GET /metrics, which then answers 404 (default: metrics on).", "metrics.enabled"))
+    var noMetrics = false
+
     @Flag(name: .customLong("no-pacing"), help: help("Never make a busy loop's broadcasts wait for one another (default: they do).", "sse.pacing"))
     var noPacing = false
 
@@ -168,6 +171,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let heartbeatInterval { flags["sse.heartbeatInterval"] = .double(heartbeatInterval) }
         if let writeDelay { flags["sse.writeDelay"] = .int(writeDelay) }
         if noPacing { flags["sse.pacing"] = .bool(false) }
+        if noMetrics { flags["metrics.enabled"] = .bool(false) }
         if let retry { flags["sse.retry"] = .int(retry) }
         if let maxBufferedBytes { flags["sse.maxBufferedBytes"] = .int(maxBufferedBytes) }
         if let memoryTrimThreshold { flags["node.memoryTrimThreshold"] = .int(memoryTrimThreshold) }

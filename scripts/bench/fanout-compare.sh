@@ -14,7 +14,8 @@
 #   RUNS=3                      repetitions of every measurement (medians are quoted)
 #   IDLE_CONNECTIONS="1000 10000 19000"
 #   BROADCAST_CONNECTIONS=10000 RATES="10 5" DURATION=20 SIZES="64 1024"   (each rate with each size)
-#   SERVERS="fanout-1 fanout-n nchan"   fanout-1: --threads 1; fanout-n: --threads 0 (one loop per core)
+#   SERVERS="fanout-1 fanout-n nchan"   fanout-1: --threads 1; fanout-n: --threads 0 (one loop per core);
+#                               fanout-1-nometrics: fanout-1 with --no-metrics (what the metrics cost)
 #   SCENARIOS="idle broadcast"
 #   FANOUT_PORT=18080 NCHAN_PORT=18091 CLIENT_THREADS=1
 #   QUIET=0.15 QUIET_WAIT=300   before each measurement, wait (at most QUIET_WAIT s) until the machine's other
@@ -150,12 +151,13 @@ start_server() {
         return 1
     fi
     case ${name%%+*} in
-        fanout-1 | fanout-n)
-            local threads=1
+        fanout-1 | fanout-n | fanout-1-nometrics)
+            local threads=1 extra=()
             [[ $name == fanout-n* ]] && threads=0
+            [[ $name == *-nometrics* ]] && extra=(--no-metrics)
             auth_node_args "$(auth_mode "$name")"
             "$BIN/sse-fanout" serve --standalone --host 127.0.0.1 --port "$FANOUT_PORT" --threads "$threads" \
-                --log-level warning "${AUTH_NODE_ARGS[@]}" >"$RUN_DIR/$tag.$name.log" 2>&1 &
+                --log-level warning "${AUTH_NODE_ARGS[@]}" "${extra[@]}" >"$RUN_DIR/$tag.$name.log" 2>&1 &
             SERVER_PID=$!
             wait_for_port "$FANOUT_PORT"
             MEASURED_PID=$SERVER_PID

@@ -79,6 +79,7 @@ public enum ConfigurationLoader {
         c.retryMillis = config.int(forKey: "sse.retry", default: c.retryMillis)
         c.maxBufferedBytes = config.int(forKey: "sse.maxBufferedBytes", default: c.maxBufferedBytes)
         c.memoryTrimThreshold = config.int(forKey: "node.memoryTrimThreshold", default: c.memoryTrimThreshold)
+        c.metricsEnabled = config.bool(forKey: "metrics.enabled", default: c.metricsEnabled)
         c.writeDelay = .milliseconds(config.int(forKey: "sse.writeDelay", default: 0))
         c.pacing = config.bool(forKey: "sse.pacing", default: c.pacing)
         c.auth = try AuthConfiguration.read(config)

@@ -23,6 +23,8 @@ public struct NodeConfiguration: Sendable {
     /// the last one took (at most 100 ms), so broadcasts share writes (ARCHITECTURE.md, "One write per
     /// stream per pass"). Passes to a few streams never wait.
     public var pacing = true
+    /// Whether the node counts what `GET /metrics` shows (off: the route answers 404 and nothing is counted).
+    public var metricsEnabled = true
     /// Unsent bytes a stream may have before its client counts as too slow and is disconnected.
     public var maxBufferedBytes = 256 * 1024
     /// Free heap (bytes) that, once gathered since the last time, is given back to the system

@@ -101,7 +101,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if path == "/healthz" { respond(context, head, .ok, nil) } else { readiness(context, head) }
         case (.GET, "/readyz"):
             readiness(context, head)
-        case (.GET, "/metrics"):
+        case (.GET, "/metrics") where node.configuration.metricsEnabled:
             metrics(context, head)
         case (.GET, _) where PresenceRoutes.handles(path):
             presence(context, head)

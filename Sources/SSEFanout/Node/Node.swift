@@ -66,8 +66,9 @@ public final class Node: Service, Sendable {
         self.broker = broker
         self.history = history
         self.eventLoopGroup = eventLoopGroup
-        let metrics = NodeMetrics()
-        self.metrics = metrics
+        self.metrics = NodeMetrics()
+        // Off: nothing on the stream path counts (what the metrics cost is measured against this).
+        let metrics = configuration.metricsEnabled ? self.metrics : nil
         self.router = Router(registry: registry, broker: broker, history: history, logger: logger, metrics: metrics)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsOrigins)
         self.lifecycle = LifecyclePublisher(broker: broker, logger: logger, kinds: configuration.publishedLifecycleKinds)
