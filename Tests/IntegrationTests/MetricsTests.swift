@@ -75,6 +75,18 @@ import Testing
         }
     }
 
+    /// The Grafana dashboard of the compose cluster asks only for series a node exports.
+    @Test func theDashboardAsksOnlyForExportedMetrics() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dashboard = try String(contentsOf: root.appendingPathComponent("docker/grafana/dashboards/sse-fanout.json"), encoding: .utf8)
+        let exported = Set(try await scrape(0).keys.map { String($0.prefix { $0 != "{" }) })
+        let asked = Set(dashboard.matches(of: /sse_[a-z_]+/).map { String($0.output) })
+        #expect(!asked.isEmpty)
+        for name in asked.sorted() {
+            #expect(exported.contains(name), "the dashboard asks for \(name), which no node exports")
+        }
+    }
+
     @Test func metricsTakeAnAPIKey() async throws {
         let c = try await Self.cluster.value
         #expect(try await HTTPClient().request("GET", c.url(0, "/metrics")).status == 401)

@@ -53,6 +53,9 @@ public final class NodeMetrics: Sendable {
         amqpConfirm = Metrics.Timer(label: "sse_amqp_confirm_seconds", factory: factory)
         redisCommand = Metrics.Timer(label: "sse_redis_command_seconds", factory: factory)
         ready = Metrics.Gauge(label: "sse_ready", factory: factory)
+        // Shown at 0 from the start, so a dashboard's rate() has a series before the first one happens.
+        for code in ["unavailable", "in_flight"] { _ = counter(code, in: publishErrors, label: "sse_publish_errors_total", dimension: "reason") }
+        for result in ["resumed", "reset", "failed"] { _ = counter(result, in: resumes, label: "sse_resume_total", dimension: "result") }
     }
 
     func closed(_ reason: CloseReason) {
