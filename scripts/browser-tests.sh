@@ -73,7 +73,8 @@ export SSE_FANOUT_AUTH_JWT_SECRET SSE_FANOUT_AUTH_API_KEYS
 mkdir -p "$run_dir"
 rm -f "$run_dir"/*.png "$run_dir"/*.log
 # --retry 1000: clients come back after about a second, so the cases that wait for a reconnect are short.
-node_args=(--cors-origin "$pages" --retry 1000 --drain-window 1
+# --demo: the demo page and its tokens, for test_pages.
+node_args=(--cors-origin "$pages" --retry 1000 --drain-window 1 --demo
   --amqp-url "amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f" --redis-url "redis://127.0.0.1:$REDIS_PORT/0")
 nodes=()
 for port in "${node_ports[@]}"; do
