@@ -15,6 +15,7 @@
 # Settings (environment):
 #   BROWSER_REDIS_PORT, BROWSER_AMQP_PORT   the servers' ports          (default: 6395, 5687)
 #   BROWSER_SERVICES_DIR                    their data and logs         (default: /tmp/sse-fanout-browser-services)
+#   BROWSER_RABBIT_NAME                     RabbitMQ's node name        (default: ssefanout-browser)
 #   BROWSER_NODE_PORTS                      the two nodes' ports        (default: "18620 18621")
 #   BROWSER_PAGES_PORT                      the static server's port    (default: 18622)
 #   BROWSER_SPARE_PORT                      a node a test starts and stops itself (default: 18623)
@@ -50,7 +51,7 @@ done
 export SERVICES_DIR=${BROWSER_SERVICES_DIR:-/tmp/sse-fanout-browser-services}
 export REDIS_PORT=${BROWSER_REDIS_PORT:-6395}
 export AMQP_PORT=${BROWSER_AMQP_PORT:-5687}
-export RABBIT_NAME=ssefanout-browser
+export RABBIT_NAME=${BROWSER_RABBIT_NAME:-ssefanout-browser}
 
 pids=()
 stop_all() {

@@ -179,8 +179,9 @@ public final class Node: Service, Sendable {
         let keeper = LeaseKeeper(
             registry: registry, lease: configuration.nodeLease, lifecycle: lifecycle, logger: logger,
             record: { [self] in
+                // Written before the server binds: the configured port, unless it is 0 (any free port).
                 NodeRecord(
-                    nodeID: nodeID, bootID: bootID, host: configuration.host, port: port,
+                    nodeID: nodeID, bootID: bootID, host: configuration.host, port: configuration.port != 0 ? configuration.port : port,
                     startedAt: Int64(Date().timeIntervalSince1970 * 1000))
             },
             registerAgain: { [self] in await registerAgain() })

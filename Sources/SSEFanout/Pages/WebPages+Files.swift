@@ -427,7 +427,9 @@ function draw (id, values, digits) {
   const chart = $(id)
   const max = Math.max(1e-9, ...values)
   const points = values.map((v, i) => (i * 300 / (POINTS - 1)).toFixed(1) + ',' + (88 - v / max * 84).toFixed(1)).join(' ')
-  chart.querySelector('svg').innerHTML = '<polyline fill="none" stroke="#0969da" stroke-width="2" points="' + points + '"/>'
+  const last = points.split(' ').pop().split(',')
+  chart.querySelector('svg').innerHTML = '<polyline fill="none" stroke="#0969da" stroke-width="2" points="' + points + '"/>' +
+    '<circle r="3" fill="#0969da" cx="' + last[0] + '" cy="' + last[1] + '"/>'
   chart.querySelector('.value').textContent = values.length ? values[values.length - 1].toFixed(digits) : '–'
 }
 
