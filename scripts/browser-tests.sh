@@ -15,6 +15,7 @@
 # Settings (environment):
 #   BROWSER_REDIS_PORT, BROWSER_AMQP_PORT   the servers' ports          (default: 6395, 5687)
 #   BROWSER_SERVICES_DIR                    their data and logs         (default: /tmp/sse-fanout-browser-services)
+#   BROWSER_RABBIT_NAME                     RabbitMQ's node name        (default: ssefanout-browser)
 #   BROWSER_NODE_PORTS                      the two nodes' ports        (default: "18620 18621")
 #   BROWSER_PAGES_PORT                      the static server's port    (default: 18622)
 #   BROWSER_SPARE_PORT                      a node a test starts and stops itself (default: 18623)
@@ -50,7 +51,7 @@ done
 export SERVICES_DIR=${BROWSER_SERVICES_DIR:-/tmp/sse-fanout-browser-services}
 export REDIS_PORT=${BROWSER_REDIS_PORT:-6395}
 export AMQP_PORT=${BROWSER_AMQP_PORT:-5687}
-export RABBIT_NAME=ssefanout-browser
+export RABBIT_NAME=${BROWSER_RABBIT_NAME:-ssefanout-browser}
 
 pids=()
 stop_all() {
@@ -73,7 +74,8 @@ export SSE_FANOUT_AUTH_JWT_SECRET SSE_FANOUT_AUTH_API_KEYS
 mkdir -p "$run_dir"
 rm -f "$run_dir"/*.png "$run_dir"/*.log
 # --retry 1000: clients come back after about a second, so the cases that wait for a reconnect are short.
-node_args=(--cors-origin "$pages" --retry 1000 --drain-window 1
+# --demo: the demo page and its tokens, for test_pages.
+node_args=(--cors-origin "$pages" --retry 1000 --drain-window 1 --demo
   --amqp-url "amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f" --redis-url "redis://127.0.0.1:$REDIS_PORT/0")
 nodes=()
 for port in "${node_ports[@]}"; do

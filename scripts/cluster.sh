@@ -263,6 +263,11 @@ Authentication is on. The tokens below are minted with the demo's key (valid 1 h
   scripts/cluster.sh token --user NAME [--channel C] [--tenant T] [--sid S] --ttl 1h
 Backends publish with the demo's API key (scripts/cluster.sh api-key).
 
+The demo (the nodes run in demo mode): open it in two browsers, pick a user in each, chat, upload, and
+watch who is online; the admin page shows the nodes, users, channels, rates and queues (enter the API key):
+  http://127.0.0.1:$nginx_port/demo
+  http://127.0.0.1:$nginx_port/admin      API key: $SSE_FANOUT_AUTH_API_KEYS
+
 Subscribe (each in its own terminal):
   curl -N 'http://127.0.0.1:8082/events?token=$alice'
   curl -N 'http://127.0.0.1:8083/events?channel=news' -H 'Authorization: Bearer $bob'

@@ -113,6 +113,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: help("One node with an in-process broker and registry: no RabbitMQ, no Redis.", "node.standalone"))
     var standalone = false
 
+    @Flag(help: help("Serves the demo page (/demo) and mints demo tokens for anyone (POST /demo/token); never in production.", "node.demo"))
+    var demo = false
+
     @Option(name: .customLong("jwt-secret"), help: help("HS256 secret (at least 32 bytes) that subscriber and publisher tokens are signed with.", "auth.jwtSecret"))
     var jwtSecret: String?
 
@@ -194,6 +197,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let historyMaxAge { flags["history.maxAge"] = .double(historyMaxAge) }
         if let logLevel { flags["log.level"] = .string(logLevel) }
         if standalone { flags["node.standalone"] = .bool(true) }
+        if demo { flags["node.demo"] = .bool(true) }
         if let jwtSecret { flags["auth.jwtSecret"] = .string(jwtSecret) }
         if let jwtKeyFile { flags["auth.jwtKeyFile"] = .string(jwtKeyFile) }
         if let jwtIssuer { flags["auth.issuer"] = .string(jwtIssuer) }

@@ -71,5 +71,9 @@ final class RecordingRegistry: Registry {
     func connection(_ connectionID: String) async throws -> ConnectionRecord? { nil }
     func saveBar(_ key: String, body: [UInt8], until: Int64) async throws {}
     func loadBars() async throws -> [[UInt8]] { [] }
+    func nodeStatuses(limit: Int) async throws -> [NodeStatus] { [] }
+    func channels(tenant: String, prefix: String, cursor: String?, limit: Int) async throws -> PresencePage<ChannelSummary> {
+        PresencePage(items: [], next: nil)
+    }
     func checkReady() async throws {}
 }

@@ -45,23 +45,9 @@ extension AMQPConnection {
         try checkReply(doing: "\(action) queue '\(binding.queue)' and exchange '\(binding.exchange)' with key '\(binding.routingKey)'")
     }
 
-    /// Whether `queue` exists (a passive declare). The broker answers a missing one by closing the
-    /// channel, which is then opened again.
+    /// Whether `queue` exists (a passive declare, `depth(of:)`).
     private func exists(queue: String) throws -> Bool {
-        CArena.with { arena in
-            _ = amqp_queue_declare(state, Self.channel, arena.bytes(queue), 1, 0, 0, 0, arena.table([:]))
-        }
-        let reply = amqp_get_rpc_reply(state)
-        if reply.isNormal { return true }
-        let action = "checking whether queue '\(queue)' exists"
-        guard reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION, reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD,
-            reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee.reply_code == UInt16(AMQP_NOT_FOUND)
-        else {
-            throw failure(from: reply, doing: action)
-        }
-        _ = failure(from: reply, doing: action)  // answers the close
-        try reopenChannel()
-        return false
+        try depth(of: queue) != nil
     }
 
     /// Puts the channel in confirm mode: the broker then acks every publish, numbering them from 1.

@@ -28,6 +28,18 @@ public enum BrokerTopology {
     public static let upstreamExchange = "sse.upstream"
     /// Malformed messages, parked for inspection (published through the default exchange).
     public static let poisonQueue = "sse.poison"
+    /// In demo mode: where the demo page's uploads (`POST /upload/demo/…`, routing keys `demo.#` on
+    /// `sse.upstream`) land, so they are routed rather than refused, and the admin page can count them.
+    public static let demoUploadsQueue = "sse.demo.uploads"
+
+    /// The demo's queue: the latest 100 uploads, older ones dropped.
+    public static var demo: AMQPTopology {
+        AMQPTopology(
+            exchanges: [.init(name: upstreamExchange, type: .topic)],
+            queues: [.init(name: demoUploadsQueue, arguments: ["x-max-length": .int(100)])],
+            bindings: [.init(queue: demoUploadsQueue, exchange: upstreamExchange, routingKey: "demo.#")]
+        )
+    }
 
     /// A node's own queue. `v2`: declared with a queue-wide time to live (`x-message-ttl`), which a
     /// queue RabbitMQ already holds cannot be given, so it has a name of its own.

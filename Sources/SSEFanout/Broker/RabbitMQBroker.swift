@@ -18,14 +18,19 @@ public final class RabbitMQBroker: Broker {
 
     public init(
         nodeID: String, configuration: AMQPConfiguration, prefetch: UInt16, queueExpiry: Duration, messageTTL: Duration,
-        logger: Logger
+        demo: Bool = false, logger: Logger
     ) {
         self.nodeID = nodeID
         self.configuration = configuration
         self.prefetch = prefetch
         self.logger = logger
         // Messages left `messageTTL` in a node's queue (the node died) are dead-lettered and rerouted.
-        self.topology = BrokerTopology.node(nodeID, queueExpiry: queueExpiry, messageTTL: messageTTL)
+        var topology = BrokerTopology.node(nodeID, queueExpiry: queueExpiry, messageTTL: messageTTL)
+        if demo {
+            topology.queues += BrokerTopology.demo.queues
+            topology.bindings += BrokerTopology.demo.bindings
+        }
+        self.topology = topology
         var publisherConfiguration = configuration
         publisherConfiguration.connectionName = "sse-fanout \(nodeID) publisher"
         // The publisher declares the node's queue too, so routing to this node works before its consumer is up.

@@ -23,7 +23,7 @@ enum BrowserClient {
         }
     }
 
-    private static func file(_ text: String, contentType: String) -> File {
+    static func file(_ text: String, contentType: String) -> File {
         let digest = SHA256.hash(data: Array(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
         return File(body: ByteBuffer(string: text), contentType: contentType, etag: "\"\(digest)\"")
     }

@@ -64,6 +64,7 @@ public enum ConfigurationLoader {
         c.corsOrigins = config.stringArray(forKey: "http.corsOrigins", default: c.corsOrigins)
         c.nodeID = config.string(forKey: "node.id")
         c.standalone = config.bool(forKey: "node.standalone", default: c.standalone)
+        c.demo = config.bool(forKey: "node.demo", default: c.demo)
         c.nodeLease = try config.seconds(forKey: "node.lease", default: 10)
         c.threads = config.int(forKey: "node.threads", default: c.threads)
         c.drainWindow = try config.seconds(forKey: "node.drainWindow", default: 5)

@@ -11,6 +11,9 @@ public struct NodeConfiguration: Sendable {
     public var redisURL = "redis://127.0.0.1:6379/0"
     /// Runs with an in-process broker and registry: no RabbitMQ, no Redis.
     public var standalone = false
+    /// Serves the demo page (`GET /demo`) and mints short-lived demo tokens (`POST /demo/token`) with
+    /// the node's key, for anyone who asks: for trying the cluster out, never for production.
+    public var demo = false
     /// A comment line on every idle stream this often keeps proxies from timing it out.
     public var heartbeatInterval: Duration = .seconds(15)
     /// Reconnection time hint sent with the `connected` event (SSE `retry:`), in milliseconds.

@@ -16,9 +16,17 @@ public struct CORSPolicy: Sendable {
     /// A browser request from an origin that is not on the list, when a list is configured: refused
     /// with 403 whatever its method, preflighted or not (a `text/plain` POST needs no preflight, so a
     /// missing `Access-Control-Allow-Origin` alone would not stop it from being carried out).
+    /// A page the node served itself (the demo and admin pages) calling it back is not refused.
     func refuses(_ request: HTTPRequestHead) -> Bool {
         guard !allowedOrigins.isEmpty, let origin = request.headers.first(name: "origin") else { return false }
-        return allowOrigin(for: origin) == nil
+        return allowOrigin(for: origin) == nil && !Self.isSameOrigin(origin, request)
+    }
+
+    /// Whether `origin` is the request's own host (as the browser addressed it, or a proxy passed it on
+    /// in `Host`): a browser sends `Origin` on its same-origin POSTs too, and never forges it.
+    static func isSameOrigin(_ origin: String, _ request: HTTPRequestHead) -> Bool {
+        guard let host = request.headers.first(name: "host"), !host.isEmpty else { return false }
+        return origin == "http://\(host)" || origin == "https://\(host)"
     }
 
     /// Headers for an actual (non-preflight) response.

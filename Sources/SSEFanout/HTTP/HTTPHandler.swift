@@ -105,10 +105,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             metrics(context, head)
         case (.GET, _) where PresenceRoutes.handles(path):
             presence(context, head)
+        case (.GET, "/demo") where node.configuration.demo, (.HEAD, "/demo") where node.configuration.demo:
+            servePage(WebPages.demo, context, head)
+        case (.POST, "/demo/token") where node.configuration.demo:
+            demoToken(context, head)
+        case (.GET, "/admin"), (.HEAD, "/admin"):
+            servePage(WebPages.admin, context, head)
+        case (.GET, _) where AdminRoutes.handles(path):
+            admin(context, head)
         case (.GET, _) where browserFile != nil, (.HEAD, _) where browserFile != nil:
             serve(browserFile!, context, head)
         case (_, "/events"), (_, "/publish"), (_, "/disconnect"), (_, "/healthz"), (_, "/readyz"), (_, _) where PresenceRoutes.handles(path),
-            (_, _) where SendKind.of(path: path) != nil:
+            (_, _) where SendKind.of(path: path) != nil, (_, "/admin"), (_, _) where AdminRoutes.handles(path):
             respond(context, head, .methodNotAllowed, JSONBody.error("method_not_allowed", "\(head.method) is not allowed on \(path)"))
         default:
             respond(context, head, .notFound, JSONBody.error("not_found", "no route for \(path)"))
@@ -248,7 +256,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The publisher's credential for a request that needs one (publish, disconnect, presence),
     /// or nil after answering 401/403.
-    private func publisher(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> PublisherCredential? {
+    func publisher(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> PublisherCredential? {
         do {
             return try node.authenticator.publisher(headers: head.headers)
         } catch {
@@ -260,7 +268,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Bodies are JSON: anything else (a form, `text/plain`, which a page can send anywhere without a
     /// preflight) is refused before it is read as a publication.
-    private func requireJSON(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> Bool {
+    func requireJSON(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> Bool {
         let type = head.headers.first(name: "content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard type == "application/json" else {
             respond(context, head, .unsupportedMediaType, JSONBody.error("unsupported_media_type", "the body must be sent as Content-Type: application/json"))
@@ -423,6 +431,17 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             ("ETag", file.etag), ("Cache-Control", "public, max-age=300"), ("Access-Control-Allow-Origin", "*"),
             ("X-Content-Type-Options", "nosniff"),
         ]
+        if head.headers[canonicalForm: "if-none-match"].contains(where: { $0 == file.etag || $0 == "*" }) {
+            respond(context, head, .notModified, nil, contentType: file.contentType, extraHeaders: headers)
+        } else {
+            respond(context, head, .ok, file.body, contentType: file.contentType, extraHeaders: headers)
+        }
+    }
+
+    /// The demo and admin pages: same-origin HTML (no `Access-Control-Allow-Origin`); `If-None-Match`
+    /// with its tag gets 304.
+    private func servePage(_ file: BrowserClient.File, _ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        let headers = [("ETag", file.etag)] + WebPages.headers
         if head.headers[canonicalForm: "if-none-match"].contains(where: { $0 == file.etag || $0 == "*" }) {
             respond(context, head, .notModified, nil, contentType: file.contentType, extraHeaders: headers)
         } else {

@@ -41,6 +41,8 @@ public final class Node: Service, Sendable {
     public let metrics: NodeMetrics
     /// Browsers' sends and uploads, on to the backend or `sse.upstream`.
     let upstream: UpstreamSender
+    /// Reads RabbitMQ queue depths for the admin page; nil on a standalone node (no RabbitMQ).
+    let queueInspector: AMQPQueueInspector?
     private let eventLoopGroup: EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
@@ -53,9 +55,11 @@ public final class Node: Service, Sendable {
 
     public init(
         configuration: NodeConfiguration, registry: any Registry, broker: any Broker, history: any History,
-        authenticator: Authenticator, sendClaims: any SendClaims = InProcessSendClaims(), logger: Logger, eventLoopGroup: EventLoopGroup
+        authenticator: Authenticator, sendClaims: any SendClaims = InProcessSendClaims(), queueInspector: AMQPQueueInspector? = nil,
+        logger: Logger, eventLoopGroup: EventLoopGroup
     ) {
         self.configuration = configuration
+        self.queueInspector = queueInspector
         self.authenticator = authenticator
         self.nodeID = configuration.resolvedNodeID
         self.bootID = ConnectionID.next()
@@ -130,15 +134,15 @@ public final class Node: Service, Sendable {
         amqp.connectionName = "sse-fanout \(nodeID)"
         let broker = RabbitMQBroker(
             nodeID: nodeID, configuration: amqp, prefetch: UInt16(configuration.prefetch),
-            queueExpiry: configuration.queueExpiry, messageTTL: configuration.messageTTL, logger: logger
+            queueExpiry: configuration.queueExpiry, messageTTL: configuration.messageTTL, demo: configuration.demo, logger: logger
         )
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), logger: logger)
         let registry = RedisRegistry(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix))
         let history = RedisHistory(client: redis, keyPrefix: configuration.redisKeyPrefix, retention: retention)
         return Node(
             configuration: configuration, registry: registry, broker: broker, history: history, authenticator: authenticator,
-            sendClaims: RedisSendClaims(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix)), logger: logger,
-            eventLoopGroup: eventLoopGroup)
+            sendClaims: RedisSendClaims(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix)),
+            queueInspector: AMQPQueueInspector(configuration: amqp, logger: logger), logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
     /// The HTTP port actually bound, once started.
@@ -176,8 +180,9 @@ public final class Node: Service, Sendable {
         let keeper = LeaseKeeper(
             registry: registry, lease: configuration.nodeLease, lifecycle: lifecycle, logger: logger,
             record: { [self] in
+                // Written before the server binds: the configured port, unless it is 0 (any free port).
                 NodeRecord(
-                    nodeID: nodeID, bootID: bootID, host: configuration.host, port: port,
+                    nodeID: nodeID, bootID: bootID, host: configuration.host, port: configuration.port != 0 ? configuration.port : port,
                     startedAt: Int64(Date().timeIntervalSince1970 * 1000))
             },
             registerAgain: { [self] in await registerAgain() })

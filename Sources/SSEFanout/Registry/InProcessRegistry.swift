@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -141,6 +142,29 @@ public final class InProcessRegistry: Registry {
 
     /// Every connection currently recorded; for tests.
     public var connections: [ConnectionRecord] { state.withLockedValue { Array($0.connections.values) } }
+}
+
+extension InProcessRegistry {
+    public func nodeStatuses(limit: Int) async throws -> [NodeStatus] {
+        let now = NIODeadline.now()
+        let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
+        return state.withLockedValue { state in
+            state.nodes.keys.sorted().prefix(limit).map { nodeID in
+                let node = state.nodes[nodeID]!
+                let leaseLeft = (node.expires - now).nanoseconds / 1_000_000
+                let connections = state.connections.values.count { $0.nodeID == nodeID }
+                return NodeStatus(nodeID: nodeID, record: node.record, leaseExpiresAt: wallNow + leaseLeft, connections: connections)
+            }
+        }
+    }
+
+    public func channels(tenant: String, prefix: String, cursor: String?, limit: Int) async throws -> PresencePage<ChannelSummary> {
+        state.withLockedValue { state in
+            let (names, more) = state.presence.channels(in: tenant, prefix: prefix, after: cursor, limit: limit)
+            let items = names.map { ChannelSummary(channel: $0, users: state.presence.userCount(in: .channel($0, tenant: tenant))) }
+            return PresencePage(items: items, next: more ? names.last : nil)
+        }
+    }
 }
 
 extension InProcessRegistry.State {

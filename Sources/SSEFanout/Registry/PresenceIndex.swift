@@ -78,6 +78,16 @@ struct PresenceIndex {
 
     func connectionCount(of address: Address) -> Int { connections[address]?.count ?? 0 }
 
+    /// How many users `scope` (a tenant or a channel) holds.
+    func userCount(in scope: Address) -> Int { users[scope]?.count ?? 0 }
+
+    /// Names of the occupied channels of `tenant` that start with `prefix`, after `after`, at most
+    /// `limit`, in byte order, and whether more follow.
+    func channels(in tenant: String, prefix: String, after: String?, limit: Int) -> (members: [String], more: Bool) {
+        let names = users.keys.filter { $0.kind == .channel && $0.tenant == tenant && $0.id.hasPrefix(prefix) }.map(\.id)
+        return Self.page(Set(names), after: after, limit: limit)
+    }
+
     /// How many connections `user` has subscribed to `channel`.
     func connectionCount(of user: Address, in channel: Address) -> Int {
         guard let mine = connections[user], let subscribed = connections[channel] else { return 0 }

@@ -1,12 +1,12 @@
 /// Who is connected where, cluster-wide: which node holds each connection, which nodes have streams
 /// for each address (user, session, device, tenant, channel), which nodes are alive, and who is
-/// online (`Presence`). `RedisRegistry` is the real one; `InProcessRegistry` serves the standalone
+/// online (`Presence`), and what the admin page lists (`ClusterDirectory`). `RedisRegistry` is the real one; `InProcessRegistry` serves the standalone
 /// mode and unit tests.
 ///
 /// The stream path (`apply`) and the publish path (`nodes(for:completion:)`) take a completion, which
 /// runs on a thread of the registry's choosing (for Redis, the client's thread) and must not block:
 /// no task sits in either path. The rest is the node's housekeeping, once per lease interval, and is async.
-public protocol Registry: Presence {
+public protocol Registry: Presence, ClusterDirectory {
     /// Records (or renews) this node with a lease; the entry vanishes if not renewed within `lease`.
     /// Returns whether the entry was still there: false after a Redis restart or `FLUSHALL`, when the
     /// node must register its live connections again.

@@ -1,0 +1,93 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// `POST /demo/token` (demo mode only; README, "Demo"): mints a short-lived token for whoever asks, so
+/// the demo page can pick any user. The token is confined to its tenant (`demo` unless given), may
+/// subscribe to `demo-*` channels, and may publish to `channel:demo-*` and `user:*` there, which also
+/// lets the page read its tenant's presence. It is never logged.
+enum DemoRoutes {
+    static let defaultTenant = "demo"
+    static let channelPrefix = "demo-"
+    static let lifetime: Duration = .seconds(3600)
+    static let publishPatterns = ["channel:\(channelPrefix)*", "user:*"]
+
+    /// What a page asked for, checked.
+    struct Request: Equatable {
+        var user: String
+        var tenant: String
+        var channels: [String]
+
+        init(_ bytes: [UInt8]) throws(PublicationError) {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+                throw PublicationError("invalid_json", "the body must be a JSON object")
+            }
+            guard let user = object["user"] as? String else { throw PublicationError("invalid_user", "'user' is required: a string") }
+            try Identifier.validate("user", user)
+            self.user = user
+            switch object["tenant"] {
+            case nil, is NSNull: tenant = DemoRoutes.defaultTenant
+            case let tenant as String:
+                try Identifier.validateTenant("tenant", tenant)
+                self.tenant = tenant
+            default: throw PublicationError("invalid_tenant", "'tenant' must be a string")
+            }
+            switch object["channels"] {
+            case nil, is NSNull: channels = ["\(DemoRoutes.channelPrefix)*"]
+            case let channels as [String] where (1...16).contains(channels.count):
+                for channel in channels where !channel.hasPrefix(DemoRoutes.channelPrefix) || channel.utf8.count > 128 {
+                    throw PublicationError("invalid_channels", "demo channels start with '\(DemoRoutes.channelPrefix)' (at most 128 bytes): '\(channel)' does not")
+                }
+                self.channels = channels
+            default: throw PublicationError("invalid_channels", "'channels' must be 1 to 16 channel names starting with '\(DemoRoutes.channelPrefix)'")
+            }
+        }
+    }
+}
+
+extension HTTPHandler {
+    func demoToken(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        let bytes = body.map { Array($0.readableBytesView) } ?? []
+        body = nil
+        guard requireJSON(context, head) else { return }
+        let request: DemoRoutes.Request
+        do {
+            request = try DemoRoutes.Request(bytes)
+        } catch {
+            logger.info("refused demo token", metadata: ["error": "\(error.code)"])
+            respond(context, head, .badRequest, JSONBody.error(error.code, error.message))
+            return
+        }
+        let node = self.node
+        let lifetime = min(DemoRoutes.lifetime, node.configuration.auth.maxTokenLifetime)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { () async -> Result<String?, AuthError> in
+            // Without authentication the page names its user in the query instead: there is nothing to sign.
+            guard !node.configuration.auth.disabled else { return .success(nil) }
+            do throws(AuthError) {
+                return .success(
+                    try await node.authenticator.mint(
+                        user: request.user, tenant: request.tenant, channels: request.channels, publish: DemoRoutes.publishPatterns, ttl: lifetime))
+            } catch {
+                return .failure(error)
+            }
+        }.whenSuccess { result in
+            let (handler, context) = bound.value
+            switch result {
+            case .success(let token):
+                handler.logger.info("minted a demo token", metadata: ["user": "\(request.user)", "tenant": "\(request.tenant)"])
+                let expiresAt = Int64((Date().timeIntervalSince1970 + Double(lifetime.components.seconds)) * 1000)
+                handler.respond(
+                    context, head, .ok,
+                    JSONBody.encode([
+                        "token": token ?? NSNull(), "user": request.user, "tenant": request.tenant, "channels": request.channels,
+                        "publish": DemoRoutes.publishPatterns, "expiresAt": token == nil ? NSNull() : expiresAt,
+                    ] as [String: Any]),
+                    extraHeaders: [("Cache-Control", "no-store")])
+            case .failure(let error):
+                handler.logger.warning("demo token refused", metadata: ["error": "\(error.code)"])
+                handler.respond(context, head, error.status, JSONBody.error(error.code, error.message))
+            }
+        }
+    }
+}
