@@ -2,17 +2,21 @@ import Redis
 import Synchronization
 import Testing
 
-/// Serialized: the stall below holds up the whole shared server, which would make the other
-/// 200 ms-timeout test here time out at the wrong moment.
+/// Serialized, so the short timeouts here are not taken by each other's load. The stall runs on a
+/// server of its own: on the shared one it held up every other suite, and their nodes' readiness.
 @Suite("RedisClient command timeout", .serialized)
 struct RedisTimeoutTests {
     @Test(.timeLimit(.minutes(1)))
     func slowServerTimesOutThenTheClientRecovers() async throws {
-        var configuration = try TestRedis.configuration()
+        // A server of its own: the stall below holds up the whole server.
+        let server = try PrivateRedisServer()
+        defer { server.stop() }
+        var configuration = try server.configuration()
         configuration.commandTimeout = .milliseconds(200)
         try await withClient("timeout", configuration: configuration) { client, prefix in
-            try await withClient("timeout-staller") { staller, _ in
-                _ = try await Self.beyondOtherLoad { try await client.command("SET", "\(prefix)first", "1") }
+            try await withClient("timeout-staller", configuration: try server.configuration()) { staller, _ in
+                // The server is starting: connecting is retried until it listens.
+                _ = try await retryingWhileNotConnected(attempts: 250) { try await Self.beyondOtherLoad { try await client.command("SET", "\(prefix)first", "1") } }
                 _ = try await Self.beyondOtherLoad { try await client.command("SET", "\(prefix)second", "2") }
 
                 // Keeps the whole server busy for 1 s, as DEBUG SLEEP 1 would (DEBUG is disabled on
