@@ -17,7 +17,7 @@ const harness = {
   events: [], // every event this page load's listeners got: {name, data, id, leader, at}
   kept, // the same, across every load of this tab
   opens: [], // every GET of a stream this page made: {at, lastEventId}
-  posts: [], // every attempt of a send or upload this page made: {at, path, key, status} (status 0: no answer)
+  posts: [], // every attempt of a send or upload this page made: {at, path, key, status, answeredAt} (status 0: no answer)
   sends: [], // every send or upload asked for, as it ended: {label, status, body, error} (status null: pending)
   tokenCalls: 0,
   loaded: false,
@@ -95,10 +95,10 @@ window.fetch = function (input, init) {
   const sending = /^\/(send|upload)\//.test(url.pathname)
   const answer = pageFetch.apply(this, arguments)
   if (!sending) return answer
-  const post = { at: Date.now(), path: url.pathname, key: new Headers((init && init.headers) || {}).get('Idempotency-Key'), status: null }
+  const post = { at: Date.now(), path: url.pathname, key: new Headers((init && init.headers) || {}).get('Idempotency-Key'), status: null, answeredAt: null }
   harness.posts.push(post)
-  return answer.then(response => { post.status = response.status; return response },
-    error => { post.status = 0; throw error })
+  return answer.then(response => { post.status = response.status; post.answeredAt = Date.now(); return response },
+    error => { post.status = 0; post.answeredAt = Date.now(); throw error })
 }
 
 /** Records how a send or upload (its promise) ends under `label`: its status and body, or its error. */
