@@ -49,9 +49,11 @@ def wait_until(probe, timeout, what):
 # ---- the cluster ----------------------------------------------------------------------------------
 
 
-def mint(user, ttl="10m", channels=(), sid=None):
+def mint(user, ttl="10m", channels=(), sid=None, tenant=None):
     """A subscriber token signed with the nodes' secret, by `sse-fanout token`."""
     args = [SSE_FANOUT, "token", "--user", user, "--ttl", ttl]
+    if tenant:
+        args += ["--tenant", tenant]
     for channel in channels:
         args += ["--channel", channel]
     if sid:
@@ -87,17 +89,19 @@ def to_user(user):
 
 
 class SpareNode:
-    """A node on SPARE_PORT, set up like the others, that a test starts, stops (SIGTERM: it drains)
-    and starts again."""
+    """A node on SPARE_PORT, set up like the others (plus `args`), that a test starts, stops (SIGTERM:
+    it drains) and starts again."""
 
-    def __init__(self):
+    def __init__(self, *args):
+        self.port = SPARE_PORT
         self.url = f"http://127.0.0.1:{SPARE_PORT}"
+        self.args = list(args)
         self.process = None
         self.log = open(os.path.join(ARTIFACTS, f"node-{SPARE_PORT}.log"), "ab")
 
     def start(self):
         self.process = subprocess.Popen(
-            [SSE_FANOUT, "serve", "--port", str(SPARE_PORT), "--node-id", f"browser-{SPARE_PORT}", *NODE_ARGS],
+            [SSE_FANOUT, "serve", "--port", str(SPARE_PORT), "--node-id", f"browser-{SPARE_PORT}", *NODE_ARGS, *self.args],
             stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(self.ready, 30, f"the node on {SPARE_PORT} is ready")
 
@@ -191,8 +195,8 @@ class Browser:
         except AssertionError:
             raise AssertionError(f"{what}: not within {timeout} s; the page had {self.snapshot()!r}") from None
 
-    def run(self, script):
-        return self.driver.execute_script(script)
+    def run(self, script, *args):
+        return self.driver.execute_script(script, *args)
 
     def screenshot(self, name):
         """Saves this tab's screenshot to ARTIFACTS/<name>.png and checks it shows something: a PNG of

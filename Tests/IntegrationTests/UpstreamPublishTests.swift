@@ -271,9 +271,12 @@ import Testing
     @Test func nothingBoundForTheRoutingKeyIs503() async throws {
         let token = try await Self.token(user: "alice")
         let response = try await post(
-            0, "/send/\(TestEnvironment.uniqueName("unbound"))", Array("{}".utf8), headers: [("Authorization", "Bearer \(token)"), ("Idempotency-Key", TestEnvironment.uniqueName("unbound"))])
+            0, "/send/\(TestEnvironment.uniqueName("unbound"))", Array("{}".utf8),
+            headers: [("Authorization", "Bearer \(token)"), ("Idempotency-Key", TestEnvironment.uniqueName("unbound")), ("Origin", "https://app.example")])
         #expect(response.status == 503)
         #expect(try answer(response)["error"] as? String == "not_routed")
         #expect(response.header("Retry-After") != nil)
+        // A page on another origin may read it, to know when to try again.
+        #expect(response.header("Access-Control-Expose-Headers") == "Retry-After")
     }
 }

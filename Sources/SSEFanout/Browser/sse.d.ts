@@ -7,7 +7,7 @@ export interface SSEOptions {
   url?: string
   /** Listeners by event name (`connected`, `reset`, `disconnect`, `expired`, `close`, or your own). */
   eventListeners?: Record<string, Listener>
-  /** Extra query parameters of the stream (e.g. `channel`, an array for several). */
+  /** Extra query parameters of the stream (e.g. `channel`, an array for several). With authentication off (no token), its `user`, `tenant` and `session` say who the stream's and the sends' sender is. */
   query?: Record<string, string | number | boolean | Array<string | number> | undefined>
   /** This device's id (a `client` target reaches it); generated once and kept in `storage` if absent. */
   clientId?: string
@@ -23,6 +23,8 @@ export interface SSEOptions {
   onlyWhenVisible?: boolean | number
   /** One stream for all tabs of this origin that ask for the same URL, query and user (the `token`'s subject, or `query.user`; with `getToken` alone, the user is not told apart) (Web Locks + BroadcastChannel); default true where supported. */
   shareAcrossTabs?: boolean
+  /** How long (ms) a send the node cannot take now (502, 503, 504, 409 `in_flight`, a network error) is tried again while the stream is open, before its promise rejects; default 60000. */
+  sendRetryTime?: number
   /** Connect at once; default true. */
   connect?: boolean
 }
@@ -50,7 +52,14 @@ export default class SSEConnection {
   switchURL (url: string): void
   isActive (): boolean
 
-  /** POSTs `body` as JSON to `/send/<path>` on the stream's origin, as this connection's user. Sent after reconnecting when offline, once (an `Idempotency-Key` per send). */
+  /**
+   * POSTs `body` as JSON to `/send/<path>` on the stream's origin, as this connection's user (with its
+   * `X-SSE-Connection`). Sent after the next `connected` when there is no stream, once (one `Idempotency-Key`
+   * per send, kept across retries). While the stream is open, a 502, 503, 504, a 409 `in_flight` or a
+   * network error is tried again after `Retry-After`, else with backoff and jitter, for `sendRetryTime` ms;
+   * then the promise rejects with an `Error` whose `response` is the last answer (if there was one).
+   * Any other answer (the backend's, as it gave it) resolves it.
+   */
   send (path: string, body?: unknown, query?: Record<string, string | number | boolean>, headers?: HeadersInit): Promise<Response>
   /** POSTs a multipart form to `/upload/<path>`, like `send`. */
   upload (path: string, formData: FormData, query?: Record<string, string | number | boolean>, headers?: HeadersInit): Promise<Response>

@@ -17,6 +17,12 @@ const MAX_BACKOFF = 30000
 // How long a leader that stopped for good keeps the lock: every tab hears of the stop (and stops)
 // before another tab could take the stream over.
 const STOPPED_LOCK_HOLD = 500
+// A send the node could not take now is tried again after its `Retry-After`, or after this many ms,
+// doubled per attempt up to SEND_MAX_BACKOFF, with jitter.
+const SEND_FIRST_BACKOFF = 500
+const SEND_MAX_BACKOFF = 10000
+// What a sender who is not authenticated gives as who it is (the node refuses them beside a token).
+const SENDER_QUERY = ['user', 'tenant', 'session']
 
 function randomId () {
   const bytes = crypto.getRandomValues(new Uint8Array(12))
@@ -39,6 +45,27 @@ function tokenSubject (token) {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')
     return JSON.parse(atob(payload)).sub || ''
   } catch { return '' }
+}
+
+/** The `connectionId` in a `connected` event's data. */
+function connectionOf (data) {
+  try { return JSON.parse(data).connectionId || null } catch { return null }
+}
+
+/** Whether a send's answer says "not now": the node or its backend could not take it (502, 503, 504),
+ * or the same send's earlier attempt is still being handed on (409 `in_flight`). */
+async function answersNotNow (response) {
+  if (response.status === 502 || response.status === 503 || response.status === 504) return true
+  if (response.status !== 409) return false
+  try { return (await response.clone().json()).error === 'in_flight' } catch { return false }
+}
+
+/** Why a send gave up, with the last answer (if any) at `response`. */
+function sendFailed (response, error) {
+  if (!response) return error
+  const failed = new Error(`send not taken: ${response.status}`)
+  failed.response = response
+  return failed
 }
 
 /** Whether a built-in event ends the stream for good: a kick, or a close, that says not to come back. */
@@ -102,12 +129,15 @@ export default class SSEConnection {
     this.token = options.token || null
     this.getToken = options.getToken || null
     this.reconnectTime = options.reconnectTime || 3000
+    this.sendRetryTime = options.sendRetryTime ?? 60000
     this.storage = options.storage === undefined ? globalThis.localStorage : options.storage
     this.onlyWhenVisible = options.onlyWhenVisible === true ? 30 : (options.onlyWhenVisible || 0)
     this.shareAcrossTabs = options.shareAcrossTabs !== false && 'locks' in navigator && 'BroadcastChannel' in globalThis
     this.clientId = options.clientId || this.storedClientId()
     this.listeners = new Map()
     this.outbox = [] // sends waiting for a connection
+    this.retrying = new Set() // sends waiting to be tried again while connected
+    this.connectionId = null // the stream's, from its `connected` event: sends name it
     this.state = 'idle' // idle, connecting, open, waiting (to reconnect), closed (for good)
     this.leader = !this.shareAcrossTabs
     this.attempt = 0
@@ -235,6 +265,8 @@ export default class SSEConnection {
     this.abort = null
     if (this.state === 'closed') return
     this.state = 'waiting'
+    this.connectionId = null
+    this.post({ type: 'lost' }) // the other tabs' sends wait for the next `connected` too
     const base = this.serverRetry ?? this.reconnectTime
     const delay = after ?? Math.min(base * 2 ** Math.min(this.attempt, 5), MAX_BACKOFF)
     this.attempt += 1
@@ -280,6 +312,7 @@ export default class SSEConnection {
     if (!BUILT_IN.includes(name) || !this.leader) return
     if (name === 'connected') {
       this.attempt = 0 // backoff starts over only once a stream really opened
+      this.connectionId = connectionOf(data)
       this.flushOutbox()
     } else if (endsForGood(name, data)) {
       this.stop()
@@ -298,6 +331,7 @@ export default class SSEConnection {
   /** Ends this tab's part: its stream if it leads, its place in line for the lock (kept `holdLock` ms). */
   shutdown (holdLock = 0) {
     this.state = 'closed'
+    this.connectionId = null
     clearTimeout(this.timer)
     if (this.abort) { const abort = this.abort; this.abort = null; abort.abort() }
     if (this.lock) {
@@ -324,6 +358,8 @@ export default class SSEConnection {
     this.close('destroy')
     this.listeners.clear()
     this.outbox = []
+    for (const item of this.retrying) clearTimeout(item.timer)
+    this.retrying.clear()
   }
 
   switchURL (url) {
@@ -345,12 +381,28 @@ export default class SSEConnection {
       if (this.leader) return
       this.state = 'open'
       this.dispatch(message.name, message.data, message.id)
-      if (message.name === 'connected') this.flushOutbox()
+      if (message.name === 'connected') {
+        this.connectionId = connectionOf(message.data)
+        this.flushOutbox()
+      }
       // The leader stops at this event too: this tab must not take the stream over when it lets go.
       else if (endsForGood(message.name, message.data)) this.shutdown()
+    } else if (message.type === 'lost') {
+      if (this.leader || this.state === 'closed') return
+      this.state = 'waiting'
+      this.connectionId = null
     } else if (message.type === 'stopped') {
       this.shutdown()
+    } else if (message.type === 'open') {
+      if (this.leader || this.state === 'closed') return
+      this.state = 'open'
+      this.connectionId = message.connectionId
+      this.flushOutbox()
     } else if (message.type === 'visible' && this.leader) {
+      // A tab that came after `connected`: it learns the stream is open, and its id, for its sends.
+      if (!message.gone && !this.visibleTabs.has(message.tab) && this.state === 'open') {
+        this.post({ type: 'open', connectionId: this.connectionId })
+      }
       if (message.gone) this.visibleTabs.delete(message.tab)
       else this.visibleTabs.set(message.tab, message.visible)
       this.visibilityChanged()
@@ -439,7 +491,7 @@ export default class SSEConnection {
   enqueue (kind, path, body, contentType, query, headers) {
     return new Promise((resolve, reject) => {
       // One id per send, kept across retries: the node hands it on once.
-      const item = { kind, path, body, contentType, query, headers, id: randomId(), resolve, reject }
+      const item = { kind, path, body, contentType, query, headers, id: randomId(), resolve, reject, tries: 0, since: null, timer: null }
       if (this.state === 'open') this.deliver(item)
       else this.outbox.push(item)
     })
@@ -451,27 +503,55 @@ export default class SSEConnection {
     for (const item of waiting) this.deliver(item)
   }
 
+  /** Without a token the node takes the sender's `user`, `tenant` and `session` from the query, as the stream's. */
+  senderQuery () {
+    const sender = {}
+    for (const key of SENDER_QUERY) if (this.query[key] !== undefined && this.query[key] !== null) sender[key] = this.query[key]
+    return sender
+  }
+
   async deliver (item) {
     const base = new URL(this.url, MODULE_ORIGIN)
-    const url = withQuery(new URL(`/${item.kind}/${String(item.path).replace(/^\/+/, '')}`, base.origin), item.query)
     const headers = new Headers(item.headers || {})
     if (item.contentType) headers.set('Content-Type', item.contentType)
     headers.set('Idempotency-Key', item.id)
     headers.set('X-SSE-Client', this.clientId)
+    if (this.connectionId) headers.set('X-SSE-Connection', this.connectionId)
+    let response
     try {
       if (!this.token && this.getToken) this.token = await this.getToken()
       if (this.token) headers.set('Authorization', 'Bearer ' + this.token)
-      const response = await fetch(url, { method: 'POST', body: item.body, headers })
-      // A node that could not take it now (restarting, overloaded): try again once connected.
-      if (response.status === 503 || response.status === 502 || response.status === 504) {
-        this.outbox.push(item)
-        return
-      }
-      item.resolve(response)
+      const query = this.token ? item.query : { ...item.query, ...this.senderQuery() }
+      const url = withQuery(new URL(`/${item.kind}/${String(item.path).replace(/^\/+/, '')}`, base.origin), query)
+      response = await fetch(url, { method: 'POST', body: item.body, headers })
     } catch (error) {
-      // Offline: kept, and sent after the next `connected`.
-      if (this.state === 'closed') item.reject(error)
-      else this.outbox.push(item)
+      this.retry(item, null, error) // offline, or the node went
+      return
     }
+    if (await answersNotNow(response)) this.retry(item, response, null)
+    else item.resolve(response)
+  }
+
+  /**
+   * A send that did not get through. While the stream is open it is tried again after the answer's
+   * `Retry-After`, else with backoff and jitter, for up to `sendRetryTime` ms, then its promise rejects;
+   * without a stream it waits for the next `connected`.
+   */
+  retry (item, response, error) {
+    if (this.state === 'closed') { item.reject(sendFailed(response, error)); return }
+    if (this.state !== 'open') { item.since = null; item.tries = 0; this.outbox.push(item); return }
+    const now = Date.now()
+    item.since ??= now
+    const left = item.since + this.sendRetryTime - now
+    if (left <= 0) { item.reject(sendFailed(response, error)); return }
+    const after = Number(response && response.headers.get('Retry-After'))
+    const backoff = Math.min(SEND_FIRST_BACKOFF * 2 ** item.tries, SEND_MAX_BACKOFF) * (0.5 + Math.random())
+    item.tries += 1
+    this.retrying.add(item)
+    item.timer = setTimeout(() => {
+      this.retrying.delete(item)
+      if (this.state === 'open') this.deliver(item)
+      else this.retry(item, response, error)
+    }, Math.min(after > 0 ? after * 1000 : backoff, left))
   }
 }

@@ -34,6 +34,8 @@ public struct CORSPolicy: Sendable {
         guard let allow = allowOrigin(for: request.headers.first(name: "origin")) else { return [] }
         var headers = [("Access-Control-Allow-Origin", allow)]
         if allow != "*" { headers.append(("Vary", "Origin")) }
+        // A page on another origin reads when to try a refused send again.
+        headers.append(("Access-Control-Expose-Headers", "Retry-After"))
         return headers
     }
 

@@ -5,7 +5,8 @@
 //
 // Configuration (JSON in the hash): module (the node's origin), and the client's options: url, token,
 // tokens (getToken hands them out in turn, the last one for good), query, clientId, onlyWhenVisible,
-// reconnectTime; garbageLastId (a storage that hands this out as every last id it has not been given).
+// reconnectTime, sendRetryTime; garbageLastId (a storage that hands this out as every last id it has
+// not been given). harness.send(…) and harness.upload(…) call the client's and record how they end.
 
 const config = JSON.parse(decodeURIComponent(location.hash.slice(1)))
 const BUILT_IN = ['connected', 'reset', 'disconnect', 'expired', 'close']
@@ -16,6 +17,8 @@ const harness = {
   events: [], // every event this page load's listeners got: {name, data, id, leader, at}
   kept, // the same, across every load of this tab
   opens: [], // every GET of a stream this page made: {at, lastEventId}
+  posts: [], // every attempt of a send or upload this page made: {at, path, key, status, answeredAt} (status 0: no answer)
+  sends: [], // every send or upload asked for, as it ended: {label, status, body, error} (status null: pending)
   tokenCalls: 0,
   loaded: false,
   error: null,
@@ -35,6 +38,8 @@ const harness = {
       events: this.events,
       kept: this.kept,
       opens: this.opens,
+      posts: this.posts,
+      sends: this.sends,
       tokenCalls: this.tokenCalls
     }
   }
@@ -48,7 +53,8 @@ function show () {
   const sse = harness.sse
   status.textContent = harness.error ? 'error: ' + harness.error
     : `state ${sse.state} · ${sse.leader ? 'leader' : 'follower'} · ${document.visibilityState} · ` +
-      `${harness.events.length} events · ${harness.opens.length} stream requests`
+      `${harness.events.length} events · ${harness.opens.length} stream requests · ` +
+      `${harness.sends.filter(s => s.status !== null).length}/${harness.sends.length} sends answered`
   status.className = harness.error ? 'error' : ''
 }
 
@@ -86,7 +92,39 @@ window.fetch = function (input, init) {
     const headers = new Headers((init && init.headers) || {})
     harness.opens.push({ at: Date.now(), lastEventId: headers.get('Last-Event-ID') })
   }
-  return pageFetch.apply(this, arguments)
+  const sending = /^\/(send|upload)\//.test(url.pathname)
+  const answer = pageFetch.apply(this, arguments)
+  if (!sending) return answer
+  const post = { at: Date.now(), path: url.pathname, key: new Headers((init && init.headers) || {}).get('Idempotency-Key'), status: null, answeredAt: null }
+  harness.posts.push(post)
+  return answer.then(response => { post.status = response.status; post.answeredAt = Date.now(); return response },
+    error => { post.status = 0; post.answeredAt = Date.now(); throw error })
+}
+
+/** Records how a send or upload (its promise) ends under `label`: its status and body, or its error. */
+function track (label, promise) {
+  const entry = { label, status: null, body: null, contentType: null, error: null }
+  harness.sends.push(entry)
+  promise.then(async response => {
+    entry.body = await response.text()
+    entry.contentType = response.headers.get('Content-Type')
+    entry.status = response.status
+  }, error => {
+    entry.error = String(error && error.message || error)
+    entry.status = error && error.response ? error.response.status : 0
+  }).finally(show)
+}
+
+/** `sse.send(path, body, query)`, recorded under `label`. */
+harness.send = (label, path, body, query) => track(label, harness.sse.send(path, body, query))
+
+/** `sse.upload(path, form, query)` with a FormData made of `fields` ({name: text}) and `files`
+ * ([{field, name, type, text}]), recorded under `label`. */
+harness.upload = (label, path, fields, files, query) => {
+  const form = new FormData()
+  for (const [name, value] of Object.entries(fields || {})) form.append(name, value)
+  for (const file of files || []) form.append(file.field, new Blob([file.text], { type: file.type }), file.name)
+  track(label, harness.sse.upload(path, form, query))
 }
 
 /** A storage that knows no last id yet but this garbage: the first stream must resume from it. */
@@ -100,7 +138,7 @@ try {
   const listeners = {}
   for (const name of [...BUILT_IN, ...(config.events || ['tick'])]) listeners[name] = record(name)
   const options = { eventListeners: listeners }
-  for (const key of ['url', 'token', 'query', 'clientId', 'onlyWhenVisible', 'reconnectTime']) {
+  for (const key of ['url', 'token', 'query', 'clientId', 'onlyWhenVisible', 'reconnectTime', 'sendRetryTime']) {
     if (config[key] !== undefined) options[key] = config[key]
   }
   if (config.tokens) {
