@@ -1,0 +1,156 @@
+"""Requests that are legal bytes but odd: a resume position from the future, requests pipelined behind
+a stream's, control characters in ids, an empty publication id, HEAD probes, HTTP/0.9."""
+
+import json
+import time
+
+import web
+from flood import Flood, Plan
+from suite import case
+
+# The largest position a resume token can name: Redis answers "ERR invalid start ID" past it.
+FUTURE_TOKEN = "1.u~3w5e11264sgsf-3w5e11264sgsf"
+
+
+def _is_json_error(response):
+    body = response.json()
+    return isinstance(body, dict) and isinstance(body.get("error"), str)
+
+
+@case("future-last-event-id", "streams resuming from the largest position a token can name", rss_bound_mb=16)
+def future_last_event_id(ctx):
+    count = ctx.scale(20, 5)
+    with ctx.attack():
+        streams = [ctx.stream({"user": f"atk-future-{i}"}, headers={"Last-Event-ID": FUTURE_TOKEN}) for i in range(count)]
+        opened = sum(s.wait_open(10) for s in streams)
+        reset = sum(s.wait_for(lambda e: e.event == "reset", 5) is not None for s in streams)
+        time.sleep(1)  # a stream about to close (and reconnect) would do so now
+        delivered = 0
+        for index, stream in enumerate(streams):
+            web.publish_to_user(ctx.port, f"atk-future-{index}", "after-reset")
+            delivered += stream.wait_for(lambda e: e.data == "after-reset", 5) is not None
+        resets = [sum(e.event == "reset" for e in s.events) for s in streams]
+        still_open = sum(not s.closed for s in streams)
+        # Reconnecting with the last id the stream gave carries on without another reset.
+        again = []
+        for index, stream in enumerate(streams):
+            last = [e.id for e in stream.events if e.id][-1]
+            stream.close()
+            again.append(ctx.stream({"user": f"atk-future-{index}"}, headers={"Last-Event-ID": last}))
+        reopened = sum(s.wait_open(10) for s in again)
+        time.sleep(0.5)
+        second_resets = sum(any(e.event == "reset" for e in s.events) for s in again)
+        for stream in again:
+            stream.close()
+    ctx.figure("attacker", f"{opened}/{count} opened, reset once: {resets.count(1)}, open after: {still_open}, "
+                           f"live event after: {delivered}; reconnected {reopened}, reset again: {second_resets}")
+    ctx.check(opened == count and reset == count and resets.count(1) == count, f"resets per stream: {resets}")
+    ctx.check(still_open == count and delivered == count, "streams with a future token closed or got no live event")
+    ctx.check(reopened == count and second_resets == 0, f"{second_resets} streams reset again when resuming with their last id")
+
+
+@case("pipelining", "a publish and a probe pipelined behind GET /events in one write", rss_bound_mb=16)
+def pipelining(ctx):
+    count = ctx.scale(50, 10)
+    streams = []
+    with ctx.attack():
+        for index in range(count):
+            body = json.dumps({"target": {"type": "user", "id": f"atk-pipe-{index}"}, "data": "PIPELINED"}).encode()
+            behind = (b"POST /publish HTTP/1.1\r\nHost: sse\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                      b"GET /healthz HTTP/1.1\r\nHost: sse\r\n\r\n" % (len(body), body))
+            streams.append(ctx.stream({"user": f"atk-pipe-{index}"}, extra=behind))
+        opened = sum(s.wait_open(10) for s in streams)
+        for index in range(count):
+            web.publish_to_user(ctx.port, f"atk-pipe-{index}", "normal")
+        normal = sum(s.wait_for(lambda e: e.data == "normal", 5) is not None for s in streams)
+        pipelined = sum(any(e.data == "PIPELINED" for e in s.events) for s in streams)
+        answered = sum(b"HTTP/1.1" in s.raw for s in streams)
+        stored = sum(ctx.redis.call("XLEN", f"sse:history:user:atk-pipe-{i}") > 1 for i in range(count))
+        for stream in streams:
+            stream.close()
+    ctx.figure("attacker", f"{opened}/{count} streams opened first, pipelined publishes delivered {pipelined}, "
+                           f"answers written into the stream {answered}, stored twice {stored}")
+    ctx.check(opened == count and all(s.head.startswith(b"HTTP/1.1 200") for s in streams), "a stream's head was not the first answer")
+    ctx.check(pipelined == 0 and stored == 0, f"{pipelined} pipelined publishes were run")
+    ctx.check(answered == 0, f"{answered} streams carry an answer to a pipelined request")
+    ctx.check(normal == count, f"{count - normal} streams missed the event published normally")
+
+
+@case("control-chars", "NUL, CR and LF in target ids, users, channels, devices and event names", rss_bound_mb=16)
+def control_chars(ctx):
+    bad = ["atk-a\u0000b", "atk-a\r\nb", "atk-a\nb", "atk-a\rb"]
+    refused, other = 0, []
+    with ctx.attack():
+        for value in bad:
+            publishes = [
+                {"target": {"type": "user", "id": value}, "data": "x"},
+                {"target": {"type": "channel", "id": value}, "data": "x"},
+                {"targets": [{"type": "user", "id": "atk-ok"}, {"type": "user", "id": value}], "data": "x"},
+                {"target": {"type": "client", "user": value, "id": "tab"}, "data": "x"},
+                {"target": {"type": "user", "id": "atk-ok"}, "event": value, "data": "x"},
+                {"target": {"type": "user", "id": "atk-ok"}, "id": value, "data": "x"},
+            ]
+            for payload in publishes:
+                answer = web.publish(ctx.port, payload)
+                if answer.status == 400 and _is_json_error(answer):
+                    refused += 1
+                else:
+                    other.append(f"publish {json.dumps(payload)[:60]}: {answer.status or answer.error}")
+            encoded = "".join(f"%{b:02X}" for b in value.encode())
+            for parameter in ("user", "channel", "clientId"):
+                answer = web.get(ctx.port, f"/events?user=atk-ok&{parameter}={encoded}" if parameter != "user" else f"/events?user={encoded}")
+                if answer.status == 400 and _is_json_error(answer):
+                    refused += 1
+                else:
+                    other.append(f"GET /events {parameter}={encoded}: {answer.status or answer.error}")
+    keys = [k for k in ctx.redis.scan("sse:*") if any(c in k for c in "\x00\r\n")]
+    ctx.figure("attacker", f"400 with a JSON error ×{refused}, other {len(other)}; keys with control characters {len(keys)}")
+    ctx.check(not other, "not refused with 400: " + "; ".join(other[:4]))
+    ctx.check(not keys, f"Redis keys with control characters: {keys[:3]}")
+
+
+@case("empty-id", 'publishes with "id": "" (alone and in an array)', rss_bound_mb=16)
+def empty_id(ctx):
+    with ctx.attack():
+        single = web.publish(ctx.port, {"target": {"type": "user", "id": "atk-empty"}, "data": "x", "id": ""})
+        batch = web.publish(ctx.port, [{"target": {"type": "user", "id": "atk-empty"}, "data": "x"},
+                                       {"target": {"type": "user", "id": "atk-empty"}, "data": "x", "id": ""}])
+    claimed = ctx.redis.call("EXISTS", "sse:idem:")
+    stored = ctx.redis.call("XLEN", "sse:history:user:atk-empty")
+    ctx.figure("attacker", f"alone {single.status}, in an array {batch.status}; sse:idem: {'exists' if claimed else 'absent'}, stored {stored}")
+    ctx.check(single.status == 400 and _is_json_error(single), f'"id": "" alone got {single.status}')
+    ctx.check(batch.status == 400 and _is_json_error(batch), f'"id": "" in an array got {batch.status}')
+    ctx.check(not claimed and stored == 0, "an empty id claimed sse:idem: or stored an event")
+
+
+@case("head-probes", "HEAD /healthz and HEAD /readyz, as load balancers send them", rss_bound_mb=16)
+def head_probes(ctx):
+    count = ctx.scale(200, 50)
+    answers = {}
+    with ctx.attack():
+        for index in range(count):
+            path = "/healthz" if index % 2 == 0 else "/readyz"
+            raw, closed, seconds = web.exchange(ctx.port, f"HEAD {path} HTTP/1.1\r\nHost: sse\r\nConnection: close\r\n\r\n".encode())
+            head, _, body = raw.partition(b"\r\n\r\n")
+            status = head.split(b" ", 2)[1].decode() if head.startswith(b"HTTP/") else "none"
+            key = f"{path} {status}" + (" with a body" if body else "") + ("" if closed else " held")
+            answers[key] = answers.get(key, 0) + 1
+    ctx.figure("attacker", ", ".join(f"{k}×{n}" for k, n in sorted(answers.items())))
+    ctx.check(set(answers) <= {"/healthz 200", "/readyz 200"}, f"HEAD probes got {answers}")
+
+
+@case("http09", "HTTP/0.9 request lines (no version, no head)", rss_bound_mb=16)
+def http09(ctx):
+    count = ctx.scale(50, 10)
+    timeout = ctx.settings.request_timeout + 5
+    probe = Plan(b"GET /healthz\r\n", finish="close", timeout=timeout)
+    stream = Plan(b"GET /events?user=atk-09-{n}\r\n\r\n", finish="close", timeout=timeout)
+    with ctx.attack():
+        probes = Flood(probe, count, ctx.port).start()
+        streams = Flood(stream, count, ctx.port).start()
+        probes, streams = probes.wait(60), streams.wait(60)
+    ctx.figure("attacker", f"GET /healthz: {probes.describe()}; GET /events: {streams.describe()}; "
+                           f"closed after max {max(probes.seconds + streams.seconds):.1f} s")
+    for what, summary in (("GET /healthz", probes), ("GET /events", streams)):
+        clear = sum(n for key, n in summary.outcomes.items() if key[:1] == "4" or key == "closed")
+        ctx.check(clear == count, f"HTTP/0.9 {what} got {summary.describe()}")
