@@ -106,27 +106,46 @@ class Flood:
 
 
 class _Connection:
+    """One attacking socket and where it stands."""
+
     def __init__(self, number, plan):
         self.number = number
-        self.request = plan.request.replace(b"{n}", str(number).encode())
-        self.outbox = b""
+        self.outbox = plan.request.replace(b"{n}", str(number).encode())
         self.received = b""
-        self.started = 0.0
+        self.started = time.monotonic()
         self.next_drip = 0.0
         self.drip_at = 0
         self.connected = False
-        self.done = False
         self.sock = None
+
+    def status(self):
+        """The answer's status code, once its head arrived."""
+        if not self.received.startswith(b"HTTP/") or b"\r\n" not in self.received:
+            return None
+        return self.received.split(b" ", 2)[1].decode(errors="replace")
+
+    def answer(self):
+        """The outcome once the whole answer is here (a stream: its head and first event), else None."""
+        if b"\r\n\r\n" not in self.received:
+            return None
+        head, body = self.received.split(b"\r\n\r\n", 1)
+        if self.status() == "200" and b"text/event-stream" in head.lower():
+            return "200 stream" if b"\n\n" in body else None
+        for line in head.lower().split(b"\r\n"):
+            if line.startswith(b"content-length:") and len(body) >= int(line.split(b":")[1]):
+                return self.status() or "?"
+        return None
 
 
 def _worker(plan, numbers, port, pipe):
-    summary, held = _attack(plan, numbers, port)
-    pipe.send(summary)
+    attack = _Attack(plan, numbers, port)
+    attack.run()
+    pipe.send(attack.summary)
     try:
         pipe.recv()  # "release"
     except EOFError:
         pass  # the suite is gone: close anyway
-    for sock in held:
+    for sock in attack.held:
         sock.close()
     try:
         pipe.send("released")
@@ -134,132 +153,117 @@ def _worker(plan, numbers, port, pipe):
         pass
 
 
-def _attack(plan, numbers, port):
-    summary = Summary()
-    selector = selectors.DefaultSelector()
-    waiting = list(reversed(numbers))
-    live = {}
-    held = []
-    limit = plan.concurrency or len(numbers)
+class _Attack:
+    """Drives one worker's share of a flood with one selector until every connection finished."""
 
-    def finish(conn, outcome, keep=False):
-        conn.done = True
-        summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
-        summary.seconds.append(time.monotonic() - conn.started)
-        summary.received += len(conn.received)
-        head = conn.received.split(b"\r\n\r\n", 1)[0].lower()
-        if b"\r\nretry-after:" in head:
-            summary.retry_after += 1
-        try:
-            selector.unregister(conn.sock)
-        except (KeyError, ValueError):
-            pass
-        del live[conn.sock.fileno()]
-        if keep:
-            held.append(conn.sock)
-        else:
-            conn.sock.close()
+    def __init__(self, plan, numbers, port):
+        self.plan = plan
+        self.port = port
+        self.waiting = list(reversed(numbers))
+        self.live = {}  # fd -> _Connection
+        self.held = []  # sockets of streams that opened, kept until released
+        self.summary = Summary()
+        self.selector = selectors.DefaultSelector()
+        self.limit = plan.concurrency or len(numbers)
 
-    def answered(conn):
-        """The outcome when the connection's answer is complete, else None."""
-        data = conn.received
-        if b"\r\n\r\n" not in data:
-            return None
-        head, body = data.split(b"\r\n\r\n", 1)
-        status = head.split(b" ", 2)[1].decode(errors="replace") if head.startswith(b"HTTP/") else "?"
-        if status == "200" and b"text/event-stream" in head.lower():
-            return "200 stream" if b"\n\n" in body else None
-        for line in head.lower().split(b"\r\n"):
-            if line.startswith(b"content-length:") and len(body) >= int(line.split(b":")[1]):
-                return status
-        return None
+    def run(self):
+        while self.waiting or self.live:
+            self._start_connections()
+            for key, mask in self.selector.select(timeout=0.05):
+                if self.live.get(key.fd) is key.data:  # not finished earlier in this turn
+                    self._serve(key, mask)
+            self._tick()
 
-    def on_close(conn):
-        status = answered(conn)
-        if status is None and conn.received.startswith(b"HTTP/"):
-            status = conn.received.split(b" ", 2)[1].decode(errors="replace")
-        finish(conn, f"{status} then closed" if status else "closed")
+    def _count(self, outcome):
+        self.summary.outcomes[outcome] = self.summary.outcomes.get(outcome, 0) + 1
 
-    while waiting or live:
-        now = time.monotonic()
-        # Start connections while under the concurrency limit, a few hundred per turn.
-        started = 0
-        while waiting and len(live) < limit and started < 200:
-            conn = _Connection(waiting.pop(), plan)
-            conn.started = now
+    def _start_connections(self):
+        """Connects more while under the concurrency limit, a few hundred per turn."""
+        for _ in range(200):
+            if not self.waiting or len(self.live) >= self.limit:
+                return
+            conn = _Connection(self.waiting.pop(), self.plan)
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            if plan.rcvbuf:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, plan.rcvbuf)
+            if self.plan.rcvbuf:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.plan.rcvbuf)
             sock.setblocking(False)
             try:
-                sock.bind((plan.sources[conn.number % len(plan.sources)], 0))
-                code = sock.connect_ex(("127.0.0.1", port))
+                sock.bind((self.plan.sources[conn.number % len(self.plan.sources)], 0))
+                code = sock.connect_ex(("127.0.0.1", self.port))
             except OSError as error:
                 code = error.errno
             if code not in (0, errno.EINPROGRESS):
                 sock.close()
-                key = f"connect {errno.errorcode.get(code, code)}"
-                summary.outcomes[key] = summary.outcomes.get(key, 0) + 1
+                self._count(f"connect {errno.errorcode.get(code, code)}")
                 continue
             conn.sock = sock
-            live[sock.fileno()] = conn
-            selector.register(sock, selectors.EVENT_WRITE, conn)
-            started += 1
-        for key, mask in selector.select(timeout=0.05):
-            conn = key.data
-            if conn.done:
-                continue
-            if not conn.connected:
-                code = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if code:
-                    finish(conn, f"connect {errno.errorcode.get(code, code)}")
-                    continue
-                conn.connected = True
-                conn.outbox = conn.request
-                conn.next_drip = time.monotonic() + plan.drip_every
-            if mask & selectors.EVENT_READ:
-                try:
-                    chunk = conn.sock.recv(65536)
-                except ConnectionResetError:
-                    chunk = None
-                except BlockingIOError:
-                    chunk = b""
-                    continue
-                if not chunk:
-                    on_close(conn)
-                    continue
-                conn.received += chunk
-                if plan.finish == "answer":
-                    outcome = answered(conn)
-                    if outcome:
-                        finish(conn, outcome, keep=outcome == "200 stream")
-                        continue
-            if conn.outbox:
-                try:
-                    sent = conn.sock.send(conn.outbox)
-                    conn.outbox = conn.outbox[sent:]
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    on_close(conn)
-                    continue
-            wanted = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.outbox else 0)
-            if key.events != wanted:
-                selector.modify(conn.sock, wanted, conn)
+            self.live[sock.fileno()] = conn
+            self.selector.register(sock, selectors.EVENT_WRITE, conn)
+
+    def _serve(self, key, mask):
+        conn = key.data
+        if not conn.connected:
+            code = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                return self._finish(conn, f"connect {errno.errorcode.get(code, code)}")
+            conn.connected = True
+            conn.next_drip = time.monotonic() + self.plan.drip_every
+        if mask & selectors.EVENT_READ:
+            try:
+                chunk = conn.sock.recv(65536)
+            except BlockingIOError:
+                return
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                return self._closed(conn)
+            conn.received += chunk
+            outcome = conn.answer() if self.plan.finish == "answer" else None
+            if outcome:
+                return self._finish(conn, outcome, keep=outcome == "200 stream")
+        if conn.outbox:
+            try:
+                conn.outbox = conn.outbox[conn.sock.send(conn.outbox):]
+            except BlockingIOError:
+                pass
+            except OSError:
+                return self._closed(conn)
+        wanted = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.outbox else 0)
+        if key.events != wanted:
+            self.selector.modify(conn.sock, wanted, conn)
+
+    def _tick(self):
+        """Times out connections past the plan's timeout (hangs) and sends the next drips."""
         now = time.monotonic()
-        for conn in list(live.values()):
-            if conn.done:
-                continue
-            if now - conn.started > plan.timeout:
-                finish(conn, "hang")
-            elif plan.drip and conn.connected and now >= conn.next_drip:
-                piece = bytes(plan.drip[(conn.drip_at + i) % len(plan.drip)] for i in range(plan.drip_size))
-                conn.drip_at += plan.drip_size
-                conn.next_drip = now + plan.drip_every
+        for conn in list(self.live.values()):
+            if now - conn.started > self.plan.timeout:
+                self._finish(conn, "hang")
+            elif self.plan.drip and conn.connected and now >= conn.next_drip:
+                size = self.plan.drip_size
+                piece = bytes(self.plan.drip[(conn.drip_at + i) % len(self.plan.drip)] for i in range(size))
+                conn.drip_at += size
+                conn.next_drip = now + self.plan.drip_every
                 try:
                     conn.sock.send(piece)
                 except BlockingIOError:
                     pass
                 except OSError:
-                    on_close(conn)
-    return summary, held
+                    self._closed(conn)
+
+    def _closed(self, conn):
+        """The node closed the connection (or reset it): with an answer before, or without."""
+        status = conn.answer() or conn.status()
+        self._finish(conn, f"{status} then closed" if status else "closed")
+
+    def _finish(self, conn, outcome, keep=False):
+        self._count(outcome)
+        self.summary.seconds.append(time.monotonic() - conn.started)
+        self.summary.received += len(conn.received)
+        if b"\r\nretry-after:" in conn.received.split(b"\r\n\r\n", 1)[0].lower():
+            self.summary.retry_after += 1
+        self.selector.unregister(conn.sock)
+        del self.live[conn.sock.fileno()]
+        if keep:
+            self.held.append(conn.sock)
+        else:
+            conn.sock.close()

@@ -33,8 +33,11 @@ class Node:
             "--amqp-url", self.settings.amqp_url, "--redis-url", self.settings.redis_url,
             # The attacks name their users in the query; who they are does not matter here.
             "--no-auth", "--log-level", "info", "--drain-window", "1",
-            "--request-timeout", str(self.settings.request_timeout),
-        ] + self.arguments
+        ]
+        if self.settings.short:
+            # The full run keeps the node's default (http.requestTimeout 10 s).
+            command += ["--request-timeout", str(self.settings.request_timeout)]
+        command += self.arguments
         if self.fd_limit:
             command = ["prlimit", f"--nofile={self.fd_limit}:{self.fd_limit}", "--"] + command
         # Settings from the caller's environment (SSE_FANOUT_*) must not change what the suite attacks.

@@ -50,7 +50,7 @@ def _drain(sock, timeout):
     return received, False
 
 
-@case("resume-backlog", "10 clients resume a 64 MB channel backlog and read nothing", rss_bound_mb=32)
+@case("resume-backlog", "10 clients resume a 64 MB channel backlog and read nothing")
 def resume_backlog(ctx):
     channel = "atk-backlog"
     events, size = ctx.scale(1000, 200), ctx.scale(64_000, 30_000)

@@ -32,7 +32,7 @@ def _many_streams_args(settings):
     return ["--max-connections", str(15000 if not settings.short else 1500)]
 
 
-@case("many-streams", "20,000 streams from one address against --max-connections 15,000", rss_bound_mb=48,
+@case("many-streams", "20,000 streams from one address against --max-connections 15,000",
       node_args=_many_streams_args)
 def many_streams(ctx):
     total = ctx.scale(20000, 2000)
@@ -63,7 +63,7 @@ def many_streams(ctx):
     ctx.check(1 <= lines <= math.ceil(seconds / 10) + 1, f"{lines} 'connection limit reached' lines in {seconds:.0f} s (rate-limited: one per 10 s)")
 
 
-@case("slowloris", "2,000 request heads sent a byte a second, never finished", rss_bound_mb=16)
+@case("slowloris", "2,000 request heads sent a byte a second, never finished")
 def slowloris(ctx):
     count = ctx.scale(2000, 300)
     plan = Plan(b"GET /events?user=atk-slow-{n} HTTP/1.1\r\n", drip=b"X-Slow: " + b"a" * 64 + b"\r\n",
@@ -77,7 +77,7 @@ def slowloris(ctx):
     ctx.check(lines >= 1, "no log line about heads that did not arrive in time")
 
 
-@case("unfinished-bodies", "3,000 POSTs announcing 64 KiB and sending 60 KiB of it", rss_bound_mb=32)
+@case("unfinished-bodies", "3,000 POSTs announcing 64 KiB and sending 60 KiB of it")
 def unfinished_bodies(ctx):
     count = ctx.scale(3000, 300)
     head = b"POST /publish HTTP/1.1\r\nHost: sse\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n"
@@ -89,7 +89,7 @@ def unfinished_bodies(ctx):
     ctx.check(summary.count("408 then closed") == count, f"expected 408 for every stalled body: {summary.describe()}")
 
 
-@case("endless-chunked", "chunked bodies that never end: a slow drip (408) and a fast one past the size limit (413)", rss_bound_mb=16)
+@case("endless-chunked", "chunked bodies that never end: a slow drip (408) and a fast one past the size limit (413)")
 def endless_chunked(ctx):
     head = b"POST /publish HTTP/1.1\r\nHost: sse\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     slow_chunk = b"6\r\n      \r\n"  # six blanks: valid JSON so far, never finished
@@ -112,7 +112,7 @@ def endless_chunked(ctx):
     ctx.check(max(fast_summary.seconds, default=0) < 5, "bodies past the size limit were not cut off at once")
 
 
-@case("short-content-length", "POSTs whose Content-Length is larger than what they send", rss_bound_mb=16)
+@case("short-content-length", "POSTs whose Content-Length is larger than what they send")
 def short_content_length(ctx):
     count = ctx.scale(500, 100)
     body = b'{"target": {"type": "user", "id": "atk-cl"}, "data": "x"}'
@@ -125,7 +125,7 @@ def short_content_length(ctx):
     ctx.check(summary.count("408 then closed") == count, f"expected 408 for every short body: {summary.describe()}")
 
 
-@case("huge-head", "request heads past http.maxHeaderSize: one 64 KiB field, or 200 fields", rss_bound_mb=16)
+@case("huge-head", "request heads past http.maxHeaderSize: one 64 KiB field, or 200 fields")
 def huge_head(ctx):
     count = ctx.scale(500, 100)
     big_field = Plan(b"GET /events?user=atk-big-{n} HTTP/1.1\r\nHost: sse\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n",
@@ -137,14 +137,14 @@ def huge_head(ctx):
         many = Flood(many_fields, count, ctx.port).start().wait(timeout=60)
     ctx.figure("attacker", f"64 KiB field: {big.describe()}; 200 fields: {many.describe()}")
     for what, summary in (("a 64 KiB field", big), ("200 fields", many)):
-        # The node answers 431 (or 400) and closes; a client still sending may see only the close.
-        clear = sum(n for key, n in summary.outcomes.items() if key[:1] == "4" or key == "closed")
-        ctx.check(clear == count and summary.count("hang") == 0, f"heads with {what}: {summary.describe()}")
+        # The node answers 431 and closes; a client still sending may see only the close.
+        clear = summary.count("431 then closed") + summary.count("closed")
+        ctx.check(clear == count and summary.count("431 then closed") > 0, f"heads with {what}: {summary.describe()}")
         ctx.check(max(summary.seconds, default=0) < 5, f"heads with {what} were not refused at once")
 
 
 @case("per-address-cap", "streams from one address past --max-connections-per-address; another address still gets in",
-      rss_bound_mb=16, node_args=["--max-connections-per-address", "50"])
+      node_args=["--max-connections-per-address", "50"])
 def per_address_cap(ctx):
     cap = 50
     plan = Plan(b"GET /events?user=atk-addr-{n} HTTP/1.1\r\nHost: sse\r\n\r\n", sources=["127.0.0.2"], timeout=20)
@@ -162,7 +162,7 @@ def per_address_cap(ctx):
 
 
 @case("emfile", "more connections than the node has file descriptors (a 512 limit): accept backs off, then serves",
-      rss_bound_mb=16, fd_limit=512)
+      fd_limit=512)
 def emfile(ctx):
     count = 700
     plan = Plan(b"GET /events?user=atk-fd-{n} HTTP/1.1\r\nHost: sse\r\n\r\n", timeout=8, concurrency=count)

@@ -33,7 +33,7 @@ def _concurrently(count, action):
     return results
 
 
-@case("idempotency-in-flight", "one id twice in an array, and six concurrent POSTs with one id", rss_bound_mb=16)
+@case("idempotency-in-flight", "one id twice in an array, and six concurrent POSTs with one id")
 def idempotency_in_flight(ctx):
     user = "atk-idem"
     watcher = ctx.stream({"user": user})
@@ -85,7 +85,7 @@ def _publication_id(event):
     return event.data.rsplit("-copy-", 1)[0] if event.data and "-copy-" in event.data else None
 
 
-@case("publish-rabbitmq-down", "publishes while RabbitMQ is stopped: 503, and not kept in history", rss_bound_mb=16,
+@case("publish-rabbitmq-down", "publishes while RabbitMQ is stopped: 503, and not kept in history",
       probes_readiness=False)
 def publish_rabbitmq_down(ctx):
     user = "atk-down"

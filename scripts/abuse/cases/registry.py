@@ -44,21 +44,20 @@ def _streams_close_during_outage(ctx, outage):
     ctx.check(all(n == 0 for n in nodes), f"publishes to users who left still reach nodes: {nodes}")
 
 
-@case("redis-outage", "streams closing while Redis is shut down (nosave) for 5 s, then Redis back", rss_bound_mb=16,
+@case("redis-outage", "streams closing while Redis is shut down (nosave) for 5 s, then Redis back",
       probes_readiness=False)
 def redis_outage(ctx):
     # Longer than a third of the node's lease (10 s): a lease renewal fails meanwhile.
     _streams_close_during_outage(ctx, outage=5)
 
 
-@case("redis-blip", "the same with Redis away for 1 s, between two lease renewals", rss_bound_mb=16,
+@case("redis-blip", "the same with Redis away for 1 s, between two lease renewals",
       probes_readiness=False)
 def redis_blip(ctx):
     _streams_close_during_outage(ctx, outage=1)
 
 
-@case("registry-log-volume", "streams opening and closing while Redis is away: failed writes logged now and then",
-      rss_bound_mb=16, probes_readiness=False)
+@case("registry-log-volume", "streams opening and closing while Redis is away: failed writes logged now and then", probes_readiness=False)
 def registry_log_volume(ctx):
     window = ctx.scale(20, 10)
     opened = 0
