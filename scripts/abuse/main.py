@@ -13,7 +13,8 @@ import cases  # noqa: F401  (registers every case)
 import report
 from services import Services
 from cases.registry import PER_STREAM_WARNINGS
-from suite import CASES, Result, run_case
+from case import CASES
+from runner import Result, run_case
 
 # What is skipped unless --skip says otherwise: cases whose fixes are not in this tree yet, a defect
 # found here that nothing fixes yet, and checks (not cases) that are only noted while skipped.

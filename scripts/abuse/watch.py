@@ -7,14 +7,11 @@ import time
 import web
 
 
-class ResourceSampler:
-    """Samples the node's resident memory and open files every `interval` on a thread, keeping the peak."""
+class Repeating:
+    """Runs `turn()` every `interval` seconds on a thread, from entering a `with` block until leaving it."""
 
-    def __init__(self, node, interval=0.25):
-        self.node = node
+    def __init__(self, interval):
         self.interval = interval
-        self.peak_rss = node.rss_mb()
-        self.peak_files = node.open_files()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -25,54 +22,70 @@ class ResourceSampler:
     def __exit__(self, *_):
         self.stopping.set()
         self.thread.join()
-        self._sample()
 
-    def _sample(self):
+    def turn(self):
+        raise NotImplementedError
+
+    def _run(self):
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            self.turn()
+            self.stopping.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+
+class ResourceSampler(Repeating):
+    """Samples the node's resident memory and open files, keeping the peak."""
+
+    def __init__(self, node, interval=0.25):
+        super().__init__(interval)
+        self.node = node
+        self.peak_rss = node.rss_mb()
+        self.peak_files = node.open_files()
+
+    def __exit__(self, *_):
+        super().__exit__()
+        self.turn()
+
+    def turn(self):
         self.peak_rss = max(self.peak_rss, self.node.rss_mb())
         self.peak_files = max(self.peak_files, self.node.open_files())
 
-    def _run(self):
-        while not self.stopping.wait(self.interval):
-            self._sample()
 
-
-class ProbeWatch:
+class ProbeWatch(Repeating):
     """Asks GET /healthz (and /readyz) every half second while an attack runs, as a liveness and a
-    readiness probe would; every probe must be answered 200 within `timeout`."""
+    readiness probe would. Like Kubernetes' probes, one that gets no 200 within `timeout` has failed,
+    and `threshold` failures in a row of one probe would restart the node (or take it out of service)."""
 
-    def __init__(self, port, timeout=3.0, interval=0.5, readiness=True):
+    def __init__(self, port, timeout=3.0, interval=0.5, readiness=True, threshold=3):
+        super().__init__(interval)
         self.port = port
         self.timeout = timeout
-        self.interval = interval
-        self.readiness = readiness
+        self.paths = ["/healthz", "/readyz"] if readiness else ["/healthz"]
+        self.threshold = threshold
         self.latencies = []
         self.failures = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_):
-        self.stopping.set()
-        self.thread.join()
+        self.streaks = {}  # path -> failures in a row so far
+        self.longest_streak = 0
 
     @property
     def slowest(self):
         return max(self.latencies, default=0.0)
 
-    def _run(self):
-        paths = ["/healthz", "/readyz"] if self.readiness else ["/healthz"]
-        turn = 0
-        while not self.stopping.is_set():
-            path = paths[turn % len(paths)]
-            turn += 1
-            answer = web.get(self.port, path, timeout=self.timeout)
-            self.latencies.append(answer.seconds)
-            if answer.status != 200:
-                self.failures.append(f"{path}: {answer.status or answer.error} after {answer.seconds:.1f} s")
-            self.stopping.wait(max(0.0, self.interval - answer.seconds))
+    @property
+    def would_restart(self):
+        """A probe failed `threshold` times in a row."""
+        return self.longest_streak >= self.threshold
+
+    def turn(self):
+        path = self.paths[len(self.latencies) % len(self.paths)]
+        answer = web.get(self.port, path, timeout=self.timeout)
+        self.latencies.append(answer.seconds)
+        if answer.status == 200:
+            self.streaks[path] = 0
+        else:
+            self.failures.append(f"{path}: {answer.status or answer.error} after {answer.seconds:.1f} s")
+            self.streaks[path] = self.streaks.get(path, 0) + 1
+            self.longest_streak = max(self.longest_streak, self.streaks[path])
 
 
 def wait_until(condition, timeout, interval=0.25):

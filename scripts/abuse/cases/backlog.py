@@ -7,7 +7,7 @@ import time
 import urllib.parse
 
 import web
-from suite import case
+from case import case
 
 
 def _publish_backlog(port, channel, events, size):

@@ -6,7 +6,7 @@ import time
 
 import web
 from flood import Flood, Plan
-from suite import case
+from case import case
 
 HEAD_DEADLINE_SLACK = 3.0  # seconds past http.requestTimeout within which a stalled request is cut off
 
@@ -77,16 +77,20 @@ def slowloris(ctx):
     ctx.check(lines >= 1, "no log line about heads that did not arrive in time")
 
 
-@case("unfinished-bodies", "3,000 POSTs announcing 64 KiB and sending 60 KiB of it")
-def unfinished_bodies(ctx):
-    count = ctx.scale(3000, 300)
-    head = b"POST /publish HTTP/1.1\r\nHost: sse\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n"
-    plan = Plan(head + b" " * 61440, finish="close", timeout=ctx.settings.request_timeout + 10)
+def _stalled_bodies(ctx, request, count, what):
+    """`count` POSTs that each stop short of the body they announced: 408 for each, in time."""
+    plan = Plan(request, finish="close", timeout=ctx.settings.request_timeout + 10)
     with ctx.attack():
         summary = Flood(plan, count, ctx.port).start().wait(timeout=180)
     ctx.figure("attacker", f"{summary.describe()}; closed after max {max(summary.seconds):.1f} s")
-    _cut_off_in_time(ctx, summary, "unfinished body")
-    ctx.check(summary.count("408 then closed") == count, f"expected 408 for every stalled body: {summary.describe()}")
+    _cut_off_in_time(ctx, summary, what)
+    ctx.check(summary.count("408 then closed") == count, f"expected 408 for every {what}: {summary.describe()}")
+
+
+@case("unfinished-bodies", "3,000 POSTs announcing 64 KiB and sending 60 KiB of it")
+def unfinished_bodies(ctx):
+    head = b"POST /publish HTTP/1.1\r\nHost: sse\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n"
+    _stalled_bodies(ctx, head + b" " * 61440, ctx.scale(3000, 300), "unfinished body")
 
 
 @case("endless-chunked", "chunked bodies that never end: a slow drip (408) and a fast one past the size limit (413)")
@@ -114,15 +118,9 @@ def endless_chunked(ctx):
 
 @case("short-content-length", "POSTs whose Content-Length is larger than what they send")
 def short_content_length(ctx):
-    count = ctx.scale(500, 100)
     body = b'{"target": {"type": "user", "id": "atk-cl"}, "data": "x"}'
     head = b"POST /publish HTTP/1.1\r\nHost: sse\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n"
-    plan = Plan(head + body, finish="close", timeout=ctx.settings.request_timeout + 10)
-    with ctx.attack():
-        summary = Flood(plan, count, ctx.port).start().wait(timeout=60)
-    ctx.figure("attacker", f"{summary.describe()}; closed after max {max(summary.seconds):.1f} s")
-    _cut_off_in_time(ctx, summary, "short body")
-    ctx.check(summary.count("408 then closed") == count, f"expected 408 for every short body: {summary.describe()}")
+    _stalled_bodies(ctx, head + body, ctx.scale(500, 100), "short body")
 
 
 @case("huge-head", "request heads past http.maxHeaderSize: one 64 KiB field, or 200 fields")
@@ -181,4 +179,6 @@ def emfile(ctx):
     ctx.check(served.status == 200, f"GET /healthz once the connections closed: {served}")
     lines = [line for line in ctx.node.log_since(offset) if "EMFILE" in line or "descriptors" in line]
     ctx.check(lines, "no log line about running out of file descriptors")
-    ctx.probes.failures.clear()  # while out of descriptors no probe can connect: that is the point
+    # While out of descriptors no probe can connect: that is the point.
+    ctx.probes.failures.clear()
+    ctx.probes.longest_streak = 0

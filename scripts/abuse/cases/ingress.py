@@ -2,33 +2,22 @@
 node cannot reach Redis."""
 
 import json
-import threading
 import time
 
 import web
-from suite import case
-from watch import wait_until
+from case import case
+from watch import Repeating, wait_until
 
 
-class PublishTimer:
-    """Publishes over HTTP on the node every `interval` on a thread, keeping the slowest answer: one
-    producer's message must not stall everybody else's publishes."""
+class PublishTimer(Repeating):
+    """Publishes over HTTP on the node every `interval`, keeping the answers: one producer's message
+    must not stall everybody else's publishes."""
 
     def __init__(self, port, user, interval=0.1):
+        super().__init__(interval)
         self.port = port
         self.user = user
-        self.interval = interval
         self.answers = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_):
-        self.stopping.set()
-        self.thread.join()
 
     @property
     def slowest(self):
@@ -38,9 +27,8 @@ class PublishTimer:
     def failed(self):
         return [a for a in self.answers if a.status != 202]
 
-    def _run(self):
-        while not self.stopping.wait(self.interval):
-            self.answers.append(web.publish_to_user(self.port, self.user, "timing", timeout=30))
+    def turn(self):
+        self.answers.append(web.publish_to_user(self.port, self.user, "timing", timeout=30))
 
 
 @case("amqp-ingress-limits", "a 27 MB array of 400,000 items, and 1,001 small items in 60 kB, on sse.ingress")

@@ -6,7 +6,7 @@ import time
 
 import web
 from flood import Flood, Plan
-from suite import case
+from case import case
 
 # The largest position a resume token can name: Redis answers "ERR invalid start ID" past it.
 FUTURE_TOKEN = "1.u~3w5e11264sgsf-3w5e11264sgsf"

@@ -5,7 +5,7 @@ import threading
 import time
 
 import web
-from suite import case
+from case import case
 from watch import wait_until
 
 

@@ -5,7 +5,8 @@ import math
 import time
 
 import web
-from suite import ATTACKER, case, stale_registry
+from aftermath import stale_registry
+from case import ATTACKER, case
 from watch import wait_until
 
 # A check of registry-log-volume: no warning per stream while Redis is away (one per failed
