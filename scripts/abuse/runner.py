@@ -4,6 +4,7 @@ Each case gets a fresh node (its own port) with a few bystander streams open, at
 `aftermath.check_aftermath` checks what it left behind. A case that raises fails with what it raised;
 the suite goes on with the next."""
 
+import signal
 import time
 import traceback
 from dataclasses import dataclass
@@ -11,6 +12,16 @@ from dataclasses import dataclass
 from aftermath import check_aftermath
 from case import CaseFailed, Context
 from node import Node
+
+
+# No case may run longer than this (seconds): every step has its own timeout, this catches the sum.
+TIME_LIMIT = {"short": 180, "full": 600}
+
+
+def _overran(limit):
+    def handler(signum, frame):
+        raise CaseFailed(f"the case ran longer than {limit} s and was stopped")
+    return handler
 
 
 def run_case(spec, settings, services, index):
@@ -22,6 +33,9 @@ def run_case(spec, settings, services, index):
     node = Node(settings, port, arguments, log_path, fd_limit=spec.fd_limit)
     started = time.monotonic()
     ctx = None
+    limit = TIME_LIMIT["short" if settings.short else "full"]
+    signal.signal(signal.SIGALRM, _overran(limit))
+    signal.alarm(limit)
     try:
         node.start()
         node.wait_ready()
@@ -40,12 +54,14 @@ def run_case(spec, settings, services, index):
             return Result(spec.name, "FAIL", {}, [detail], [], time.monotonic() - started)
         ctx.failures.append(detail)
     finally:
+        signal.alarm(0)
         if ctx is not None:
             for stream in ctx.streams:
                 stream.close()
             ctx.redis.close()
         node.stop()
         try:
+            services.ensure_running()  # a case that stopped one and failed may have left it down
             services.reset(node_queues=[f"sse.node.{node.node_id}"])
         except Exception as error:
             if ctx is not None:

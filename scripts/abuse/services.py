@@ -5,8 +5,8 @@ import os
 import shutil
 import subprocess
 
-from amqp import AMQPClient
-from resp import Redis
+from amqp import AMQPClient, AMQPError
+from resp import Redis, RedisError
 
 # Queues the nodes declare that outlive a node, emptied before each case.
 SHARED_QUEUES = ["sse.ingress", "sse.poison", "sse.dead-letter"]
@@ -28,16 +28,39 @@ class Services:
             raise RuntimeError(f"services.sh {command} failed: {result.stdout.decode(errors='replace')[-500:]}")
         return result.stdout.decode(errors="replace")
 
+    def redis_up(self):
+        try:
+            redis = self.redis()
+            try:
+                return redis.call("PING") == b"PONG"
+            finally:
+                redis.close()
+        except (OSError, RedisError):
+            return False
+
+    def rabbitmq_up(self):
+        try:
+            self.amqp().close()
+            return True
+        except (OSError, AMQPError):
+            return False
+
     def start(self):
         """Starts both servers with empty data, unless they are up already (then they are reused)."""
-        status = self._run("status")
-        if "redis-server: up" in status and "rabbitmq-server: up" in status:
+        if self.redis_up() and self.rabbitmq_up():
             return
         for data in ("redis", "rabbitmq"):
             shutil.rmtree(os.path.join(self.settings.services_dir, data), ignore_errors=True)
         os.makedirs(self.settings.services_dir, exist_ok=True)
         self._run("start")
         self.started_here = True
+
+    def ensure_running(self):
+        """Starts again whichever server is down, with its data."""
+        if not self.redis_up():
+            self.start_redis()
+        if not self.rabbitmq_up():
+            self.start_rabbitmq()
 
     def stop(self):
         """Stops what `start` started."""
