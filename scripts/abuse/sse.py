@@ -52,6 +52,10 @@ class Stream:
         threading.Thread(target=self._read, daemon=True).start()
         return self
 
+    def send(self, data):
+        """Sends more bytes on the stream's connection (what a client pipelines after its request)."""
+        self.sock.sendall(data)
+
     def wait_open(self, timeout=10.0):
         """True once the stream answered 200 and sent its `connected` event."""
         return self.wait_for(lambda e: e.event == "connected", timeout) is not None

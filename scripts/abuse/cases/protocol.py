@@ -34,9 +34,9 @@ def future_last_event_id(ctx):
         # Reconnecting with the last id the stream gave carries on without another reset.
         again = []
         for index, stream in enumerate(streams):
-            last = [e.id for e in stream.events if e.id][-1]
+            ids = [e.id for e in stream.events if e.id]
             stream.close()
-            again.append(ctx.stream({"user": f"atk-future-{index}"}, headers={"Last-Event-ID": last}))
+            again.append(ctx.stream({"user": f"atk-future-{index}"}, headers={"Last-Event-ID": ids[-1]} if ids else {}))
         reopened = sum(s.wait_open(10) for s in again)
         time.sleep(0.5)
         second_resets = sum(any(e.event == "reset" for e in s.events) for s in again)
@@ -49,31 +49,39 @@ def future_last_event_id(ctx):
     ctx.check(reopened == count and second_resets == 0, f"{second_resets} streams reset again when resuming with their last id")
 
 
-@case("pipelining", "a publish and a probe pipelined behind GET /events in one write")
+@case("pipelining", "a publish and a probe pipelined behind GET /events, in its write or right after it")
 def pipelining(ctx):
     count = ctx.scale(50, 10)
+    # The pipelined publish goes to a stream already registered, so it would arrive if it ran.
+    watcher = ctx.stream({"user": "atk-pipe-watch"})
+    ctx.require(watcher.wait_open(10), "the watching stream did not open")
+    body = json.dumps({"target": {"type": "user", "id": "atk-pipe-watch"}, "data": "PIPELINED"}).encode()
+    behind = (b"POST /publish HTTP/1.1\r\nHost: sse\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+              b"GET /healthz HTTP/1.1\r\nHost: sse\r\n\r\n" % (len(body), body))
     streams = []
     with ctx.attack():
         for index in range(count):
-            body = json.dumps({"target": {"type": "user", "id": f"atk-pipe-{index}"}, "data": "PIPELINED"}).encode()
-            behind = (b"POST /publish HTTP/1.1\r\nHost: sse\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                      b"GET /healthz HTTP/1.1\r\nHost: sse\r\n\r\n" % (len(body), body))
-            streams.append(ctx.stream({"user": f"atk-pipe-{index}"}, extra=behind))
+            # Half send it with the request, half in a write of its own while the stream opens.
+            together = index % 2 == 0
+            stream = ctx.stream({"user": f"atk-pipe-{index}"}, extra=behind if together else b"")
+            if not together:
+                stream.send(behind)
+            streams.append(stream)
         opened = sum(s.wait_open(10) for s in streams)
-        for index in range(count):
-            web.publish_to_user(ctx.port, f"atk-pipe-{index}", "normal")
-        normal = sum(s.wait_for(lambda e: e.data == "normal", 5) is not None for s in streams)
-        pipelined = sum(any(e.data == "PIPELINED" for e in s.events) for s in streams)
+        web.publish_to_user(ctx.port, "atk-pipe-watch", "normal")
+        normal = watcher.wait_for(lambda e: e.data == "normal", 5) is not None
+        pipelined = sum(e.data == "PIPELINED" for e in watcher.events)
+        stored = ctx.redis.call("XLEN", "sse:history:user:atk-pipe-watch")
         answered = sum(b"HTTP/1.1" in s.raw for s in streams)
-        stored = sum(ctx.redis.call("XLEN", f"sse:history:user:atk-pipe-{i}") > 1 for i in range(count))
-        for stream in streams:
+        first = sum(s.head.startswith(b"HTTP/1.1 200") for s in streams)
+        for stream in streams + [watcher]:
             stream.close()
-    ctx.figure("attacker", f"{opened}/{count} streams opened first, pipelined publishes delivered {pipelined}, "
-                           f"answers written into the stream {answered}, stored twice {stored}")
-    ctx.check(opened == count and all(s.head.startswith(b"HTTP/1.1 200") for s in streams), "a stream's head was not the first answer")
-    ctx.check(pipelined == 0 and stored == 0, f"{pipelined} pipelined publishes were run")
+    ctx.figure("attacker", f"{opened}/{count} streams opened, their head first {first}; pipelined publishes delivered "
+                           f"{pipelined}, stored {stored - 1}; answers written into a stream {answered}")
+    ctx.check(opened == count and first == count, "a stream's head was not the first answer on its connection")
+    ctx.check(pipelined == 0 and stored == 1, f"{max(pipelined, stored - 1)} pipelined publishes were run")
     ctx.check(answered == 0, f"{answered} streams carry an answer to a pipelined request")
-    ctx.check(normal == count, f"{count - normal} streams missed the event published normally")
+    ctx.check(normal, "the watcher missed the event published normally")
 
 
 @case("control-chars", "NUL, CR and LF in target ids, users, channels, devices and event names")
