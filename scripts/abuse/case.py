@@ -2,7 +2,6 @@
 it (`@case`); and the `Context` that function gets: its node, bystander streams, Redis, checks and
 figures. `runner` runs a case, `aftermath` checks what every case must leave behind."""
 
-import time
 from dataclasses import dataclass, field
 
 from sse import Stream
@@ -47,6 +46,9 @@ class CaseFailed(Exception):
 
 
 class Context:
+    """What a case's function works with: its node, Redis, the servers, streams it opens (closed when the
+    case ends), and the checks and figures that make its row of the table."""
+
     def __init__(self, spec, settings, services, node):
         self.spec = spec
         self.settings = settings
@@ -113,6 +115,8 @@ class Context:
 
 
 class _Attack:
+    """`with ctx.attack():` — memory and open files before, their peak during, probes throughout."""
+
     def __init__(self, ctx):
         self.ctx = ctx
 
@@ -122,7 +126,6 @@ class _Attack:
         ctx.files_before = ctx.node.open_files()
         self.sampler = ResourceSampler(ctx.node).__enter__()
         ctx.probes = ProbeWatch(ctx.port, readiness=ctx.spec.probes_readiness).__enter__()
-        self.started = time.monotonic()
         return ctx
 
     def __exit__(self, *_):
