@@ -52,8 +52,8 @@ def redis_outage(ctx):
     _streams_close_during_outage(ctx, outage=5)
 
 
-@case("redis-blip", "the same with Redis away for 1 s, between two lease renewals",
-      probes_readiness=False)
+@case("redis-blip", "the same with Redis away for 1 s, between two lease renewals (a 60 s lease: renewed every 20 s)",
+      node_args=["--node-lease", "60"], probes_readiness=False)
 def redis_blip(ctx):
     _streams_close_during_outage(ctx, outage=1)
 
