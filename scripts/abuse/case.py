@@ -94,9 +94,9 @@ class Context:
 
     # Streams
 
-    def stream(self, query, headers=None, keep=False, extra=b"", host="127.0.0.1"):
+    def stream(self, query, headers=None, keep=False, extra=b"", source="127.0.0.1"):
         """Opens an event stream (read on its own thread); closed when the case ends."""
-        stream = Stream(self.port, query, headers=headers, extra=extra, host=host).open()
+        stream = Stream(self.port, query, headers=headers, extra=extra, source=source).open()
         self.streams.append(stream)
         if keep:
             self.kept.append(stream)

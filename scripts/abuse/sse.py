@@ -25,10 +25,11 @@ class Event:
 
 
 class Stream:
-    def __init__(self, port, query, headers=None, host="127.0.0.1", extra=b""):
+    def __init__(self, port, query, headers=None, host="127.0.0.1", extra=b"", source="127.0.0.1"):
         """`query`: a dict (or list of pairs) for GET /events; `extra`: bytes sent right after the
-        request (what a pipelining client sends behind it)."""
+        request (what a pipelining client sends behind it); `source`: the loopback address it comes from."""
         self.port = port
+        self.source = source
         self.path = "/events?" + urllib.parse.urlencode(query)
         self.headers = headers or {}
         self.host = host
@@ -44,7 +45,7 @@ class Stream:
 
     def open(self, timeout=10.0):
         """Connects and sends the request; returns at once (the answer is read on a thread)."""
-        self.sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        self.sock = socket.create_connection((self.host, self.port), timeout=timeout, source_address=(self.source, 0))
         self.sock.settimeout(None)
         lines = [f"GET {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept: text/event-stream"]
         lines += [f"{name}: {value}" for name, value in self.headers.items()]

@@ -149,7 +149,7 @@ def per_address_cap(ctx):
     with ctx.attack():
         flood = Flood(plan, cap + 100, ctx.port).start()
         summary = flood.wait(timeout=60)
-        other = ctx.stream({"user": "atk-other-address"}, host="127.0.0.3")
+        other = ctx.stream({"user": "atk-other-address"}, source="127.0.0.3")
         other_opened = other.wait_open(10)
         other.close()
         flood.release()
