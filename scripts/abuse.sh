@@ -7,7 +7,7 @@
 # clear 4xx/5xx or a close, never a hang.
 #
 #   scripts/abuse.sh                  every case, full counts (20,000 streams, 2,000 slowloris heads, ...)
-#   scripts/abuse.sh --short          every case, small counts and a 3 s request timeout (CI; about a minute)
+#   scripts/abuse.sh --short          every case, small counts and a 3 s request timeout (CI; about 90 s)
 #   scripts/abuse.sh --only slowloris,pipelining     some cases
 #   scripts/abuse.sh --skip ''        also the cases and checks skipped by default (fixes not in yet)
 #   scripts/abuse.sh --list           the cases
