@@ -194,7 +194,10 @@ public final class Node: Service, Sendable {
         broker.consumeSharedQueues(false)
         try await broker.start { delivery in consumer.handle(delivery) }
         let gate = SharedQueueGate(broker: broker, interval: Self.readinessInterval, logger: logger) { [self] in
-            await readinessProblems()
+            let problems = await readinessProblems()
+            // Writes failed while Redis was away, even for less than a lease renewal: set them right now.
+            if problems.isEmpty, registrations.takeMissedWrites() { await reconcile(registeringMissing: true) }
+            return problems
         }
         let gating = Task { await gate.run() }
         lifecycle.removed(leftovers, reason: .nodeDied)
@@ -252,21 +255,31 @@ public final class Node: Service, Sendable {
             registrations.enqueue(.register(record, joined: record.addresses))
         }
         logger.warning("registry had lost this node's entries, or missed writes; registered its live connections again", metadata: ["connections": "\(count)"])
+        _ = registrations.takeMissedWrites()
         await reconcile()
     }
 
     /// After an outage, what Redis says this node holds may outlive what it holds: streams that ended
     /// while Redis was away could not be unregistered, and, the node being alive, no reaper removes
     /// them. Those are unregistered now, through the same ordered queue (their closes are published),
-    /// leaving the addresses no open stream here answers to.
-    func reconcile() async {
+    /// leaving the addresses no open stream here answers to. With `registeringMissing`, open streams whose
+    /// registration failed are registered too.
+    func reconcile(registeringMissing: Bool = false) async {
         do {
             // Read first, then look: a stream that opens in between is not in what was read.
             let recorded = try await registry.connections(ofNode: nodeID)
-            let open = NIOLockedValueBox(Set<String>())
-            _ = await hub.forEachOpenStream { record in open.withLockedValue { _ = $0.insert(record.connectionID) } }
+            let open = NIOLockedValueBox([String: ConnectionRecord]())
+            _ = await hub.forEachOpenStream { record in open.withLockedValue { $0[record.connectionID] = record } }
             let live = open.withLockedValue { $0 }
-            let stale = recorded.filter { !live.contains($0.connectionID) }
+            let stale = recorded.filter { live[$0.connectionID] == nil }
+            if registeringMissing {
+                let recordedIDs = Set(recorded.map(\.connectionID))
+                let missing = live.values.filter { !recordedIDs.contains($0.connectionID) }
+                for record in missing { registrations.enqueue(.register(record, joined: record.addresses)) }
+                if !missing.isEmpty {
+                    logger.warning("registered streams whose registration failed while Redis was unreachable", metadata: ["connections": "\(missing.count)"])
+                }
+            }
             guard !stale.isEmpty else { return }
             let hub = self.hub
             for record in stale {

@@ -16,6 +16,7 @@ final class StreamOpener: Sendable {
     private let maxBufferedBytes: Int
     private let logger: Logger
     private let metrics: NodeMetrics?
+    private let unregisteredLog = RateLimitedLog()
 
     /// Called once a stream is registered (the per-user limit looks at the user's streams then).
     private let registered: @Sendable (ConnectionRecord) -> Void
@@ -62,6 +63,7 @@ final class StreamOpener: Sendable {
         let unreadableToken = request.lastEventID != nil && resumed == nil
         let registrations = self.registrations
         let registered = self.registered
+        let unregistered = self.unregisteredLog
         let pageBytes = maxBufferedBytes
         let metrics = self.metrics
         metrics?.opened.increment()
@@ -69,7 +71,8 @@ final class StreamOpener: Sendable {
         hub.add(connection) { joined in
             registrations.enqueue(.register(record, joined: joined)) { error in
                 if error != nil {
-                    logger.warning("stream open but not registered", metadata: ["connection": "\(record.connectionID)"])
+                    // While Redis is away every stream fails here: a line now and then, not one each.
+                    unregistered.note("streams open but not registered", logger: logger)
                 } else {
                     registered(record)
                 }

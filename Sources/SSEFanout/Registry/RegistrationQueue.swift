@@ -46,6 +46,8 @@ final class RegistrationQueue: Sendable {
         /// A batch is with the registry; new items wait for the next one.
         var isWriting = false
         var finished = false
+        /// A write failed since `takeMissedWrites` was last asked: the registry may disagree with the node.
+        var missedWrites = false
         /// `run` waiting for the queue to finish.
         var runner: CheckedContinuation<Void, Never>?
 
@@ -124,6 +126,15 @@ final class RegistrationQueue: Sendable {
         }
     }
 
+    /// Whether a write failed since the last call (and clears it): the node then compares the registry
+    /// with its streams once Redis answers again, however short the outage was.
+    func takeMissedWrites() -> Bool {
+        state.withLock { state in
+            defer { state.missedWrites = false }
+            return state.missedWrites
+        }
+    }
+
     func finish() {
         state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.finished = true
@@ -159,6 +170,7 @@ final class RegistrationQueue: Sendable {
                 switch (outcome, item.operation) {
                 case (.failure(let error), _):
                     failure = error
+                    state.withLock { $0.missedWrites = true }
                     // While Redis is away every stream's write fails: one line now and then, and no
                     // record's user, device or channels in it.
                     failures.note("registry writes failing", logger: logger, metadata: ["error": "\(error)", "connection": "\(item.operation.connectionID ?? "-")"])
