@@ -81,8 +81,7 @@ let package = Package(
                 // Parses uploads (multipart/form-data) before they are published to sse.upstream.
                 .product(name: "MultipartKit", package: "multipart-kit"),
             ],
-            // Compiled in through BrowserClient+Files.swift (scripts/embed-browser-client.sh) and
-            // WebPages+Files.swift (scripts/embed-pages.sh).
+            // Compiled in through BrowserClient+Files.swift and WebPages+Files.swift (scripts/embed-web-files.sh).
             exclude: ["Browser/sse.js", "Browser/sse.d.ts", "Pages/demo.html", "Pages/admin.html"]
         ),
         // A small SwiftNIO SSE and HTTP client, used by the tests and the CLI.

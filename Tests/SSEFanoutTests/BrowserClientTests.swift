@@ -7,7 +7,7 @@ import Testing
     private let browser = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/SSEFanout/Browser")
 
-    /// The served text is the checked-in file's: run scripts/embed-browser-client.sh after editing it.
+    /// The served text is the checked-in file's: run scripts/embed-web-files.sh after editing it.
     @Test func servedFilesMatchTheirSources() throws {
         let module = try String(contentsOf: browser.appendingPathComponent("sse.js"), encoding: .utf8)
         let types = try String(contentsOf: browser.appendingPathComponent("sse.d.ts"), encoding: .utf8)

@@ -7,7 +7,7 @@ import Testing
     private let pages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/SSEFanout/Pages")
 
-    /// The served pages are the checked-in files: run scripts/embed-pages.sh after editing one.
+    /// The served pages are the checked-in files: run scripts/embed-web-files.sh after editing one.
     @Test func servedPagesMatchTheirSources() throws {
         let demo = try String(contentsOf: pages.appendingPathComponent("demo.html"), encoding: .utf8)
         let admin = try String(contentsOf: pages.appendingPathComponent("admin.html"), encoding: .utf8)

@@ -1,6 +1,6 @@
 /// The demo page (`GET /demo`, demo mode only) and the admin page (`GET /admin`): plain HTML with
 /// their CSS and script inline, no build step. Their text is compiled in (`WebPages+Files.swift`,
-/// written by scripts/embed-pages.sh), like the browser client.
+/// written by scripts/embed-web-files.sh), like the browser client.
 enum WebPages {
     static let demo = BrowserClient.file(demoSource, contentType: "text/html; charset=utf-8")
     static let admin = BrowserClient.file(adminSource, contentType: "text/html; charset=utf-8")
