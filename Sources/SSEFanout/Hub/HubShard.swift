@@ -183,12 +183,15 @@ final class HubShard: @unchecked Sendable {
     @discardableResult
     func deliver(_ batch: [OutboundEvent]) -> Int {
         eventLoop.assertInEventLoop()
+        // Counted in a local and added once: no write to the shard per stream in the fan-out loop.
+        var delivered = 0
+        defer { deliveredInPass += delivered }
         if batch.contains(where: { $0.target.kind == .broadcast }) {
             // Most streams get something: stream by stream, so each is flushed as soon as it has its events.
             for connection in all {
                 for event in batch where connection.matches(event.target) {
                     connection.enqueue(event, logger: logger)
-                    deliveredInPass += 1
+                    delivered += 1
                 }
                 connection.flush(logger: logger)
             }
@@ -199,14 +202,14 @@ final class HubShard: @unchecked Sendable {
             case .connection:
                 if let connection = connections[event.target.id] {
                     enqueue(event, to: connection)
-                    deliveredInPass += 1
+                    delivered += 1
                 }
             case .broadcast:
                 break
             default:
                 guard let streams = byAddress[event.target] else { continue }
                 streams.values.forEach { enqueue(event, to: $0) }
-                deliveredInPass += streams.count
+                delivered += streams.count
             }
         }
         for connection in dirty { connection.flush(logger: logger) }
