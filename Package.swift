@@ -38,6 +38,8 @@ let package = Package(
         ),
         // glibc's malloc.h (mallinfo2, malloc_trim): part of libc, nothing to install.
         .systemLibrary(name: "CMalloc"),
+        // Linux's epoll and eventfd (libc): the load tool's one-thread stream reader.
+        .systemLibrary(name: "CEpoll"),
         .target(
             name: "RabbitMQ",
             dependencies: [
@@ -107,6 +109,7 @@ let package = Package(
         .executableTarget(
             name: "sse-bench",
             dependencies: [
+                "CEpoll",
                 "SSEClient",
                 "SSEFanout",
                 "RabbitMQ",

@@ -4,6 +4,8 @@ enum BenchError: Error, CustomStringConvertible {
     case badResponse(String)
     case openTimeout(seconds: Int)
     case procUnreadable(String)
+    /// A system call of the load tool's own failed (socket, connect, epoll).
+    case system(String)
 
     var description: String {
         switch self {
@@ -11,6 +13,7 @@ enum BenchError: Error, CustomStringConvertible {
         case .badResponse(let detail): "unexpected response: \(detail)"
         case .openTimeout(let seconds): "no response within \(seconds) s"
         case .procUnreadable(let path): "cannot read \(path)"
+        case .system(let detail): detail
         }
     }
 }

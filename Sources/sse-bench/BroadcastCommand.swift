@@ -20,6 +20,10 @@ struct BroadcastCommand: AsyncParsableCommand {
     @OptionGroup var publishing: PublisherOptions
     @OptionGroup var servers: ServerOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var limits: ClientLimits
+
+    @Option(help: "What reads the streams: epoll (one thread of its own, plain read(2)) or nio (--client-threads event loops).")
+    var reader: ReaderKind = .epoll
 
     @Option(help: "Broadcasts per second.")
     var rate: Double = 10
@@ -42,16 +46,28 @@ struct BroadcastCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try output.emit(try await measure(rate: rate, progress: output.progress))
+    }
+
+    /// One broadcast measurement at `rate` with this command's settings (`sse-bench calibrate` runs several).
+    func measure(rate: Double, progress showProgress: Bool) async throws -> BroadcastResult {
         let meter = servers.meter()
         let counters = LiveCounters()
-        let pool = SubscriberPool(endpoint: try StreamEndpoint(url: subscribers.url), threads: subscribers.clientThreads, counters: counters)
+        let endpoint = try StreamEndpoint(url: subscribers.url)
+        let epoll = reader == .epoll ? try EpollReader(endpoint: endpoint, counters: counters) : nil
+        let nio = reader == .nio ? SubscriberPool(endpoint: endpoint, threads: subscribers.clientThreads, counters: counters) : nil
+        let pool: any DeliverySource = epoll ?? nio!
         let format: PublishFormat = nchan ? .nchan : .sseFanout
         let transport = try await publishing.makeTransport(format: format, defaultConnections: 0)
         let connections = subscribers.connections
         let progress = ProgressReporter.deliveries(
-            enabled: output.progress, counters: counters, connections: connections, probe: pool.deliveryProbe
+            enabled: showProgress, counters: counters, connections: connections, source: pool
         )
-        let ramp = await pool.open(count: connections, batch: subscribers.batch, timeout: subscribers.openTimeout)
+        let ramp = if let epoll {
+            await epoll.open(count: connections, batch: subscribers.batch, timeout: subscribers.openTimeout)
+        } else {
+            await nio!.open(count: connections, batch: subscribers.batch, timeout: subscribers.openTimeout)
+        }
         try await Task.sleep(for: .seconds(subscribers.settle))
 
         let size = size
@@ -61,17 +77,20 @@ struct BroadcastCommand: AsyncParsableCommand {
         ) { sequence, sentAt in
             format.body(payload: BenchPayload.make(sequence: sequence, sentAt: sentAt, size: size), target: .broadcast)
         }
-        let measurement = DeliveryMeasurement(
+        var measurement = DeliveryMeasurement(
             pool: pool, publisher: publisher, transportDescription: transport.description,
             deliveriesPerPublish: ramp.opened, drain: drain
         )
+        measurement.maximumClientShare = limits.coreShare
+        measurement.maximumStartLag = limits.startLag
+        if let epoll { measurement.readerCPUSeconds = { epoll.threadCPUSeconds } }
         let figures = try await measurement.run(meter: meter)
         progress.stop()
         await transport.shutdown()
         await pool.shutdown()
-        try output.emit(BroadcastResult(
+        return BroadcastResult(
             settings: .init(connections: connections, opened: ramp.opened, rate: rate, durationSeconds: duration, payloadBytes: size),
             figures: figures
-        ))
+        )
     }
 }

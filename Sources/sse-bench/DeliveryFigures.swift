@@ -35,6 +35,15 @@ struct DeliveryFigures: Encodable {
     var windowSeconds: Double
     /// From the send of a publish to the read of its event.
     var latencyMilliseconds: LatencySummary
+    /// What the tool itself spent, and whether that left it room to spare.
+    var client: ClientHeadroom
+    /// False when the tool may have set the pace (`invalidReasons` says why): such a result is not charted.
+    var valid: Bool
+    var invalidReasons: [String]
+    /// Half the server's CPU time per accepted publish, in milliseconds: for a broadcast written to each
+    /// stream one after the other, with nothing waiting, the median delivery should come about this long
+    /// after the publish (a first-principles check of the latency figures).
+    var halfSerialWriteMilliseconds: Double
 
     /// Rows for a result's table.
     func addRows(to table: inout TextTable) {
@@ -48,7 +57,9 @@ struct DeliveryFigures: Encodable {
         for process in processes {
             table.add(process.tableCells)
         }
-        table.add("client CPU", clientCPU.text)
+        table.add("client CPU", clientCPU.text + "; " + client.text)
+        table.add("valid", valid ? "yes: the load tool had room to spare" : "NO: " + invalidReasons.joined(separator: "; "))
+        table.add("check", String(format: "half the server's CPU time per publish %.1f ms; p50 %.1f ms", halfSerialWriteMilliseconds, latencyMilliseconds.p50))
         table.add("other CPU", String(format: "%.2f s (the rest of the machine)", otherCPUSeconds))
         table.add("start lag", String(format: "%.1f ms at most (publishes sent after they were due)", publishMaximumStartLagSeconds * 1000))
     }

@@ -29,10 +29,12 @@ struct EventScanner {
 
     /// Scans `buffer`'s readable bytes and calls `event(sequence, sentAt)` for each benchmark event ended in it.
     mutating func scan(_ buffer: ByteBuffer, event: (UInt64, UInt64) -> Void) {
-        buffer.withUnsafeReadableBytes { bytes in
-            for byte in bytes {
-                consume(byte, event: event)
-            }
+        buffer.withUnsafeReadableBytes { scan($0, event: event) }
+    }
+
+    mutating func scan(_ bytes: UnsafeRawBufferPointer, event: (UInt64, UInt64) -> Void) {
+        for byte in bytes {
+            consume(byte, event: event)
         }
     }
 

@@ -30,11 +30,11 @@ final class ProgressReporter: Sendable {
 
 extension ProgressReporter {
     /// The progress of a publish-and-deliver scenario: streams opened, publishes, deliveries.
-    static func deliveries(enabled: Bool, counters: LiveCounters, connections: Int, probe: DeliveryProbe) -> ProgressReporter {
+    static func deliveries(enabled: Bool, counters: LiveCounters, connections: Int, source: any DeliverySource) -> ProgressReporter {
         ProgressReporter(enabled: enabled) {
             let now = counters.values
             return "opened \(now.opened)/\(connections) (\(now.openFailed) failed)  published \(now.published) "
-                + "(accepted \(now.accepted), failed \(now.publishFailed), skipped \(now.skipped))  delivered \(await probe.count())"
+                + "(accepted \(now.accepted), failed \(now.publishFailed), skipped \(now.skipped))  delivered \(await source.deliveryCount())"
         }
     }
 }

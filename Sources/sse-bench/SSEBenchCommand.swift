@@ -9,9 +9,10 @@ struct SSEBenchCommand: AsyncParsableCommand {
         commandName: "sse-bench",
         abstract: "Load scenarios for Server-Sent Events servers (sse-fanout, nginx+nchan).",
         discussion: """
-            Every connection is a SwiftNIO channel on a few event loops: no thread and no task per connection. \
+            Streams are SwiftNIO channels on a few event loops, except a broadcast's, which one thread of their \
+            own reads with epoll (--reader): no thread and no task per connection. \
             The server's memory and CPU are read from /proc/<pid>, so the server must run on this machine.
             """,
-        subcommands: [IdleCommand.self, BroadcastCommand.self, UnicastCommand.self, ChurnCommand.self, ChartCommand.self]
+        subcommands: [IdleCommand.self, BroadcastCommand.self, CalibrateCommand.self, UnicastCommand.self, ChurnCommand.self, ChartCommand.self]
     )
 }

@@ -4,7 +4,7 @@ import NIOPosix
 
 /// Subscriber streams on a few event loops of this process. Opens them in batches, keeps them open,
 /// and sums what their loops' `DeliveryRecorder`s counted.
-final class SubscriberPool {
+final class SubscriberPool: DeliverySource, @unchecked Sendable {
     private let endpoint: StreamEndpoint
     private let opening: StreamOpening
     private let counters: LiveCounters
@@ -72,21 +72,6 @@ final class SubscriberPool {
             }
         }
         return total
-    }
-
-    /// Returns once `expected` deliveries arrived, or none arrived for `quiet` seconds.
-    func waitForDeliveries(_ expected: Int, quiet: Double) async {
-        var last = await deliveryCount()
-        var quietSince = ContinuousClock.now
-        while last < expected, ContinuousClock.now - quietSince < .seconds(quiet) {
-            // Polled: deliveries are counted on the event loops without a lock or a signal per event.
-            try? await Task.sleep(for: .milliseconds(50))
-            let count = await deliveryCount()
-            if count != last {
-                last = count
-                quietSince = ContinuousClock.now
-            }
-        }
     }
 
     /// Closes every stream and stops the event loops.

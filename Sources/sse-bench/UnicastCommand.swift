@@ -67,7 +67,7 @@ struct UnicastCommand: AsyncParsableCommand {
         let transport = try await publishing.makeTransport(format: .sseFanout, defaultConnections: 8)
         let connections = subscribers.connections
         let progress = ProgressReporter.deliveries(
-            enabled: output.progress, counters: counters, connections: connections, probe: pool.deliveryProbe
+            enabled: output.progress, counters: counters, connections: connections, source: pool
         )
         let ramp = await pool.open(count: connections, batch: subscribers.batch, timeout: subscribers.openTimeout)
         guard ramp.opened > 0 else {

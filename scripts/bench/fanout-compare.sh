@@ -15,9 +15,13 @@
 #   IDLE_CONNECTIONS="1000 10000 19000"
 #   BROADCAST_CONNECTIONS=10000 RATES="10 5" DURATION=20 SIZES="64 1024"   (each rate with each size)
 #   SERVERS="fanout-1 fanout-n nchan"   fanout-1: --threads 1; fanout-n: --threads 0 (one loop per core);
-#                               fanout-1-nometrics: fanout-1 with --no-metrics (what the metrics cost)
+#                               fanout-1-nometrics: fanout-1 with --no-metrics (what the metrics cost);
+#                               fanout-1-nopacing: fanout-1 with --no-pacing;
+#                               floor: scripts/bench/floor-server.c, one write(2) per delivery and nothing else
 #   SCENARIOS="idle broadcast"
-#   FANOUT_PORT=18080 NCHAN_PORT=18091 CLIENT_THREADS=1
+#   FANOUT_PORT=18080 NCHAN_PORT=18091 FLOOR_PORT=18095 CLIENT_THREADS=1
+#   READER=epoll                how sse-bench reads broadcast streams: epoll (one thread, plain read(2)) or nio
+#   MAX_CLIENT_SHARE=0.5        a broadcast during which sse-bench used more of a core is invalid (left out)
 #   QUIET=0.15 QUIET_WAIT=300   before each measurement, wait (at most QUIET_WAIT s) until the machine's other
 #                               processes use less than QUIET cores
 #   OTHER_MAX=2 RETRIES=2       a broadcast during which other processes used more than OTHER_MAX CPU-seconds
@@ -43,7 +47,10 @@ SERVERS=${SERVERS:-"fanout-1 fanout-n nchan"}
 SCENARIOS=${SCENARIOS:-"idle broadcast"}
 FANOUT_PORT=${FANOUT_PORT:-18080}
 NCHAN_PORT=${NCHAN_PORT:-18091}
+FLOOR_PORT=${FLOOR_PORT:-18095}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
+READER=${READER:-epoll}
+MAX_CLIENT_SHARE=${MAX_CLIENT_SHARE:-0.5}
 RUN_DIR=${RUN_DIR:-$REPO/.run/bench/$(date +%Y%m%d-%H%M%S)}
 FILES=20000
 # One measurement never takes longer than this (ramp-up, publishing, drain).
@@ -86,6 +93,12 @@ if [[ -z ${BIN:-} ]]; then
 fi
 
 mkdir -p "$RUN_DIR"
+# The reference floor server: plain C, built here for this machine.
+FLOOR_BIN=$RUN_DIR/floor-server
+if [[ " $SERVERS " == *" floor "* ]]; then
+    # The system's C compiler, or the Swift toolchain's clang.
+    "${CC:-$(command -v cc || command -v clang)}" -O2 -Wall -o "$FLOOR_BIN" "$REPO/scripts/bench/floor-server.c"
+fi
 source "$REPO/scripts/bench/auth.sh"
 read -r -a AUTH_MODES <<<"$AUTH"
 auth_prepare "${AUTH_MODES[@]}"
@@ -133,6 +146,11 @@ endpoints() {
             PUB_URL=http://127.0.0.1:$NCHAN_PORT/pub/bench
             NCHAN_FLAG=--nchan
             ;;
+        floor)  # takes the raw payload, as nchan does
+            SUB_URL=http://127.0.0.1:$FLOOR_PORT/sub/bench
+            PUB_URL=http://127.0.0.1:$FLOOR_PORT/pub/bench
+            NCHAN_FLAG=--nchan
+            ;;
     esac
 }
 
@@ -145,16 +163,18 @@ auth_mode() {
 start_server() {
     local name=$1 tag=$2 port=$FANOUT_PORT
     [[ $name == nchan ]] && port=$NCHAN_PORT
+    [[ $name == floor ]] && port=$FLOOR_PORT
     # Something else on the port would answer in place of the server (and the server would exit).
     if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
         echo "port $port is already in use; choose another (FANOUT_PORT, NCHAN_PORT)" >&2
         return 1
     fi
     case ${name%%+*} in
-        fanout-1 | fanout-n | fanout-1-nometrics)
+        fanout-1 | fanout-n | fanout-1-nometrics | fanout-1-nopacing)
             local threads=1 extra=()
             [[ $name == fanout-n* ]] && threads=0
             [[ $name == *-nometrics* ]] && extra=(--no-metrics)
+            [[ $name == *-nopacing* ]] && extra=(--no-pacing)
             auth_node_args "$(auth_mode "$name")"
             "$BIN/sse-fanout" serve --standalone --host 127.0.0.1 --port "$FANOUT_PORT" --threads "$threads" \
                 --log-level warning "${AUTH_NODE_ARGS[@]}" "${extra[@]}" >"$RUN_DIR/$tag.$name.log" 2>&1 &
@@ -171,6 +191,12 @@ start_server() {
             wait_for_port "$NCHAN_PORT"
             MEASURED_PID=$(pgrep -P "$SERVER_PID" | head -1)
             [[ -n $MEASURED_PID ]] || { echo "no nginx worker" >&2; return 1; }
+            ;;
+        floor)
+            "$FLOOR_BIN" "$FLOOR_PORT" >"$RUN_DIR/$tag.floor.log" 2>&1 &
+            SERVER_PID=$!
+            wait_for_port "$FLOOR_PORT"
+            MEASURED_PID=$SERVER_PID
             ;;
         *) echo "unknown server $name" >&2; return 1 ;;
     esac
@@ -236,8 +262,8 @@ for line in sys.stdin:
 # Every server once per AUTH mode (nchan, which checks no tokens, once).
 SERVER_LIST=()
 for name in $SERVERS; do
-    if [[ $name == nchan ]]; then
-        SERVER_LIST+=(nchan)
+    if [[ $name == nchan || $name == floor ]]; then
+        SERVER_LIST+=("$name")
         continue
     fi
     for mode in "${AUTH_MODES[@]}"; do
@@ -278,7 +304,8 @@ for run in $(seq "$RUNS"); do
                             endpoints "$name"
                             measure "$run" "$name" "broadcast-${size}B-${rate}ps" \
                                 broadcast --url "$SUB_URL" --publish-url "$PUB_URL" $NCHAN_FLAG \
-                                --connections "$BROADCAST_CONNECTIONS" --rate "$rate" --duration "$DURATION" --size "$size"
+                                --connections "$BROADCAST_CONNECTIONS" --rate "$rate" --duration "$DURATION" --size "$size" \
+                                --reader "$READER" --max-client-share "$MAX_CLIENT_SHARE"
                         done
                     done
                 done

@@ -57,11 +57,33 @@ step() {
 
 step idle idle --url "$EVENTS" --connections 50 --settle 0.2
 step broadcast broadcast --url "$EVENTS" --publish-url "$PUBLISH" --connections 50 --rate 20 --duration 1 --settle 0.2 --drain 2
+step broadcast-nio broadcast --url "$EVENTS" --publish-url "$PUBLISH" --connections 50 --rate 20 --duration 1 --settle 0.2 --drain 2 \
+    --reader nio
 step unicast-user unicast --url "$EVENTS" --publish-url "$PUBLISH" --connections 20 --rate 200 --duration 1 --settle 0 --drain 2
 step unicast-connection unicast --url "$EVENTS" --publish-url "$PUBLISH" --publish-connections 0 --target connection \
     --connections 10 --rate 50 --duration 1 --settle 0 --drain 2
 step churn churn --url "$EVENTS" --rate 200 --duration 1 --concurrency 100
 step churn-closed churn --url "$EVENTS" --concurrency 8 --duration 1 --close reset --source-addresses 0
+
+# Calibration against the floor server (scripts/bench/floor-server.c), built with the system's C compiler or
+# the Swift toolchain's clang.
+CC=${CC:-$(command -v cc || command -v clang || true)}
+if [[ -n $CC ]]; then
+    "$CC" -O2 -o "$RUN_DIR/floor-server" "$REPO/scripts/bench/floor-server.c"
+    "$RUN_DIR/floor-server" "$((PORT + 3))" >"$RUN_DIR/floor.log" 2>&1 &
+    FLOOR=$!
+    NODES+=("$FLOOR")
+    for _ in $(seq 50); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$((PORT + 3))/" && break; sleep 0.1; done
+    echo "smoke: calibrate" >&2
+    timeout 60 "$BIN/sse-bench" calibrate --nchan --url "http://127.0.0.1:$((PORT + 3))/sub/bench" \
+        --publish-url "http://127.0.0.1:$((PORT + 3))/pub/bench" --connections 50 --rates 10 40 --duration 1 --settle 0.2 \
+        --drain 2 --pid "$FLOOR" --no-progress >"$RUN_DIR/calibrate.out" 2>&1 \
+        || { cat "$RUN_DIR/calibrate.out" >&2; echo "smoke: calibrate failed" >&2; exit 1; }
+    grep -q "with headroom  *reads" "$RUN_DIR/calibrate.out" \
+        || { cat "$RUN_DIR/calibrate.out" >&2; echo "smoke: calibration found no rate with headroom" >&2; exit 1; }
+else
+    echo "smoke: no C compiler; calibration against the floor server left out" >&2
+fi
 
 # With tokens: HS256 over the header and the query, and ES256 when openssl can make a key.
 SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -96,7 +118,11 @@ def load(name):
 idle = load("idle")
 if idle["opened"] != idle["connections"]:
     problems.append(f"idle: {idle['opened']} of {idle['connections']} streams opened")
-for name in ("broadcast", "unicast-user", "unicast-connection"):
+for name in ("broadcast", "broadcast-nio"):
+    r = load(name)
+    if "valid" not in r or r["client"]["microsecondsPerDelivery"] <= 0:
+        problems.append(f"{name}: no figures of the load tool's own CPU per delivery")
+for name in ("broadcast", "broadcast-nio", "unicast-user", "unicast-connection"):
     r = load(name)
     if r["opened"] != r["connections"]:
         problems.append(f"{name}: {r['opened']} of {r['connections']} streams opened")

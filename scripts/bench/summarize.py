@@ -5,7 +5,8 @@ Each line of results.jsonl is one sse-bench RESULT, tagged with `server` (fanout
 fanout-compare.sh; cross-node, churn for the cluster scripts), `run`, `tag` and `attempt`. Every figure is
 the median over the runs, taken per figure; ratios are sse-fanout over nchan (for memory and latency lower
 is better, for deliveries per CPU-second higher is better). A measurement during which other processes
-used more than --max-other CPU-seconds is left out. Unicast (S3) and churn (S4) results are listed one per
+used more than --max-other CPU-seconds is left out, and so is one the load tool marked invalid (it used
+more than its stated share of a core, or fell behind its publishing schedule: `valid` false). Unicast (S3) and churn (S4) results are listed one per
 line, each checked against the performance targets below.
 
     summarize.py [--max-other SECONDS] results.jsonl
@@ -17,8 +18,10 @@ import statistics
 import sys
 from collections import defaultdict
 
-NAMES = {"fanout-1": "sse-fanout, 1 loop", "fanout-n": "sse-fanout, 1 loop/core", "nchan": "nginx+nchan, 1 worker"}
-ORDER = ["fanout-1", "fanout-n", "nchan"]
+NAMES = {"fanout-1": "sse-fanout, 1 loop", "fanout-n": "sse-fanout, 1 loop/core", "nchan": "nginx+nchan, 1 worker",
+         "fanout-1-nopacing": "sse-fanout, 1 loop, --no-pacing", "fanout-1-nometrics": "sse-fanout, 1 loop, --no-metrics",
+         "floor": "floor (C, one write per delivery)"}
+ORDER = ["fanout-1", "fanout-1-nopacing", "fanout-1-nometrics", "fanout-n", "nchan", "floor"]
 # fanout-compare.sh runs an sse-fanout server once per AUTH mode: fanout-1+hs256 is fanout-1 checking HS256
 # tokens (scripts/bench/auth.sh).
 AUTH_NAMES = {"users": "a user per stream, no token", "hs256": "HS256 tokens", "es256": "ES256 tokens"}
@@ -52,6 +55,7 @@ def main(path, max_other):
     # Per tag, server and run: the last attempt that other processes did not disturb.
     chosen = {}
     disturbed = 0
+    invalid = []
     with open(path) as lines:
         for line in lines:
             if not line.strip():
@@ -60,12 +64,17 @@ def main(path, max_other):
             if result.get("otherCPUSeconds", 0) > max_other:
                 disturbed += 1
                 continue
+            if result.get("valid") is False:
+                invalid.append(result)
+                continue
             chosen[(result["tag"], result["server"], result["run"])] = result
     groups = defaultdict(lambda: defaultdict(list))
     for (tag, server, _), result in sorted(chosen.items(), key=lambda item: (item[0][0], item[0][1], item[0][2])):
         groups[tag][server].append(result)
     if disturbed:
         print(f"({disturbed} broadcast measurements left out: other processes used more than {max_other} CPU-s during them)\n")
+    for r in invalid:
+        print(f"(left out as invalid: {r['tag']} {r['server']} run {r['run']}: {'; '.join(r.get('invalidReasons', []))})\n")
 
     idle = sorted((tag for tag in groups if tag.startswith("idle-")), key=lambda t: int(t.split("-")[1]))
     if idle:
@@ -106,8 +115,8 @@ def main(path, max_other):
         print(f"## Broadcast: {sample['connections']} streams, {sample['rate']:g}/s for {sample['durationSeconds']:g} s, "
               f"{sample['payloadBytes']}-byte payload (medians)\n")
         print("| server | runs | deliveries per server CPU-s (each run) | server CPU s (user+sys) | p50 ms | p99 ms | max ms "
-              "| lost | closed by server | out of order | client CPU s | other CPU s | server RSS MiB |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "| lost | closed by server | out of order | client CPU s | client µs/delivery | client core share | ½ serial write ms | other CPU s | server RSS MiB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         medians = {}
         for server in ORDER:
             runs = groups[tag].get(server)
@@ -125,6 +134,9 @@ def main(path, max_other):
                 "closed": median([r["streamsClosed"] for r in runs]),
                 "order": median([r["outOfOrder"] for r in runs]),
                 "client": median([r["clientCPU"]["user"] + r["clientCPU"]["system"] for r in runs]),
+                "clientPer": median([r["client"]["microsecondsPerDelivery"] for r in runs if "client" in r]),
+                "clientShare": median([r["client"]["coreShare"] for r in runs if "client" in r]),
+                "halfSerial": median([r["halfSerialWriteMilliseconds"] for r in runs if "halfSerialWriteMilliseconds" in r]),
                 # Results from before sse-bench measured it have no otherCPUSeconds.
                 "other": median([r["otherCPUSeconds"] for r in runs if "otherCPUSeconds" in r]),
                 "rss": median([r["serverRSSKiB"] for r in runs]) / 1024,
@@ -133,7 +145,8 @@ def main(path, max_other):
             each = " ".join(f"{r['deliveriesPerServerCPUSecond'] / 1000:.0f}k" for r in sorted(runs, key=lambda r: r["run"]))
             print(f"| {NAMES[server]} | {len(runs)} | **{m['rate'] / 1000:.0f}k** ({each}) | {m['cpu']:.2f} ({m['user']:.2f}+{m['system']:.2f}) "
                   f"| {m['p50']:.1f} | {m['p99']:.1f} | {m['max']:.1f} | {m['lost']:.0f} | {m['closed']:.0f} | {m['order']:.0f} "
-                  f"| {m['client']:.2f} | {'–' if math.isnan(m['other']) else format(m['other'], '.2f')} | {m['rss']:.0f} |")
+                  f"| {m['client']:.2f} | {m['clientPer']:.2f} | {m['clientShare']:.2f} | {m['halfSerial']:.1f} "
+                  f"| {'–' if math.isnan(m['other']) else format(m['other'], '.2f')} | {m['rss']:.0f} |")
         if "nchan" in medians:
             n = medians["nchan"]
             for server in ORDER:
@@ -142,7 +155,13 @@ def main(path, max_other):
                 m = medians[server]
                 print(f"| *{server} / nchan* | | *{ratio(m['rate'], n['rate'])}* | *{ratio(m['cpu'], n['cpu'])}* "
                       f"| *{ratio(m['p50'], n['p50'])}* | *{ratio(m['p99'], n['p99'])}* | *{ratio(m['max'], n['max'])}* "
-                      f"| | | | *{ratio(m['client'], n['client'])}* | | *{ratio(m['rss'], n['rss'])}* |")
+                      f"| | | | *{ratio(m['client'], n['client'])}* | | | | | *{ratio(m['rss'], n['rss'])}* |")
+        if "floor" in medians:
+            f = medians["floor"]
+            for server in ORDER:
+                if server == "floor" or server not in medians:
+                    continue
+                print(f"| *{server} / floor* | | *{ratio(medians[server]['rate'], f['rate'])}* | | | | | | | | | | | | | |")
         print()
 
     # In the order they were measured.
