@@ -45,7 +45,7 @@ struct ChartCommand: ParsableCommand {
             records += try Self.decode(data, path: path)
         }
         records = records.filter { record in
-            (scenario.isEmpty || scenario.contains(record.scenario))
+            (scenario.isEmpty || scenario.contains(record.scenario)) && record.valid != false
                 && (maxOther.map { (record.otherCPUSeconds ?? 0) <= $0 } ?? true)
         }
         guard !records.isEmpty else { throw ValidationError("no results to draw in \(input.joined(separator: ", "))") }

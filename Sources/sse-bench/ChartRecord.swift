@@ -19,6 +19,8 @@ struct ChartRecord: Decodable {
     var connectsPerSecond: Double?
     var rssPerConnectionKiB: Double?
     var otherCPUSeconds: Double?
+    /// False when the load tool lacked headroom (`ClientHeadroom`): such a result is never drawn.
+    var valid: Bool?
 
     /// The bar's name: the measurement (tag, else label, else scenario), then what ran (server) when the
     /// chart compares servers and it differs.

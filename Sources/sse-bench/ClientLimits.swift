@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// How much of the machine the load tool may use before a result counts as invalid (`ClientHeadroom`).
 struct ClientLimits: ParsableArguments {
-    static let defaultCoreShare = 0.5
+    static let defaultCoreShare = 0.6
     static let defaultStartLag = 0.02
 
     @Option(name: .customLong("max-client-share"), help: "A result is invalid if this tool used more than this share of one core while deliveries ran (or its reading thread did).")

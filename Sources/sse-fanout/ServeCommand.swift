@@ -47,8 +47,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-metrics"), help: help("Count nothing for GET /metrics, which then answers 404 (default: metrics on).", "metrics.enabled"))
     var noMetrics = false
 
-    @Flag(name: .customLong("no-pacing"), help: help("Never make a busy loop's broadcasts wait for one another (default: they do).", "sse.pacing"))
+    @Flag(name: .customLong("no-pacing"), help: help("Never make a busy loop's broadcasts wait for one another (default: they may, within --pacing-budget).", "sse.pacing"))
     var noPacing = false
+
+    @Option(name: .customLong("pacing-budget"), help: help("Milliseconds pacing may add to a broadcast's way to its streams, its pass included (default 100).", "sse.pacingBudget"))
+    var pacingBudget: Int?
 
     @Option(name: .customLong("max-buffered-bytes"), help: help("Unsent bytes after which a slow client is disconnected (default 262144).", "sse.maxBufferedBytes"))
     var maxBufferedBytes: Int?
@@ -174,6 +177,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let heartbeatInterval { flags["sse.heartbeatInterval"] = .double(heartbeatInterval) }
         if let writeDelay { flags["sse.writeDelay"] = .int(writeDelay) }
         if noPacing { flags["sse.pacing"] = .bool(false) }
+        if let pacingBudget { flags["sse.pacingBudget"] = .int(pacingBudget) }
         if noMetrics { flags["metrics.enabled"] = .bool(false) }
         if let retry { flags["sse.retry"] = .int(retry) }
         if let maxBufferedBytes { flags["sse.maxBufferedBytes"] = .int(maxBufferedBytes) }

@@ -26,6 +26,15 @@ import Testing
         #expect(!c.pacing)
     }
 
+    @Test func thePacingBudgetIsHundredMillisecondsAndBounded() async throws {
+        #expect(try await ConfigurationLoader.load(environment: [:]).pacingBudget == .milliseconds(100))
+        let c = try await ConfigurationLoader.load(environment: ["SSE_FANOUT_SSE_PACING_BUDGET": "40"])
+        #expect(c.pacingBudget == .milliseconds(40))
+        await #expect(throws: ConfigurationError.self) {
+            try await ConfigurationLoader.load(environment: ["SSE_FANOUT_SSE_PACING_BUDGET": "5000"])
+        }
+    }
+
     @Test func nodeIdDefaultsToThePort() async throws {
         let c = try await ConfigurationLoader.load(flags: ["http.port": .int(8082)], environment: [:])
         #expect(c.resolvedNodeID == "8082")

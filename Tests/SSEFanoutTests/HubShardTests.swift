@@ -177,47 +177,46 @@ import Testing
         }
     }
 
-    @Test func onABusyLoopAPassToManyStreamsMakesTheNextWaitAndAPassToFewDoesNot() throws {
+    @Test func onABusyLoopAPassToManyStreamsMakesTheNextWaitWithinTheBudgetAndAPassToFewDoesNot() throws {
         let loop = EmbeddedEventLoop()
-        // Busy from the first pass on.
-        let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 0, idleBelow: 0, window: .zero), logger: logger)
+        // Busy from the first pass on. A budget far longer than the pass, however slow the machine.
+        let budget = TimeAmount.seconds(5)
+        let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 0, idleBelow: 0, window: .zero), pacingBudget: budget, logger: logger)
         let channels = try pacingStreams(in: shard, on: loop)
+        // Two broadcasts right after one another: events come far closer together than the budget.
         shard.enqueue(event(.broadcast, "to all", sequence: 1))
+        shard.enqueue(event(.broadcast, "and again", sequence: 2))
         loop.run()
         #expect(try writes(channels[999]).count == 1)
         #expect(try writes(channels[0]).count == 1)
 
-        // That pass wrote to 1,000 streams: the next one waits (at most `pacingLimit`) for more events.
-        shard.enqueue(event(.user("alice"), "soon after", sequence: 2))
+        // That pass wrote to 1,000 streams: the next one waits, within the budget, for more events.
+        shard.enqueue(event(.user("alice"), "soon after", sequence: 3))
         loop.run()
         #expect(try writes(channels[0]).isEmpty)
-        loop.advanceTime(by: HubShard.pacingLimit)
+        loop.advanceTime(by: budget)
         #expect(try writes(channels[0]).count == 1)
 
         // That pass wrote to one stream: the next one goes at once.
-        shard.enqueue(event(.user("alice"), "at once", sequence: 3))
+        shard.enqueue(event(.user("alice"), "at once", sequence: 4))
         loop.run()
         #expect(try writes(channels[0]).count == 1)
     }
 
-    @Test func pacingThatKeepsCarryingOneEventAPassRests() throws {
-        let loop = EmbeddedEventLoop()
-        let shard = HubShard(eventLoop: loop, load: LoopLoad(busyFrom: 0, idleBelow: 0, window: .zero), logger: logger)
-        let channels = try pacingStreams(in: shard, on: loop)
-        shard.enqueue(event(.broadcast, "first", sequence: 1))
-        loop.run()
-        // Each of the next passes waits, and still carries just its one event.
-        for sequence in 2...(1 + UInt64(HubShard.pacingSample)) {
-            shard.enqueue(event(.broadcast, "alone", sequence: sequence))
-            loop.run()
-            #expect(try writes(channels[0]).count == 1)  // the one before
-            loop.advanceTime(by: HubShard.pacingLimit)
-        }
-        #expect(try writes(channels[0]).count == 1)
-        // Waiting gained nothing: the next pass goes at once.
-        shard.enqueue(event(.broadcast, "at once", sequence: 100))
-        loop.run()
-        #expect(try writes(channels[0]).count == 1)
+    @Test func aPassWaitsOnlyWhatTheBudgetLeavesAndOnlyIfEventsComeCloserTogetherThanThat() {
+        let budget = TimeAmount.milliseconds(100)
+        let ms = 1_000_000.0
+        // 40 ms pass: 60 ms left; events 30 ms apart join within it.
+        #expect(HubShard.pacing(took: .milliseconds(40), budget: budget, meanGap: 30 * ms) == .milliseconds(60))
+        // Events 80 ms apart would not: no wait (work-conserving).
+        #expect(HubShard.pacing(took: .milliseconds(40), budget: budget, meanGap: 80 * ms) == .zero)
+        // A pass as long as the budget leaves nothing to wait.
+        #expect(HubShard.pacing(took: .milliseconds(100), budget: budget, meanGap: 1 * ms) == .zero)
+        #expect(HubShard.pacing(took: .milliseconds(150), budget: budget, meanGap: 1 * ms) == .zero)
+        // Before a second event came, the gap is unknown: no wait.
+        #expect(HubShard.pacing(took: .milliseconds(10), budget: budget, meanGap: .infinity) == .zero)
+        // No budget, no pacing.
+        #expect(HubShard.pacing(took: .milliseconds(10), budget: .zero, meanGap: 1 * ms) == .zero)
     }
 
     @Test func onALoopWithTimeToSpareNothingWaits() throws {

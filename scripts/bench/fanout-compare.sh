@@ -17,11 +17,15 @@
 #   SERVERS="fanout-1 fanout-n nchan"   fanout-1: --threads 1; fanout-n: --threads 0 (one loop per core);
 #                               fanout-1-nometrics: fanout-1 with --no-metrics (what the metrics cost);
 #                               fanout-1-nopacing: fanout-1 with --no-pacing;
-#                               floor: scripts/bench/floor-server.c, one write(2) per delivery and nothing else
+#                               floor: scripts/bench/floor-server.c, one write(2) per delivery and nothing else;
+#                               fanout-1-baseline: fanout-1 from BASELINE_BIN (another build, for before and after);
+#                               fanout-1-budgetN: fanout-1 with --pacing-budget N (milliseconds)
 #   SCENARIOS="idle broadcast"
 #   FANOUT_PORT=18080 NCHAN_PORT=18091 FLOOR_PORT=18095 CLIENT_THREADS=1
 #   READER=epoll                how sse-bench reads broadcast streams: epoll (one thread, plain read(2)) or nio
-#   MAX_CLIENT_SHARE=0.5        a broadcast during which sse-bench used more of a core is invalid (left out)
+#   MAX_CLIENT_SHARE=0.6        a broadcast during which sse-bench used more of a core is invalid (left out)
+#   PIN=1                       one-loop servers run on core 0 and sse-bench on core 1 (taskset), so neither takes
+#                               the other's CPU; fanout-n, with a loop per core, is not pinned
 #   QUIET=0.15 QUIET_WAIT=300   before each measurement, wait (at most QUIET_WAIT s) until the machine's other
 #                               processes use less than QUIET cores
 #   OTHER_MAX=2 RETRIES=2       a broadcast during which other processes used more than OTHER_MAX CPU-seconds
@@ -50,7 +54,8 @@ NCHAN_PORT=${NCHAN_PORT:-18091}
 FLOOR_PORT=${FLOOR_PORT:-18095}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
 READER=${READER:-epoll}
-MAX_CLIENT_SHARE=${MAX_CLIENT_SHARE:-0.5}
+MAX_CLIENT_SHARE=${MAX_CLIENT_SHARE:-0.6}
+PIN=${PIN:-1}
 RUN_DIR=${RUN_DIR:-$REPO/.run/bench/$(date +%Y%m%d-%H%M%S)}
 FILES=20000
 # One measurement never takes longer than this (ramp-up, publishing, drain).
@@ -159,6 +164,16 @@ auth_mode() {
     [[ $1 == *+* ]] && echo "${1#*+}" || echo none
 }
 
+# pin_server NAME / pin_client: the taskset prefix that keeps a one-loop server on core 0 and sse-bench on core 1.
+pin_server() {
+    [[ $PIN == 1 && $(nproc) -ge 2 && $1 != fanout-n* ]] && echo "taskset -c 0"
+    return 0
+}
+pin_client() {
+    [[ $PIN == 1 && $(nproc) -ge 2 ]] && echo "taskset -c 1"
+    return 0
+}
+
 # start_server NAME TAG: starts a fresh server, logging to $RUN_DIR/TAG.NAME.log; sets SERVER_PID and MEASURED_PID.
 start_server() {
     local name=$1 tag=$2 port=$FANOUT_PORT
@@ -170,13 +185,15 @@ start_server() {
         return 1
     fi
     case ${name%%+*} in
-        fanout-1 | fanout-n | fanout-1-nometrics | fanout-1-nopacing)
-            local threads=1 extra=()
+        fanout-1 | fanout-n | fanout-1-nometrics | fanout-1-nopacing | fanout-1-baseline | fanout-1-budget*)
+            local threads=1 extra=() bin=$BIN
+            [[ $name == *-baseline* ]] && bin=${BASELINE_BIN:?fanout-1-baseline needs BASELINE_BIN}
             [[ $name == fanout-n* ]] && threads=0
             [[ $name == *-nometrics* ]] && extra=(--no-metrics)
             [[ $name == *-nopacing* ]] && extra=(--no-pacing)
+            [[ $name == *-budget* ]] && extra=(--pacing-budget "${name##*-budget}")
             auth_node_args "$(auth_mode "$name")"
-            "$BIN/sse-fanout" serve --standalone --host 127.0.0.1 --port "$FANOUT_PORT" --threads "$threads" \
+            $(pin_server "$name") "$bin/sse-fanout" serve --standalone --host 127.0.0.1 --port "$FANOUT_PORT" --threads "$threads" \
                 --log-level warning "${AUTH_NODE_ARGS[@]}" "${extra[@]}" >"$RUN_DIR/$tag.$name.log" 2>&1 &
             SERVER_PID=$!
             wait_for_port "$FANOUT_PORT"
@@ -186,14 +203,14 @@ start_server() {
             local prefix=$RUN_DIR/$tag.nginx  # its error.log stays there
             mkdir -p "$prefix/tmp"
             sed "s/listen 127.0.0.1:18091/listen 127.0.0.1:$NCHAN_PORT/" "$REPO/scripts/bench/nchan.conf" >"$prefix/nchan.conf"
-            nginx -p "$prefix" -c "$prefix/nchan.conf" >"$RUN_DIR/$tag.nchan.log" 2>&1 &
+            $(pin_server "$name") nginx -p "$prefix" -c "$prefix/nchan.conf" >"$RUN_DIR/$tag.nchan.log" 2>&1 &
             SERVER_PID=$!
             wait_for_port "$NCHAN_PORT"
             MEASURED_PID=$(pgrep -P "$SERVER_PID" | head -1)
             [[ -n $MEASURED_PID ]] || { echo "no nginx worker" >&2; return 1; }
             ;;
         floor)
-            "$FLOOR_BIN" "$FLOOR_PORT" >"$RUN_DIR/$tag.floor.log" 2>&1 &
+            $(pin_server "$name") "$FLOOR_BIN" "$FLOOR_PORT" >"$RUN_DIR/$tag.floor.log" 2>&1 &
             SERVER_PID=$!
             wait_for_port "$FLOOR_PORT"
             MEASURED_PID=$SERVER_PID
@@ -233,7 +250,7 @@ measure() {
         start_server "$name" "$tag.run$run.$attempt"
         local out=$RUN_DIR/$tag.run$run.$attempt.$name.out
         log "run $run $tag $name$( ((attempt > 0)) && echo " (repeat $attempt)")"
-        if timeout "$STEP_TIMEOUT" "$BIN/sse-bench" "$@" --pid "$MEASURED_PID" --client-threads "$CLIENT_THREADS" >"$out" 2>&1; then
+        if timeout "$STEP_TIMEOUT" $(pin_client) "$BIN/sse-bench" "$@" --pid "$MEASURED_PID" --client-threads "$CLIENT_THREADS" >"$out" 2>&1; then
             grep -v '^RESULT ' "$out" >&2 || true
             sed -n 's/^RESULT //p' "$out" | python3 -c '
 import json, sys

@@ -20,8 +20,8 @@ from collections import defaultdict
 
 NAMES = {"fanout-1": "sse-fanout, 1 loop", "fanout-n": "sse-fanout, 1 loop/core", "nchan": "nginx+nchan, 1 worker",
          "fanout-1-nopacing": "sse-fanout, 1 loop, --no-pacing", "fanout-1-nometrics": "sse-fanout, 1 loop, --no-metrics",
-         "floor": "floor (C, one write per delivery)"}
-ORDER = ["fanout-1", "fanout-1-nopacing", "fanout-1-nometrics", "fanout-n", "nchan", "floor"]
+         "floor": "floor (C, one write per delivery)", "fanout-1-baseline": "sse-fanout, 1 loop, baseline build"}
+ORDER = ["fanout-1", "fanout-1-baseline", "fanout-1-nopacing", "fanout-1-nometrics", "fanout-n", "nchan", "floor"]
 # fanout-compare.sh runs an sse-fanout server once per AUTH mode: fanout-1+hs256 is fanout-1 checking HS256
 # tokens (scripts/bench/auth.sh).
 AUTH_NAMES = {"users": "a user per stream, no token", "hs256": "HS256 tokens", "es256": "ES256 tokens"}
@@ -118,7 +118,7 @@ def main(path, max_other):
               "| lost | closed by server | out of order | client CPU s | client µs/delivery | client core share | ½ serial write ms | other CPU s | server RSS MiB |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         medians = {}
-        for server in ORDER:
+        for server in ORDER + sorted(s for s in groups[tag] if s not in ORDER):
             runs = groups[tag].get(server)
             if not runs:
                 continue
@@ -143,14 +143,14 @@ def main(path, max_other):
             }
             medians[server] = m
             each = " ".join(f"{r['deliveriesPerServerCPUSecond'] / 1000:.0f}k" for r in sorted(runs, key=lambda r: r["run"]))
-            print(f"| {NAMES[server]} | {len(runs)} | **{m['rate'] / 1000:.0f}k** ({each}) | {m['cpu']:.2f} ({m['user']:.2f}+{m['system']:.2f}) "
+            print(f"| {NAMES.get(server, server)} | {len(runs)} | **{m['rate'] / 1000:.0f}k** ({each}) | {m['cpu']:.2f} ({m['user']:.2f}+{m['system']:.2f}) "
                   f"| {m['p50']:.1f} | {m['p99']:.1f} | {m['max']:.1f} | {m['lost']:.0f} | {m['closed']:.0f} | {m['order']:.0f} "
                   f"| {m['client']:.2f} | {m['clientPer']:.2f} | {m['clientShare']:.2f} | {m['halfSerial']:.1f} "
                   f"| {'–' if math.isnan(m['other']) else format(m['other'], '.2f')} | {m['rss']:.0f} |")
         if "nchan" in medians:
             n = medians["nchan"]
-            for server in ORDER:
-                if server == "nchan" or server not in medians:
+            for server in medians:
+                if server == "nchan":
                     continue
                 m = medians[server]
                 print(f"| *{server} / nchan* | | *{ratio(m['rate'], n['rate'])}* | *{ratio(m['cpu'], n['cpu'])}* "
@@ -158,8 +158,8 @@ def main(path, max_other):
                       f"| | | | *{ratio(m['client'], n['client'])}* | | | | | *{ratio(m['rss'], n['rss'])}* |")
         if "floor" in medians:
             f = medians["floor"]
-            for server in ORDER:
-                if server == "floor" or server not in medians:
+            for server in medians:
+                if server == "floor":
                     continue
                 print(f"| *{server} / floor* | | *{ratio(medians[server]['rate'], f['rate'])}* | | | | | | | | | | | | | |")
         print()

@@ -83,6 +83,7 @@ public enum ConfigurationLoader {
         c.metricsEnabled = config.bool(forKey: "metrics.enabled", default: c.metricsEnabled)
         c.writeDelay = .milliseconds(config.int(forKey: "sse.writeDelay", default: 0))
         c.pacing = config.bool(forKey: "sse.pacing", default: c.pacing)
+        c.pacingBudget = .milliseconds(config.int(forKey: "sse.pacingBudget", default: 100))
         c.auth = try AuthConfiguration.read(config)
         c.maxConnections = config.int(forKey: "limits.maxConnections", default: c.maxConnections)
         c.maxConnectionsPerUser = config.int(forKey: "limits.maxConnectionsPerUser", default: c.maxConnectionsPerUser)
@@ -128,6 +129,7 @@ public enum ConfigurationLoader {
         }
         guard c.heartbeatInterval > .zero else { throw ConfigurationError("sse.heartbeatInterval must be positive") }
         guard c.writeDelay >= .zero, c.writeDelay <= .seconds(1) else { throw ConfigurationError("sse.writeDelay must be 0…1000 milliseconds") }
+        guard c.pacingBudget >= .zero, c.pacingBudget <= .seconds(1) else { throw ConfigurationError("sse.pacingBudget must be 0…1000 milliseconds") }
         guard c.maxBufferedBytes >= 1024 else { throw ConfigurationError("sse.maxBufferedBytes must be at least 1024") }
         guard c.memoryTrimThreshold >= 0 else { throw ConfigurationError("node.memoryTrimThreshold must be 0 (off) or more") }
         guard (1...65535).contains(c.prefetch) else { throw ConfigurationError("amqp.prefetch must be 1…65535") }

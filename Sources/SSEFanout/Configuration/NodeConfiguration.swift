@@ -22,10 +22,13 @@ public struct NodeConfiguration: Sendable {
     /// write: fewer system calls per event under load, at the cost of this much added latency.
     /// Zero writes as soon as the event loop gets to it (events that queued meanwhile still go together).
     public var writeDelay: Duration = .zero
-    /// Whether an event loop busy with passes to many streams makes the next such pass wait as long as
-    /// the last one took (at most 100 ms), so broadcasts share writes (ARCHITECTURE.md, "One write per
-    /// stream per pass"). Passes to a few streams never wait.
+    /// Whether an event loop busy with passes to many streams may make the next such pass wait for more
+    /// events to share its writes, within `pacingBudget` (ARCHITECTURE.md, "One write per stream per
+    /// pass"). Passes to a few streams never wait.
     public var pacing = true
+    /// The most pacing may add to an event's way to its streams, its pass included: a pass waits only
+    /// what is left of it after the last pass, and only if events come closer together than that.
+    public var pacingBudget: Duration = .milliseconds(100)
     /// Whether the node counts what `GET /metrics` shows (off: the route answers 404 and nothing is counted).
     public var metricsEnabled = true
     /// Unsent bytes a stream may have before its client counts as too slow and is disconnected.

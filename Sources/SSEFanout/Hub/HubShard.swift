@@ -14,24 +14,19 @@ import Synchronization
 /// system calls per event. `writeDelay` makes a pass wait that long for more events, for more of
 /// that saving when the node is not (yet) behind.
 ///
-/// While the loop is busy (`LoopLoad`: its passes take most of its time), a pass that wrote to at least
-/// `pacingStreams` streams paces the next: it starts as long after the event that opens it as that pass
-/// took (at most `pacingLimit`), so the events that arrive meanwhile share its writes. Broadcasts to
-/// thousands of streams then cost fewer system calls per delivery exactly when the loop is short of time,
-/// and an event waits about as long as it would have queued behind such passes anyway. A loop with time
-/// to spare, and passes that write to a few streams (one user's events), never wait; nor does one whose
-/// paced passes kept carrying a single event each (its events come further apart than a pass takes, so
-/// waiting gains nothing), for `pacingPause` after it finds so.
+/// Pacing spends a latency budget (`sse.pacingBudget`) on fewer writes, and only where that pays. While
+/// the loop is busy (`LoopLoad`: its passes take most of its time), after a pass that wrote to at least
+/// `pacingStreams` streams, the next pass may wait for more events to share its writes, but only as long
+/// as the budget leaves after that pass's own length (an event is then out within about the budget), and
+/// only if events have lately come closer together than that wait (so at least one more is expected to
+/// join). Otherwise the loop is work-conserving: a pass starts as soon as an event arrives, and events
+/// that arrive during a pass share the next one. A loop with time to spare, passes that write to a few
+/// streams (one user's events), and broadcasts further apart than the budget allows never wait.
 final class HubShard: @unchecked Sendable {
-    /// A pass that writes to this many streams makes the next one wait, while the loop is busy.
+    /// A pass that writes to this many streams may make the next one wait, while the loop is busy.
     static let pacingStreams = 1000
-    /// The longest a pass waits for being paced.
-    static let pacingLimit = TimeAmount.milliseconds(100)
-    /// Pacing is judged every this many paced passes: it pays if they carried this many events each on
-    /// average, otherwise it rests for `pacingPause`.
-    static let pacingSample = 5
-    static let pacingMinimumGain = 1.3
-    static let pacingPause = TimeAmount.seconds(30)
+    /// How much the newest gap between events counts in their running mean (`InboxTimes`).
+    static let gapWeight = 0.25
 
     let eventLoop: EventLoop
     private let logger: Logger
@@ -51,6 +46,9 @@ final class HubShard: @unchecked Sendable {
     private struct Inbox {
         var events: [OutboundEvent] = []
         var passScheduled = false
+        /// When the last event arrived, and the running mean of the gaps between arrivals (ns).
+        var lastArrival: UInt64 = 0
+        var meanGap: Double = .infinity
     }
 
     /// How long the first event of a pass waits for others to join it (`sse.writeDelay`).
@@ -60,20 +58,21 @@ final class HubShard: @unchecked Sendable {
     private let pacingNanoseconds = Atomic<Int64>(0)
     /// How busy the loop is with its passes (loop only).
     private var load: LoopLoad
-    /// Paced passes and the events they carried since the last judgement, and until when pacing rests
-    /// after it did not pay (loop only).
+    /// The most pacing may add to an event's time to its streams, pass included (`sse.pacingBudget`).
+    private let pacingBudget: TimeAmount
     private let metrics: NodeMetrics?
     /// Event × stream pairs written since the last pass was counted.
     private var deliveredInPass = 0
-    private var pacedPasses = 0
-    private var pacedEvents = 0
-    private var pacingPausedUntil: NIODeadline?
 
-    init(eventLoop: EventLoop, writeDelay: TimeAmount = .zero, load: LoopLoad = LoopLoad(), logger: Logger, metrics: NodeMetrics? = nil) {
+    init(
+        eventLoop: EventLoop, writeDelay: TimeAmount = .zero, load: LoopLoad = LoopLoad(),
+        pacingBudget: TimeAmount = .milliseconds(100), logger: Logger, metrics: NodeMetrics? = nil
+    ) {
         self.metrics = metrics
         self.eventLoop = eventLoop
         self.writeDelay = writeDelay
         self.load = load
+        self.pacingBudget = pacingBudget
         self.logger = logger
     }
 
@@ -115,7 +114,13 @@ final class HubShard: @unchecked Sendable {
     /// Queues an already-encoded event for this loop's streams. Callable from any thread; events
     /// queued from one thread are delivered in that order.
     func enqueue(_ event: OutboundEvent) {
+        let now = NIODeadline.now().uptimeNanoseconds
         let schedulePass = inbox.withLockedValue { inbox in
+            if inbox.lastArrival > 0, now > inbox.lastArrival {
+                let gap = Double(now - inbox.lastArrival)
+                inbox.meanGap = inbox.meanGap.isFinite ? inbox.meanGap + Self.gapWeight * (gap - inbox.meanGap) : gap
+            }
+            inbox.lastArrival = now
             inbox.events.append(event)
             defer { inbox.passScheduled = true }
             return !inbox.passScheduled
@@ -124,9 +129,9 @@ final class HubShard: @unchecked Sendable {
         let pacing = self.pacing
         let delay = max(writeDelay, pacing)
         if delay > .zero {
-            eventLoop.scheduleTask(in: delay) { self.deliverInbox(paced: pacing > .zero) }
+            eventLoop.scheduleTask(in: delay) { self.deliverInbox() }
         } else {
-            eventLoop.execute { self.deliverInbox(paced: false) }
+            eventLoop.execute { self.deliverInbox() }
         }
     }
 
@@ -135,22 +140,30 @@ final class HubShard: @unchecked Sendable {
         .nanoseconds(pacingNanoseconds.load(ordering: .relaxed))
     }
 
-    private func deliverInbox(paced: Bool) {
-        let batch = inbox.withLockedValue { inbox in
-            defer { inbox = Inbox() }
-            return inbox.events
+    private func deliverInbox() {
+        let (batch, meanGap) = inbox.withLockedValue { inbox in
+            defer {
+                inbox.events = []
+                inbox.passScheduled = false
+            }
+            return (inbox.events, inbox.meanGap)
         }
         let start = NIODeadline.now()
         let written = deliver(batch)
         let end = NIODeadline.now()
         if let metrics { record(batch, into: metrics) }
-        let took = end - start
         let isBusy = load.record(passFrom: start, to: end)
-        let large = written >= Self.pacingStreams
-        if paced && large { judgePacing(eventsInPass: batch.count, at: end) }
-        let worthIt = pacingPausedUntil.map { end >= $0 } ?? true
-        let pacing = isBusy && large && worthIt ? min(took, Self.pacingLimit) : .zero
+        let pacing = isBusy && written >= Self.pacingStreams ? Self.pacing(took: end - start, budget: pacingBudget, meanGap: meanGap) : .zero
         pacingNanoseconds.store(pacing.nanoseconds, ordering: .relaxed)
+    }
+
+    /// How long the next pass waits after a large pass on a busy loop: what the budget leaves after the
+    /// pass itself, if events have lately come closer together than that (so waiting gathers at least
+    /// one more for the same writes); otherwise nothing.
+    static func pacing(took: TimeAmount, budget: TimeAmount, meanGap: Double) -> TimeAmount {
+        let wait = budget - took
+        guard wait > .zero, meanGap < Double(wait.nanoseconds) else { return .zero }
+        return wait
     }
 
     /// Deliveries counted once per pass, and each event's time from its acceptance to this pass's
@@ -163,19 +176,6 @@ final class HubShard: @unchecked Sendable {
         for event in batch {
             if let acceptedAt = event.acceptedAt, now >= acceptedAt { metrics.deliveryLatency.recordMicroseconds(now - acceptedAt) }
         }
-    }
-
-    /// Paced passes that still carry about one event each (events come further apart than a pass
-    /// takes) only add latency: then pacing pauses for a while before it is tried again.
-    private func judgePacing(eventsInPass events: Int, at now: NIODeadline) {
-        pacedPasses += 1
-        pacedEvents += events
-        guard pacedPasses >= Self.pacingSample else { return }
-        if Double(pacedEvents) < Self.pacingMinimumGain * Double(pacedPasses) {
-            pacingPausedUntil = now + Self.pacingPause
-        }
-        pacedPasses = 0
-        pacedEvents = 0
     }
 
     /// Writes the events, in order, to every local stream their targets name; each stream is

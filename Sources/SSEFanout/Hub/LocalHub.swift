@@ -14,13 +14,15 @@ public final class LocalHub: Sendable {
     private let total = NIOLockedValueBox(0)
 
     public init(
-        eventLoopGroup: EventLoopGroup, heartbeatInterval: TimeAmount, writeDelay: TimeAmount = .zero, pacing: Bool = true, logger: Logger,
-        metrics: NodeMetrics? = nil
+        eventLoopGroup: EventLoopGroup, heartbeatInterval: TimeAmount, writeDelay: TimeAmount = .zero, pacing: Bool = true,
+        pacingBudget: TimeAmount = .milliseconds(100), logger: Logger, metrics: NodeMetrics? = nil
     ) {
         self.logger = logger
         let comment = SSEEncoder.comment("heartbeat")
         self.shards = eventLoopGroup.makeIterator().map { loop in
-            let shard = HubShard(eventLoop: loop, writeDelay: writeDelay, load: pacing ? LoopLoad() : .neverBusy, logger: logger, metrics: metrics)
+            let shard = HubShard(
+                eventLoop: loop, writeDelay: writeDelay, load: pacing ? LoopLoad() : .neverBusy, pacingBudget: pacingBudget,
+                logger: logger, metrics: metrics)
             loop.execute {
                 shard.startHeartbeat(every: heartbeatInterval, comment: comment)
                 shard.startExpirySweep { Int64(Date().timeIntervalSince1970 * 1000) }

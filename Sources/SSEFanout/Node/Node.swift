@@ -79,7 +79,8 @@ public final class Node: Service, Sendable {
         self.registrations = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: logger, metrics: metrics)
         let hub = LocalHub(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: TimeAmount(configuration.heartbeatInterval),
-            writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing, logger: logger, metrics: metrics)
+            writeDelay: TimeAmount(configuration.writeDelay), pacing: configuration.pacing,
+            pacingBudget: TimeAmount(configuration.pacingBudget), logger: logger, metrics: metrics)
         self.hub = hub
         let limitLogs = LimitLogs()
         self.limitLogs = limitLogs
