@@ -85,7 +85,7 @@ class PageTests(BrowserTestCase):
         wait_text(self.browser, "channels", "demo-room", 10, "the demo channel is listed")
         queues = wait_text(self.browser, "queues", "sse.ingress", 15, "queue depths are shown")
         self.assertIn("sse.demo.uploads", queues)
-        # Two readings of /metrics, 3 s apart, make the first point of each chart.
+        # Two readings of the nodes' totals (written at each lease renewal) make the first point of each chart.
         wait_until(lambda: driver.find_element(By.CSS_SELECTOR, "#chart-delivered .value").text not in ("", "–"), 15,
                    "the delivery chart has a value")
         self.assertTrue(driver.find_elements(By.CSS_SELECTOR, "#chart-published svg polyline"))

@@ -156,6 +156,38 @@ import Testing
         await stream.close()
     }
 
+    /// Node `index`'s totals as its record holds them (nil until its first renewal with metrics on).
+    private func totals(of index: Int) async throws -> [String: Any]? {
+        let c = try await Self.cluster.value
+        let nodes = try #require(try await admin("/admin/api/nodes")["nodes"] as? [[String: Any]])
+        return nodes.first { $0["nodeId"] as? String == c.nodes[index].nodeID }?["totals"] as? [String: Any]
+    }
+
+    @Test func eachNodeWritesItsTotalsIntoItsRecordForTheClusterWideCharts() async throws {
+        let c = try await Self.cluster.value
+        let token = try #require(try object(try await demoToken(#"{"user": "totals-reader"}"#))["token"] as? String)
+        let (stream, _) = try await c.subscribe(1, "", headers: [("Authorization", "Bearer \(token)")])
+        var published0 = 0, delivered1 = 0
+        try await TestEnvironment.eventually("both nodes have written totals") {
+            guard let zero = try await totals(of: 0), let one = try await totals(of: 1) else { return false }
+            published0 = zero["published"] as? Int ?? 0
+            delivered1 = one["delivered"] as? Int ?? 0
+            return true
+        }
+        // Published through node 0, delivered by node 1 (where the stream is).
+        let body = #"{"target":{"type":"user","id":"totals-reader","tenant":"demo"},"data":"counted"}"#
+        let answer = try await HTTPClient().request("POST", c.url(0, "/publish"), headers: Self.key + Self.json, body: Array(body.utf8))
+        #expect(answer.status == 202, "\(answer.bodyString)")
+        let event = try await stream.next()
+        #expect(event?.data == "counted")
+        try await TestEnvironment.eventually("the next renewals carry the publish and the delivery") {
+            guard let zero = try await totals(of: 0), let one = try await totals(of: 1) else { return false }
+            return zero["published"] as? Int ?? 0 > published0 && one["delivered"] as? Int ?? 0 > delivered1
+                && one["latencyCount"] as? Int ?? 0 > 0 && one["at"] as? Int64 ?? 0 > 0
+        }
+        await stream.close()
+    }
+
     @Test func queuesShowTheirDepthsAndTheDemoUploadsLand() async throws {
         let c = try await Self.cluster.value
         let token = try #require(try object(try await demoToken(#"{"user": "uploader"}"#))["token"] as? String)

@@ -5,7 +5,9 @@ import RabbitMQ
 
 /// The admin page's data (README, "Admin page"), for an API key only (node-wide figures, like `/metrics`):
 ///
-/// - `GET /admin/api/nodes` → `{"nodes": [{"nodeId", "bootId", "host", "port", "startedAt", "leaseExpiresAt", "connections"}]}`
+/// - `GET /admin/api/nodes` → `{"nodes": [{"nodeId", "bootId", "host", "port", "startedAt", "leaseExpiresAt", "connections",
+///   "totals": {"published", "delivered", "latencyMicroseconds", "latencyCount", "at"} or null}]}`: totals as of the
+///   node's last lease renewal, for the cluster-wide charts
 /// - `GET /admin/api/queues` → `{"queues": [{"queue", "messages", "consumers"}]}` (`null` counts: no such queue)
 /// - `GET /admin/api/channels?tenant=&prefix=&cursor=&limit=` → `{"channels": [{"channel", "users"}], "cursor"}`
 ///
@@ -30,6 +32,12 @@ enum AdminRoutes {
                     "nodeId": node.nodeID, "bootId": node.record?.bootID ?? NSNull(), "host": node.record?.host ?? NSNull(),
                     "port": node.record?.port ?? NSNull(), "startedAt": node.record?.startedAt ?? NSNull(),
                     "leaseExpiresAt": node.leaseExpiresAt, "connections": node.connections,
+                    "totals": node.record?.totals.map { totals -> [String: Any] in
+                        [
+                            "published": totals.published, "delivered": totals.delivered,
+                            "latencyMicroseconds": totals.latencyMicroseconds, "latencyCount": totals.latencyCount, "at": totals.at,
+                        ]
+                    } ?? NSNull(),
                 ]
             }
         ])

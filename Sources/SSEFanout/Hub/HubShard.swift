@@ -170,11 +170,11 @@ final class HubShard: @unchecked Sendable {
     /// end: once per event and loop, not per stream, so a broadcast costs the metrics next to nothing.
     private func record(_ batch: [OutboundEvent], into metrics: NodeMetrics) {
         guard deliveredInPass > 0 else { return }
-        metrics.deliveries.increment(by: deliveredInPass)
+        metrics.delivered(deliveredInPass)
         deliveredInPass = 0
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         for event in batch {
-            if let acceptedAt = event.acceptedAt, now >= acceptedAt { metrics.deliveryLatency.recordMicroseconds(now - acceptedAt) }
+            if let acceptedAt = event.acceptedAt, now >= acceptedAt { metrics.deliveryLatency(microseconds: now - acceptedAt) }
         }
     }
 

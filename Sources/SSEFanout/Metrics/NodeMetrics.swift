@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Prometheus
 import Synchronization
@@ -29,6 +30,11 @@ public final class NodeMetrics: Sendable {
     let redisCommand: Metrics.Timer
     /// 1 while `/readyz` says ready.
     let ready: Metrics.Gauge
+    /// The same counts as plain numbers, for `totals` (Prometheus's own are not read back).
+    private let publishedCount = Atomic<Int>(0)
+    private let deliveredCount = Atomic<Int>(0)
+    private let latencyMicroseconds = Atomic<Int>(0)
+    private let latencyCount = Atomic<Int>(0)
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -65,6 +71,28 @@ public final class NodeMetrics: Sendable {
 
     func published(_ kind: Address.Kind, count: Int = 1) {
         published[kind]?.increment(by: count)
+        publishedCount.add(count, ordering: .relaxed)
+    }
+
+    /// Streams written to in a pass (counted once per pass, not per stream).
+    func delivered(_ count: Int) {
+        deliveries.increment(by: count)
+        deliveredCount.add(count, ordering: .relaxed)
+    }
+
+    /// One event's time from its acceptance to its pass here.
+    func deliveryLatency(microseconds: Int64) {
+        deliveryLatency.recordMicroseconds(microseconds)
+        latencyMicroseconds.add(Int(microseconds), ordering: .relaxed)
+        latencyCount.add(1, ordering: .relaxed)
+    }
+
+    /// What the node counted so far, for its registry record.
+    public var totals: NodeTotals {
+        NodeTotals(
+            published: publishedCount.load(ordering: .relaxed), delivered: deliveredCount.load(ordering: .relaxed),
+            latencyMicroseconds: latencyMicroseconds.load(ordering: .relaxed), latencyCount: latencyCount.load(ordering: .relaxed),
+            at: Int64(Date().timeIntervalSince1970 * 1000))
     }
 
     /// A publish refused or failed, by its error code (`unavailable`, `in_flight`, `invalid_json`, …).

@@ -9,6 +9,8 @@ final class LeaseKeeper: Service, Sendable {
     private let registry: any Registry
     private let lifecycle: LifecyclePublisher?
     private let record: @Sendable () -> NodeRecord
+    /// The node's running totals, stamped into its record at every renewal.
+    private let totals: @Sendable () -> NodeTotals?
     private let lease: Duration
     private let logger: Logger
     /// Called when the registry lost this node's entries after the first renewal.
@@ -16,13 +18,15 @@ final class LeaseKeeper: Service, Sendable {
 
     init(
         registry: any Registry, lease: Duration, lifecycle: LifecyclePublisher? = nil, logger: Logger,
-        record: @escaping @Sendable () -> NodeRecord, registerAgain: @escaping @Sendable () async -> Void
+        record: @escaping @Sendable () -> NodeRecord, totals: @escaping @Sendable () -> NodeTotals? = { nil },
+        registerAgain: @escaping @Sendable () async -> Void
     ) {
         self.registry = registry
         self.lifecycle = lifecycle
         self.lease = lease
         self.logger = logger
         self.record = record
+        self.totals = totals
         self.registerAgain = registerAgain
     }
 
@@ -32,7 +36,9 @@ final class LeaseKeeper: Service, Sendable {
         var first = true
         while !Task.isCancelled {
             do {
-                let present = try await registry.registerNode(record, lease: lease)
+                var stamped = record
+                stamped.totals = totals()
+                let present = try await registry.registerNode(stamped, lease: lease)
                 if failing { logger.info("node lease renewed again") }
                 // After an outage peers may have taken this node for dead and reaped its entries.
                 if (!present || failing) && !first { await registerAgain() }

@@ -186,6 +186,7 @@ public final class Node: Service, Sendable {
                     nodeID: nodeID, bootID: bootID, host: configuration.host, port: configuration.port != 0 ? configuration.port : port,
                     startedAt: Int64(Date().timeIntervalSince1970 * 1000))
             },
+            totals: { [self] in configuration.metricsEnabled ? metrics.totals : nil },
             registerAgain: { [self] in await registerAgain() })
         let lease = Task { await keeper.run() }
         let trimmer = MemoryTrimmer(threshold: configuration.memoryTrimThreshold, logger: logger)

@@ -279,7 +279,7 @@ if (params.get('connect') === '1') connect()
 </header>
 <main>
   <section class="wide">
-    <h2>Rates and latency, this node (every 3 s)</h2>
+    <h2>Rates and latency, whole cluster (each node's totals at its lease renewal)</h2>
     <div class="charts">
       <div class="chart" id="chart-published"><div>published/s <span class="value">–</span></div><svg viewBox="0 0 300 90" preserveAspectRatio="none"></svg></div>
       <div class="chart" id="chart-delivered"><div>delivered/s <span class="value">–</span></div><svg viewBox="0 0 300 90" preserveAspectRatio="none"></svg></div>
@@ -317,7 +317,8 @@ if (params.get('connect') === '1') connect()
 </main>
 <script type="module">
 // The admin page: every call carries the API key the operator entered (kept in sessionStorage, so it
-// leaves with the tab) as X-API-Key. Rates are computed here from two readings of /metrics.
+// leaves with the tab) as X-API-Key. Rates are computed here, per node, from two readings of the totals
+// each node writes into its registry record at every lease renewal (/admin/api/nodes), and summed.
 const KEY_NAME = 'sse-admin-key'
 const PAGE = 20
 const POINTS = 60
@@ -327,7 +328,9 @@ if (params.get('tenant')) { $('users-tenant').value = params.get('tenant'); $('c
 
 let key = sessionStorage.getItem(KEY_NAME) || ''
 const series = { published: [], delivered: [], latency: [] }
-let lastReading = null
+// Per node id: its last totals, and the rates between its last two.
+let lastTotals = {}
+let nodeRates = {}
 let usersCursor = null
 let channelsCursor = null
 
@@ -415,14 +418,6 @@ async function showChannels (more) {
 }
 
 // Sums every series of a metric in the Prometheus text (labels ignored).
-function total (text, name) {
-  let sum = 0
-  for (const line of text.split('\n')) {
-    if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0
-  }
-  return sum
-}
-
 function draw (id, values, digits) {
   const chart = $(id)
   const max = Math.max(1e-9, ...values)
@@ -434,26 +429,36 @@ function draw (id, values, digits) {
 }
 
 async function refreshMetrics () {
-  const text = await (await api('/metrics')).text()
-  const reading = {
-    at: performance.now(),
-    published: total(text, 'sse_events_published_total'),
-    delivered: total(text, 'sse_deliveries_total'),
-    latencySum: total(text, 'sse_delivery_latency_seconds_sum'),
-    latencyCount: total(text, 'sse_delivery_latency_seconds_count')
+  const { nodes } = await (await api('/admin/api/nodes')).json()
+  const live = new Set()
+  for (const node of nodes) {
+    const t = node.totals
+    if (!t) continue
+    live.add(node.nodeId)
+    const before = lastTotals[node.nodeId]
+    if (before && t.at > before.at && t.delivered >= before.delivered) {
+      const seconds = (t.at - before.at) / 1000
+      nodeRates[node.nodeId] = {
+        published: (t.published - before.published) / seconds,
+        delivered: (t.delivered - before.delivered) / seconds,
+        latencyMicroseconds: t.latencyMicroseconds - before.latencyMicroseconds,
+        latencyCount: t.latencyCount - before.latencyCount
+      }
+    }
+    if (!before || t.at > before.at) lastTotals[node.nodeId] = t
   }
-  if (lastReading) {
-    const seconds = (reading.at - lastReading.at) / 1000
-    const delivered = reading.latencyCount - lastReading.latencyCount
-    const push = (name, value) => { series[name].push(value); if (series[name].length > POINTS) series[name].shift() }
-    push('published', (reading.published - lastReading.published) / seconds)
-    push('delivered', (reading.delivered - lastReading.delivered) / seconds)
-    push('latency', delivered > 0 ? (reading.latencySum - lastReading.latencySum) / delivered * 1000 : 0)
-    draw('chart-published', series.published, 1)
-    draw('chart-delivered', series.delivered, 1)
-    draw('chart-latency', series.latency, 2)
-  }
-  lastReading = reading
+  for (const id of Object.keys(nodeRates)) if (!live.has(id)) delete nodeRates[id]
+  const rates = Object.values(nodeRates)
+  if (!rates.length) return
+  const sum = name => rates.reduce((total, r) => total + r[name], 0)
+  const push = (name, value) => { series[name].push(value); if (series[name].length > POINTS) series[name].shift() }
+  push('published', sum('published'))
+  push('delivered', sum('delivered'))
+  const count = sum('latencyCount')
+  push('latency', count > 0 ? sum('latencyMicroseconds') / count / 1000 : 0)
+  draw('chart-published', series.published, 1)
+  draw('chart-delivered', series.delivered, 1)
+  draw('chart-latency', series.latency, 2)
 }
 
 async function guarded (work) {
@@ -471,7 +476,8 @@ $('key-form').onsubmit = e => {
   key = $('api-key').value
   $('api-key').value = ''
   sessionStorage.setItem(KEY_NAME, key)
-  lastReading = null
+  lastTotals = {}
+  nodeRates = {}
   start()
 }
 $('users-form').onsubmit = e => { e.preventDefault(); guarded(() => showUsers(false)) }

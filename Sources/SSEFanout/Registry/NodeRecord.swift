@@ -6,6 +6,8 @@ public struct NodeRecord: Sendable, Hashable, Codable {
     public var port: Int
     /// Milliseconds since 1970.
     public var startedAt: Int64
+    /// What the node counted up to its last lease renewal (nil with metrics off).
+    public var totals: NodeTotals?
 
     public init(nodeID: String, bootID: String, host: String, port: Int, startedAt: Int64) {
         self.nodeID = nodeID
