@@ -147,21 +147,21 @@ def main(path, max_other):
                   f"| {m['p50']:.1f} | {m['p99']:.1f} | {m['max']:.1f} | {m['lost']:.0f} | {m['closed']:.0f} | {m['order']:.0f} "
                   f"| {m['client']:.2f} | {m['clientPer']:.2f} | {m['clientShare']:.2f} | {m['halfSerial']:.1f} "
                   f"| {'–' if math.isnan(m['other']) else format(m['other'], '.2f')} | {m['rss']:.0f} |")
-        if "nchan" in medians:
-            n = medians["nchan"]
-            for server in medians:
-                if server == "nchan":
+        # Every other server against nchan (all figures), then against the floor (deliveries per CPU-second).
+        for reference, full in (("nchan", True), ("floor", False)):
+            if reference not in medians:
+                continue
+            r = medians[reference]
+            for server, m in medians.items():
+                if server == reference:
                     continue
-                m = medians[server]
-                print(f"| *{server} / nchan* | | *{ratio(m['rate'], n['rate'])}* | *{ratio(m['cpu'], n['cpu'])}* "
-                      f"| *{ratio(m['p50'], n['p50'])}* | *{ratio(m['p99'], n['p99'])}* | *{ratio(m['max'], n['max'])}* "
-                      f"| | | | *{ratio(m['client'], n['client'])}* | | | | | *{ratio(m['rss'], n['rss'])}* |")
-        if "floor" in medians:
-            f = medians["floor"]
-            for server in medians:
-                if server == "floor":
-                    continue
-                print(f"| *{server} / floor* | | *{ratio(medians[server]['rate'], f['rate'])}* | | | | | | | | | | | | | |")
+                cells = [ratio(m["rate"], r["rate"])]
+                if full:
+                    cells += [ratio(m[k], r[k]) for k in ("cpu", "p50", "p99", "max")] + ["", "", "", ratio(m["client"], r["client"]),
+                                                                                      "", "", "", "", ratio(m["rss"], r["rss"])]
+                else:
+                    cells += [""] * 13
+                print(f"| *{server} / {reference}* | | " + " | ".join(f"*{c}*" if c else "" for c in cells) + " |")
         print()
 
     # In the order they were measured.
