@@ -65,10 +65,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-size"), help: help("Largest POST /upload/<path> body in bytes (default 10485760).", "http.maxUploadSize"))
     var maxUploadSize: Int?
 
-    @Option(name: .customLong("upstream-url"), help: help("Backend that browsers' sends and uploads are forwarded to; without it they go to RabbitMQ's sse.upstream.", "upstream.url"))
+    @Option(name: .customLong("upstream-url"), help: help("Backend that browsers' sends and uploads are streamed to as they arrive; without it they are held whole and published to RabbitMQ's sse.upstream.", "upstream.url"))
     var upstreamURL: String?
 
-    @Option(name: .customLong("upstream-timeout"), help: help("Seconds the upstream backend may take to answer a send (default 30).", "upstream.timeout"))
+    @Option(name: .customLong("upstream-timeout"), help: help("Seconds the upstream backend may take to answer a send once it has the whole body (default 30).", "upstream.timeout"))
     var upstreamTimeout: Double?
 
     @Option(name: .customLong("request-timeout"), help: help("Seconds a request's head, then its body, may take to arrive (default 10).", "http.requestTimeout"))

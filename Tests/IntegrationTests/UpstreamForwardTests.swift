@@ -159,7 +159,7 @@ import Testing
         #expect(error(response) == "upstream_unreachable")
     }
 
-    @Test func bodiesHeldAcrossRequestsAreBounded() async throws {
+    @Test func forwardedBodiesAreNotHeldAgainstTheNodesBudget() async throws {
         let backend = try await Self.backend.value
         let token = try await Self.token(user: "u")
         let room = TestEnvironment.uniqueName("room")
@@ -168,14 +168,10 @@ import Testing
         let uri = "/held/\(room)"
         async let first = post(0, "/upload\(uri)", form.body, contentType: form.contentType, headers: [("Authorization", "Bearer \(token)")])
         try await TestEnvironment.eventually("the first upload reached the backend") { backend.requests.contains { $0.uri == uri } }
-        let second = try await post(0, "/upload\(uri)-2", form.body, contentType: form.contentType, headers: [("Authorization", "Bearer \(token)")])
-        #expect(second.status == 503)
-        #expect(error(second) == "busy")
-        #expect(second.header("Retry-After") != nil)
+        // `upstream.maxHeldBytes` is one upload here, and a second one still goes through: a streamed body is not held.
+        let second = try await post(0, "/upload/files/\(room)", form.body, contentType: form.contentType, headers: [("Authorization", "Bearer \(token)")])
+        #expect(second.status == 201)
         try await Self.release(uri)
         #expect(try await first.status == 201)
-        // Once the first is answered its share is given back.
-        let third = try await post(0, "/upload/files/\(room)", form.body, contentType: form.contentType, headers: [("Authorization", "Bearer \(token)")])
-        #expect(third.status == 201)
     }
 }

@@ -16,6 +16,8 @@ import Testing
             configuration.auth.disabled = false
             configuration.auth.jwtSecret = secret
             configuration.maxUploadSize = maxUploadSize
+            // One upload's worth: a second one held at the same time is refused.
+            configuration.upstreamMaxHeldBytes = maxUploadSize
         }
         try await cluster.waitReady()
         return cluster
@@ -175,6 +177,40 @@ import Testing
         #expect(accepted.status == 202)
         let message = try await listener.message(id: try #require(try answer(accepted)["id"] as? String))
         #expect((message.json["files"] as? [[String: Any]])?.first?["size"] as? Int == file.count)
+    }
+
+    @Test func bodiesHeldAcrossRequestsAreBounded() async throws {
+        let c = try await Self.cluster.value
+        let room = TestEnvironment.uniqueName("room")
+        let listener = try await UpstreamListener.start(bindingKey: "held.\(room)")
+        defer { Task { await listener.stop() } }
+        let token = try await Self.token(user: "alice")
+        let auth = [("Authorization", "Bearer \(token)")]
+        let file = [UInt8](repeating: 7, count: Self.maxUploadSize * 2 / 3)
+        let form = MultipartForm(parts: [.file("f", filename: "f.bin", contentType: "application/octet-stream", data: file)])
+        let body = String(decoding: form.body, as: UTF8.self)
+        // The first upload announces its length and sends a little of its body: its share is held from its head on.
+        let head = "POST /upload/held/\(room) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: \(form.contentType)\r\n"
+            + "Content-Length: \(form.body.count)\r\nConnection: close\r\n\r\n"
+        let first = try await RawStreamClient.raw(port: c.nodes[0].port, sending: head + body.prefix(1000))
+        defer { Task { await first.close() } }
+        // Another one as large does not fit beside it. (Until the first's head was read, it goes to a key nothing is bound to.)
+        try await TestEnvironment.eventually("the first upload's share is held") {
+            let second = try await post(0, "/upload/elsewhere/\(room)", form.body, contentType: form.contentType, headers: auth)
+            let error = try answer(second)["error"] as? String
+            return second.status == 503 && error == "busy" && second.header("Retry-After") != nil
+        }
+        try await first.send(String(body.dropFirst(1000)))
+        try await first.waitClosed(timeout: .seconds(10))
+        #expect(first.text.hasPrefix("HTTP/1.1 202"))
+        // Once the first is answered its share is given back.
+        let third = try await post(0, "/upload/held/\(room)", form.body, contentType: form.contentType, headers: auth)
+        #expect(third.status == 202)
+        // Both were published, the first too once the rest of its body came.
+        let firstAnswer = try #require(first.text.components(separatedBy: "\r\n\r\n").last)
+        let firstID = try #require(try JSONSerialization.jsonObject(with: Data(firstAnswer.utf8)) as? [String: Any])["id"] as? String
+        _ = try await listener.message(id: try #require(firstID))
+        _ = try await listener.message(id: try #require(try answer(third)["id"] as? String))
     }
 
     @Test func badPathsTypesAndKeysAre4xx() async throws {

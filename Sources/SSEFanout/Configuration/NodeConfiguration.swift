@@ -43,17 +43,19 @@ public struct NodeConfiguration: Sendable {
     /// Where browsers' sends and uploads go: a backend's base URL (`http://…` or `https://…`; a send to
     /// `<path>` goes to `<url>/<path>`). nil: they are published to RabbitMQ's `sse.upstream`.
     public var upstreamURL: String?
-    /// How long the backend at `upstreamURL` may take to answer (504 past it).
+    /// How long the backend at `upstreamURL` may take to answer once it has the whole body (504 past it).
     public var upstreamTimeout: Duration = .seconds(30)
     /// Largest answer from the backend passed back to the browser (502 past it).
     public var upstreamMaxResponseSize = 1024 * 1024
-    /// Send and upload bodies this node holds at once, across all requests (503 past it).
+    /// Send and upload bodies this node holds at once on their way to RabbitMQ, across all requests (503
+    /// past it). Bodies streamed to `upstreamURL` are not held, and not counted.
     public var upstreamMaxHeldBytes = 64 * 1024 * 1024
     /// The most publications one request or one AMQP message may carry (an array).
     public var maxBatchItems = 1000
     /// Largest request head field and all of a head's fields together (431 past it).
     public var maxHeaderSize = 16 * 1024
-    /// How long a request's head and then its body may take to arrive (a stalled body gets 408).
+    /// How long a request's head and then its body may take to arrive (a stalled body gets 408); for a
+    /// body streamed to `upstreamURL`, that includes the time the backend takes to read it.
     public var requestTimeout: Duration = .seconds(10)
     /// How long a kept-alive connection may wait for its next request.
     public var idleTimeout: Duration = .seconds(60)

@@ -17,7 +17,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     var body: ByteBuffer?
     var discardingBody = false
-    /// A send or upload whose head was read (`UpstreamRoutes.swift`): its body is read under its own limits.
+    /// A send or upload whose head was read (`UpstreamRoutes.swift`): its body is read or forwarded under
+    /// its own limits, and it is answered.
     var pendingSend: PendingSend?
     /// Set once the connection became a stream: whatever the client sent after its `GET /events`
     /// (pipelined requests the decoder still hands over) is dropped and never answered.
@@ -46,7 +47,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .body(var chunk):
             guard !discardingBody else { return }
-            if pendingSend != nil { return receiveSendBody(context, &chunk) }
+            if pendingSend != nil, let head { return receiveSendBody(context, head, &chunk) }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > node.configuration.maxBodySize {
                 discardingBody = true
                 body = nil
@@ -57,12 +58,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head, !discardingBody else { return }
             self.head = nil
-            if let pendingSend {
-                self.pendingSend = nil
-                return finishSend(context, head, pendingSend)
-            }
+            if let pendingSend { return finishSend(context, head, pendingSend) }
             route(context, head)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        abandonSend()
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -12,6 +12,9 @@ final class ProtocolErrorResponder: ChannelDuplexHandler, RemovableChannelHandle
 
     /// A response has begun: an answer can no longer be put in front of it, only the close.
     private var responding = false
+    /// It answered and closes the connection: an answer the node writes after that (a send that was
+    /// being forwarded meanwhile) is dropped.
+    private var answered = false
     private let onError: (HTTPParserError) -> Void
 
     init(onError: @escaping (HTTPParserError) -> Void) {
@@ -40,10 +43,14 @@ final class ProtocolErrorResponder: ChannelDuplexHandler, RemovableChannelHandle
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
-        responding = true
+        answered = true
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !answered else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         switch unwrapOutboundIn(data) {
         case .head: responding = true
         case .end: responding = false

@@ -3,9 +3,10 @@ import NIOHTTP1
 
 /// Bounds how long a connection may take to say what it wants: a request's head and body must arrive
 /// within `requestTimeout` (a slowloris client, or a body that never ends, is cut off), and a kept-alive
-/// connection may wait `idleTimeout` for its next request. A body that stalls gets 408; the rest are
-/// closed. It goes with the other HTTP handlers when the connection becomes a stream, whose client then
-/// owes nothing more.
+/// connection may wait `idleTimeout` for its next request. A body that stalls gets 408 (unless an answer
+/// has begun already: a send the backend answered while its body still came); the rest are closed. It
+/// goes with the other HTTP handlers when the connection becomes a stream, whose client then owes
+/// nothing more.
 final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -19,6 +20,9 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         case readingBody(HTTPVersion)
         /// The request is complete; the node is answering it.
         case answering
+        /// It answered 408 and closes the connection: an answer the node writes after that (a send that
+        /// was being forwarded meanwhile) is dropped, as the client has its answer.
+        case timedOut
     }
 
     private let requestTimeout: TimeAmount
@@ -26,6 +30,8 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     private let onTimeout: @Sendable (String) -> Void
     private var phase = Phase.awaitingHead
     private var deadline: Scheduled<Void>?
+    /// The current request's answer has begun: a 408 can no longer be put in front of it, only the close.
+    private var answered = false
 
     init(requestTimeout: TimeAmount, idleTimeout: TimeAmount, onTimeout: @escaping @Sendable (String) -> Void) {
         self.requestTimeout = requestTimeout
@@ -46,6 +52,7 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             phase = .readingBody(head.version)
+            answered = false
             arm(context, after: requestTimeout)
         case .body:
             break
@@ -58,9 +65,18 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), case .answering = phase {
-            phase = .awaitingHead
-            arm(context, after: idleTimeout)
+        if case .timedOut = phase {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        switch unwrapOutboundIn(data) {
+        case .head: answered = true
+        case .body: break
+        case .end:
+            if case .answering = phase {
+                phase = .awaitingHead
+                arm(context, after: idleTimeout)
+            }
         }
         context.write(data, promise: promise)
     }
@@ -77,8 +93,12 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     private func expire(_ context: ChannelHandlerContext) {
         deadline = nil
         switch phase {
+        case .readingBody where answered:
+            onTimeout("request body")
+            context.close(promise: nil)
         case .readingBody(let version):
             onTimeout("request body")
+            phase = .timedOut
             let body = JSONBody.error("request_timeout", "the request's body did not arrive in time")
             let headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(body.count)), ("Connection", "close")])
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .requestTimeout, headers: headers))), promise: nil)
@@ -87,7 +107,7 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         case .awaitingHead:
             onTimeout("request head")
             context.close(promise: nil)
-        case .answering:
+        case .answering, .timedOut:
             break
         }
     }

@@ -2,18 +2,20 @@ import NIOCore
 import NIOHTTP1
 
 /// `POST /send/<path>` and `POST /upload/<path>`: a browser talking back, as the user its token says
-/// (README, "Browser → server"). The head is checked before any of the body is read (`SendRequest`),
-/// the body is read under the request's own limit and the node-wide `BodyBudget`, and `UpstreamSender`
-/// hands it on.
+/// (README, "Browser → server"). The head is checked before any of the body is read (`SendRequest`).
+/// To an HTTP backend the body goes on as it arrives (`ForwardedSend`); to RabbitMQ it is read whole,
+/// under the request's own limit and the node-wide `BodyBudget`, and `UpstreamSender` publishes it.
 extension HTTPHandler {
-    /// A send or upload between its head and its end.
+    /// A send or upload between its head and its answer.
     enum PendingSend {
-        /// Checked: its body is being read.
-        case reading(SendRequest, BodyReservation)
-        /// Refused (from its head, or because the node held too much): its body is read and dropped,
-        /// then the refusal is sent, so a browser still sending gets the answer instead of a reset
-        /// connection.
-        case refused(SendRefusal, dropped: Int)
+        /// On its way to RabbitMQ: its body is being read and held.
+        case holding(SendRequest, BodyReservation)
+        /// On its way to the HTTP backend: its body goes on as it arrives, and the forward answers.
+        case forwarding(ForwardedSend)
+        /// Answered before its body was read through (refused from its head, refused because the node held
+        /// too much, or answered by the backend early): its body is read and dropped, then the answer is
+        /// sent, so a browser still sending gets it instead of a reset connection.
+        case dropping(SendAnswer, dropped: Int)
     }
 
     func beginSend(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ kind: SendKind, _ rest: Substring) {
@@ -23,33 +25,35 @@ extension HTTPHandler {
         let limits = SendRequest.Limits(maxBodySize: node.configuration.maxBodySize, maxUploadSize: node.configuration.maxUploadSize)
         do {
             let request = try SendRequest(head: head, kind: kind, path: rest, authenticator: node.authenticator, limits: limits)
+            if node.upstream.forwards { return forward(context, head, request) }
             let reservation = node.upstream.budget.share()
             // An announced length is reserved at once: a body that cannot be held is not read into memory.
-            let declared = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
-            guard reservation.cover(declared) else { return refuse(context, head, Self.busy) }
-            pendingSend = .reading(request, reservation)
+            guard reservation.cover(request.declaredLength ?? 0) else { return refuse(context, head, Self.busy) }
+            pendingSend = .holding(request, reservation)
         } catch {
             refuse(context, head, error)
         }
     }
 
-    func receiveSendBody(_ context: ChannelHandlerContext, _ chunk: inout ByteBuffer) {
+    func receiveSendBody(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ chunk: inout ByteBuffer) {
         switch pendingSend {
-        case .refused(let refusal, let dropped):
+        case .dropping(let answer, let dropped):
             let total = dropped + chunk.readableBytes
             // Past an upload's worth, the caller is answered now and the connection closed.
-            guard total <= node.configuration.maxUploadSize else { return answerNow(context, refusal) }
-            pendingSend = .refused(refusal, dropped: total)
-        case .reading(let request, let reservation):
+            guard total <= node.configuration.maxUploadSize else { return answerNow(context, head, answer) }
+            pendingSend = .dropping(answer, dropped: total)
+        case .holding(let request, let reservation):
             guard (body?.readableBytes ?? 0) + chunk.readableBytes <= request.bodyLimit else {
-                return answerNow(context, SendRequest.tooLarge(request.bodyLimit))
+                return answerNow(context, head, .refused(SendRequest.tooLarge(request.bodyLimit)))
             }
             guard reservation.cover((body?.readableBytes ?? 0) + chunk.readableBytes) else {
                 body = nil
-                pendingSend = .refused(Self.busy, dropped: chunk.readableBytes)
+                pendingSend = .dropping(.refused(Self.busy), dropped: chunk.readableBytes)
                 return
             }
             if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
+        case .forwarding(let forward):
+            forward.receive(chunk)
         case nil:
             break
         }
@@ -57,15 +61,17 @@ extension HTTPHandler {
 
     func finishSend(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ pending: PendingSend) {
         switch pending {
-        case .refused(let refusal, _):
-            answer(context, head, .refused(refusal))
-        case .reading(let request, let reservation):
+        case .dropping(let answer, _):
+            pendingSend = nil
+            self.answer(context, head, answer)
+        case .holding(let request, let reservation):
+            pendingSend = nil
             let body = self.body ?? ByteBuffer()
             self.body = nil
             let sender = node.upstream
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.makeFutureWithTask {
-                let answer = await sender.deliver(request, body: body)
+                let answer = await sender.publish(request, body: body)
                 // The body was held until it was handed on.
                 withExtendedLifetime(reservation) {}
                 return answer
@@ -73,6 +79,43 @@ extension HTTPHandler {
                 let (handler, context) = bound.value
                 handler.answer(context, head, answer)
             }
+        case .forwarding(let forward):
+            // Answered once the forward settles (`forwarded`).
+            forward.end()
+        }
+    }
+
+    /// The connection closed: a forward still receiving its body is aborted.
+    func abandonSend() {
+        if case .forwarding(let forward) = pendingSend { forward.stop(readOn: false) }
+        pendingSend = nil
+    }
+
+    /// Starts the forward with the checked head; the body follows as it arrives.
+    private func forward(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ request: SendRequest) {
+        let forward = ForwardedSend(request, body: SendBodyStream(channel: context.channel))
+        pendingSend = .forwarding(forward)
+        let bound = NIOLoopBound((self, context, forward), eventLoop: context.eventLoop)
+        forward.start(node.upstream, on: context.eventLoop) { answer in
+            let (handler, context, forward) = bound.value
+            handler.forwarded(context, head, forward, answer)
+        }
+    }
+
+    /// The forward's answer: sent now when the browser's body ended; when it has not, sent once the rest
+    /// was read and dropped, or (a body that broke a rule) now, closing the connection.
+    private func forwarded(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ forward: ForwardedSend, _ answer: SendAnswer) {
+        // Otherwise the connection closed, or was answered already.
+        guard case .forwarding(let current) = pendingSend, current === forward else { return }
+        pendingSend = nil
+        switch forward.state {
+        case .received:
+            self.answer(context, head, answer)
+        case .refused(let refusal):
+            answerNow(context, head, .refused(refusal))
+        case .receiving, .stopped:
+            forward.stop(readOn: true)
+            pendingSend = .dropping(answer, dropped: forward.received)
         }
     }
 
@@ -81,31 +124,30 @@ extension HTTPHandler {
     private func refuse(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ refusal: SendRefusal) {
         let declared = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
         if refusal.status == .payloadTooLarge || declared > node.configuration.maxUploadSize {
-            return answerNow(context, refusal)
+            return answerNow(context, head, .refused(refusal))
         }
-        pendingSend = .refused(refusal, dropped: 0)
+        pendingSend = .dropping(.refused(refusal), dropped: 0)
     }
 
     /// Answers before the body was read through, and closes the connection: the rest of the body is
     /// not read.
-    private func answerNow(_ context: ChannelHandlerContext, _ refusal: SendRefusal) {
+    private func answerNow(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ answer: SendAnswer) {
         discardingBody = true
         body = nil
         pendingSend = nil
-        node.upstream.note(refusal)
-        respondError(context, refusal.status, refusal.code, refusal.message, extraHeaders: Self.headers(refusal), close: true)
+        self.answer(context, head, answer, close: true)
     }
 
-    private func answer(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ answer: SendAnswer) {
+    private func answer(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ answer: SendAnswer, close: Bool = false) {
         switch answer {
         case .node(let status, let body):
-            respond(context, head, status, body)
+            respond(context, head, status, body, close: close)
         case .upstream(let status, let contentType, let body):
             let hasBody = body.readableBytes > 0
-            respond(context, head, status, hasBody ? body : nil, contentType: contentType ?? "application/octet-stream")
+            respond(context, head, status, hasBody ? body : nil, contentType: contentType ?? "application/octet-stream", close: close)
         case .refused(let refusal):
             node.upstream.note(refusal)
-            respond(context, head, refusal.status, JSONBody.error(refusal.code, refusal.message), extraHeaders: Self.headers(refusal))
+            respond(context, head, refusal.status, JSONBody.error(refusal.code, refusal.message), extraHeaders: Self.headers(refusal), close: close)
         }
     }
 

@@ -98,7 +98,7 @@ public final class Node: Service, Sendable {
         self.upstream = UpstreamSender(
             settings: .init(
                 url: configuration.upstreamURL, timeout: configuration.upstreamTimeout, maxResponseSize: configuration.upstreamMaxResponseSize,
-                maxHeldBytes: configuration.upstreamMaxHeldBytes),
+                maxHeldBytes: configuration.upstreamMaxHeldBytes, requestTimeout: configuration.requestTimeout),
             registry: registry, broker: broker, claims: sendClaims, eventLoopGroup: eventLoopGroup, logger: logger)
         self.consumer = QueueConsumer(
             nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks,

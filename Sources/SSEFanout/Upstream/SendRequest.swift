@@ -23,6 +23,8 @@ struct SendRequest: Sendable {
     let boundary: String?
     /// The most body bytes this request may carry.
     let bodyLimit: Int
+    /// The body's `Content-Length`; nil for a chunked body.
+    let declaredLength: Int?
 
     struct Limits: Sendable {
         var maxBodySize: Int
@@ -63,14 +65,19 @@ struct SendRequest: Sendable {
         self.claimedConnectionID = head.headers.first(name: "x-sse-connection").flatMap { (try? Identifier.validate("connectionId", $0)) == nil ? nil : $0 }
 
         self.bodyLimit = kind == .upload ? limits.maxUploadSize : limits.maxBodySize
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > bodyLimit {
+        self.declaredLength = head.headers.first(name: "content-length").flatMap(Int.init)
+        if let declaredLength, declaredLength > bodyLimit {
             throw Self.tooLarge(bodyLimit)
         }
+        // Not JSON, and a backend would have all of it with the head.
+        if kind == .send, declaredLength == 0 { throw Self.notJSON }
     }
 
     static func tooLarge(_ limit: Int) -> SendRefusal {
         SendRefusal(.payloadTooLarge, "body_too_large", "the body exceeds \(limit) bytes")
     }
+
+    static let notJSON = SendRefusal(.badRequest, "invalid_json", "a send's body must be JSON")
 
     /// With authentication on, the token alone says who is sending (as for streams, the query may not);
     /// with it off, the `user`, `tenant` and `session` query parameters do.

@@ -3,19 +3,21 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Takes a browser's send or upload whose body was read and hands it on once: to the backend at
-/// `upstream.url` when one is configured (`UpstreamForwarder`), else to RabbitMQ's `sse.upstream`
-/// (`UpstreamMessage`). Before that it confirms the `X-SSE-Connection` the caller named is theirs,
-/// and claims the `Idempotency-Key` (`SendClaims`) so a retry is not sent twice.
+/// Hands a browser's send or upload on once: to the backend at `upstream.url` when one is configured
+/// (`UpstreamForwarder`, the body streamed as it arrives), else to RabbitMQ's `sse.upstream`
+/// (`UpstreamMessage`, the body read whole first). Before that it confirms the `X-SSE-Connection` the
+/// caller named is theirs, and claims the `Idempotency-Key` (`SendClaims`) so a retry is not sent twice.
 final class UpstreamSender: Sendable {
     struct Settings: Sendable {
         var url: String?
         var timeout: Duration
         var maxResponseSize: Int
         var maxHeldBytes: Int
+        /// How long a request's body may take to arrive (`http.requestTimeout`): a forward lasts that long too.
+        var requestTimeout: Duration
     }
 
-    /// Bodies held by every send and upload being read or handed on.
+    /// Bodies held by every send and upload on its way to RabbitMQ (a forwarded body is not held).
     let budget: BodyBudget
     /// One warning per interval for each refusal code (and one for dropped connection ids): refusals can
     /// come as fast as a client can send, and a flood of one kind must not hide another.
@@ -24,7 +26,8 @@ final class UpstreamSender: Sendable {
     private let broker: any Broker
     private let claims: any SendClaims
     private let forwarder: UpstreamForwarder?
-    /// How long a claim stays pending if its attempt never settles: longer than any attempt may take.
+    /// How long a claim stays pending if its attempt never settles: longer than any attempt may take (a
+    /// forward is claimed with its head, so its body's time counts).
     private let lapse: Duration
     private let logger: Logger
 
@@ -34,20 +37,52 @@ final class UpstreamSender: Sendable {
         self.claims = claims
         self.budget = BodyBudget(limit: settings.maxHeldBytes)
         self.forwarder = settings.url.map {
-            UpstreamForwarder(url: $0, timeout: settings.timeout, maxResponseSize: settings.maxResponseSize, eventLoopGroup: eventLoopGroup)
+            UpstreamForwarder(
+                url: $0, timeout: settings.timeout, bodyTimeout: settings.requestTimeout, maxResponseSize: settings.maxResponseSize,
+                eventLoopGroup: eventLoopGroup)
         }
-        self.lapse = settings.timeout + .seconds(15)
+        self.lapse = settings.requestTimeout + settings.timeout + .seconds(15)
         self.logger = logger
     }
 
-    func deliver(_ request: SendRequest, body: ByteBuffer) async -> SendAnswer {
-        var request = request
-        let payload: UpstreamMessage.Payload?
+    /// Whether sends go to an HTTP backend, their bodies streamed (else to RabbitMQ, held whole).
+    var forwards: Bool { forwarder != nil }
+
+    /// Forwards a send or upload whose head was checked to the backend, `body` streamed as it arrives.
+    /// A body that fails (too large, not JSON, the browser gone) aborts the backend's request, so the
+    /// send counts as not handed on and its claim is given back.
+    func forward(_ request: SendRequest, body: SendBodyStream.Bytes) async -> SendAnswer {
+        guard let forwarder else { return .refused(SendRefusal(.serviceUnavailable, "unavailable", "no backend is configured")) }
+        return await once(request) { request, id in
+            switch await forwarder.forward(request, id: id, body: body) {
+            case .answered(let status, let contentType, let answer):
+                // A 5xx says the backend did not take it: the retry must go through.
+                return (.upstream(status, contentType: contentType, body: answer), status.code < 500)
+            case .failed(let refusal):
+                return (.refused(refusal), false)
+            }
+        }
+    }
+
+    /// Publishes a send or upload whose body was read whole to `sse.upstream`.
+    func publish(_ request: SendRequest, body: ByteBuffer) async -> SendAnswer {
+        let payload: UpstreamMessage.Payload
         do {
             payload = try prepare(request, body)
         } catch {
             return .refused(error)
         }
+        return await once(request) { request, id in
+            await self.publish(request, id: id, payload: payload)
+        }
+    }
+
+    /// Confirms the caller's connection, claims the idempotency key, hands on (`delivered`: it reached
+    /// the backend), and marks the claim done or gives it back accordingly.
+    private func once(
+        _ request: SendRequest, handOn: (SendRequest, String) async -> (SendAnswer, delivered: Bool)
+    ) async -> SendAnswer {
+        var request = request
         request.identity.connectionID = await confirmedConnection(request)
         let id = EventIDGenerator.next()
         let key = request.idempotencyKey.map { SendClaimKey(tenant: request.identity.tenant, user: request.identity.user, key: $0) }
@@ -65,7 +100,7 @@ final class UpstreamSender: Sendable {
                 return .refused(SendRefusal(.serviceUnavailable, "unavailable", "the idempotency key could not be checked (Redis unreachable)", retryAfter: 1))
             }
         }
-        let (answer, delivered) = await handOn(request, id: id, body: body, payload: payload)
+        let (answer, delivered) = await handOn(request, id)
         if let key {
             if delivered {
                 do { try await claims.complete(key, id: id) } catch {
@@ -96,17 +131,14 @@ final class UpstreamSender: Sendable {
         await forwarder?.shutdown()
     }
 
-    /// A send's body must be JSON; an upload on its way to RabbitMQ is parsed into fields and files (a
-    /// backend behind `upstream.url` parses its own). Nil when the body goes on as it came.
-    private func prepare(_ request: SendRequest, _ body: ByteBuffer) throws(SendRefusal) -> UpstreamMessage.Payload? {
+    /// A send's body must be JSON; an upload is parsed into fields and files.
+    private func prepare(_ request: SendRequest, _ body: ByteBuffer) throws(SendRefusal) -> UpstreamMessage.Payload {
         switch request.kind {
         case .send:
-            guard (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: .fragmentsAllowed)) != nil else {
-                throw SendRefusal(.badRequest, "invalid_json", "a send's body must be JSON")
-            }
+            var json = JSONStreamValidator()
+            guard json.feed(body.readableBytesView), json.isComplete else { throw SendRequest.notJSON }
             return .json(body)
         case .upload:
-            guard forwarder == nil else { return nil }
             return .form(try UploadForm(body: body, boundary: request.boundary ?? ""))
         }
     }
@@ -124,22 +156,11 @@ final class UpstreamSender: Sendable {
         return nil
     }
 
-    /// Forwards or publishes; `delivered` is whether the send reached the backend (its claim is then done).
-    private func handOn(
-        _ request: SendRequest, id: String, body: ByteBuffer, payload: UpstreamMessage.Payload?
-    ) async -> (SendAnswer, delivered: Bool) {
-        if let forwarder {
-            switch await forwarder.forward(request, id: id, body: body) {
-            case .answered(let status, let contentType, let answer):
-                // A 5xx says the backend did not take it: the retry must go through.
-                return (.upstream(status, contentType: contentType, body: answer), status.code < 500)
-            case .failed(let refusal):
-                return (.refused(refusal), false)
-            }
-        }
+    /// Publishes to `sse.upstream`; `delivered` once RabbitMQ confirmed it routed.
+    private func publish(_ request: SendRequest, id: String, payload: UpstreamMessage.Payload) async -> (SendAnswer, delivered: Bool) {
         let message = UpstreamMessage(
             id: id, kind: request.kind, path: request.path, query: request.query, identity: request.identity,
-            idempotencyKey: request.idempotencyKey, receivedAt: Int64(Date().timeIntervalSince1970 * 1000), payload: payload ?? .json(body))
+            idempotencyKey: request.idempotencyKey, receivedAt: Int64(Date().timeIntervalSince1970 * 1000), payload: payload)
         let send = broker.publishUpstream(message.encoded(), routingKey: request.path.routingKey, messageID: id, headers: message.headers)
         do {
             guard try await send.routed else {
