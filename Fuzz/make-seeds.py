@@ -205,3 +205,16 @@ R = {
 }
 for k, v in R.items(): put("presence", k + ".txt", v)
 
+
+# send-body: the first byte sets the size of the pieces the body is cut into (1 to 256 bytes).
+S = {
+    "object": b"\x10" + '{"text":"hello","n":[1,2.5e3,-0,true,false,null],"u":"\\u00e9\u00e9"}'.encode(),
+    "nested": b"\x00" + b'[[[]],{},"x"]',
+    "scalar": b"\x01" + b"-12.5E+3",
+    "trailing-comma": b"\x03" + b'{"a":1,}',
+    "bom": b"\x02" + b"\xef\xbb\xbf{}",
+    "truncated": b"\x05" + b'{"a":[1,2',
+    "bad-utf8": b"\x00" + b'"\xc3\x28"',
+    "surrogate": b"\x07" + b'"\\ud83d\\ude00"',
+}
+for k, v in S.items(): put("send-body", k, v)

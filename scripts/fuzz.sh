@@ -10,6 +10,7 @@
 #   resume-token    Last-Event-ID: ResumeToken(text:)
 #   jwt             tokens: Authenticator.verify with an HS256 secret (header and claims too)
 #   presence        GET /presence/... URIs: PresenceQuery, and PresenceRoutes' answer from a registry
+#   send-body       POST /send bodies as they stream: JSONStreamValidator, the same verdict however cut
 #
 # Each target runs for N executions (default 1,000,000; --short or FUZZ_RUNS=20000 for CI), one at a
 # time, and a table says how each went. A crash leaves its input in .build-fuzz/artifacts/<target>/
@@ -28,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(publish amqp stream-request resume-token jwt presence)
+all_targets=(publish amqp stream-request resume-token jwt presence send-body)
 # Longest input per target: the limit the node itself puts on that input.
 declare -A max_len=(
   [publish]=65536          # http.maxBodySize
@@ -37,6 +38,7 @@ declare -A max_len=(
   [resume-token]=16384     # a Last-Event-ID header, at most http.maxHeaderSize
   [jwt]=8192               # Authenticator.maxTokenSize
   [presence]=16384         # http.maxHeaderSize: the request line's URI counts against it
+  [send-body]=65537        # a send's body, at most http.maxBodySize, after one byte that says where to cut it
 )
 
 runs=${FUZZ_RUNS:-1000000}
