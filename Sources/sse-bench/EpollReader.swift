@@ -46,6 +46,8 @@ final class EpollReader: DeliverySource, @unchecked Sendable {
     private var streams: [Stream] = []
     private var totals = DeliveryTotals()
     private var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+    /// What one `epoll_wait` reports.
+    private var events = [epoll_event](repeating: epoll_event(), count: 1024)
     private let stopping = Atomic<Bool>(false)
     private let delivered = Atomic<Int>(0)
     private let lock = NSLock()
@@ -196,8 +198,6 @@ final class EpollReader: DeliverySource, @unchecked Sendable {
         var none = RampOutcome()
         poll(timeoutMilliseconds: timeoutMilliseconds, ramp: &none)
     }
-
-    private var events = [epoll_event](repeating: epoll_event(), count: 1024)
 
     private func poll(timeoutMilliseconds: Int32, ramp outcome: inout RampOutcome) {
         let count = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, Int32($0.count), timeoutMilliseconds) }
