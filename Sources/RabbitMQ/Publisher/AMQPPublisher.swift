@@ -75,9 +75,13 @@ public final class AMQPPublisher: Sendable {
     /// Why it is not connected (nil while connected), for a readiness probe.
     public var lastError: String? { status.lastError }
 
-    /// Returns once connected; throws `AMQPError.notConnected` with the last error after `timeout`.
-    public func waitUntilConnected(timeout: Duration) async throws {
-        try await status.waitUntilConnected(timeout: timeout)
+    /// How many connections it has established so far: a reconnect raises it by one.
+    public var connectionsEstablished: UInt64 { status.established }
+
+    /// Returns once connected, on a connection established after the first `after` ones (0: any);
+    /// throws `AMQPError.notConnected` with the last error after `timeout`.
+    public func waitUntilConnected(timeout: Duration, establishedAfter after: UInt64 = 0) async throws {
+        try await status.waitUntilConnected(timeout: timeout, establishedAfter: after)
     }
 
     /// Closes the connection, fails publishes not yet sent, and ends the thread.

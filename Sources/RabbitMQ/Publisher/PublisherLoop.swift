@@ -216,7 +216,7 @@ final class PublisherLoop {
             status.markDisconnected(reason: "RabbitMQ blocked publishing: \(reason)")
             logger.error("RabbitMQ blocked the publisher's connection", metadata: ["reason": "\(reason)"])
         case .connectionUnblocked:
-            status.markConnected()
+            status.markConnected(newConnection: false)
             logger.info("RabbitMQ unblocked the publisher's connection")
         default:
             logger.debug("RabbitMQ publisher ignored an event", metadata: ["event": "\(event)"])

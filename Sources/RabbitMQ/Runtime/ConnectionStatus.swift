@@ -6,7 +6,10 @@ final class ConnectionStatus: Sendable {
     private struct State {
         var isConnected = false
         var lastError: String? = "not started"
-        var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        /// How many connections have been established so far: a reconnect raises it.
+        var established: UInt64 = 0
+        /// Each waiter with the `established` count it waits to see exceeded.
+        var waiters: [UInt64: (after: UInt64, continuation: CheckedContinuation<Void, any Error>)] = [:]
         /// Waiters that have an id but have not registered their continuation yet.
         var unregisteredWaiters: Set<UInt64> = []
         /// Waiters that timed out or were cancelled before they could register.
@@ -20,19 +23,27 @@ final class ConnectionStatus: Sendable {
         state.withLock { $0.isConnected }
     }
 
+    /// How many connections have been established so far (a reconnect raises it by one).
+    var established: UInt64 {
+        state.withLock { $0.established }
+    }
+
     /// Why it is not connected; nil while connected.
     var lastError: String? {
         state.withLock { $0.isConnected ? nil : $0.lastError }
     }
 
-    func markConnected() {
-        let waiters = state.withLock { state in
+    /// `newConnection` is false when the same connection becomes usable again (the broker unblocked it).
+    func markConnected(newConnection: Bool = true) {
+        let ready = state.withLock { state in
             state.isConnected = true
             state.lastError = nil
-            defer { state.waiters.removeAll() }
-            return state.waiters.values
+            if newConnection { state.established += 1 }
+            let ready = state.waiters.filter { $0.value.after < state.established }
+            for id in ready.keys { state.waiters.removeValue(forKey: id) }
+            return ready.values.map(\.continuation)
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in ready { waiter.resume() }
     }
 
     func markDisconnected(reason: String) {
@@ -42,8 +53,9 @@ final class ConnectionStatus: Sendable {
         }
     }
 
-    /// Returns once connected; throws `AMQPError.notConnected` with the last error after `timeout`.
-    func waitUntilConnected(timeout: Duration) async throws {
+    /// Returns once connected on a connection established after the first `after` ones (0: any);
+    /// throws `AMQPError.notConnected` with the last error after `timeout`.
+    func waitUntilConnected(timeout: Duration, establishedAfter after: UInt64 = 0) async throws {
         let id = state.withLock { state in
             defer { state.nextWaiterID += 1 }
             state.unregisteredWaiters.insert(state.nextWaiterID)
@@ -58,9 +70,9 @@ final class ConnectionStatus: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let immediateResult: Result<Void, any Error>? = state.withLock { state in
                     state.unregisteredWaiters.remove(id)
-                    if state.isConnected { return .success(()) }
+                    if state.isConnected && state.established > after { return .success(()) }
                     if let error = state.abandonedWaiters.removeValue(forKey: id) { return .failure(error) }
-                    state.waiters[id] = continuation
+                    state.waiters[id] = (after, continuation)
                     return nil
                 }
                 if let immediateResult { continuation.resume(with: immediateResult) }
@@ -75,7 +87,7 @@ final class ConnectionStatus: Sendable {
             if state.unregisteredWaiters.contains(id) {
                 state.abandonedWaiters[id] = error
             }
-            return state.waiters.removeValue(forKey: id)
+            return state.waiters.removeValue(forKey: id)?.continuation
         }
         waiter?.resume(throwing: error)
     }
