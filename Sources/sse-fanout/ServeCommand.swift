@@ -140,6 +140,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key"), help: help("API key with full publishing rights, for backends; repeatable.", "auth.apiKeys"))
     var apiKeys: [String] = []
 
+    @Option(
+        name: .customLong("tenant-api-key"),
+        help: help("TENANT=KEY: a key that publishes, kicks and reads presence in that tenant only; repeatable.", "auth.tenantApiKeys"))
+    var tenantAPIKeys: [String] = []
+
     @Flag(name: .customLong("no-auth"), help: help("Run without authentication: anyone may subscribe as anyone and publish to anyone.", "auth.disabled"))
     var noAuth = false
 
@@ -209,6 +214,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxTokenLifetime { flags["auth.maxTokenLifetime"] = .double(maxTokenLifetime) }
         if let tokenCookie { flags["auth.cookieName"] = .string(tokenCookie) }
         if !apiKeys.isEmpty { flags["auth.apiKeys"] = .stringArray(apiKeys) }
+        if !tenantAPIKeys.isEmpty { flags["auth.tenantApiKeys"] = .stringArray(tenantAPIKeys) }
         if noAuth { flags["auth.disabled"] = .bool(true) }
         if let maxConnections { flags["limits.maxConnections"] = .int(maxConnections) }
         if let maxConnectionsPerUser { flags["limits.maxConnectionsPerUser"] = .int(maxConnectionsPerUser) }
@@ -226,7 +232,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
             handler.logLevel = configuration.logLevel
             return handler
         }

@@ -182,19 +182,19 @@ import Testing
         defer { Task { await stream.close() } }
         let eventID = TestEnvironment.uniqueName("evt")
         // What an attempt that claimed the id and then lost Redis (or its node) leaves behind.
-        _ = try await redis.command(["SET", "sse:idem:\(eventID)", "pending", "PX", "500"])
+        _ = try await redis.command(["SET", "sse:idem:|\(eventID)", "pending", "PX", "500"])
         let body = #"{"target":{"type":"user","id":"\#(user)"},"data":"retried","id":"\#(eventID)"}"#
         let refused = try await c.publish(0, body)
         #expect(refused.status == 409)
         #expect(refused.bodyString.contains("in_flight"))
         try await TestEnvironment.eventually("the abandoned claim lapsed") {
-            try await redis.command(["EXISTS", "sse:idem:\(eventID)"]).int == 0
+            try await redis.command(["EXISTS", "sse:idem:|\(eventID)"]).int == 0
         }
         let response = try await c.publish(0, body)
         #expect(response.status == 202)
         #expect(!response.bodyString.contains("duplicate"))
         #expect(try await stream.nextOwn()?.data == "retried")
-        #expect(try await redis.command(["GET", "sse:idem:\(eventID)"]).string == "done")
+        #expect(try await redis.command(["GET", "sse:idem:|\(eventID)"]).string == "done")
     }
 }
 

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct PresenceRoutesTests {
     private struct Unavailable: Error, CustomStringConvertible {
-        var description: String { "Redis unreachable" }
+        var description: String { "Redis unreachable at 127.0.0.1:6391: connection refused" }
     }
 
     /// A store that is down.
@@ -109,17 +109,54 @@ import Testing
 
     @Test func aConfinedCredentialSeesItsTenantOnly() async throws {
         let registry = try await registry()
-        let (status, body) = await PresenceRoutes.answer(uri: "/presence/users", presence: registry, confinedTenant: "acme")
+        let (status, body) = await PresenceRoutes.answer(uri: "/presence/users", presence: registry, credential: .tenantKey("acme"))
         #expect(status == .ok)
         #expect(try (json(body)["users"] as? [[String: Any]])?.compactMap { $0["user"] as? String } == ["carol"])
-        let (refused, error) = await PresenceRoutes.answer(uri: "/presence/connections?tenant=other", presence: registry, confinedTenant: "acme")
+        let (refused, error) = await PresenceRoutes.answer(uri: "/presence/connections?tenant=other", presence: registry, credential: .tenantKey("acme"))
         #expect(refused == .forbidden)
         #expect(try json(error)["error"] as? String == "tenant_not_allowed")
     }
 
-    @Test func anUnreachableStoreAnswers503() async throws {
+    private func token(tenant: String? = nil, _ publish: [String]) -> PublisherCredential {
+        .token(VerifiedClaims(user: "svc", tenant: tenant, publish: PublishGrant(patterns: publish)!, expiresAt: 0))
+    }
+
+    /// A token without a tenant claim reads the default tenant only, and only what its patterns reach.
+    @Test func aTokenReadsOnlyWhatItsPatternsReachInItsOwnTenant() async throws {
+        let registry = try await registry()
+        func status(_ uri: String, _ credential: PublisherCredential) async -> Int {
+            Int(await PresenceRoutes.answer(uri: uri, presence: registry, credential: credential).status.code)
+        }
+        let alice = token(["user:alice"])
+        #expect(await status("/presence/users?tenant=acme", alice) == 403)
+        #expect(await status("/presence/connections?tenant=acme", alice) == 403)
+        #expect(await status("/presence/users/carol?tenant=acme", alice) == 403)
+        #expect(await status("/presence/users", alice) == 403)
+        #expect(await status("/presence/users/bob", alice) == 403)
+        #expect(await status("/presence/connections?user=bob", alice) == 403)
+        #expect(await status("/presence/users/alice", alice) == 200)
+        #expect(await status("/presence/connections?user=alice", alice) == 200)
+        #expect(await status("/presence/users?channel=news", alice) == 403)
+
+        let news = token(["channel:news"])
+        #expect(await status("/presence/users?channel=news", news) == 200)
+        #expect(await status("/presence/connections?channel=news", news) == 200)
+        #expect(await status("/presence/connections?channel=sport", news) == 403)
+
+        let everyone = token(["user:*"])
+        #expect(await status("/presence/users", everyone) == 200)
+        #expect(await status("/presence/connections", everyone) == 200)
+        #expect(await status("/presence/users?tenant=acme", everyone) == 403)
+        #expect(await status("/presence/users", token(tenant: "acme", ["user:*"])) == 200)
+        #expect(await status("/presence/users/carol", token(tenant: "acme", ["user:carol"])) == 200)
+    }
+
+    @Test func anUnreachableStoreAnswers503AndOnlyAFullKeyLearnsWhatItSaid() async throws {
         let (status, body) = await PresenceRoutes.answer(uri: "/presence/users", presence: DownPresence())
         #expect(status == .serviceUnavailable)
         #expect(try json(body)["error"] as? String == "unavailable")
+        #expect(try (json(body)["message"] as? String)?.contains("127.0.0.1:6391") == true)
+        let (_, confined) = await PresenceRoutes.answer(uri: "/presence/users", presence: DownPresence(), credential: token(["user:*"]))
+        #expect(try json(confined)["message"] as? String == "presence unavailable (Redis unreachable)")
     }
 }

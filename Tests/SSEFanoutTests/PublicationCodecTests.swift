@@ -135,4 +135,20 @@ import Testing
         let later = EventIDGenerator.next()
         #expect(first.prefix(9) <= later.prefix(9))
     }
+
+    /// The served client acts on these names, so a publisher may not send them; nor an absurd `retry`.
+    @Test func reservedEventNamesAndOverlongRetriesAreRefused() throws {
+        for name in ["connected", "disconnect", "expired", "reset", "close"] {
+            let body = #"{"target": {"type": "user", "id": "a"}, "event": "\#(name)", "data": "x"}"#
+            let error = #expect(throws: PublicationError.self) { try PublicationCodec.decode(Array(body.utf8)) }
+            #expect(error?.code == "reserved_event")
+        }
+        #expect(try PublicationCodec.decode(Array(#"{"target": {"type": "user", "id": "a"}, "event": "closed", "data": "x"}"#.utf8)).event == "closed")
+        #expect(try PublicationCodec.decode(Array(#"{"target": {"type": "user", "id": "a"}, "retry": 3600000, "data": "x"}"#.utf8)).retry == 3_600_000)
+        for retry in ["3600001", "1000000000000000"] {
+            let body = #"{"target": {"type": "user", "id": "a"}, "retry": \#(retry), "data": "x"}"#
+            let error = #expect(throws: PublicationError.self) { try PublicationCodec.decode(Array(body.utf8)) }
+            #expect(error?.code == "invalid_retry")
+        }
+    }
 }

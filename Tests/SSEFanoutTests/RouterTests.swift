@@ -56,6 +56,24 @@ private final class RecordingBroker: Broker {
         return (Router(registry: registry, broker: broker, history: InProcessHistory(retention: .init()), logger: Logger(label: "test")), broker)
     }
 
+    /// Ids are claimed per tenant: a publisher in one tenant cannot take, nor learn of, another's ids.
+    @Test func publicationIdsAreClaimedPerTenant() async throws {
+        let (router, _) = try await setUp()
+        let attacker = try await router.route(Publication(target: .user("mallory", tenant: "a"), data: .text("x"), id: "invoice-1000-paid"))
+        #expect(!attacker.duplicate)
+        let real = try await router.route(Publication(target: .user("bob", tenant: "b"), data: .text("paid"), id: "invoice-1000-paid"))
+        #expect(!real.duplicate)
+        #expect(real.stored)
+        // The default tenant, and a broadcast, are scopes of their own too.
+        #expect(try await !router.route(Publication(target: .user("bob"), data: .text("paid"), id: "invoice-1000-paid")).duplicate)
+        #expect(try await !router.route(Publication(target: .broadcast, data: .text("paid"), id: "invoice-1000-paid")).duplicate)
+        // Within one tenant the id is still accepted once.
+        #expect(try await router.route(Publication(target: .user("carol", tenant: "b"), data: .text("again"), id: "invoice-1000-paid")).duplicate)
+        #expect(Router.claim("x", for: .user("u", tenant: "acme")) == "acme|x")
+        #expect(Router.claim("x", for: .user("u")) == "|x")
+        #expect(Router.claim("x", for: .broadcast) == "*|x")
+    }
+
     @Test func userTargetSendsOneMessagePerOwningNodeNotPerConnection() async throws {
         let (router, broker) = try await setUp()
         let result = try await router.route(Publication(target: .user("alice"), data: .text("hi")))
@@ -250,8 +268,9 @@ private final class RecordingBroker: Broker {
         let router = Router(registry: registry, broker: RecordingBroker(knownNodes: []), history: history, logger: Logger(label: "test"))
         _ = try await router.route(Publication(target: .user("u"), data: .text("x")))
         _ = try await router.route(Publication(target: .user("u"), data: .text("x"), id: "mine"))
-        #expect(history.claims.withLockedValue { $0 } == [nil, "mine"])
-        #expect(history.completed.withLockedValue { $0 } == ["mine"])
+        // Scoped by the target's tenant (the default one here).
+        #expect(history.claims.withLockedValue { $0 } == [nil, "|mine"])
+        #expect(history.completed.withLockedValue { $0 } == ["|mine"])
     }
 }
 

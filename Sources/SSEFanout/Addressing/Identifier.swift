@@ -7,13 +7,28 @@ public enum Identifier {
     public static let maxTenantLength = 64
 
     /// A non-empty string of at most `maxLength` bytes without control characters (a NUL, CR or LF
-    /// would make a stream nobody can subscribe to, or break a log line).
+    /// would make a stream nobody can subscribe to, or break a log line) or bidirectional controls
+    /// (they make one id look like another on an operator's screen).
     public static func validate(_ field: String, _ value: String) throws(PublicationError) {
         guard !value.isEmpty, value.utf8.count <= maxLength else {
             throw PublicationError("invalid_\(Self.code(field))", "'\(field)' must be a non-empty string of at most \(maxLength) bytes")
         }
-        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw PublicationError("invalid_\(Self.code(field))", "'\(field)' must not contain control characters")
+        guard !value.unicodeScalars.contains(where: isForbidden) else {
+            throw PublicationError("invalid_\(Self.code(field))", "'\(field)' must not contain control or bidirectional-override characters")
+        }
+    }
+
+    /// Whether `value` passes `validate`.
+    public static func isValid(_ value: String) -> Bool {
+        !value.isEmpty && value.utf8.count <= maxLength && !value.unicodeScalars.contains(where: isForbidden)
+    }
+
+    /// Control characters, and the bidirectional marks, embeddings, overrides and isolates.
+    static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.properties.generalCategory == .control { return true }
+        switch scalar.value {
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
         }
     }
 

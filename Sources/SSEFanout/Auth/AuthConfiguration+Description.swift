@@ -10,6 +10,7 @@ extension AuthConfiguration: CustomStringConvertible, CustomDebugStringConvertib
             "maxTokenLifetime: \(maxTokenLifetime)",
             "cookieName: \(cookieName)",
             "apiKeys: \(apiKeys.count) redacted",
+            "tenantAPIKeys: \(tenantAPIKeys.map { "\($0.tenant)=<redacted>" })",
         ]
         if disabled { parts.append("disabled") }
         return "AuthConfiguration(\(parts.joined(separator: ", ")))"

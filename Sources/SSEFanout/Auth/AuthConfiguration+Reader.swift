@@ -14,16 +14,33 @@ extension AuthConfiguration {
         if let lifetime = try config.seconds(forKey: "auth.maxTokenLifetime") { c.maxTokenLifetime = lifetime }
         c.cookieName = config.string(forKey: "auth.cookieName", default: c.cookieName)
         c.apiKeys = config.stringArray(forKey: "auth.apiKeys", isSecret: true, default: []).filter { !$0.isEmpty }
+        for text in config.stringArray(forKey: "auth.tenantApiKeys", isSecret: true, default: []) where !text.isEmpty {
+            guard let key = TenantAPIKey(text) else {
+                throw ConfigurationError("auth.tenantApiKeys: each entry is TENANT=KEY; one has no '='")
+            }
+            c.tenantAPIKeys.append(key)
+        }
         c.disabled = config.bool(forKey: "auth.disabled", default: c.disabled)
         try c.validate()
         return c
     }
+
+    /// Shortest accepted API key, full or tenant: anything shorter can be guessed over the network.
+    public static let minimumAPIKeyLength = 16
 
     /// Refuses settings a node cannot authenticate with. Being configured is not required: a node
     /// with no key refuses every token (and so every stream) unless `disabled`.
     func validate() throws(ConfigurationError) {
         if let secret = jwtSecret, secret.utf8.count < Authenticator.minimumSecretLength {
             throw ConfigurationError("auth.jwtSecret must be at least \(Authenticator.minimumSecretLength) bytes")
+        }
+        for entry in tenantAPIKeys {
+            guard ClaimRules.isValidTenant(entry.tenant) else {
+                throw ConfigurationError("auth.tenantApiKeys: '\(entry.tenant)' is not a tenant (1…64 of A-Z a-z 0-9 . _ -)")
+            }
+            guard entry.key.utf8.count >= Self.minimumAPIKeyLength else {
+                throw ConfigurationError("auth.tenantApiKeys: the key of tenant '\(entry.tenant)' is shorter than \(Self.minimumAPIKeyLength) bytes")
+            }
         }
         guard maxTokenLifetime > .zero else { throw ConfigurationError("auth.maxTokenLifetime must be positive") }
         // RFC 6265 cookie-name: a token, no separators.

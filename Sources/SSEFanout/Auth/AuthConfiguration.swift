@@ -17,6 +17,11 @@ public struct AuthConfiguration: Sendable, Equatable {
     public var cookieName = "sse_token"
     /// Keys that let a backend publish to any target. Compared in constant time.
     public var apiKeys: [String] = []
+    /// Keys that publish, kick and read presence in one tenant only. Compared in constant time.
+    public var tenantAPIKeys: [TenantAPIKey] = []
+    /// Whether tokens minted by `POST /demo/token` (they carry `"demo": true`) are accepted: only on a
+    /// node in demo mode, so that a demo node cannot mint its way into a production cluster.
+    public var acceptsDemoTokens = false
     /// `--no-auth`: every stream and every publication is accepted without credentials.
     public var disabled = false
 

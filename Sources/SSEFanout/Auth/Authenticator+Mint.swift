@@ -9,10 +9,12 @@ extension Authenticator {
     /// - Parameters:
     ///   - channels: the `channels` claim; empty leaves it out (no channels).
     ///   - publish: the `publish` claim; empty leaves it out (no publishing).
+    ///   - demo: marks a demo page's token (`"demo": true`), which only demo nodes accept.
     /// - Throws: `no_signing_key` when only public keys are configured; `invalid_token_request` for
     ///   claims or a `ttl` this node would refuse in a token.
     public func mint(
-        user: String, tenant: String? = nil, sid: String? = nil, channels: [String] = [], publish: [String] = [], ttl: Duration
+        user: String, tenant: String? = nil, sid: String? = nil, channels: [String] = [], publish: [String] = [], ttl: Duration,
+        demo: Bool = false
     ) async throws(AuthError) -> String {
         guard let signingKey else {
             throw AuthError(
@@ -35,7 +37,8 @@ extension Authenticator {
         let issuedAt = Date().timeIntervalSince1970.rounded(.down)
         let claims = TokenClaims(
             sub: user, tenant: tenant, sid: sid, channels: channels.isEmpty ? nil : channels, publish: publish.isEmpty ? nil : publish,
-            exp: issuedAt + lifetime, iat: issuedAt, iss: configuration.issuer, aud: configuration.audience.map { [$0] }
+            exp: issuedAt + lifetime, iat: issuedAt, iss: configuration.issuer, aud: configuration.audience.map { [$0] },
+            demo: demo ? true : nil
         )
         do {
             return try await signingKey.keys.sign(claims, kid: signingKey.kid.map { JWKIdentifier(string: $0) })

@@ -27,6 +27,8 @@ public final class Authenticator: Sendable {
     private let unnamedKeysByAlgorithm: [String: [VerificationKey]]
     private let keysByID: [String: VerificationKey]
     private let apiKeyDigests: [[UInt8]]
+    /// Each tenant API key's digest with its tenant.
+    private let tenantKeyDigests: [(tenant: String, digest: [UInt8])]
     let signingKey: SigningKey?
     private let now: @Sendable () -> Double
     /// One decoder for every token: its options never change, so it is safe to share.
@@ -41,6 +43,7 @@ public final class Authenticator: Sendable {
         self.unnamedKeysByAlgorithm = Dictionary(grouping: keys.filter { $0.kid == nil }, by: \.name)
         self.keysByID = Dictionary(keys.compactMap { key in key.kid.map { ($0, key) } }, uniquingKeysWith: { first, _ in first })
         self.apiKeyDigests = configuration.apiKeys.map { Array(SHA256.hash(data: Array($0.utf8))) }
+        self.tenantKeyDigests = configuration.tenantAPIKeys.map { ($0.tenant, Array(SHA256.hash(data: Array($0.key.utf8)))) }
         self.signingKey = signingKey
         self.now = now
     }
@@ -57,11 +60,17 @@ public final class Authenticator: Sendable {
     // MARK: Subscribers
 
     /// The claims of the request's token (see `TokenSource` for where it is looked for); nil when
-    /// authentication is disabled. Throws 401 `missing_token` when there is none.
-    public func subscriber(headers: HTTPHeaders, uri: String) throws(AuthError) -> VerifiedClaims? {
+    /// authentication is disabled. Throws 401 `missing_token` when there is none, and 403 `cross_origin`
+    /// when the token came in the cookie from a page `origins` does not allow (`CORSPolicy.refusesCookie`).
+    public func subscriber(headers: HTTPHeaders, uri: String, origins: CORSPolicy? = nil) throws(AuthError) -> VerifiedClaims? {
         guard !isDisabled else { return nil }
-        guard let (token, _) = TokenSource.token(headers: headers, uri: uri, cookieName: configuration.cookieName) else {
+        guard let (token, source) = TokenSource.token(headers: headers, uri: uri, cookieName: configuration.cookieName) else {
             throw AuthError.missingToken
+        }
+        if source == .cookie, let origins, origins.refusesCookie(headers) {
+            throw AuthError.forbidden(
+                "cross_origin",
+                "the token cookie is not accepted from a page of another origin; send the token in an Authorization header, or list the origin with --cors-origin")
         }
         return try verify(token)
     }
@@ -69,7 +78,7 @@ public final class Authenticator: Sendable {
     // MARK: Publishers
 
     /// The publisher's credential: an `X-API-Key` header, or `Authorization: Bearer X` where X is
-    /// an API key or else a token with a `publish` claim.
+    /// an API key (full or tenant) or else a token with a `publish` claim.
     ///
     /// Throws 401 `missing_credentials` without either header, 401 `invalid_api_key` for an unknown
     /// key, the token's refusal for a bad token, and 403 `publish_not_allowed` for a valid token that
@@ -77,11 +86,11 @@ public final class Authenticator: Sendable {
     public func publisher(headers: HTTPHeaders) throws(AuthError) -> PublisherCredential {
         guard !isDisabled else { return .unrestricted }
         if let key = headers.first(name: "x-api-key") {
-            guard isAPIKey(key.trimmingCharacters(in: .whitespaces)) else { throw AuthError.invalidAPIKey }
-            return .apiKey
+            guard let credential = keyCredential(key.trimmingCharacters(in: .whitespaces)) else { throw AuthError.invalidAPIKey }
+            return credential
         }
         guard let bearer = TokenSource.bearerToken(headers) else { throw AuthError.missingCredentials }
-        if isAPIKey(bearer) { return .apiKey }
+        if let credential = keyCredential(bearer) { return credential }
         // Not shaped like a JWT: an API key that is not one of ours.
         guard bearer.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2 else { throw AuthError.invalidAPIKey }
         let claims = try verify(bearer)
@@ -89,18 +98,34 @@ public final class Authenticator: Sendable {
         return .token(claims)
     }
 
-    /// Whether `candidate` is a configured API key. Compares SHA-256 digests, against every key with no
-    /// early exit, so that neither a key's length nor how much of it matched shows in the timing.
+    /// Whether `candidate` is a configured full API key.
     func isAPIKey(_ candidate: String) -> Bool {
-        guard !candidate.isEmpty else { return false }
+        keyCredential(candidate) == .apiKey
+    }
+
+    /// The credential `candidate` is the key of: a full API key, a tenant's key, or nil. Compares SHA-256
+    /// digests, against every key with no early exit, so that neither a key's length nor how much of it
+    /// matched, nor which kind of key it is, shows in the timing.
+    func keyCredential(_ candidate: String) -> PublisherCredential? {
+        guard !candidate.isEmpty else { return nil }
         let digest = Array(SHA256.hash(data: Array(candidate.utf8)))
-        var found: UInt8 = 0
+        var full: UInt8 = 0
         for key in apiKeyDigests {
-            var difference: UInt8 = 0
-            for index in 0..<digest.count { difference |= key[index] ^ digest[index] }
-            found |= difference == 0 ? 1 : 0
+            full |= Self.equal(key, digest)
         }
-        return found == 1
+        var tenant: String?
+        for entry in tenantKeyDigests where Self.equal(entry.digest, digest) == 1 {
+            tenant = entry.tenant
+        }
+        if full == 1 { return .apiKey }
+        return tenant.map { .tenantKey($0) }
+    }
+
+    /// 1 when two digests are equal, else 0, looking at every byte.
+    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> UInt8 {
+        var difference: UInt8 = 0
+        for index in 0..<a.count { difference |= a[index] ^ b[index] }
+        return difference == 0 ? 1 : 0
     }
 
     // MARK: Tokens
@@ -196,15 +221,25 @@ public final class Authenticator: Sendable {
         if let audience = configuration.audience, !(claims.aud ?? []).contains(audience) {
             throw AuthError("wrong_audience", "the token's 'aud' does not name this node's audience")
         }
+        // A demo page mints tokens for anyone: they are good on demo nodes only, and in the demo tenant only.
+        let isDemo = claims.demo == true
+        if isDemo {
+            guard configuration.acceptsDemoTokens else {
+                throw AuthError("demo_token_refused", "demo tokens are accepted only by nodes in demo mode")
+            }
+            guard let tenant = claims.tenant, DemoRoutes.isDemoTenant(tenant) else {
+                throw AuthError("demo_token_refused", "a demo token must be confined to a demo tenant")
+            }
+        }
         guard let user = claims.sub else { throw AuthError("invalid_claim", "the token has no 'sub' claim") }
         guard ClaimRules.isValidIdentifier(user) else {
-            throw AuthError.invalidClaim("sub", "must be 1…\(ClaimRules.maxIdentifierLength) bytes without control characters")
+            throw AuthError.invalidClaim("sub", "must be 1…\(ClaimRules.maxIdentifierLength) bytes without control or bidirectional-override characters")
         }
         if let tenant = claims.tenant, !ClaimRules.isValidTenant(tenant) {
             throw AuthError.invalidClaim("tenant", "must be 1…\(ClaimRules.maxTenantLength) of A-Z a-z 0-9 . _ -")
         }
         if let sid = claims.sid, !ClaimRules.isValidIdentifier(sid) {
-            throw AuthError.invalidClaim("sid", "must be 1…\(ClaimRules.maxIdentifierLength) bytes without control characters")
+            throw AuthError.invalidClaim("sid", "must be 1…\(ClaimRules.maxIdentifierLength) bytes without control or bidirectional-override characters")
         }
         var channels = ChannelGrant.none
         if let patterns = claims.channels {
@@ -221,7 +256,8 @@ public final class Authenticator: Sendable {
             publish = grant
         }
         return VerifiedClaims(
-            user: user, tenant: claims.tenant, sessionID: claims.sid, channels: channels, publish: publish, expiresAt: exp
+            user: user, tenant: claims.tenant, sessionID: claims.sid, channels: channels, publish: publish, expiresAt: exp,
+            issuedAt: claims.iat, isDemo: isDemo
         )
     }
 

@@ -4,11 +4,10 @@ enum ClaimRules {
     static let maxIdentifierLength = 256
     static let maxTenantLength = 64
 
-    /// `sub` and `sid`: non-empty, at most 256 bytes, no control characters (they end up in logs,
-    /// registry entries and event routing keys).
+    /// `sub` and `sid`: what `Identifier` allows of any id (non-empty, at most 256 bytes, no control or
+    /// bidirectional characters): they end up in logs, registry entries and event routing keys.
     static func isValidIdentifier(_ value: String) -> Bool {
-        !value.isEmpty && value.utf8.count <= maxIdentifierLength
-            && !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        Identifier.isValid(value)
     }
 
     /// `tenant`: `[A-Za-z0-9._-]{1,64}`, narrow enough to be safe in a key prefix or a queue name.

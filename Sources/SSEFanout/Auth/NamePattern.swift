@@ -4,7 +4,7 @@
 enum NamePattern {
     static func isValid(_ pattern: some StringProtocol) -> Bool {
         guard !pattern.isEmpty, pattern.utf8.count <= ClaimRules.maxIdentifierLength else { return false }
-        guard !pattern.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return false }
+        guard !pattern.unicodeScalars.contains(where: Identifier.isForbidden) else { return false }
         guard let star = pattern.utf8.firstIndex(of: UInt8(ascii: "*")) else { return true }
         return pattern.utf8.index(after: star) == pattern.utf8.endIndex
     }

@@ -3,7 +3,8 @@
 /// Patterns: `*` (any target), `broadcast`, `KIND:NAME` with KIND one of user, channel, session,
 /// client, connection and NAME a `NamePattern` (`user:alice`, `user:*`, `channel:news-*`), and
 /// `tenant:NAME` (every target in that tenant, the tenant's own stream included). Tenant confinement,
-/// from the token's own `tenant` claim, is applied on top of these by `PublisherCredential`.
+/// from the token's own `tenant` claim (the default tenant without one), is applied on top of these by
+/// `PublisherCredential`.
 public struct PublishGrant: Sendable, Equatable {
     /// The target kinds a publication can address.
     public static let kinds: Set<String> = ["connection", "user", "session", "client", "tenant", "channel", "broadcast"]
@@ -31,6 +32,16 @@ public struct PublishGrant: Sendable, Equatable {
     ///   - id: the target's id; nil only for `broadcast`.
     public func allows(kind: String, tenant: String?, id: String?) -> Bool {
         patterns.contains { Self.matches($0, kind: kind, tenant: tenant, id: id) }
+    }
+
+    /// Whether one pattern covers every target of `kind` in `tenant`: `*`, `KIND:*`, or `tenant:NAME`
+    /// matching it.
+    public func allowsEvery(kind: String, tenant: String?) -> Bool {
+        patterns.contains { pattern in
+            if pattern == "*" || pattern == "\(kind):*" { return true }
+            guard pattern.hasPrefix("tenant:"), let tenant else { return false }
+            return NamePattern.matches(pattern.dropFirst("tenant:".count), tenant)
+        }
     }
 
     static func matches(_ pattern: String, kind: String, tenant: String?, id: String?) -> Bool {

@@ -15,10 +15,12 @@ struct TokenClaims: JWTPayload, Equatable {
     var iss: String?
     /// `aud` is a string or an array of strings.
     var aud: [String]?
+    /// Set on tokens a demo node mints: only nodes in demo mode accept them.
+    var demo: Bool?
 
     init(
         sub: String? = nil, tenant: String? = nil, sid: String? = nil, channels: [String]? = nil, publish: [String]? = nil,
-        exp: Double? = nil, nbf: Double? = nil, iat: Double? = nil, iss: String? = nil, aud: [String]? = nil
+        exp: Double? = nil, nbf: Double? = nil, iat: Double? = nil, iss: String? = nil, aud: [String]? = nil, demo: Bool? = nil
     ) {
         self.sub = sub
         self.tenant = tenant
@@ -30,10 +32,11 @@ struct TokenClaims: JWTPayload, Equatable {
         self.iat = iat
         self.iss = iss
         self.aud = aud
+        self.demo = demo
     }
 
     private enum CodingKeys: String, CodingKey {
-        case sub, tenant, sid, channels, publish, exp, nbf, iat, iss, aud
+        case sub, tenant, sid, channels, publish, exp, nbf, iat, iss, aud, demo
     }
 
     init(from decoder: any Decoder) throws {
@@ -52,6 +55,7 @@ struct TokenClaims: JWTPayload, Equatable {
         } else {
             aud = try c.decodeIfPresent([String].self, forKey: .aud)
         }
+        demo = try c.decodeIfPresent(Bool.self, forKey: .demo)
     }
 
     /// Dates as whole seconds, as most verifiers expect them; a single audience as a string.
@@ -69,6 +73,7 @@ struct TokenClaims: JWTPayload, Equatable {
         if let aud {
             if aud.count == 1 { try c.encode(aud[0], forKey: .aud) } else { try c.encode(aud, forKey: .aud) }
         }
+        try c.encodeIfPresent(demo, forKey: .demo)
     }
 
     private static func encodeDate(_ seconds: Double?, forKey key: CodingKeys, in c: inout KeyedEncodingContainer<CodingKeys>) throws {

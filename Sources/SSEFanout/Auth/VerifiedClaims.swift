@@ -13,10 +13,15 @@ public struct VerifiedClaims: Sendable, Equatable {
     public var publish: PublishGrant?
     /// The `exp` claim, seconds since 1970: a stream may be closed when its token runs out.
     public var expiresAt: Double
+    /// The `iat` claim, seconds since 1970, when the token has one: a kick without reconnect refuses
+    /// tokens issued before it.
+    public var issuedAt: Double?
+    /// Minted by a demo node's `POST /demo/token` (the `demo` claim).
+    public var isDemo: Bool
 
     public init(
         user: String, tenant: String? = nil, sessionID: String? = nil, channels: ChannelGrant = .none,
-        publish: PublishGrant? = nil, expiresAt: Double
+        publish: PublishGrant? = nil, expiresAt: Double, issuedAt: Double? = nil, isDemo: Bool = false
     ) {
         self.user = user
         self.tenant = tenant
@@ -24,6 +29,8 @@ public struct VerifiedClaims: Sendable, Equatable {
         self.channels = channels
         self.publish = publish
         self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
+        self.isDemo = isDemo
     }
 
     /// Whether the token grants subscribing to `name` (see `ChannelGrant`: no claim, no channels).

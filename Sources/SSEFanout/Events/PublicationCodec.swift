@@ -72,9 +72,14 @@ public enum PublicationCodec {
         if id?.isEmpty == true {
             throw PublicationError("invalid_id", "'id' must not be empty (leave it out to have one assigned)")
         }
+        let event = try field("event", body["event"])
+        if !trusted, let event, reservedEvents.contains(event) {
+            throw PublicationError(
+                "reserved_event", "'event' may not be '\(event)': the node sends events by that name itself (\(reservedEvents.sorted().joined(separator: ", ")))")
+        }
         var publication = Publication(
             targets: targets,
-            event: try field("event", body["event"]),
+            event: event,
             data: try eventData(rawData),
             id: id,
             retry: try retry(body["retry"]),
@@ -234,11 +239,18 @@ public enum PublicationCodec {
 
     private static func retry(_ value: Any?) throws(PublicationError) -> Int? {
         guard let value, !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !(value is Bool), let retry = Int(exactly: number.doubleValue), retry >= 0 else {
-            throw PublicationError("invalid_retry", "'retry' must be a non-negative integer (milliseconds)")
+        guard let number = value as? NSNumber, !(value is Bool), let retry = Int(exactly: number.doubleValue), (0...maxRetry).contains(retry) else {
+            throw PublicationError("invalid_retry", "'retry' must be a whole number of milliseconds from 0 to \(maxRetry) (an hour)")
         }
         return retry
     }
+
+    /// Event names the node sends itself and the served client acts on (a stream opening, a kick, a
+    /// token running out, a resume that cannot be served, a node closing it): a publisher may not forge them.
+    public static let reservedEvents: Set<String> = ["connected", "disconnect", "expired", "reset", "close"]
+
+    /// The longest `retry` a publisher may set: an hour. A client told to wait longer would look dead.
+    public static let maxRetry = 3_600_000
 
     private static func flag(_ name: String, _ value: Any?) throws(PublicationError) -> Bool {
         guard let value, !(value is NSNull) else { return false }

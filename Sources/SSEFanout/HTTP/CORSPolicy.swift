@@ -25,8 +25,30 @@ public struct CORSPolicy: Sendable {
     /// Whether `origin` is the request's own host (as the browser addressed it, or a proxy passed it on
     /// in `Host`): a browser sends `Origin` on its same-origin POSTs too, and never forges it.
     static func isSameOrigin(_ origin: String, _ request: HTTPRequestHead) -> Bool {
-        guard let host = request.headers.first(name: "host"), !host.isEmpty else { return false }
+        isSameOrigin(origin, request.headers)
+    }
+
+    static func isSameOrigin(_ origin: String, _ headers: HTTPHeaders) -> Bool {
+        guard let host = headers.first(name: "host"), !host.isEmpty else { return false }
         return origin == "http://\(host)" || origin == "https://\(host)"
+    }
+
+    /// Whether a request whose credential is the token cookie comes from a page of another origin: a
+    /// browser attaches the cookie to any site's form or script, a `multipart/form-data` form needing no
+    /// preflight, so only the node's own origin and the origins on the list (never `*`) may use it. The
+    /// origin is the `Origin` header, else the `Referer`'s; a request with neither is no page's.
+    public func refusesCookie(_ headers: HTTPHeaders) -> Bool {
+        guard let origin = Self.pageOrigin(headers) else { return false }
+        return !Self.isSameOrigin(origin, headers) && !allowedOrigins.contains(origin)
+    }
+
+    /// `Origin`, or the scheme, host and port of `Referer`.
+    static func pageOrigin(_ headers: HTTPHeaders) -> String? {
+        if let origin = headers.first(name: "origin") { return origin }
+        guard let referer = headers.first(name: "referer"), let schemeEnd = referer.range(of: "://") else { return nil }
+        let rest = referer[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return String(referer[..<schemeEnd.upperBound]) + authority
     }
 
     /// Headers for an actual (non-preflight) response.

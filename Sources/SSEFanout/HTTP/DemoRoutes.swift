@@ -3,11 +3,14 @@ import NIOCore
 import NIOHTTP1
 
 /// `POST /demo/token` (demo mode only; README, "Demo"): mints a short-lived token for whoever asks, so
-/// the demo page can pick any user. The token is confined to its tenant (`demo` unless given), may
-/// subscribe to `demo-*` channels, and may publish to `channel:demo-*` and `user:*` there, which also
-/// lets the page read its tenant's presence. It is never logged.
+/// the demo page can pick any user. The token is confined to a demo tenant (`demo`, or one whose name
+/// starts with `demo-`), may subscribe to `demo-*` channels, and may publish to `channel:demo-*` and
+/// `user:*` there, which also lets the page read its tenant's presence. It carries `"demo": true`, which
+/// nodes without demo mode refuse, so a demo node cannot mint a way into anyone's real tenant. It is
+/// never logged.
 enum DemoRoutes {
-    static let defaultTenant = "demo"
+    /// The demo page's tenant.
+    static let tenant = "demo"
     static let channelPrefix = "demo-"
     static let lifetime: Duration = .seconds(3600)
     static let publishPatterns = ["channel:\(channelPrefix)*", "user:*"]
@@ -26,9 +29,12 @@ enum DemoRoutes {
             try Identifier.validate("user", user)
             self.user = user
             switch object["tenant"] {
-            case nil, is NSNull: tenant = DemoRoutes.defaultTenant
+            case nil, is NSNull: tenant = DemoRoutes.tenant
             case let tenant as String:
                 try Identifier.validateTenant("tenant", tenant)
+                guard DemoRoutes.isDemoTenant(tenant) else {
+                    throw PublicationError("demo_tenant_only", "demo tokens are minted in tenant '\(DemoRoutes.tenant)' or a tenant starting with '\(DemoRoutes.tenant)-' only")
+                }
                 self.tenant = tenant
             default: throw PublicationError("invalid_tenant", "'tenant' must be a string")
             }
@@ -42,6 +48,13 @@ enum DemoRoutes {
             default: throw PublicationError("invalid_channels", "'channels' must be 1 to 16 channel names starting with '\(DemoRoutes.channelPrefix)'")
             }
         }
+    }
+}
+
+extension DemoRoutes {
+    /// `demo`, or `demo-<anything>`: the tenants a demo token may be confined to.
+    static func isDemoTenant(_ tenant: String) -> Bool {
+        tenant == Self.tenant || tenant.hasPrefix(Self.tenant + "-")
     }
 }
 
@@ -67,7 +80,8 @@ extension HTTPHandler {
             do throws(AuthError) {
                 return .success(
                     try await node.authenticator.mint(
-                        user: request.user, tenant: request.tenant, channels: request.channels, publish: DemoRoutes.publishPatterns, ttl: lifetime))
+                        user: request.user, tenant: request.tenant, channels: request.channels, publish: DemoRoutes.publishPatterns, ttl: lifetime,
+                        demo: true))
             } catch {
                 return .failure(error)
             }

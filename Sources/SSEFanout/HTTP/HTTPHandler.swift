@@ -149,18 +149,29 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             respond(context, head, .serviceUnavailable, JSONBody.error("shutting_down", "this node is shutting down"), close: true)
             return
         }
+        let claims: VerifiedClaims?
         do {
-            try authenticate(&request, head)
+            claims = try authenticate(&request, head)
         } catch {
             // The code says why; the token itself never reaches a log line.
             logger.info("refused stream", metadata: ["error": "\(error.code)"])
             respond(context, head, error.status, JSONBody.error(error.code, error.message))
             return
         }
-        if let bar = node.kicks.bar(for: request) {
-            logger.info("refused stream of a kicked target", metadata: ["target": "\(bar.target)"])
-            respond(context, head, .forbidden, JSONBody.kicked(bar))
+        let issuedAt = claims.map { claims in claims.issuedAt.map { Int64($0 * 1000) } ?? 0 }
+        switch node.kicks.refusal(for: request, issuedAt: issuedAt) {
+        case .barred(let kick):
+            logger.info("refused stream of a kicked target", metadata: ["target": "\(kick.target)"])
+            respond(context, head, .forbidden, JSONBody.kicked(kick))
             return
+        case .revoked(let kick):
+            logger.info("refused a token issued before its target was kicked", metadata: ["target": "\(kick.target)"])
+            respond(
+                context, head, .unauthorized,
+                JSONBody.error("token_revoked", "this token was issued before its \(kick.target.kind.rawValue) was kicked out; a new token is needed"))
+            return
+        case nil:
+            break
         }
         let limit = node.configuration.maxConnections
         if limit > 0, node.hub.connectionCount >= limit {
@@ -243,8 +254,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// With authentication on, who is connecting comes from the token alone: the query may not say,
     /// and the channels asked for must be granted by it.
-    private func authenticate(_ request: inout StreamRequest, _ head: HTTPRequestHead) throws(AuthError) {
-        guard let claims = try node.authenticator.subscriber(headers: head.headers, uri: head.uri) else { return }
+    private func authenticate(_ request: inout StreamRequest, _ head: HTTPRequestHead) throws(AuthError) -> VerifiedClaims? {
+        guard let claims = try node.authenticator.subscriber(headers: head.headers, uri: head.uri, origins: node.cors) else { return nil }
         guard !request.declaresIdentity else {
             throw AuthError(
                 "identity_from_token", "with authentication on, the user, tenant and session come from the token: leave 'user', 'tenant' and 'session' out of the query",
@@ -255,6 +266,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         request.tenant = claims.tenant ?? ""
         request.session = claims.sessionID
         request.expiresAt = Int64(claims.expiresAt * 1000)
+        return claims
     }
 
     /// The publisher's credential for a request that needs one (publish, disconnect, presence),
@@ -325,11 +337,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let eventLoop = context.eventLoop
         let answers = PublishAnswers(count: publications.count)
         // Submitted now, on arrival: publications to one target leave in this order.
+        let detailed = credential.isFullRights
         node.router.submit(publications) { index, outcome in
             guard let all = answers.set(index, outcome) else { return }
             eventLoop.execute {
                 let (handler, context) = bound.value
-                handler.answer(context, head, all, isBatch: isBatch)
+                handler.answer(context, head, all, isBatch: isBatch, detailed: detailed)
             }
         }
     }
@@ -366,26 +379,29 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.respond(context, head, .accepted, JSONBody.encode(["target": kick.target.key, "nodes": nodes, "reconnect": kick.reconnect] as [String: Any]))
             case .failure(let error):
                 handler.logger.warning("disconnect failed", metadata: ["error": "\(error)"])
-                handler.respond(context, head, .serviceUnavailable, JSONBody.error("unavailable", "\(error)"))
+                let message = credential.isFullRights ? "\(error)" : "the kick could not be sent (Redis or RabbitMQ unreachable); retry it"
+                handler.respond(context, head, .serviceUnavailable, JSONBody.error("unavailable", message))
             }
         }
     }
 
     /// `GET /presence/...`: who is online, cluster-wide (`PresenceRoutes`), for a publisher credential;
-    /// one confined to a tenant sees that tenant only.
+    /// one confined to a tenant sees that tenant only, and a token what its patterns reach.
     private func presence(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         guard let credential = publisher(context, head) else { return }
         let registry = node.registry
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.makeFutureWithTask {
-            await PresenceRoutes.answer(uri: head.uri, presence: registry, confinedTenant: credential.confinedTenant)
+            await PresenceRoutes.answer(uri: head.uri, presence: registry, credential: credential)
         }.whenSuccess { answer in
             let (handler, context) = bound.value
             handler.respond(context, head, answer.status, answer.body)
         }
     }
 
-    private func answer(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ outcomes: [Result<Router.Result, Router.Failure>], isBatch: Bool) {
+    private func answer(
+        _ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ outcomes: [Result<Router.Result, Router.Failure>], isBatch: Bool, detailed: Bool
+    ) {
         var failure: Router.Failure?
         for case .failure(let error) in outcomes where failure == nil { failure = error }
         if let failure {
@@ -395,9 +411,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let unavailable = outcomes.contains { if case .failure(let error) = $0, error.code != "in_flight" { true } else { false } }
         let status: HTTPResponseStatus = failure == nil ? .accepted : unavailable ? .serviceUnavailable : .conflict
         if isBatch {
-            respond(context, head, status, PublishAnswers.encode(outcomes))
+            respond(context, head, status, PublishAnswers.encode(outcomes, detailed: detailed))
         } else {
-            respond(context, head, status, PublishAnswers.encode(outcomes[0]))
+            respond(context, head, status, PublishAnswers.encode(outcomes[0], detailed: detailed))
         }
     }
 
@@ -411,7 +427,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if problems.isEmpty {
                 handler.respond(context, head, .ok, JSONBody.encode(["status": "ready", "nodeId": node.nodeID]))
             } else {
-                handler.respond(context, head, .serviceUnavailable, JSONBody.encode(["status": "unavailable", "nodeId": node.nodeID, "reasons": problems]))
+                // What a store answered (its host, port and error) is for an operator's key only; a probe
+                // learns which store is away.
+                let detailed = (try? node.authenticator.publisher(headers: head.headers))?.isFullRights ?? false
+                let reasons = detailed ? problems : problems.map { $0.components(separatedBy: ": ")[0] }
+                handler.respond(context, head, .serviceUnavailable, JSONBody.encode(["status": "unavailable", "nodeId": node.nodeID, "reasons": reasons]))
             }
         }
     }

@@ -10,7 +10,8 @@ import NIOHTTP1
 /// `cursor` is opaque to clients (the base64url of the last id a page looked at) and null on the last
 /// page; `limit` is 1…1000, 100 by default. Bad parameters answer 400, an unreachable store 503, both
 /// with the usual `{"error", "message"}`. The caller checks the publisher credential first and passes
-/// the tenant a credential is confined to, if any: such a caller may only ask about that tenant.
+/// it: a credential confined to a tenant may only ask about that tenant, and a token only about the
+/// targets its `publish` patterns reach (`permits`); else 403 `target_not_allowed`.
 public enum PresenceRoutes {
     public static let defaultLimit = 100
     public static let maxLimit = 1000
@@ -20,13 +21,19 @@ public enum PresenceRoutes {
         path == "/presence" || path.hasPrefix("/presence/")
     }
 
-    /// Answers a request for `uri` (path and query, as in the request line).
-    public static func answer(uri: String, presence: any Presence, confinedTenant: String? = nil) async -> (status: HTTPResponseStatus, body: [UInt8]) {
+    /// Answers a request for `uri` (path and query, as in the request line) made with `credential`.
+    /// A store's own error is told only to a full-rights credential.
+    public static func answer(
+        uri: String, presence: any Presence, credential: PublisherCredential = .unrestricted
+    ) async -> (status: HTTPResponseStatus, body: [UInt8]) {
         let query: PresenceQuery
         do {
-            query = try PresenceQuery(uri: uri, confinedTenant: confinedTenant)
+            query = try PresenceQuery(uri: uri, confinedTenant: credential.confinedTenant)
         } catch {
             return (error.status, JSONBody.error(error.error.code, error.error.message))
+        }
+        guard permits(query, credential) else {
+            return (.forbidden, JSONBody.error("target_not_allowed", "the credentials do not allow reading this presence: it names targets they may not publish to"))
         }
         do {
             switch query.listing {
@@ -40,8 +47,28 @@ public enum PresenceRoutes {
                 return (.ok, Self.user(try await presence.userPresence(user, tenant: query.tenant, limit: query.limit)))
             }
         } catch {
-            return (.serviceUnavailable, JSONBody.error("unavailable", "presence unavailable: \(error)"))
+            let detail = credential.isFullRights ? ": \(error)" : " (Redis unreachable)"
+            return (.serviceUnavailable, JSONBody.error("unavailable", "presence unavailable\(detail)"))
         }
+    }
+
+    /// Presence tells who is reachable: a credential may read what it could publish to. One user, or a
+    /// filter on a user, session or channel, needs a pattern reaching that target; a listing of a whole
+    /// tenant needs one reaching every user there (`*`, `user:*`, `tenant:NAME`).
+    static func permits(_ query: PresenceQuery, _ credential: PublisherCredential) -> Bool {
+        let tenant = query.tenant.isEmpty ? nil : query.tenant
+        func allows(_ kind: String, _ id: String) -> Bool { credential.allows(kind: kind, tenant: tenant, id: id) }
+        switch query.listing {
+        case .user(let user):
+            return allows("user", user)
+        case .users:
+            if let channel = query.channel { return allows("channel", channel) }
+        case .connections:
+            // The answer lies within each filter given, so one that is allowed is enough.
+            let filters = [("user", query.user), ("session", query.session), ("channel", query.channel)].compactMap { kind, id in id.map { (kind, $0) } }
+            if !filters.isEmpty { return filters.contains { allows($0.0, $0.1) } }
+        }
+        return credential.allowsEvery(kind: "user", tenant: query.tenant)
     }
 
     // MARK: - Bodies (written by hand: a page holds up to a thousand items)

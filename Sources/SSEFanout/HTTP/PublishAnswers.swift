@@ -27,23 +27,25 @@ final class PublishAnswers: Sendable {
         }
     }
 
-    static func encode(_ outcome: Outcome) -> [UInt8] {
+    /// `detailed`: a failure says what the store answered (host, port, error), for a full-rights
+    /// credential only; others learn which store was away.
+    static func encode(_ outcome: Outcome, detailed: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
-        append(outcome, to: &out)
+        append(outcome, detailed: detailed, to: &out)
         return out
     }
 
-    static func encode(_ outcomes: [Outcome]) -> [UInt8] {
+    static func encode(_ outcomes: [Outcome], detailed: Bool = true) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (index, outcome) in outcomes.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            append(outcome, to: &out)
+            append(outcome, detailed: detailed, to: &out)
         }
         out.append(UInt8(ascii: "]"))
         return out
     }
 
-    private static func append(_ outcome: Outcome, to out: inout [UInt8]) {
+    private static func append(_ outcome: Outcome, detailed: Bool, to out: inout [UInt8]) {
         switch outcome {
         case .success(let routed):
             out.append(contentsOf: routed.duplicate ? #"{"duplicate":true,"id":"#.utf8 : #"{"id":"#.utf8)
@@ -53,7 +55,7 @@ final class PublishAnswers: Sendable {
             out.append(contentsOf: #"{"error":""#.utf8)
             out.append(contentsOf: failure.code.utf8)
             out.append(contentsOf: #"","message":"#.utf8)
-            JSONString.append(failure.description, to: &out)
+            JSONString.append(detailed ? failure.description : failure.summary, to: &out)
             out.append(UInt8(ascii: "}"))
         }
     }

@@ -24,7 +24,7 @@ extension HTTPHandler {
         }
         let limits = SendRequest.Limits(maxBodySize: node.configuration.maxBodySize, maxUploadSize: node.configuration.maxUploadSize)
         do {
-            let request = try SendRequest(head: head, kind: kind, path: rest, authenticator: node.authenticator, limits: limits)
+            let request = try SendRequest(head: head, kind: kind, path: rest, authenticator: node.authenticator, origins: node.cors, limits: limits)
             if node.upstream.forwards { return forward(context, head, request) }
             let reservation = node.upstream.budget.share()
             // An announced length is reserved at once: a body that cannot be held is not read into memory.

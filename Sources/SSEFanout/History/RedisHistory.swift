@@ -8,7 +8,7 @@ import Redis
 /// the position it asked from. A gap is also left by a withdrawn entry (a publish that failed after it
 /// was kept), which may be anywhere in the stream, while trimming and expiry only ever remove the
 /// oldest entries: so a gap counts as truncation only when the oldest entry kept is past the position.
-/// Idempotency keys are `sse:idem:<publisher's event id>`, kept for the same age.
+/// Idempotency keys are `sse:idem:<tenant>|<publisher's event id>` (see `Router.claim`), kept for the same age.
 public final class RedisHistory: History {
     private let client: RedisClient
     private let prefix: String

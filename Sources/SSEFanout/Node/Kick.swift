@@ -2,7 +2,9 @@ import Foundation
 
 /// `POST /disconnect`: end every stream of a target, anywhere in the cluster, telling each why; with
 /// `reconnect: false` the target is also barred from opening streams for a while (an EventSource
-/// reconnects by itself, so without the bar a kick would last one `retry:` interval).
+/// reconnects by itself, so without the bar a kick would last one `retry:` interval), and every token
+/// issued before the kick is refused for as long as one could still be valid (`auth.maxTokenLifetime`):
+/// a kicked session's token does not come back when the bar runs out.
 ///
 /// It travels to every node as a control message (`BrokerTopology.controlKey`), which only nodes can
 /// send: each ends its matching streams and keeps the bar, so opening a stream never asks Redis.
@@ -14,6 +16,10 @@ public struct Kick: Sendable, Equatable {
     public var reconnect: Bool
     /// Until when the target may not open new streams (ms since 1970); nil when `reconnect`.
     public var barredUntil: Int64?
+    /// Tokens issued before this (ms since 1970; a token without `iat` counts as issued before) open no
+    /// stream of the target until `revokedUntil`; nil when `reconnect`.
+    public var revokedBefore: Int64?
+    public var revokedUntil: Int64?
     /// Why the streams end, as their lifecycle `connection.closed` says: `kicked` for a backend's kick,
     /// `replaced` for a user's oldest stream past the per-user limit.
     public var cause: CloseReason
@@ -27,6 +33,11 @@ public struct Kick: Sendable, Equatable {
     }
 
     static let maxReasonLength = 256
+
+    /// Until when anything of it is kept: the bar or the revocation, whichever lasts longer.
+    var keptUntil: Int64 {
+        max(barredUntil ?? 0, revokedUntil ?? 0)
+    }
 
     /// The request body: `{"target": {...}, "reason": "...", "reconnect": false}`.
     static func decodeRequest(_ bytes: [UInt8]) throws(PublicationError) -> Kick {
@@ -46,7 +57,7 @@ public struct Kick: Sendable, Equatable {
         var reason = "kicked"
         if let raw = body["reason"], !(raw is NSNull) {
             guard let text = raw as? String, !text.isEmpty, text.utf8.count <= maxReasonLength,
-                !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+                !text.unicodeScalars.contains(where: Identifier.isForbidden)
             else {
                 throw PublicationError("invalid_reason", "'reason' must be 1 to \(maxReasonLength) bytes without control characters")
             }
@@ -68,6 +79,9 @@ public struct Kick: Sendable, Equatable {
         JSONString.append(reason, to: &out)
         out.append(contentsOf: #","reconnect":\#(reconnect)"#.utf8)
         if let barredUntil { out.append(contentsOf: #","barredUntil":\#(barredUntil)"#.utf8) }
+        if let revokedBefore, let revokedUntil {
+            out.append(contentsOf: #","revokedBefore":\#(revokedBefore),"revokedUntil":\#(revokedUntil)"#.utf8)
+        }
         if cause != .kicked { out.append(contentsOf: #","cause":"\#(cause.rawValue)""#.utf8) }
         out.append(UInt8(ascii: "}"))
         return out
@@ -77,6 +91,8 @@ public struct Kick: Sendable, Equatable {
         var kick = try decodeRequest(bytes)
         let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         kick.barredUntil = (object?["barredUntil"] as? NSNumber)?.int64Value
+        kick.revokedBefore = (object?["revokedBefore"] as? NSNumber)?.int64Value
+        kick.revokedUntil = (object?["revokedUntil"] as? NSNumber)?.int64Value
         kick.cause = (object?["cause"] as? String).flatMap(CloseReason.init(rawValue:)) ?? .kicked
         return kick
     }

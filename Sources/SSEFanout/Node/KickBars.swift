@@ -1,7 +1,8 @@
 import NIOConcurrencyHelpers
 
 /// Targets kicked with `reconnect: false`, and until when: a stream that would answer to one of them
-/// is refused (403). Every node keeps all of them in memory, so opening a stream costs no Redis read.
+/// is refused, with 403 while the bar lasts, and after it with 401 while its token was issued before
+/// the kick. Every node keeps all of them in memory, so opening a stream costs no Redis read.
 final class KickBars: Sendable {
     private let bars = NIOLockedValueBox<[Address: Kick]>([:])
     private let now: @Sendable () -> Int64
@@ -10,19 +11,34 @@ final class KickBars: Sendable {
         self.now = now
     }
 
+    /// Why a stream is refused.
+    enum Refusal: Equatable {
+        /// The target is barred: no stream of it opens, whatever its token.
+        case barred(Kick)
+        /// The stream's token was issued before the target was kicked.
+        case revoked(Kick)
+    }
+
     func add(_ kick: Kick) {
-        guard let until = kick.barredUntil, until > now() else { return }
+        guard kick.keptUntil > now() else { return }
         bars.withLockedValue { $0[kick.target] = kick }
     }
 
-    /// The bar that refuses this stream, if any; bars that ran out are forgotten.
-    func bar(for request: StreamRequest) -> Kick? {
+    /// What refuses this stream, if anything; kicks that ran out are forgotten.
+    ///
+    /// - Parameter issuedAt: with authentication on, the stream's token's `iat` in ms since 1970 (0 when it
+    ///   has none); nil with authentication off, where there is no token to revoke.
+    func refusal(for request: StreamRequest, issuedAt: Int64?) -> Refusal? {
         bars.withLockedValue { bars in
             guard !bars.isEmpty else { return nil }
             let now = now()
-            bars = bars.filter { ($0.value.barredUntil ?? 0) > now }
+            bars = bars.filter { $0.value.keptUntil > now }
             for address in request.addresses {
-                if let kick = bars[address] { return kick }
+                guard let kick = bars[address] else { continue }
+                if (kick.barredUntil ?? 0) > now { return .barred(kick) }
+                if let issuedAt, let before = kick.revokedBefore, (kick.revokedUntil ?? 0) > now, issuedAt < before {
+                    return .revoked(kick)
+                }
             }
             return nil
         }

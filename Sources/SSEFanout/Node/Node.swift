@@ -84,7 +84,7 @@ public final class Node: Service, Sendable {
         self.hub = hub
         let limitLogs = LimitLogs()
         self.limitLogs = limitLogs
-        let kicker = KickSender(registry: registry, broker: broker, bar: configuration.kickBar)
+        let kicker = KickSender(registry: registry, broker: broker, bar: configuration.kickBar, revocation: configuration.auth.maxTokenLifetime)
         self.kicker = kicker
         let userLimit = UserConnectionLimit(
             maximum: configuration.maxConnectionsPerUser, policy: configuration.overUserLimit, presence: registry, logger: logger,
@@ -122,6 +122,8 @@ public final class Node: Service, Sendable {
         if configuration.auth.disabled {
             logger.warning("authentication is OFF: anyone who reaches this node can subscribe as any user and publish to anyone")
         }
+        // Demo tokens are minted, and so accepted, only where demo mode is on.
+        configuration.auth.acceptsDemoTokens = configuration.demo
         let authenticator = try await Authenticator.load(configuration.auth)
         let nodeID = configuration.resolvedNodeID
         let retention = HistoryRetention(maxLength: configuration.historyMaxLength, maxAge: configuration.historyMaxAge)

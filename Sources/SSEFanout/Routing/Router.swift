@@ -35,6 +35,17 @@ public final class Router: Sendable {
             return "unavailable"
         }
 
+        /// `description` without what the store answered (its host and port, its error text): what a
+        /// caller without full rights is told.
+        public var summary: String {
+            switch self {
+            case .inFlight: description
+            case .registryUnavailable: "registry unavailable (Redis); retry with the same id"
+            case .historyUnavailable: "history unavailable (Redis); retry with the same id"
+            case .brokerUnavailable: "broker unavailable (RabbitMQ); retry with the same id"
+            }
+        }
+
         public var description: String {
             switch self {
             case .inFlight(let id): "a publication with id '\(id)' is being published right now; retry once it has an answer"
@@ -91,17 +102,27 @@ public final class Router: Sendable {
     /// failure sends only the legs that failed. Their outcomes merge into one answer.
     private static func items(_ publication: Publication, _ completion: @escaping Completion) -> [RouteQueue.Item] {
         guard publication.targets.count > 1 else {
-            return [RouteQueue.Item(publication: publication, claim: publication.id, completion: completion)]
+            let claim = publication.id.map { Self.claim($0, for: publication.target) }
+            return [RouteQueue.Item(publication: publication, claim: claim, completion: completion)]
         }
         let given = publication.id
         let legs = publication.withID(EventIDGenerator.next).legs
         let outcomes = PublishAnswers(count: legs.count)
         return legs.indices.map { index in
-            let claim = given.map { index == 0 ? $0 : "\($0)|\(legs[index].target.key)" }
+            let target = legs[index].target
+            let claim = given.map { Self.claim(index == 0 ? $0 : "\($0)|\(target.key)", for: target) }
             return RouteQueue.Item(publication: legs[index], claim: claim) { outcome in
                 if let all = outcomes.set(index, outcome) { completion(merged(all)) }
             }
         }
+    }
+
+    /// The idempotency key a leg claims: the publisher's id within the tenant its target lives in
+    /// (`acme|invoice-1`, `|invoice-1` in the default tenant, `*|…` for a broadcast), so that no
+    /// publisher can claim another tenant's ids, nor learn from a `duplicate` answer that they were used.
+    /// Tenants hold neither `|` nor `*`.
+    static func claim(_ id: String, for target: Address) -> String {
+        (target.kind == .broadcast ? "*" : target.tenant) + "|" + id
     }
 
     /// One answer for a publication's legs: the first failure, or the nodes reached by each leg

@@ -32,16 +32,20 @@ struct SendRequest: Sendable {
     }
 
     /// Checks `head` in the order a caller can fix things: path, credentials, content type, headers, size.
-    init(head: HTTPRequestHead, kind: SendKind, path rawPath: Substring, authenticator: Authenticator, limits: Limits) throws(SendRefusal) {
+    /// `origins` decides whether a token in the cookie is accepted from the page that sent it.
+    init(
+        head: HTTPRequestHead, kind: SendKind, path rawPath: Substring, authenticator: Authenticator, origins: CORSPolicy? = nil,
+        limits: Limits
+    ) throws(SendRefusal) {
         guard let path = SendPath(rawPath) else {
             throw SendRefusal(
                 .badRequest, "invalid_path",
-                "the path after /\(kind.rawValue)/ must be 1 to \(SendPath.maxLength) bytes of A-Z a-z 0-9 . _ ~ / -, without empty, '.' or '..' segments")
+                "the path after /\(kind.rawValue)/ must be 1 to \(SendPath.maxLength) bytes of A-Z a-z 0-9 _ ~ / -, without empty segments")
         }
         self.kind = kind
         self.path = path
         self.query = SendQuery(uri: head.uri)
-        self.identity = try Self.sender(head, query, authenticator)
+        self.identity = try Self.sender(head, query, authenticator, origins)
 
         let (type, boundary) = try Self.contentType(head, kind)
         self.contentType = head.headers.first(name: "content-type") ?? type
@@ -81,9 +85,11 @@ struct SendRequest: Sendable {
 
     /// With authentication on, the token alone says who is sending (as for streams, the query may not);
     /// with it off, the `user`, `tenant` and `session` query parameters do.
-    private static func sender(_ head: HTTPRequestHead, _ query: SendQuery, _ authenticator: Authenticator) throws(SendRefusal) -> SendIdentity {
+    private static func sender(
+        _ head: HTTPRequestHead, _ query: SendQuery, _ authenticator: Authenticator, _ origins: CORSPolicy?
+    ) throws(SendRefusal) -> SendIdentity {
         let claims: VerifiedClaims?
-        do { claims = try authenticator.subscriber(headers: head.headers, uri: head.uri) } catch { throw SendRefusal(error) }
+        do { claims = try authenticator.subscriber(headers: head.headers, uri: head.uri, origins: origins) } catch { throw SendRefusal(error) }
         if let claims {
             guard query.identity.isEmpty else {
                 throw SendRefusal(

@@ -127,7 +127,7 @@ def empty_id(ctx):
         single = web.publish(ctx.port, {"target": {"type": "user", "id": "atk-empty"}, "data": "x", "id": ""})
         batch = web.publish(ctx.port, [{"target": {"type": "user", "id": "atk-empty"}, "data": "x"},
                                        {"target": {"type": "user", "id": "atk-empty"}, "data": "x", "id": ""}])
-    claimed = ctx.redis.call("EXISTS", "sse:idem:")
+    claimed = ctx.redis.call("EXISTS", "sse:idem:", "sse:idem:|")
     stored = ctx.redis.call("XLEN", "sse:history:user:atk-empty")
     ctx.figure("attacker", f"alone {single.status}, in an array {batch.status}; sse:idem: {'exists' if claimed else 'absent'}, stored {stored}")
     ctx.check(single.status == 400 and _is_json_error(single), f'"id": "" alone got {single.status}')

@@ -100,7 +100,7 @@ def publish_rabbitmq_down(ctx):
             noticed = wait_until(lambda: not ctx.node.is_ready(), 30)
             answers = [web.publish_to_user(ctx.port, user, f"while-down-{i}", event_id=f"down-{i}") for i in range(5)]
             stored = [i for i in _stored_ids(ctx, user) if i and i.startswith("down-")]
-            claimed = sum(ctx.redis.call("EXISTS", f"sse:idem:down-{i}") for i in range(5))
+            claimed = sum(ctx.redis.call("EXISTS", f"sse:idem:|down-{i}") for i in range(5))
         finally:
             ctx.services.start_rabbitmq()
         ready = wait_until(ctx.node.is_ready, 90, interval=0.5)
