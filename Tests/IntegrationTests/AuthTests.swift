@@ -353,11 +353,13 @@ extension Data {
         _ = try? await SSEStream.connect(cluster.url(0, "/events?channel=secret&token=\(token)"))
         let forged = token.dropLast(4) + "AAAA"
         _ = try? await SSEStream.connect(cluster.url(0, "/events?token=\(forged)"), headers: [("Authorization", "Bearer \(forged)")])
+        // A token behind a `;`, where a proxy or a framework may read it, is still no log line's.
+        _ = try? await SSEStream.connect(cluster.url(0, "/events?x=1;token=\(token)"))
         let headers = [("Content-Type", "application/json"), ("X-API-Key", AuthTests.apiKey)]
         _ = try await HTTPClient().request("POST", cluster.url(0, "/publish"), headers: headers, body: Array(#"{"target":{"type":"user","id":"nobody-here"},"data":"x"}"#.utf8))
         _ = try await HTTPClient().request("POST", cluster.url(0, "/publish"), headers: [("X-API-Key", AuthTests.apiKey + "-wrong")], body: Array("{}".utf8))
         let logged = lines.all
-        #expect(logged.contains { $0.contains("token=REDACTED") })  // the trace and debug lines were written
+        #expect(logged.contains { $0.contains("/events?channel=news&…") })  // the trace and debug lines were written
         let signature = String(token.split(separator: ".").last!)
         #expect(!logged.contains { $0.contains(signature) || $0.contains(String(forged.suffix(12))) })
         #expect(!logged.contains { $0.contains(AuthTests.apiKey) })

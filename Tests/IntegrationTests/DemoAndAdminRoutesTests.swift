@@ -57,7 +57,7 @@ import Testing
     @Test func aDemoTokenIsConfinedToItsTenantAndTheDemoChannels() async throws {
         let c = try await Self.cluster.value
         let user = TestEnvironment.uniqueName("demo")
-        let tenant = TestEnvironment.uniqueName("t")
+        let tenant = TestEnvironment.uniqueName("demo")
         let answer = try await demoToken(#"{"user": "\#(user)", "tenant": "\#(tenant)"}"#)
         #expect(answer.status == 200)
         #expect(answer.header("Cache-Control") == "no-store")
@@ -117,8 +117,9 @@ import Testing
         let form = try await HTTPClient().request(
             "POST", c.url(0, "/demo/token"), headers: [("Content-Type", "text/plain")], body: Array(#"{"user": "a"}"#.utf8))
         #expect(form.status == 415)
-        // The default tenant of the demo.
+        // The default tenant of the demo; a tenant that is no demo tenant is refused.
         #expect(try object(try await demoToken(#"{"user": "a"}"#))["tenant"] as? String == "demo")
+        #expect(try object(try await demoToken(#"{"user": "a", "tenant": "acme"}"#))["error"] as? String == "demo_tenant_only")
     }
 
     @Test func theAdminRoutesTakeAnAPIKey() async throws {
@@ -216,7 +217,7 @@ import Testing
 
     @Test func channelsArePagedAndSearchedPerTenant() async throws {
         let c = try await Self.cluster.value
-        let tenant = TestEnvironment.uniqueName("chan")
+        let tenant = TestEnvironment.uniqueName("demo-chan")
         var streams: [SSEStream] = []
         for (user, channel) in [("a", "demo-alpha"), ("b", "demo-beta"), ("c", "demo-beta"), ("d", "demo-gamma")] {
             let token = try #require(

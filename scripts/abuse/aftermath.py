@@ -33,7 +33,7 @@ def _check_bystanders(ctx):
     late = []
     for index, stream in enumerate(ctx.bystanders):
         marker = f"after-{ctx.spec.name}-{index}-{time.monotonic_ns()}"
-        answer = web.publish_to_user(ctx.port, f"by-{index}", marker)
+        answer = web.publish_to_user(ctx.port, f"by-{index}", marker, headers=ctx.publisher_headers())
         got = answer.status == 202 and stream.wait_for(lambda e, m=marker: e.data == m, 5) is not None
         if not got:
             late.append(f"by-{index} ({'closed' if stream.closed else 'open'}, publish {answer.status or answer.error})")

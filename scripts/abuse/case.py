@@ -4,6 +4,7 @@ figures. `runner` runs a case, `aftermath` checks what every case must leave beh
 
 from dataclasses import dataclass, field
 
+import tokens
 from sse import Stream
 from watch import ProbeWatch, ResourceSampler
 
@@ -28,6 +29,7 @@ class CaseSpec:
     bystanders: int = 3
     fd_limit: int = 0
     probes_readiness: bool = True  # a case that takes Redis or RabbitMQ away expects /readyz to say so
+    auth: bool = False  # the node checks tokens (tokens.SECRET) and takes tokens.API_KEY; bystanders get tokens
 
 
 CASES = []
@@ -102,9 +104,17 @@ class Context:
             self.kept.append(stream)
         return stream
 
+    def publisher_headers(self):
+        """What a publish needs on this case's node: the API key with authentication on, nothing without."""
+        return {"X-API-Key": tokens.API_KEY} if self.spec.auth else {}
+
     def open_bystanders(self):
         for index in range(self.spec.bystanders):
-            stream = self.stream({"user": f"by-{index}", "channel": "by-news", "clientId": f"by-{index}-tab"}, keep=True)
+            if self.spec.auth:
+                token = tokens.mint(f"by-{index}", channels=["by-news"])
+                stream = self.stream({"channel": "by-news", "clientId": f"by-{index}-tab"}, headers=tokens.bearer(token), keep=True)
+            else:
+                stream = self.stream({"user": f"by-{index}", "channel": "by-news", "clientId": f"by-{index}-tab"}, keep=True)
             self.bystanders.append(stream)
         for stream in self.bystanders:
             self.require(stream.wait_open(15), f"a bystander stream did not open ({stream.status})")

@@ -6,16 +6,19 @@ import signal
 import subprocess
 import time
 
+import tokens
 import web
 
 
 class Node:
-    def __init__(self, settings, port, arguments, log_path, fd_limit=None):
+    def __init__(self, settings, port, arguments, log_path, fd_limit=None, auth=False):
         self.settings = settings
         self.port = port
         self.arguments = arguments
         self.log_path = log_path
         self.fd_limit = fd_limit
+        # With `auth`, tokens signed with tokens.SECRET and the API key tokens.API_KEY; else none at all.
+        self.auth = auth
         self.process = None
         self.log = None
 
@@ -31,9 +34,10 @@ class Node:
         command = [
             self.settings.binary, "serve", "--port", str(self.port),
             "--amqp-url", self.settings.amqp_url, "--redis-url", self.settings.redis_url,
-            # The attacks name their users in the query; who they are does not matter here.
-            "--no-auth", "--log-level", "info", "--drain-window", "1",
+            "--log-level", "info", "--drain-window", "1",
         ]
+        # Most attacks name their users in the query; who they are does not matter there.
+        command += ["--jwt-secret", tokens.SECRET, "--api-key", tokens.API_KEY] if self.auth else ["--no-auth"]
         if self.settings.short:
             # The full run keeps the node's default (http.requestTimeout 10 s).
             command += ["--request-timeout", str(self.settings.request_timeout)]

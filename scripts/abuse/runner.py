@@ -30,7 +30,7 @@ def run_case(spec, settings, services, index):
     services.reset()
     log_path = settings.run_dir / f"{spec.name}.log"
     arguments = spec.node_args(settings) if callable(spec.node_args) else spec.node_args
-    node = Node(settings, port, arguments, log_path, fd_limit=spec.fd_limit)
+    node = Node(settings, port, arguments, log_path, fd_limit=spec.fd_limit, auth=spec.auth)
     started = time.monotonic()
     ctx = None
     limit = TIME_LIMIT["short" if settings.short else "full"]

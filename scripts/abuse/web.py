@@ -43,17 +43,17 @@ def get(port, path, timeout=5.0):
     return request(port, "GET", path, timeout=timeout)
 
 
-def publish(port, payload, timeout=10.0):
-    """POST /publish of a JSON value (an object or an array)."""
+def publish(port, payload, timeout=10.0, headers=None):
+    """POST /publish of a JSON value (an object or an array), with the credential in `headers` if any."""
     body = json.dumps(payload).encode()
-    return request(port, "POST", "/publish", body, {"Content-Type": "application/json"}, timeout=timeout)
+    return request(port, "POST", "/publish", body, {"Content-Type": "application/json", **(headers or {})}, timeout=timeout)
 
 
-def publish_to_user(port, user, data, event_id=None, timeout=10.0):
+def publish_to_user(port, user, data, event_id=None, timeout=10.0, headers=None):
     payload = {"target": {"type": "user", "id": user}, "data": data}
     if event_id is not None:
         payload["id"] = event_id
-    return publish(port, payload, timeout=timeout)
+    return publish(port, payload, timeout=timeout, headers=headers)
 
 
 def exchange(port, raw, timeout=5.0, host="127.0.0.1", until_close=True):

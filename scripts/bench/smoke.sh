@@ -79,8 +79,14 @@ if [[ -n $CC ]]; then
         --publish-url "http://127.0.0.1:$((PORT + 3))/pub/bench" --connections 50 --rates 10 40 --duration 1 --settle 0.2 \
         --drain 2 --pid "$FLOOR" --no-progress >"$RUN_DIR/calibrate.out" 2>&1 \
         || { cat "$RUN_DIR/calibrate.out" >&2; echo "smoke: calibrate failed" >&2; exit 1; }
-    grep -q "with headroom  *reads" "$RUN_DIR/calibrate.out" \
-        || { cat "$RUN_DIR/calibrate.out" >&2; echo "smoke: calibration found no rate with headroom" >&2; exit 1; }
+    # Whether a rate had headroom depends on how busy the machine is, which a smoke check cannot know: it
+    # checks that each rate was measured and a verdict given, not what the verdict was.
+    for rate in 10 40; do
+        grep -Eq "^ *$rate/s +[0-9]+ deliveries/s" "$RUN_DIR/calibrate.out" \
+            || { cat "$RUN_DIR/calibrate.out" >&2; echo "smoke: calibration did not measure $rate/s" >&2; exit 1; }
+    done
+    grep -Eq "with headroom +(reads|no rate was within its limits)" "$RUN_DIR/calibrate.out" \
+        || { cat "$RUN_DIR/calibrate.out" >&2; echo "smoke: calibration gave no verdict" >&2; exit 1; }
 else
     echo "smoke: no C compiler; calibration against the floor server left out" >&2
 fi
