@@ -32,13 +32,11 @@ public struct EscapingLogHandler: LogHandler {
         set { wrapped[metadataKey: key] = newValue.map(Self.escape) }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
-        line: UInt
-    ) {
-        wrapped.log(
-            level: level, message: "\(Self.escape(message.description))", metadata: metadata?.mapValues(Self.escape), source: source,
-            file: file, function: function, line: line)
+    public func log(event: LogEvent) {
+        var escaped = event
+        escaped.message = "\(Self.escape(event.message.description))"
+        escaped.metadata = event.metadata?.mapValues(Self.escape)
+        wrapped.log(event: escaped)
     }
 
     static func escape(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {

@@ -163,6 +163,7 @@ public final class Node: Service, Sendable {
 
     /// Cleans what an earlier incarnation left in the registry, starts the lease, consuming and the HTTP server.
     public func start() async throws {
+        await RuntimeTimers.prepare()
         // The earlier incarnation's connections ended when it did: their closes (and offline,
         // vacated) are published once the broker is started.
         var leftovers: [RemovedConnection] = []
