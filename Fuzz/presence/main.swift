@@ -1,7 +1,8 @@
 // `GET /presence/...` request URIs (path and query, as in the request line): PresenceQuery, then the
-// answer PresenceRoutes gives from an in-process registry holding a few connections, as a plain
-// caller and as one confined to a tenant. Every value taken from the query keeps to its rule and
-// bound; every answer is JSON, an error one with its code.
+// answer PresenceRoutes gives from an in-process registry holding a few connections, as a full key,
+// as a tenant's key and as tokens with and without a tenant. Every value taken from the query keeps to
+// its rule and bound; every answer is JSON, an error one with its code; a confined caller is never
+// answered 200 about another tenant.
 import Dispatch
 import Foundation
 import NIOConcurrencyHelpers
@@ -54,18 +55,28 @@ func requireJSON(_ status: HTTPResponseStatus, _ body: [UInt8]) {
     if status != .ok { require(object["error"] is String && object["message"] is String, "an error answer without its code") }
 }
 
+let credentials: [PublisherCredential] = [
+    .apiKey, .tenantKey("acme"),
+    .token(VerifiedClaims(user: "svc", publish: PublishGrant(patterns: ["user:bob", "channel:news"]), expiresAt: 0)),
+    .token(VerifiedClaims(user: "svc", tenant: "acme", publish: PublishGrant(patterns: ["*"]), expiresAt: 0)),
+]
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let uri = text(start, count)
-    for confinedTenant in [nil, "acme"] as [String?] {
+    for credential in credentials {
+        let confinedTenant = credential.confinedTenant
+        var query: PresenceQuery?
         do {
-            requireValid(try PresenceQuery(uri: uri, confinedTenant: confinedTenant), confinedTenant: confinedTenant)
+            query = try PresenceQuery(uri: uri, confinedTenant: confinedTenant)
+            requireValid(query!, confinedTenant: confinedTenant)
         } catch {
             require([.badRequest, .forbidden, .notFound].contains(error.status), "refused with \(error.status)")
             require(!error.error.code.isEmpty, "refused without a code")
         }
-        let (status, body) = run { await PresenceRoutes.answer(uri: uri, presence: registry, confinedTenant: confinedTenant) }
+        let (status, body) = run { await PresenceRoutes.answer(uri: uri, presence: registry, credential: credential) }
         requireJSON(status, body)
+        if status == .ok, let confinedTenant, let query { require(query.tenant == confinedTenant, "answered about another tenant") }
     }
     return 0
 }

@@ -1,7 +1,8 @@
 // `GET /events` request heads: the first line of the input is the request URI, each further line a
 // `Name: value` header. Runs what HTTPHandler runs on them before a stream opens: the log line's
-// redaction, the CORS check, StreamRequest (query and `Last-Event-ID`), TokenSource (the token from
-// `Authorization`, the cookie or the query) and the resume token.
+// redaction and escaping, the CORS checks (the cookie's origin too), StreamRequest (query and
+// `Last-Event-ID`), TokenSource (the token from `Authorization`, the cookie or the query) and the
+// resume token.
 import Foundation
 import NIOHTTP1
 
@@ -33,13 +34,19 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
 
-    // Whatever the query holds, no token survives into the log line.
+    // Whatever the query holds, the log line keeps only the parameters that carry no credential.
     let logged = LogRedaction.uri(uri)
-    for item in TokenSource.queryItems(of: logged) where item.name == "token" {
-        require(logged[item.value].isEmpty || logged[item.value] == "REDACTED", "a token reached the logged URI")
+    if let question = logged.firstIndex(of: "?") {
+        for item in logged[logged.index(after: question)...].split(separator: "&") where item != "…" {
+            require(LogRedaction.loggedParameters.contains(item.prefix { $0 != "=" }), "a parameter that may carry a token was logged")
+        }
     }
+    let escaped = EscapingLogHandler.escape(logged)
+    require(!escaped.unicodeScalars.contains { [.control, .format, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) },
+            "a character that breaks or disguises a log line survived escaping")
 
     _ = cors.refuses(head)
+    _ = cors.refusesCookie(headers)
     _ = cors.responseHeaders(for: head)
     _ = cors.preflightHeaders(for: head)
 

@@ -13,22 +13,10 @@ import Testing
     static let apiKey = "test-api-key-0123456789"
 
     static let cluster = Task {
-        let cluster = try await TestCluster.start(nodes: 2) { configuration in
-            configuration.auth.disabled = false
-            configuration.auth.jwtSecret = secret
-            configuration.auth.apiKeys = [apiKey]
-            configuration.auth.maxTokenLifetime = .seconds(7200)
-        }
-        try await cluster.waitReady()
-        return cluster
+        try await TestCluster.startAuthenticated(nodes: 2, secret: secret, apiKeys: [apiKey]) { $0.auth.maxTokenLifetime = .seconds(7200) }
     }
 
-    static let minter = Task {
-        var configuration = AuthConfiguration()
-        configuration.jwtSecret = secret
-        configuration.maxTokenLifetime = .seconds(7200)
-        return try await Authenticator.load(configuration)
-    }
+    static let minter = Task { try await TestCluster.minter(secret: secret, maxTokenLifetime: .seconds(7200)) }
 
     static func token(
         user: String, tenant: String? = nil, sid: String? = nil, channels: [String] = [], publish: [String] = [], ttl: Duration = .seconds(600)

@@ -9,21 +9,9 @@ import Testing
     static let secret = "a-metrics-test-secret-of-32-bytes-or-more"
     static let apiKey = "metrics-test-api-key-0123456789"
 
-    static let cluster = Task {
-        let cluster = try await TestCluster.start(nodes: 2) { configuration in
-            configuration.auth.disabled = false
-            configuration.auth.jwtSecret = secret
-            configuration.auth.apiKeys = [apiKey]
-        }
-        try await cluster.waitReady()
-        return cluster
-    }
+    static let cluster = Task { try await TestCluster.startAuthenticated(nodes: 2, secret: secret, apiKeys: [apiKey]) }
 
-    static let minter = Task {
-        var configuration = AuthConfiguration()
-        configuration.jwtSecret = secret
-        return try await Authenticator.load(configuration)
-    }
+    static let minter = Task { try await TestCluster.minter(secret: secret) }
 
     /// Every sample of `node`'s exposition, by its name with labels (`name{label="value"}`).
     private func scrape(_ node: Int) async throws -> [String: Double] {

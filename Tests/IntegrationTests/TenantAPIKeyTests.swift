@@ -8,14 +8,9 @@ import Testing
     static let acmeKey = "acme-tenant-key-0123456789"
 
     static let cluster = Task {
-        let cluster = try await TestCluster.start(nodes: 2) { configuration in
-            configuration.auth.disabled = false
-            configuration.auth.jwtSecret = TenantSecurityTests.secret
-            configuration.auth.apiKeys = [TenantSecurityTests.apiKey]
-            configuration.auth.tenantAPIKeys = [TenantAPIKey(tenant: "acme", key: acmeKey)]
+        try await TestCluster.startAuthenticated(nodes: 2, secret: TenantSecurityTests.secret, apiKeys: [TenantSecurityTests.apiKey]) {
+            $0.auth.tenantAPIKeys = [TenantAPIKey(tenant: "acme", key: acmeKey)]
         }
-        try await cluster.waitReady()
-        return cluster
     }
 
     private func call(_ method: String, _ path: String, _ body: String? = nil, node: Int = 0) async throws -> HTTPResponse {

@@ -12,32 +12,15 @@ import Testing
 
     /// A production node (no CORS list: the default) and a demo node signing with the same key.
     static let cluster = Task {
-        let cluster = try await TestCluster.start(nodes: 1) { configuration in
-            configuration.auth.disabled = false
-            configuration.auth.jwtSecret = secret
-            configuration.auth.apiKeys = [apiKey]
+        try await TestCluster.startAuthenticated(nodes: 1, secret: secret, apiKeys: [apiKey]) { configuration in
             configuration.corsOrigins = []
             configuration.kickBar = .seconds(1)
         }
-        try await cluster.waitReady()
-        return cluster
     }
 
-    static let demo = Task {
-        let cluster = try await TestCluster.start(nodes: 1) { configuration in
-            configuration.auth.disabled = false
-            configuration.auth.jwtSecret = secret
-            configuration.demo = true
-        }
-        try await cluster.waitReady()
-        return cluster
-    }
+    static let demo = Task { try await TestCluster.startAuthenticated(nodes: 1, secret: secret) { $0.demo = true } }
 
-    static let minter = Task {
-        var configuration = AuthConfiguration()
-        configuration.jwtSecret = secret
-        return try await Authenticator.load(configuration)
-    }
+    static let minter = Task { try await TestCluster.minter(secret: secret) }
 
     static func token(user: String, tenant: String? = nil, sid: String? = nil, channels: [String] = [], publish: [String] = []) async throws -> String {
         try await minter.value.mint(user: user, tenant: tenant, sid: sid, channels: channels, publish: publish, ttl: .seconds(600))

@@ -23,11 +23,7 @@ import Testing
         return cluster
     }
 
-    static let minter = Task {
-        var configuration = AuthConfiguration()
-        configuration.jwtSecret = secret
-        return try await Authenticator.load(configuration)
-    }
+    static let minter = Task { try await TestCluster.minter(secret: secret) }
 
     static func token(user: String, tenant: String? = "acme", sid: String? = "s-1") async throws -> String {
         try await minter.value.mint(user: user, tenant: tenant, sid: sid, ttl: .seconds(600))

@@ -108,3 +108,27 @@ extension SSEStream {
         return nil
     }
 }
+
+extension TestCluster {
+    /// Nodes that check tokens signed with `secret` and take `apiKeys`, as a deployment would.
+    static func startAuthenticated(
+        nodes count: Int, secret: String, apiKeys: [String] = [], _ configure: (inout NodeConfiguration) -> Void = { _ in }
+    ) async throws -> TestCluster {
+        let cluster = try await start(nodes: count) { configuration in
+            configuration.auth.disabled = false
+            configuration.auth.jwtSecret = secret
+            configuration.auth.apiKeys = apiKeys
+            configure(&configuration)
+        }
+        try await cluster.waitReady()
+        return cluster
+    }
+
+    /// Signs tokens with a suite's `secret`, as its identity provider would.
+    static func minter(secret: String, maxTokenLifetime: Duration? = nil) async throws -> Authenticator {
+        var configuration = AuthConfiguration()
+        configuration.jwtSecret = secret
+        if let maxTokenLifetime { configuration.maxTokenLifetime = maxTokenLifetime }
+        return try await Authenticator.load(configuration)
+    }
+}
