@@ -395,6 +395,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             await PresenceRoutes.answer(uri: head.uri, presence: registry, credential: credential)
         }.whenSuccess { answer in
             let (handler, context) = bound.value
+            if answer.status != .ok {
+                handler.logger.info("refused presence request", metadata: ["status": "\(answer.status.code)"])
+            }
             handler.respond(context, head, answer.status, answer.body)
         }
     }
