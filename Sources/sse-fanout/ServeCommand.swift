@@ -119,7 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: help("Serves the demo page (/demo) and mints demo tokens for anyone (POST /demo/token); never in production.", "node.demo"))
     var demo = false
 
-    @Option(name: .customLong("jwt-secret"), help: help("HS256 secret (at least 32 bytes) that subscriber and publisher tokens are signed with.", "auth.jwtSecret"))
+    @Option(name: .customLong("jwt-secret"), help: help("HS256 secret (at least 32 bytes, 8 of them different) that subscriber and publisher tokens are signed with.", "auth.jwtSecret"))
     var jwtSecret: String?
 
     @Option(name: .customLong("jwt-key-file"), help: help("PEM public or private key (RS256, ES256) or JWKS file that tokens are checked with.", "auth.jwtKeyFile"))
@@ -137,7 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-cookie"), help: help("Cookie a browser's token may come in (default sse_token).", "auth.cookieName"))
     var tokenCookie: String?
 
-    @Option(name: .customLong("api-key"), help: help("API key with full publishing rights, for backends; repeatable.", "auth.apiKeys"))
+    @Option(name: .customLong("api-key"), help: help("API key (at least 16 bytes) with full publishing rights, for backends; repeatable.", "auth.apiKeys"))
     var apiKeys: [String] = []
 
     @Flag(name: .customLong("no-auth"), help: help("Run without authentication: anyone may subscribe as anyone and publish to anyone.", "auth.disabled"))

@@ -22,8 +22,23 @@ extension AuthConfiguration {
     /// Refuses settings a node cannot authenticate with. Being configured is not required: a node
     /// with no key refuses every token (and so every stream) unless `disabled`.
     func validate() throws(ConfigurationError) {
-        if let secret = jwtSecret, secret.utf8.count < Authenticator.minimumSecretLength {
-            throw ConfigurationError("auth.jwtSecret must be at least \(Authenticator.minimumSecretLength) bytes")
+        if let secret = jwtSecret {
+            guard secret.utf8.count >= Authenticator.minimumSecretLength else {
+                throw ConfigurationError("auth.jwtSecret must be at least \(Authenticator.minimumSecretLength) bytes")
+            }
+            // 32 times the same byte, or a short pattern repeated, is as guessable as a short secret.
+            let distinct = Set(secret.utf8).count
+            guard distinct >= Authenticator.minimumDistinctSecretBytes else {
+                throw ConfigurationError(
+                    "auth.jwtSecret has \(distinct) distinct bytes; at least \(Authenticator.minimumDistinctSecretBytes) are needed: use random bytes, e.g. `openssl rand -hex 32`"
+                )
+            }
+        }
+        // Keys are not printed: only which one, and its length.
+        for (index, key) in apiKeys.enumerated() where key.utf8.count < Authenticator.minimumAPIKeyLength {
+            throw ConfigurationError(
+                "auth.apiKeys: key #\(index + 1) has \(key.utf8.count) bytes; API keys must be at least \(Authenticator.minimumAPIKeyLength), e.g. `openssl rand -hex 16`"
+            )
         }
         guard maxTokenLifetime > .zero else { throw ConfigurationError("auth.maxTokenLifetime must be positive") }
         // RFC 6265 cookie-name: a token, no separators.

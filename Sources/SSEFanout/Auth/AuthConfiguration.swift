@@ -1,7 +1,8 @@
 /// How a node authenticates subscribers and publishers. Plain settings with defaults; `Authenticator.load`
 /// reads the key file and turns them into something that verifies tokens.
 public struct AuthConfiguration: Sendable, Equatable {
-    /// HS256 shared secret, at least 32 bytes (shorter HMAC keys are guessable offline from any token).
+    /// HS256 shared secret, at least 32 bytes with at least 8 different ones (shorter or repetitive HMAC
+    /// keys are guessable offline from any token).
     public var jwtSecret: String?
     /// A PEM public key (RSA → RS256, EC P-256 → ES256), a PEM private key of those kinds (its public key
     /// verifies, and the node can mint tokens with it), or a JWKS JSON file (each key's `kid` honoured).
@@ -15,7 +16,7 @@ public struct AuthConfiguration: Sendable, Equatable {
     public var maxTokenLifetime: Duration = .seconds(24 * 3600)
     /// The cookie a browser's `EventSource` sends its token in (it cannot set an `Authorization` header).
     public var cookieName = "sse_token"
-    /// Keys that let a backend publish to any target. Compared in constant time.
+    /// Keys that let a backend publish to any target, at least 16 bytes each. Compared in constant time.
     public var apiKeys: [String] = []
     /// `--no-auth`: every stream and every publication is accepted without credentials.
     public var disabled = false

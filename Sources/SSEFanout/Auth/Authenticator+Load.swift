@@ -5,6 +5,10 @@ import JWTKit
 extension Authenticator {
     /// Shortest accepted HS256 secret: the hash's own size (jwt-kit asserts it, RFC 7518 §3.2 asks it).
     public static let minimumSecretLength = 32
+    /// Fewest different bytes in an HS256 secret: 32 of one byte has the length but none of the strength.
+    public static let minimumDistinctSecretBytes = 8
+    /// Shortest accepted API key: 16 bytes, 128 bits when random.
+    public static let minimumAPIKeyLength = 16
 
     /// Builds an authenticator: reads `jwtKeyFile`, if any, and prepares every key once.
     ///

@@ -39,24 +39,24 @@ import Testing
             ["auth", "jwtSecret"]: ConfigValue(.string(TestTokens.secret), isSecret: true),
             ["auth", "issuer"]: ConfigValue(.string("https://id.example"), isSecret: false),
             ["auth", "maxTokenLifetime"]: ConfigValue(.double(600), isSecret: false),
-            ["auth", "apiKeys"]: ConfigValue(.stringArray(["k1", "k2"]), isSecret: true),
+            ["auth", "apiKeys"]: ConfigValue(.stringArray(["key-one-0123456789", "key-two-0123456789"]), isSecret: true),
             ["auth", "cookieName"]: ConfigValue(.string("tk"), isSecret: false),
         ]
         let c = try AuthConfiguration.read(ConfigReader(provider: InMemoryProvider(values: values)))
         #expect(c.jwtSecret == TestTokens.secret && c.isConfigured)
         #expect(c.issuer == "https://id.example" && c.audience == nil)
         #expect(c.maxTokenLifetime == .seconds(600))
-        #expect(c.apiKeys == ["k1", "k2"] && c.cookieName == "tk" && !c.disabled)
+        #expect(c.apiKeys == ["key-one-0123456789", "key-two-0123456789"] && c.cookieName == "tk" && !c.disabled)
 
         let defaults = try AuthConfiguration.read(ConfigReader(provider: InMemoryProvider(values: [:])))
         #expect(defaults == AuthConfiguration())
         #expect(!defaults.isConfigured && defaults.maxTokenLifetime == .seconds(86_400) && defaults.cookieName == "sse_token")
 
         let environment = EnvironmentVariablesProvider(environmentVariables: [
-            "SSE_FANOUT_AUTH_JWT_KEY_FILE": "/etc/key.pem", "SSE_FANOUT_AUTH_API_KEYS": "a,b", "SSE_FANOUT_AUTH_DISABLED": "true",
+            "SSE_FANOUT_AUTH_JWT_KEY_FILE": "/etc/key.pem", "SSE_FANOUT_AUTH_API_KEYS": "key-a-0123456789ab,key-b-0123456789ab", "SSE_FANOUT_AUTH_DISABLED": "true",
         ])
         let fromEnvironment = try AuthConfiguration.read(ConfigReader(provider: environment.prefixKeys(with: ConfigKey("sseFanout"))))
-        #expect(fromEnvironment.jwtKeyFile == "/etc/key.pem" && fromEnvironment.apiKeys == ["a", "b"] && fromEnvironment.disabled)
+        #expect(fromEnvironment.jwtKeyFile == "/etc/key.pem" && fromEnvironment.apiKeys == ["key-a-0123456789ab", "key-b-0123456789ab"] && fromEnvironment.disabled)
         #expect(ConfigurationLoader.environmentName(for: "auth.jwtSecret") == "SSE_FANOUT_AUTH_JWT_SECRET")
     }
 
