@@ -125,6 +125,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("jwt-key-file"), help: help("PEM public or private key (RS256, ES256) or JWKS file that tokens are checked with.", "auth.jwtKeyFile"))
     var jwtKeyFile: String?
 
+    @Option(
+        name: .customLong("jwks-url"),
+        help: help("JWKS of an identity provider (http or https), fetched at startup, every --jwks-refresh and when a token names an unknown kid.", "auth.jwksUrl"))
+    var jwksURL: String?
+
+    @Option(name: .customLong("jwks-refresh"), help: help("Seconds between fetches of the --jwks-url JWKS (default 300).", "auth.jwksRefresh"))
+    var jwksRefresh: Double?
+
     @Option(name: .customLong("jwt-issuer"), help: help("Required `iss` of every token (default: not checked).", "auth.issuer"))
     var jwtIssuer: String?
 
@@ -204,6 +212,8 @@ struct ServeCommand: AsyncParsableCommand {
         if demo { flags["node.demo"] = .bool(true) }
         if let jwtSecret { flags["auth.jwtSecret"] = .string(jwtSecret) }
         if let jwtKeyFile { flags["auth.jwtKeyFile"] = .string(jwtKeyFile) }
+        if let jwksURL { flags["auth.jwksUrl"] = .string(jwksURL) }
+        if let jwksRefresh { flags["auth.jwksRefresh"] = .double(jwksRefresh) }
         if let jwtIssuer { flags["auth.issuer"] = .string(jwtIssuer) }
         if let jwtAudience { flags["auth.audience"] = .string(jwtAudience) }
         if let maxTokenLifetime { flags["auth.maxTokenLifetime"] = .double(maxTokenLifetime) }

@@ -1,14 +1,18 @@
 import Configuration
+import Foundation
 
 extension AuthConfiguration {
     /// The `auth.*` settings, for `ConfigurationLoader` to read with the rest: `auth.jwtSecret`,
-    /// `auth.jwtKeyFile`, `auth.issuer`, `auth.audience`, `auth.maxTokenLifetime` (seconds),
-    /// `auth.cookieName`, `auth.apiKeys` and `auth.disabled` (environment: `SSE_FANOUT_AUTH_JWT_SECRET`, …).
-    /// The secret and the API keys are read as secrets, so that configuration dumps redact them.
+    /// `auth.jwtKeyFile`, `auth.jwksUrl`, `auth.jwksRefresh` (seconds), `auth.issuer`, `auth.audience`,
+    /// `auth.maxTokenLifetime` (seconds), `auth.cookieName`, `auth.apiKeys` and `auth.disabled`
+    /// (environment: `SSE_FANOUT_AUTH_JWT_SECRET`, …). The secret, the API keys and the JWKS URL (which
+    /// may carry a password) are read as secrets, so that configuration dumps redact them.
     static func read(_ config: ConfigReader) throws(ConfigurationError) -> AuthConfiguration {
         var c = AuthConfiguration()
         c.jwtSecret = config.string(forKey: "auth.jwtSecret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         c.jwtKeyFile = config.string(forKey: "auth.jwtKeyFile").flatMap { $0.isEmpty ? nil : $0 }
+        c.jwksURL = config.string(forKey: "auth.jwksUrl", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        if let refresh = try config.seconds(forKey: "auth.jwksRefresh") { c.jwksRefresh = refresh }
         c.issuer = config.string(forKey: "auth.issuer").flatMap { $0.isEmpty ? nil : $0 }
         c.audience = config.string(forKey: "auth.audience").flatMap { $0.isEmpty ? nil : $0 }
         if let lifetime = try config.seconds(forKey: "auth.maxTokenLifetime") { c.maxTokenLifetime = lifetime }
@@ -40,6 +44,13 @@ extension AuthConfiguration {
                 "auth.apiKeys: key #\(index + 1) has \(key.utf8.count) bytes; API keys must be at least \(Authenticator.minimumAPIKeyLength), e.g. `openssl rand -hex 16`"
             )
         }
+        if let url = jwksURL {
+            let lowered = url.lowercased()
+            guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://"), let host = URL(string: url)?.host, !host.isEmpty else {
+                throw ConfigurationError("auth.jwksUrl must be an http:// or https:// URL with a host; got '\(LogRedaction.url(url))'")
+            }
+        }
+        guard jwksRefresh >= .seconds(1) else { throw ConfigurationError("auth.jwksRefresh must be at least 1 second") }
         guard maxTokenLifetime > .zero else { throw ConfigurationError("auth.maxTokenLifetime must be positive") }
         // RFC 6265 cookie-name: a token, no separators.
         let separators = Set("()<>@,;:\\\"/[]?={} \t".unicodeScalars)

@@ -7,6 +7,11 @@ public struct AuthConfiguration: Sendable, Equatable {
     /// A PEM public key (RSA → RS256, EC P-256 → ES256), a PEM private key of those kinds (its public key
     /// verifies, and the node can mint tokens with it), or a JWKS JSON file (each key's `kid` honoured).
     public var jwtKeyFile: String?
+    /// An identity provider's JWKS (http or https), fetched at startup, every `jwksRefresh`, and when a
+    /// token names an unknown `kid`, so that its keys can change without a restart (`JWKSSource`).
+    public var jwksURL: String?
+    /// How often the JWKS at `jwksURL` is fetched again.
+    public var jwksRefresh: Duration = .seconds(300)
     /// When set, a token's `iss` must equal it.
     public var issuer: String?
     /// When set, a token's `aud` (a string or an array) must contain it.
@@ -23,6 +28,6 @@ public struct AuthConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// Whether a token key is configured: a secret or a key file.
-    public var isConfigured: Bool { jwtSecret != nil || jwtKeyFile != nil }
+    /// Whether a token key is configured: a secret, a key file or a JWKS URL.
+    public var isConfigured: Bool { jwtSecret != nil || jwtKeyFile != nil || jwksURL != nil }
 }
