@@ -15,14 +15,16 @@ extension Authenticator {
     /// it also gets a `JWKSSource`, which `Node` runs to fetch those keys; until then they are missing.
     ///
     /// Throws a `ConfigurationError` naming the setting when one is out of range (a secret under 32
-    /// bytes, say), the key file cannot be read, or it holds no key this node can use. The JWKS source
-    /// logs to `logger`.
+    /// bytes, say), the key file cannot be read, or it holds no key this node can use. Warnings (no
+    /// audience for an identity provider's keys) go to `logger`.
     public static func load(
         _ configuration: AuthConfiguration, logger: Logger = Logger(label: "sse-fanout", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws(ConfigurationError) -> Authenticator {
         try configuration.validate()
         var keys: [VerificationKey] = []
         var signingKey: SigningKey?
+        // Keys of an identity provider, which may sign tokens for other services with them as well.
+        var issuerKeys = configuration.jwksURL != nil
         if let path = configuration.jwtKeyFile {
             let text: String
             do {
@@ -33,6 +35,8 @@ extension Authenticator {
             let (fileKeys, fileSigningKey) = try await loadKeyFile(text, path: path)
             keys += fileKeys
             signingKey = fileSigningKey
+            // A JWKS or a lone public key: someone else signs. A private key: this node's own tokens.
+            if isJWKS(text) || fileSigningKey == nil { issuerKeys = true }
         }
         if let secret = configuration.jwtSecret {
             let collection = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
@@ -41,12 +45,21 @@ extension Authenticator {
             // A private key from the file, when there is one, signs; the secret otherwise.
             if signingKey == nil { signingKey = SigningKey(keys: collection, kid: nil, algorithmName: algorithm.name) }
         }
+        if issuerKeys, configuration.audience == nil, !configuration.disabled {
+            logger.warning(
+                "auth.audience (--jwt-audience) is not set: 'aud' is not checked, so a token the same identity provider minted for another service is accepted here"
+            )
+        }
         let ring = KeyRing(configured: keys)
         var source: JWKSSource?
         if let url = configuration.jwksURL, !configuration.disabled {
             source = JWKSSource(settings: JWKSSource.Settings(url: url, refresh: configuration.jwksRefresh), ring: ring, logger: logger)
         }
         return Authenticator(configuration: configuration, keyRing: ring, jwks: source, signingKey: signingKey)
+    }
+
+    static func isJWKS(_ text: String) -> Bool {
+        text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{")
     }
 
     /// The keys of a key file's text: a PEM key, or a JWKS.

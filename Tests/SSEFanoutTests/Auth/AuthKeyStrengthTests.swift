@@ -1,10 +1,13 @@
 import Configuration
+import Crypto
 import Foundation
+import Logging
 import Testing
 
 @testable import SSEFanout
 
-/// Credentials too weak to trust are refused at startup.
+/// Credentials too weak to trust are refused at startup, and keys of an identity provider without an
+/// audience to check are warned about.
 @Suite struct AuthKeyStrengthTests {
     typealias T = TestTokens
 
@@ -53,5 +56,30 @@ import Testing
         #expect(await loadError { $0.jwtSecret = String(repeating: "abcdefgh", count: 4) } == nil)
         // Still refused for its length first.
         #expect(await loadError { $0.jwtSecret = "abcdefgh" }?.contains("at least 32 bytes") == true)
+    }
+
+    @Test func keysOfAnIdentityProviderWithoutAnAudienceAreWarnedAbout() async throws {
+        let rsa = try T.rsaKey.publicKey.getKeyPrimitives()
+        let jwks = #"{"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","n":"\#(Base64URL.encode(rsa.modulus))","e":"\#(Base64URL.encode(rsa.publicExponent))"}]}"#
+        let jwksFile = try T.file(jwks, suffix: ".json")
+        let publicKey = try T.file(T.ecKey.publicKey.pemRepresentation)
+        let privateKey = try T.file(T.ecKey.pemRepresentation)
+        func warnings(_ configure: (inout AuthConfiguration) -> Void) async throws -> [String] {
+            let lines = LoggedLines()
+            var configuration = AuthConfiguration()
+            configure(&configuration)
+            _ = try await Authenticator.load(configuration, logger: Logger(label: "test") { _ in lines })
+            return lines.all.filter { $0.contains("'aud' is not checked") }
+        }
+        let warned = try await warnings { $0.jwtKeyFile = jwksFile }
+        #expect(warned.count == 1)
+        #expect(warned.first?.contains("minted for another service") == true)
+        #expect(try await warnings { $0.jwtKeyFile = publicKey }.count == 1)
+        #expect(try await warnings { $0.jwksURL = "https://id.example/jwks" }.count == 1)
+        // With an audience, or keys only this node's operators hold: nothing to warn about.
+        #expect(try await warnings { $0.jwtKeyFile = jwksFile; $0.audience = "sse" }.isEmpty)
+        #expect(try await warnings { $0.jwksURL = "https://id.example/jwks"; $0.audience = "sse" }.isEmpty)
+        #expect(try await warnings { $0.jwtSecret = T.secret }.isEmpty)
+        #expect(try await warnings { $0.jwtKeyFile = privateKey }.isEmpty)
     }
 }
