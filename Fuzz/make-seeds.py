@@ -170,7 +170,7 @@ J = {
  "compact-empty-signature": token(H, C).rsplit(".", 1)[0] + ".",
  "compact-standard-base64": base64.b64encode(H.encode()).decode() + "." + base64.b64encode(C.encode()).decode() + ".ab+/",
  "compact-dots": "..",
- "compact-api-key": "fuzz-api-key",
+ "compact-api-key": "fuzz-api-key-0123456789",
  "compact-unicode": "\u00e9.\u00e9.\u00e9",
 }
 for k, v in J.items(): put("jwt", k + ".txt", v)

@@ -21,7 +21,7 @@ final class Loaded: @unchecked Sendable {
 let authenticator: Authenticator = {
     var configuration = AuthConfiguration()
     configuration.jwtSecret = secret
-    configuration.apiKeys = ["fuzz-api-key"]
+    configuration.apiKeys = ["fuzz-api-key-0123456789"]
     let loaded = Loaded()
     let done = DispatchSemaphore(value: 0)
     Task { [configuration] in

@@ -119,11 +119,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: help("Serves the demo page (/demo) and mints demo tokens for anyone (POST /demo/token); never in production.", "node.demo"))
     var demo = false
 
-    @Option(name: .customLong("jwt-secret"), help: help("HS256 secret (at least 32 bytes) that subscriber and publisher tokens are signed with.", "auth.jwtSecret"))
+    @Option(name: .customLong("jwt-secret"), help: help("HS256 secret (at least 32 bytes, 8 of them different) that subscriber and publisher tokens are signed with.", "auth.jwtSecret"))
     var jwtSecret: String?
 
     @Option(name: .customLong("jwt-key-file"), help: help("PEM public or private key (RS256, ES256) or JWKS file that tokens are checked with.", "auth.jwtKeyFile"))
     var jwtKeyFile: String?
+
+    @Option(
+        name: .customLong("jwks-url"),
+        help: help("JWKS of an identity provider (http or https), fetched at startup, every --jwks-refresh and when a token names an unknown kid.", "auth.jwksUrl"))
+    var jwksURL: String?
+
+    @Option(name: .customLong("jwks-refresh"), help: help("Seconds between fetches of the --jwks-url JWKS (default 300).", "auth.jwksRefresh"))
+    var jwksRefresh: Double?
 
     @Option(name: .customLong("jwt-issuer"), help: help("Required `iss` of every token (default: not checked).", "auth.issuer"))
     var jwtIssuer: String?
@@ -137,7 +145,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-cookie"), help: help("Cookie a browser's token may come in (default sse_token).", "auth.cookieName"))
     var tokenCookie: String?
 
-    @Option(name: .customLong("api-key"), help: help("API key with full publishing rights, for backends; repeatable.", "auth.apiKeys"))
+    @Option(name: .customLong("api-key"), help: help("API key (at least 16 bytes) with full publishing rights, for backends; repeatable.", "auth.apiKeys"))
     var apiKeys: [String] = []
 
     @Option(
@@ -209,6 +217,8 @@ struct ServeCommand: AsyncParsableCommand {
         if demo { flags["node.demo"] = .bool(true) }
         if let jwtSecret { flags["auth.jwtSecret"] = .string(jwtSecret) }
         if let jwtKeyFile { flags["auth.jwtKeyFile"] = .string(jwtKeyFile) }
+        if let jwksURL { flags["auth.jwksUrl"] = .string(jwksURL) }
+        if let jwksRefresh { flags["auth.jwksRefresh"] = .double(jwksRefresh) }
         if let jwtIssuer { flags["auth.issuer"] = .string(jwtIssuer) }
         if let jwtAudience { flags["auth.audience"] = .string(jwtAudience) }
         if let maxTokenLifetime { flags["auth.maxTokenLifetime"] = .double(maxTokenLifetime) }

@@ -86,6 +86,17 @@ import Testing
         }
     }
 
+    @Test func aJWKSURLIsAKeyAndComesFromAFlagTheEnvironmentOrTheFile() async throws {
+        let url = "https://id.example/.well-known/jwks.json"
+        let fromFlags = try await ConfigurationLoader.load(flags: ["auth.jwksUrl": .string(url), "auth.jwksRefresh": .double(60)], environment: [:])
+        #expect(fromFlags.auth.jwksURL == url && fromFlags.auth.jwksRefresh == .seconds(60) && fromFlags.auth.isConfigured)
+        let fromEnvironment = try await ConfigurationLoader.load(environment: ["SSE_FANOUT_AUTH_JWKS_URL": url])
+        #expect(fromEnvironment.auth.jwksURL == url && fromEnvironment.auth.jwksRefresh == .seconds(300))
+        let file = try writeConfig(#"{"auth": {"jwksUrl": "\#(url)", "jwksRefresh": 120}}"#)
+        let fromFile = try await ConfigurationLoader.load(file: file, environment: [:])
+        #expect(fromFile.auth.jwksURL == url && fromFile.auth.jwksRefresh == .seconds(120))
+    }
+
     @Test func refusesUnusableValues() async {
         await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["log.level": .string("loud")], environment: [:]) }
         await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(flags: ["http.port": .int(70000)], environment: [:]) }
@@ -96,7 +107,7 @@ import Testing
     @Test func refusesDurationsPastTenYears() async throws {
         let keys = [
             "http.requestTimeout", "http.idleTimeout", "node.lease", "node.drainWindow", "amqp.queueExpiry", "amqp.messageTTL",
-            "history.maxAge", "sse.heartbeatInterval", "limits.kickBar", "auth.maxTokenLifetime",
+            "history.maxAge", "sse.heartbeatInterval", "limits.kickBar", "auth.maxTokenLifetime", "auth.jwksRefresh",
         ]
         for key in keys {
             for value in [1e300, -1e300, .infinity, -1] {

@@ -1,5 +1,4 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -28,23 +27,5 @@ import Testing
         logs.acceptFailure.note("accept", logger: logger)
         logs.nodeFull.note("node full", logger: logger)
         #expect(lines.all == ["node full", "address", "user", "accept"])
-    }
-}
-
-/// Keeps each line as its message and metadata.
-private struct LoggedLines: LogHandler {
-    private let box = NIOLockedValueBox<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    var all: [String] { box.withLockedValue { $0 } }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let fields = (metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted()
-        box.withLockedValue { $0.append(([message.description] + fields).joined(separator: " ")) }
     }
 }

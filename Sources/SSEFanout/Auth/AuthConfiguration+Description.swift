@@ -5,6 +5,8 @@ extension AuthConfiguration: CustomStringConvertible, CustomDebugStringConvertib
         var parts = [
             "jwtSecret: \(jwtSecret == nil ? "nil" : "<redacted>")",
             "jwtKeyFile: \(jwtKeyFile ?? "nil")",
+            "jwksUrl: \(jwksURL.map(LogRedaction.url) ?? "nil")",
+            "jwksRefresh: \(jwksRefresh)",
             "issuer: \(issuer ?? "nil")",
             "audience: \(audience ?? "nil")",
             "maxTokenLifetime: \(maxTokenLifetime)",

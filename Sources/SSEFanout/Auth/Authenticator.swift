@@ -11,6 +11,9 @@ import NIOHTTP1
 /// swift-crypto) kept here. Each token is then checked without a hop to the actor:
 /// size, shape, `alg` (never `none`, and exactly the algorithm of the key it selects), signature, then
 /// claims. Header and payload are each decoded once.
+///
+/// The keys of a JWKS URL change while the node runs (`JWKSSource`): each token is checked against the
+/// `KeySet` current when it arrived, read with one short lock, and never waits for a fetch.
 public final class Authenticator: Sendable {
     public let configuration: AuthConfiguration
 
@@ -20,12 +23,10 @@ public final class Authenticator: Sendable {
     /// Seconds of clock difference between issuer and node tolerated on `exp`, `nbf` and `iat`.
     public static let leeway: Double = 5
 
-    /// Every key, by the algorithm it verifies.
-    private let keysByAlgorithm: [String: [VerificationKey]]
-    /// Keys without a `kid` (the secret, a PEM key), by algorithm: those a token whose `kid` names no
-    /// JWKS key may still be checked against.
-    private let unnamedKeysByAlgorithm: [String: [VerificationKey]]
-    private let keysByID: [String: VerificationKey]
+    /// The keys tokens are checked with; those from `auth.jwksUrl` change while the node runs.
+    let keyRing: KeyRing
+    /// Fetches the keys of `auth.jwksUrl` into `keyRing`; nil without one. `Node` runs it.
+    let jwks: JWKSSource?
     private let apiKeyDigests: [[UInt8]]
     /// Each tenant API key's digest with its tenant.
     private let tenantKeyDigests: [(tenant: String, digest: [UInt8])]
@@ -34,14 +35,20 @@ public final class Authenticator: Sendable {
     /// One decoder for every token: its options never change, so it is safe to share.
     private let decoder = JSONDecoder()
 
-    init(
+    convenience init(
         configuration: AuthConfiguration, keys: [VerificationKey], signingKey: SigningKey?,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) {
+        self.init(configuration: configuration, keyRing: KeyRing(configured: keys), jwks: nil, signingKey: signingKey, now: now)
+    }
+
+    init(
+        configuration: AuthConfiguration, keyRing: KeyRing, jwks: JWKSSource?, signingKey: SigningKey?,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
         self.configuration = configuration
-        self.keysByAlgorithm = Dictionary(grouping: keys, by: \.name)
-        self.unnamedKeysByAlgorithm = Dictionary(grouping: keys.filter { $0.kid == nil }, by: \.name)
-        self.keysByID = Dictionary(keys.compactMap { key in key.kid.map { ($0, key) } }, uniquingKeysWith: { first, _ in first })
+        self.keyRing = keyRing
+        self.jwks = jwks
         self.apiKeyDigests = configuration.apiKeys.map { Array(SHA256.hash(data: Array($0.utf8))) }
         self.tenantKeyDigests = configuration.tenantAPIKeys.map { ($0.tenant, Array(SHA256.hash(data: Array($0.key.utf8)))) }
         self.signingKey = signingKey
@@ -55,7 +62,11 @@ public final class Authenticator: Sendable {
     public var canMint: Bool { signingKey != nil }
 
     /// Algorithms of the configured keys, e.g. `["ES256", "HS256"]`.
-    public var algorithms: [String] { keysByAlgorithm.keys.sorted() }
+    public var algorithms: [String] { keyRing.keys.algorithms }
+
+    /// Why tokens cannot be checked yet (the JWKS URL has not given keys so far), for `/readyz`; nil
+    /// when they can.
+    public var notReadyReason: String? { jwks?.notReadyReason }
 
     // MARK: Subscribers
 
@@ -158,7 +169,7 @@ public final class Authenticator: Sendable {
             throw AuthError("malformed_token", "the token's header has critical extensions ('crit') this node does not support")
         }
 
-        let candidates = try keys(for: alg, kid: header.kid)
+        let candidates = try keys(for: alg, kid: header.kid, in: keyRing.keys)
         guard let signature = Base64URL.decode(bytes[(secondDot + 1)...]), !signature.isEmpty else {
             throw AuthError.invalidSignature
         }
@@ -179,23 +190,27 @@ public final class Authenticator: Sendable {
         return try check(claims, at: now)
     }
 
-    /// The keys a token with this header may be signed with; never empty.
-    private func keys(for alg: String, kid: String?) throws(AuthError) -> [VerificationKey] {
-        guard !keysByAlgorithm.isEmpty else {
+    /// The keys of `set` a token with this header may be signed with; never empty.
+    private func keys(for alg: String, kid: String?, in set: KeySet) throws(AuthError) -> [VerificationKey] {
+        if let kid {
+            if let key = set.keysByID[kid] {
+                guard key.name == alg else {
+                    throw AuthError("wrong_algorithm", "the token's 'alg' is not the algorithm of the key its 'kid' names")
+                }
+                return [key]
+            }
+            // Perhaps a key the identity provider added since the last fetch: fetched again soon (rate
+            // limited); this token is not held back for it.
+            jwks?.keyIDMissed()
+        }
+        guard !set.isEmpty || (kid != nil && jwks != nil) else {
             throw AuthError("tokens_not_accepted", "this node has no key to verify tokens with")
         }
-        if let kid, let key = keysByID[kid] {
-            guard key.name == alg else {
-                throw AuthError("wrong_algorithm", "the token's 'alg' is not the algorithm of the key its 'kid' names")
-            }
-            return [key]
-        }
-        let pool = kid == nil ? keysByAlgorithm : unnamedKeysByAlgorithm
+        let pool = kid == nil ? set.keysByAlgorithm : set.unnamedKeysByAlgorithm
         if let keys = pool[alg], !keys.isEmpty { return keys }
-        if kid != nil, unnamedKeysByAlgorithm.isEmpty {
-            throw AuthError("unknown_key", "the token's 'kid' names no key this node has")
-        }
-        throw AuthError("wrong_algorithm", "the token's 'alg' is not one of the configured keys' (\(algorithms.joined(separator: ", ")))")
+        // A kid this node does not know, and no key without a kid that could take the token instead.
+        if kid != nil { throw AuthError("unknown_key", "the token's 'kid' names no key this node has") }
+        throw AuthError("wrong_algorithm", "the token's 'alg' is not one of the configured keys' (\(set.algorithms.joined(separator: ", ")))")
     }
 
     /// The node's policy on verified claims.

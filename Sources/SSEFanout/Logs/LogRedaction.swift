@@ -19,4 +19,13 @@ public enum LogRedaction {
         }
         return out
     }
+
+    /// `url` without the user and password it may carry (`https://user:pass@host/…` → `https://host/…`).
+    public static func url(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { "/?#".contains($0) }) ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<schemeEnd.upperBound]) + rest[rest.index(after: at)...]
+    }
 }

@@ -115,7 +115,8 @@ public final class Node: Service, Sendable {
         if !configuration.auth.disabled && !configuration.auth.isConfigured {
             guard configuration.standalone else {
                 throw ConfigurationError(
-                    "no JWT key: give --jwt-secret or --jwt-key-file (auth.jwtSecret, auth.jwtKeyFile), or run without authentication with --no-auth")
+                    "no JWT key: give --jwt-secret, --jwt-key-file or --jwks-url (auth.jwtSecret, auth.jwtKeyFile, auth.jwksUrl), or run without authentication with --no-auth"
+                )
             }
             configuration.auth.disabled = true
         }
@@ -124,7 +125,7 @@ public final class Node: Service, Sendable {
         }
         // Demo tokens are minted, and so accepted, only where demo mode is on.
         configuration.auth.acceptsDemoTokens = configuration.demo
-        let authenticator = try await Authenticator.load(configuration.auth)
+        let authenticator = try await Authenticator.load(configuration.auth, logger: logger)
         let nodeID = configuration.resolvedNodeID
         let retention = HistoryRetention(maxLength: configuration.historyMaxLength, maxAge: configuration.historyMaxAge)
         if configuration.standalone {
@@ -164,6 +165,10 @@ public final class Node: Service, Sendable {
     /// Cleans what an earlier incarnation left in the registry, starts the lease, consuming and the HTTP server.
     public func start() async throws {
         await RuntimeTimers.prepare()
+        // The identity provider's keys, fetched while the rest starts: a token that comes in as soon as the
+        // server listens finds them (or /readyz says why it would not).
+        let jwks = authenticator.jwks
+        async let keysFetched = jwks?.refresh()
         // The earlier incarnation's connections ended when it did: their closes (and offline,
         // vacated) are published once the broker is started.
         var leftovers: [RemovedConnection] = []
@@ -206,11 +211,14 @@ public final class Node: Service, Sendable {
         }
         let gating = Task { await gate.run() }
         lifecycle.removed(leftovers, reason: .nodeDied)
+        _ = await keysFetched
         let server = try await HTTPServer.bind(node: self, host: configuration.host, port: configuration.port, group: eventLoopGroup)
+        // Fetched again every auth.jwksRefresh, and when a token names an unknown key.
+        let keyRefresh = jwks.map { jwks in Task { await jwks.run() } }
         state.withLockedValue {
             $0.server = server
             $0.acceptingStreams = true
-            $0.tasks = [writer, lease, trimming, gating]
+            $0.tasks = [writer, lease, trimming, gating] + (keyRefresh.map { [$0] } ?? [])
         }
         logger.info("node started", metadata: [
             "http": "\(configuration.host):\(server.port)", "queue": "\(BrokerTopology.nodeQueue(nodeID))",
@@ -309,6 +317,7 @@ public final class Node: Service, Sendable {
     func readinessProblems() async -> [String] {
         var problems: [String] = []
         if let reason = broker.notReadyReason { problems.append(reason) }
+        if let reason = authenticator.notReadyReason { problems.append(reason) }
         do {
             try await registry.checkReady()
         } catch {

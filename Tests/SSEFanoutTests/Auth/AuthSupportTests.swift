@@ -39,25 +39,33 @@ import Testing
             ["auth", "jwtSecret"]: ConfigValue(.string(TestTokens.secret), isSecret: true),
             ["auth", "issuer"]: ConfigValue(.string("https://id.example"), isSecret: false),
             ["auth", "maxTokenLifetime"]: ConfigValue(.double(600), isSecret: false),
-            ["auth", "apiKeys"]: ConfigValue(.stringArray(["k1", "k2"]), isSecret: true),
+            ["auth", "apiKeys"]: ConfigValue(.stringArray(["key-one-0123456789", "key-two-0123456789"]), isSecret: true),
             ["auth", "cookieName"]: ConfigValue(.string("tk"), isSecret: false),
+            ["auth", "jwksUrl"]: ConfigValue(.string("https://id.example/.well-known/jwks.json"), isSecret: false),
+            ["auth", "jwksRefresh"]: ConfigValue(.double(60), isSecret: false),
         ]
         let c = try AuthConfiguration.read(ConfigReader(provider: InMemoryProvider(values: values)))
         #expect(c.jwtSecret == TestTokens.secret && c.isConfigured)
         #expect(c.issuer == "https://id.example" && c.audience == nil)
+        #expect(c.jwksURL == "https://id.example/.well-known/jwks.json" && c.jwksRefresh == .seconds(60))
         #expect(c.maxTokenLifetime == .seconds(600))
-        #expect(c.apiKeys == ["k1", "k2"] && c.cookieName == "tk" && !c.disabled)
+        #expect(c.apiKeys == ["key-one-0123456789", "key-two-0123456789"] && c.cookieName == "tk" && !c.disabled)
 
         let defaults = try AuthConfiguration.read(ConfigReader(provider: InMemoryProvider(values: [:])))
         #expect(defaults == AuthConfiguration())
         #expect(!defaults.isConfigured && defaults.maxTokenLifetime == .seconds(86_400) && defaults.cookieName == "sse_token")
+        #expect(defaults.jwksURL == nil && defaults.jwksRefresh == .seconds(300))
 
         let environment = EnvironmentVariablesProvider(environmentVariables: [
-            "SSE_FANOUT_AUTH_JWT_KEY_FILE": "/etc/key.pem", "SSE_FANOUT_AUTH_API_KEYS": "a,b", "SSE_FANOUT_AUTH_DISABLED": "true",
+            "SSE_FANOUT_AUTH_JWT_KEY_FILE": "/etc/key.pem", "SSE_FANOUT_AUTH_API_KEYS": "key-a-0123456789ab,key-b-0123456789ab", "SSE_FANOUT_AUTH_DISABLED": "true",
+            "SSE_FANOUT_AUTH_JWKS_URL": "http://keycloak:8080/realms/app/protocol/openid-connect/certs", "SSE_FANOUT_AUTH_JWKS_REFRESH": "30",
         ])
         let fromEnvironment = try AuthConfiguration.read(ConfigReader(provider: environment.prefixKeys(with: ConfigKey("sseFanout"))))
-        #expect(fromEnvironment.jwtKeyFile == "/etc/key.pem" && fromEnvironment.apiKeys == ["a", "b"] && fromEnvironment.disabled)
+        #expect(fromEnvironment.jwtKeyFile == "/etc/key.pem" && fromEnvironment.apiKeys == ["key-a-0123456789ab", "key-b-0123456789ab"] && fromEnvironment.disabled)
+        #expect(fromEnvironment.jwksURL == "http://keycloak:8080/realms/app/protocol/openid-connect/certs")
+        #expect(fromEnvironment.jwksRefresh == .seconds(30) && fromEnvironment.isConfigured)
         #expect(ConfigurationLoader.environmentName(for: "auth.jwtSecret") == "SSE_FANOUT_AUTH_JWT_SECRET")
+        #expect(ConfigurationLoader.environmentName(for: "auth.jwksUrl") == "SSE_FANOUT_AUTH_JWKS_URL")
     }
 
     @Test func printingTheSettingsHidesCredentials() {
@@ -66,14 +74,21 @@ import Testing
         c.jwtSecret = TestTokens.secret
         c.apiKeys = ["pk_live_secret_key"]
         c.jwtKeyFile = "/etc/sse/key.pem"
+        c.jwksURL = "https://jwks-user:jwks-password@id.example/jwks"
         for text in [String(describing: c), String(reflecting: c), "\(c)", String(describing: Embedding(auth: c))] {
             #expect(!text.contains(TestTokens.secret) && !text.contains("pk_live_secret_key"), "\(text)")
             #expect(text.contains("/etc/sse/key.pem"))
+            #expect(text.contains("https://id.example/jwks") && !text.contains("jwks-password"))
         }
     }
 
     @Test func refusesUnusableSettings() {
-        for (key, value) in [("jwtSecret", ConfigContent.string("short")), ("maxTokenLifetime", .double(0)), ("cookieName", .string("a b"))] {
+        let unusable: [(String, ConfigContent)] = [
+            ("jwtSecret", .string("short")), ("maxTokenLifetime", .double(0)), ("cookieName", .string("a b")),
+            ("jwksUrl", .string("ftp://id.example/jwks")), ("jwksUrl", .string("https://")), ("jwksUrl", .string("id.example/jwks")),
+            ("jwksRefresh", .double(0.5)),
+        ]
+        for (key, value) in unusable {
             let values: [AbsoluteConfigKey: ConfigValue] = [["auth", key]: ConfigValue(value, isSecret: false)]
             #expect(throws: ConfigurationError.self) { try AuthConfiguration.read(ConfigReader(provider: InMemoryProvider(values: values))) }
         }
