@@ -43,7 +43,7 @@ import Testing
         #expect(try await resumed.nextOwn()?.data == "refused")
         #expect(try await resumed.nextOwn()?.data == "end")
         #expect(try await redis.command(["XLEN", "sse:history:user:\(user)"]).int == 3)
-        #expect(try await redis.command(["GET", "sse:idem:\(eventID)"]).string == "done")
+        #expect(try await redis.command(["GET", "sse:idem:|\(eventID)"]).string == "done")
     }
 }
 
