@@ -92,7 +92,10 @@ import Testing
     @Test func aDeadNodesUsersGoOfflineExactlyOnceWhileTwoNodesReap() async throws {
         let listener = try await LifecycleListener.start()
         defer { Task { await listener.stop() } }
-        let cluster = try await TestCluster.start(nodes: 2) { $0.nodeLease = .seconds(1) }
+        // Leases long enough that a live node stalled by a busy machine is never taken for dead (a
+        // second was not: a live node's stream was reaped too); they renew, and reap, every 1.7 s.
+        let lease: Duration = .seconds(5)
+        let cluster = try await TestCluster.start(nodes: 2) { $0.nodeLease = lease }
         defer { Task { await cluster.stop() } }
         try await cluster.waitReady()
         let redis = try Producer.redis()
@@ -109,12 +112,13 @@ import Testing
         // One of the users is also connected to a live node: they stay online.
         let (stream, _) = try await cluster.subscribe(0, "user=\(users[0])")
         defer { Task { await stream.close() } }
-        _ = try await redis.command(["ZADD", "sse:nodes", String(Int64(Date().timeIntervalSince1970 * 1000) - 1), dead])
+        // A lease that ran out two leases ago: reapable at once.
+        _ = try await redis.command(["ZADD", "sse:nodes", String(Int64(Date().timeIntervalSince1970 * 1000) - 10_000), dead])
 
         let closes = { (events: [LifecycleListener.Event]) in events.filter { $0.node == dead && $0.event == "connection.closed" } }
         try await settle(listener, "every close of the dead node's connections", timeout: .seconds(10)) { closes($0).count >= 40 }
-        // Another round of reaping by both nodes would have shown a duplicate by now.
-        try await Task.sleep(for: .seconds(1))
+        // Another round of reaping by both nodes (every third of a lease) would have shown a duplicate by now.
+        try await Task.sleep(for: lease / 2)
         let events = listener.events(where: { $0.node == dead })
         #expect(closes(events).count == 40)
         #expect(Set(closes(events).compactMap(\.connectionId)) == Set(records.map(\.connectionID)))

@@ -157,7 +157,8 @@ import Testing
         #expect(kick.status == 202)
         #expect(try await stream.nextOwn()?.event == "disconnect")
         await stream.close()
-        #expect(try await opening(c.url(0, "/events?token=\(old)")).1 == "kicked")
+        // Refused: barred, or (on a machine so busy that the 1-s bar ran out already) revoked.
+        #expect(["kicked", "token_revoked"].contains(try await opening(c.url(0, "/events?token=\(old)")).1))
         // The bar (1 s here) runs out; the old token stays refused.
         try await TestEnvironment.eventually("the bar ran out") {
             try await opening(c.url(0, "/events?token=\(old)")).1 != "kicked"

@@ -190,12 +190,13 @@ import Testing
             + "Content-Length: \(form.body.count)\r\nConnection: close\r\n\r\n"
         let first = try await RawStreamClient.raw(port: c.nodes[0].port, sending: head + body.prefix(1000))
         defer { Task { await first.close() } }
-        // Another one as large does not fit beside it. (Until the first's head was read, it goes to a key nothing is bound to.)
-        try await TestEnvironment.eventually("the first upload's share is held") {
-            let second = try await post(0, "/upload/elsewhere/\(room)", form.body, contentType: form.contentType, headers: auth)
-            let error = try answer(second)["error"] as? String
-            return second.status == 503 && error == "busy" && second.header("Retry-After") != nil
-        }
+        // Awaited, not raced: a second upload whose head the node read first would hold the share instead.
+        try await TestEnvironment.eventually("the first upload's share is held") { c.nodes[0].heldBodyBytes >= form.body.count }
+        // Another one as large does not fit beside it.
+        let second = try await post(0, "/upload/elsewhere/\(room)", form.body, contentType: form.contentType, headers: auth)
+        #expect(second.status == 503)
+        #expect(try answer(second)["error"] as? String == "busy")
+        #expect(second.header("Retry-After") != nil)
         try await first.send(String(body.dropFirst(1000)))
         try await first.waitClosed(timeout: .seconds(10))
         #expect(first.text.hasPrefix("HTTP/1.1 202"))

@@ -15,9 +15,10 @@ struct RedisTimeoutTests {
         configuration.commandTimeout = .milliseconds(200)
         try await withClient("timeout", configuration: configuration) { client, prefix in
             try await withClient("timeout-staller", configuration: try server.configuration()) { staller, _ in
-                // The server is starting: connecting is retried until it listens.
-                _ = try await retryingWhileNotConnected(attempts: 250) { try await Self.beyondOtherLoad { try await client.command("SET", "\(prefix)first", "1") } }
-                _ = try await Self.beyondOtherLoad { try await client.command("SET", "\(prefix)second", "2") }
+                // The server is starting: connecting is retried until it listens. Written by the client
+                // with the ordinary timeout: only the GETs below are what the short one is for.
+                _ = try await retryingWhileNotConnected(attempts: 250) { try await staller.command("SET", "\(prefix)first", "1") }
+                _ = try await staller.command("SET", "\(prefix)second", "2")
 
                 // Keeps the whole server busy for 1 s, as DEBUG SLEEP 1 would (DEBUG is disabled on
                 // the test server): a Lua script that spins on TIME. Long next to the 200 ms timeout,
@@ -64,12 +65,13 @@ struct RedisTimeoutTests {
 
     @Test func blockingCommandLongerThanTheTimeoutTimesOut() async throws {
         var configuration = try TestRedis.configuration()
-        // Long enough for the SET and GET on a busy machine, far shorter than the BLPOP.
-        configuration.commandTimeout = .milliseconds(600)
+        // Long enough for the SET and GET on a machine busy with every other suite (600 ms was not),
+        // far shorter than the BLPOP.
+        configuration.commandTimeout = .seconds(2)
         try await withClient("timeout-blpop", configuration: configuration) { client, prefix in
             _ = try await client.command("SET", "\(prefix)k", "v")
             await #expect(throws: RedisError.timeout) {
-                try await client.command("BLPOP", "\(prefix)empty-list", "3")
+                try await client.command("BLPOP", "\(prefix)empty-list", "10")
             }
             #expect(try await client.command("GET", "\(prefix)k").string == "v")
         }
@@ -79,17 +81,18 @@ struct RedisTimeoutTests {
     /// whole timeout after another.
     @Test func commandsQueuedBehindAStallFailWithinOneTimeoutOfBeingQueued() async throws {
         var configuration = try TestRedis.configuration()
-        configuration.commandTimeout = .milliseconds(500)
+        // A second: a PING answers within it on a busy machine, and one timeout (1 s) stays far from the
+        // three (3 s) that commands failing one after another would take.
+        configuration.commandTimeout = .seconds(1)
         try await withClient("timeout-queue", configuration: configuration) { client, prefix in
             _ = try await client.command("PING")
             let started = ContinuousClock.now
-            // Each BLPOP blocks its connection for 2 s, far past the timeout.
-            let queued = (0..<3).map { _ in client.enqueue(["BLPOP", "\(prefix)empty-list", "2"]) }
+            // Each BLPOP blocks its connection for 5 s, far past the timeout.
+            let queued = (0..<3).map { _ in client.enqueue(["BLPOP", "\(prefix)empty-list", "5"]) }
             for reply in queued {
                 await #expect(throws: RedisError.timeout) { try await reply.value }
             }
-            // One after another they would take three timeouts (1.5 s).
-            #expect(ContinuousClock.now - started < .milliseconds(900))
+            #expect(ContinuousClock.now - started < .seconds(2))
             #expect(try await client.command("PING") == .status("PONG"))
         }
     }

@@ -152,6 +152,10 @@ public final class Node: Service, Sendable {
     /// The HTTP port actually bound, once started.
     public var port: Int { state.withLockedValue { $0.server?.port ?? 0 } }
 
+    /// Bytes of send and upload bodies this node holds now, awaiting RabbitMQ (`upstream.maxHeldBytes`
+    /// bounds them).
+    public var heldBodyBytes: Int { upstream.budget.heldBytes }
+
     var isAcceptingStreams: Bool { state.withLockedValue { $0.acceptingStreams } }
 
     // MARK: - Lifecycle
