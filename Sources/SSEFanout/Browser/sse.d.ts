@@ -23,9 +23,9 @@ export interface SSEOptions {
   onlyWhenVisible?: boolean | number
   /**
    * One stream for the tabs of this origin that ask for the same URL and query as the same user (Web Locks +
-   * BroadcastChannel); default true where supported. The user is the `userKey`, else the token's `sub`,
-   * `tenant` and `sid` (with `getToken`, the token is taken before joining), else, with no token, `query.user`,
-   * `tenant` and `session`. A tab that cannot tell its user shares with no other tab; a tab whose token turns
+   * BroadcastChannel); default true where supported. The user is the `userKey`, else the token's `sub` and
+   * `tenant` (with `getToken`, the token is taken before joining), else, with no token, `query.user` and
+   * `query.tenant`. A tab that cannot tell its user shares with no other tab; a tab whose token turns
    * out to be another user's leaves the tabs it shared with and joins that user's.
    */
   shareAcrossTabs?: boolean

@@ -5,7 +5,7 @@
 //                         eventListeners: { chat: e => console.log(JSON.parse(e.data)) } })
 //
 // One stream per browser and user: the tabs of an origin that ask for the same stream (URL, query)
-// as the same user (and tenant and session) elect a leader (Web Locks) that holds it and hands every
+// as the same user and tenant elect a leader (Web Locks) that holds it and hands every
 // event to the others (BroadcastChannel). A tab that cannot tell who its user is shares with nobody.
 // The last event id is kept in storage per stream, so a reload, a new tab or a new leader resumes
 // where the last one stopped.
@@ -61,20 +61,19 @@ function tokenExpired (token) {
   return typeof exp === 'number' && exp * 1000 <= Date.now()
 }
 
-/** `{user, tenant, session}` as strings ('' for none), or null without a user. */
-function userOf (user, tenant, session) {
+/** `{user, tenant}` ('' for the default tenant), or null without a user. */
+function userOf (user, tenant) {
   if (typeof user !== 'string' || user === '') return null
-  const text = value => value === undefined || value === null ? '' : String(value)
-  return { user, tenant: text(tenant), session: text(session) }
+  return { user, tenant: tenant === undefined || tenant === null ? '' : String(tenant) }
 }
 
 /** The user a `connected` event's data says the stream is for. */
 function connectedUser (data) {
-  try { const info = JSON.parse(data); return userOf(info.user, info.tenant, info.session) } catch { return null }
+  try { const info = JSON.parse(data); return userOf(info.user, info.tenant) } catch { return null }
 }
 
 function sameUser (a, b) {
-  return a.user === b.user && a.tenant === b.tenant && a.session === b.session
+  return a.user === b.user && a.tenant === b.tenant
 }
 
 /** The name of the lock and channel of the tabs streaming from `url` as `identity`: a SHA-256 of them,
@@ -288,23 +287,23 @@ export default class SSEConnection {
 
   /**
    * Who this tab streams as, as far as it can tell before streaming: the page's `userKey`, else the
-   * token's `sub`, `tenant` and `sid`, else (no token: authentication off) the query's `user`,
-   * `tenant` and `session`. Null when it cannot tell.
+   * token's `sub` and `tenant`, else (no token: authentication off) the query's `user` and `tenant`.
+   * Null when it cannot tell.
    */
   identity (token) {
     if (this.userKey) return ['key', this.userKey]
     const user = this.ownUser(token)
-    return user && ['user', user.user, user.tenant, user.session]
+    return user && ['user', user.user, user.tenant]
   }
 
-  /** The user, tenant and session the node would stream to with this token (read, not checked). */
+  /** The user and tenant the node would stream to with this token (read, not checked). */
   ownUser (token = this.token) {
     if (token) {
       const claims = tokenClaims(token)
-      return userOf(claims.sub, claims.tenant, claims.sid)
+      return userOf(claims.sub, claims.tenant)
     }
     if (this.getToken) return null
-    return userOf(this.query.user === undefined || this.query.user === null ? null : String(this.query.user), this.query.tenant, this.query.session)
+    return userOf(this.query.user === undefined || this.query.user === null ? null : String(this.query.user), this.query.tenant)
   }
 
   /** Leaves this tab's group of tabs: its place in line for the lock (or the lock) and its channel. */
