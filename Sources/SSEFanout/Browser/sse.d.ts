@@ -21,8 +21,20 @@ export interface SSEOptions {
   storage?: Pick<Storage, 'getItem' | 'setItem'> | null
   /** Release the stream (the user goes offline) once no tab was visible for this many seconds (`true`: 30); back when a tab is shown. */
   onlyWhenVisible?: boolean | number
-  /** One stream for all tabs of this origin that ask for the same URL, query and user (the `token`'s subject, or `query.user`; with `getToken` alone, the user is not told apart) (Web Locks + BroadcastChannel); default true where supported. */
+  /**
+   * One stream for the tabs of this origin that ask for the same URL and query as the same user (Web Locks +
+   * BroadcastChannel); default true where supported. The user is the `userKey`, else the token's `sub` and
+   * `tenant` (with `getToken`, the token is taken before joining), else, with no token, `query.user` and
+   * `query.tenant`. A tab that cannot tell its user shares with no other tab; a tab whose token turns
+   * out to be another user's leaves the tabs it shared with and joins that user's.
+   */
   shareAcrossTabs?: boolean
+  /**
+   * Who this tab's user is, for sharing a stream across tabs: tabs with the same key (and URL and query) share,
+   * without asking `getToken` first. Give one that tells users and tenants apart (e.g. `tenant + '/' + user`).
+   * Default: read from the token.
+   */
+  userKey?: string
   /** How long (ms) a send the node cannot take now (502, 503, 504, 409 `in_flight`, a network error) is tried again while the stream is open, before its promise rejects; default 60000. */
   sendRetryTime?: number
   /** Connect at once; default true. */

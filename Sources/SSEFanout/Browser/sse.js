@@ -4,8 +4,9 @@
 //   const sse = new SSE({ getToken: () => fetch('/my-token').then(r => r.text()),
 //                         eventListeners: { chat: e => console.log(JSON.parse(e.data)) } })
 //
-// One stream per browser: the tabs of an origin that ask for the same stream (URL, query and user)
-// elect a leader (Web Locks) that holds it and hands every event to the others (BroadcastChannel).
+// One stream per browser and user: the tabs of an origin that ask for the same stream (URL, query)
+// as the same user and tenant elect a leader (Web Locks) that holds it and hands every
+// event to the others (BroadcastChannel). A tab that cannot tell who its user is shares with nobody.
 // The last event id is kept in storage per stream, so a reload, a new tab or a new leader resumes
 // where the last one stopped.
 // The stream is read with fetch, not EventSource, so the token travels in a header and a refusal's
@@ -39,12 +40,48 @@ function withQuery (url, query) {
   return u
 }
 
-/** The `sub` of a JWT, read without checking it (the server checks): where the last id is kept. */
-function tokenSubject (token) {
+/** A JWT's claims, read without checking them (the server checks); {} when it is not a JWT. */
+function tokenClaims (token) {
   try {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')
-    return JSON.parse(atob(payload)).sub || ''
-  } catch { return '' }
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), c => c.charCodeAt(0))))
+    return claims && typeof claims === 'object' ? claims : {}
+  } catch { return {} }
+}
+
+/** The `sub` of a JWT: where the last id is kept. */
+function tokenSubject (token) {
+  const sub = tokenClaims(token).sub
+  return typeof sub === 'string' ? sub : ''
+}
+
+/** Whether a JWT's `exp` has passed (by this clock). */
+function tokenExpired (token) {
+  const exp = tokenClaims(token).exp
+  return typeof exp === 'number' && exp * 1000 <= Date.now()
+}
+
+/** `{user, tenant}` ('' for the default tenant), or null without a user. */
+function userOf (user, tenant) {
+  if (typeof user !== 'string' || user === '') return null
+  return { user, tenant: tenant === undefined || tenant === null ? '' : String(tenant) }
+}
+
+/** The user a `connected` event's data says the stream is for. */
+function connectedUser (data) {
+  try { const info = JSON.parse(data); return userOf(info.user, info.tenant) } catch { return null }
+}
+
+function sameUser (a, b) {
+  return a.user === b.user && a.tenant === b.tenant
+}
+
+/** The name of the lock and channel of the tabs streaming from `url` as `identity`: a SHA-256 of them,
+ * so nothing in it (not the user, never a token) can be read by other scripts of the origin. */
+async function groupName (url, identity) {
+  const text = new TextEncoder().encode(JSON.stringify([url, ...identity]))
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', text))
+  return 'sse-fanout:' + Array.from(digest, b => b.toString(16).padStart(2, '0')).join('')
 }
 
 /** The `connectionId` in a `connected` event's data. */
@@ -128,11 +165,13 @@ export default class SSEConnection {
     this.query = options.query || {}
     this.token = options.token || null
     this.getToken = options.getToken || null
+    this.userKey = options.userKey === undefined || options.userKey === null || options.userKey === '' ? null : String(options.userKey)
     this.reconnectTime = options.reconnectTime || 3000
     this.sendRetryTime = options.sendRetryTime ?? 60000
     this.storage = options.storage === undefined ? globalThis.localStorage : options.storage
     this.onlyWhenVisible = options.onlyWhenVisible === true ? 30 : (options.onlyWhenVisible || 0)
-    this.shareAcrossTabs = options.shareAcrossTabs !== false && 'locks' in navigator && 'BroadcastChannel' in globalThis
+    this.shareAcrossTabs = options.shareAcrossTabs !== false && 'locks' in navigator && 'BroadcastChannel' in globalThis &&
+      !!(globalThis.crypto && crypto.subtle)
     this.clientId = options.clientId || this.storedClientId()
     this.listeners = new Map()
     this.outbox = [] // sends waiting for a connection
@@ -140,6 +179,11 @@ export default class SSEConnection {
     this.connectionId = null // the stream's, from its `connected` event: sends name it
     this.state = 'idle' // idle, connecting, open, waiting (to reconnect), closed (for good)
     this.leader = !this.shareAcrossTabs
+    this.alone = !this.shareAcrossTabs // streams for this tab only, whoever its user is
+    this.group = null // the name of this tab's group of tabs (its lock and channel); null: alone
+    this.streamUser = null // the leader's: who its stream is for, from its `connected`
+    this.groupUser = null // a follower's: who the leader's stream was for, when this tab cannot tell its own user
+    this.turn = null // the join() under way: close() or another join() ends it
     this.attempt = 0
     this.serverRetry = null
     this.abort = null
@@ -188,14 +232,37 @@ export default class SSEConnection {
   connect () {
     if (this.state !== 'idle' && this.state !== 'closed') return
     this.state = 'waiting'
+    this.alone = !this.shareAcrossTabs
     document.addEventListener('visibilitychange', this.onVisibility)
-    if (!this.shareAcrossTabs) { this.open(); return }
-    const name = 'sse-fanout:' + this.streamName()
+    this.leave() // what a stop left of the group this tab was in
+    this.join(this.token)
+  }
+
+  /**
+   * Joins the tabs that stream from the same URL as the same user: their lock and channel are named
+   * by the user (`identity`), so another user's tabs never share it. With `getToken` (and no
+   * `userKey`) the token is taken first, to know who that is. A tab that cannot tell streams alone.
+   */
+  async join (token) {
+    const turn = this.turn = {}
+    if (!this.alone && !this.userKey && !token && this.getToken) {
+      try { token = await this.getToken() } catch { token = null }
+      if (this.turn !== turn) return
+      // No token yet: stream alone for now; open() asks again, and joins the user's tabs once it knows.
+      if (!token) { this.leader = true; this.lost(); return }
+      this.token = token
+    }
+    const name = await this.groupNameFor(token)
+    if (this.turn !== turn) return
+    this.turn = null
+    if (!name) { this.leader = true; this.open(); return }
+    this.group = name
+    this.leader = false
     this.channel = new BroadcastChannel(name)
     this.channel.onmessage = message => this.fromTab(message.data)
     this.post({ type: 'visible', tab: this.tabId, visible: document.visibilityState === 'visible' })
     // Only the lock's holder streams; the others wait in line for it, and take over when it goes.
-    // Each connect() asks once: close() withdraws the request (or lets the lock go), so a tab that
+    // Each join asks once: close() withdraws the request (or lets the lock go), so a tab that
     // connects again never holds, or waits for, the lock twice.
     const withdraw = new AbortController()
     let release
@@ -211,6 +278,46 @@ export default class SSEConnection {
     }).catch(() => {}) // withdrawn before it was granted
   }
 
+  /** The name of the group of tabs a stream with this token joins; null: it streams alone. */
+  async groupNameFor (token) {
+    if (this.alone) return null
+    const identity = this.identity(token)
+    return identity ? groupName(this.streamURL(), identity) : null
+  }
+
+  /**
+   * Who this tab streams as, as far as it can tell before streaming: the page's `userKey`, else the
+   * token's `sub` and `tenant`, else (no token: authentication off) the query's `user` and `tenant`.
+   * Null when it cannot tell.
+   */
+  identity (token) {
+    if (this.userKey) return ['key', this.userKey]
+    const user = this.ownUser(token)
+    return user && ['user', user.user, user.tenant]
+  }
+
+  /** The user and tenant the node would stream to with this token (read, not checked). */
+  ownUser (token = this.token) {
+    if (token) {
+      const claims = tokenClaims(token)
+      return userOf(claims.sub, claims.tenant)
+    }
+    if (this.getToken) return null
+    return userOf(this.query.user === undefined || this.query.user === null ? null : String(this.query.user), this.query.tenant)
+  }
+
+  /** Leaves this tab's group of tabs: its place in line for the lock (or the lock) and its channel. */
+  leave () {
+    if (this.leader && this.group) this.post({ type: 'lost' })
+    this.post({ type: 'visible', tab: this.tabId, visible: false, gone: true })
+    this.letGo()
+    if (this.channel) { this.channel.close(); this.channel = null }
+    this.group = null
+    this.streamUser = null
+    this.groupUser = null
+    this.visibleTabs.clear()
+  }
+
   /**
    * Opens the stream (the leader only), resuming from the stored last id. `this.abort` is set while a
    * stream is being opened or read: there is never more than one, and whatever ends it goes through
@@ -224,6 +331,8 @@ export default class SSEConnection {
     const abort = new AbortController()
     this.abort = abort
     let token = this.token
+    // A token kept since this tab joined may have run out by the time it takes the stream over.
+    if (token && this.getToken && tokenExpired(token)) token = this.token = null
     try {
       if (!token && this.getToken) token = this.token = await this.getToken()
     } catch (error) {
@@ -231,6 +340,27 @@ export default class SSEConnection {
       return
     }
     if (this.abort !== abort) return
+    const group = await this.groupNameFor(token)
+    if (this.abort !== abort) return
+    if (group !== this.group) {
+      // The token is another user's (an account switch), or the first that says who the user is:
+      // this tab leaves the tabs it streamed for (another of them takes their stream over) and joins
+      // its user's, with this token.
+      this.abort = null
+      this.leave()
+      this.leader = false
+      this.state = 'waiting'
+      this.connectionId = null
+      this.join(token)
+      return
+    }
+    const own = this.ownUser(token)
+    if (this.group && this.streamUser && own && !sameUser(own, this.streamUser)) {
+      // The same `userKey`, another user's token: the page's key no longer says who the user is, so
+      // this tab leaves the tabs it streamed for and streams alone.
+      this.leave()
+      this.alone = true
+    }
     const lastId = this.lastId(token)
     const url = withQuery(this.url, { ...this.query, clientId: this.clientId })
     const headers = { Accept: 'text/event-stream' }
@@ -301,6 +431,7 @@ export default class SSEConnection {
   received (event, token) {
     if (event.id !== null && event.id !== '') this.storeLastId(token, event.id)
     if (!event.hasData) return // an id-only block: moves the last id, no event
+    if (event.event === 'connected') this.streamUser = connectedUser(event.data) // the other tabs check it
     const fanout = { type: 'event', name: event.event, data: event.data, id: event.id || '' }
     this.post(fanout)
     this.dispatch(event.event, event.data, event.id || '')
@@ -333,15 +464,20 @@ export default class SSEConnection {
     this.state = 'closed'
     this.connectionId = null
     clearTimeout(this.timer)
+    this.turn = null
     if (this.abort) { const abort = this.abort; this.abort = null; abort.abort() }
-    if (this.lock) {
-      const lock = this.lock
-      this.lock = null
-      lock.withdraw.abort()
-      if (holdLock > 0) setTimeout(lock.release, holdLock)
-      else lock.release()
-    }
+    this.letGo(holdLock)
     this.leader = !this.shareAcrossTabs
+  }
+
+  /** Withdraws this tab's request for its group's lock, or lets the lock go (after `holdLock` ms). */
+  letGo (holdLock = 0) {
+    if (!this.lock) return
+    const lock = this.lock
+    this.lock = null
+    lock.withdraw.abort()
+    if (holdLock > 0) setTimeout(lock.release, holdLock)
+    else lock.release()
   }
 
   /** Closes this tab's connection; `reason` is passed to this tab's `close` listeners. */
@@ -349,8 +485,7 @@ export default class SSEConnection {
     if (this.state === 'closed') return
     this.shutdown()
     document.removeEventListener('visibilitychange', this.onVisibility)
-    this.post({ type: 'visible', tab: this.tabId, visible: false, gone: true })
-    if (this.channel) { this.channel.close(); this.channel = null }
+    this.leave()
     this.dispatch('close', JSON.stringify({ reason, reconnect: false }))
   }
 
@@ -372,11 +507,40 @@ export default class SSEConnection {
 
   // ---- tabs -------------------------------------------------------------------------------------
 
+  /** To the other tabs of this tab's group; a leader says who its stream is for. */
   post (message) {
-    if (this.channel) this.channel.postMessage({ ...message, from: this.tabId })
+    if (!this.channel) return
+    this.channel.postMessage({ ...message, from: this.tabId, group: this.group, user: this.leader ? this.streamUser : null })
+  }
+
+  /**
+   * Whether a follower takes events from a leader whose stream is for `user`: the same user as this
+   * tab's token (or query) says; without one, the same user as the first leader it heard.
+   */
+  trusts (user) {
+    if (!user) return true // no `connected` yet: nothing of the user's came
+    const own = this.ownUser()
+    if (own) return sameUser(own, user)
+    if (!this.groupUser) this.groupUser = user
+    return sameUser(this.groupUser, user)
+  }
+
+  /** A leader that streams for another user than this tab's: this tab leaves its tabs and streams alone. */
+  standAlone () {
+    this.leave()
+    this.alone = true
+    this.leader = true
+    this.state = 'waiting'
+    this.connectionId = null
+    this.open()
   }
 
   fromTab (message) {
+    if (message.group !== this.group || this.state === 'closed') return
+    if ((message.type === 'event' || message.type === 'open') && !this.leader && !this.trusts(message.user)) {
+      this.standAlone()
+      return
+    }
     if (message.type === 'event') {
       if (this.leader) return
       this.state = 'open'
@@ -448,9 +612,14 @@ export default class SSEConnection {
    * under this name.
    */
   streamName (token = this.token) {
+    return this.streamURL() + ' ' + (tokenSubject(token || '') || this.query.user || '')
+  }
+
+  /** The stream's URL with its query, sorted. */
+  streamURL () {
     const url = withQuery(this.url, this.query)
     url.searchParams.sort()
-    return url.href + ' ' + (tokenSubject(token || '') || this.query.user || '')
+    return url.href
   }
 
   storageKey (token) {

@@ -4,7 +4,7 @@
 // reloads of this tab).
 //
 // Configuration (JSON in the hash): module (the node's origin), and the client's options: url, token,
-// tokens (getToken hands them out in turn, the last one for good), query, clientId, onlyWhenVisible,
+// tokens (getToken hands them out in turn, the last one for good), userKey, query, clientId, onlyWhenVisible,
 // reconnectTime, sendRetryTime; garbageLastId (a storage that hands this out as every last id it has
 // not been given). harness.send(…) and harness.upload(…) call the client's and record how they end.
 
@@ -138,7 +138,7 @@ try {
   const listeners = {}
   for (const name of [...BUILT_IN, ...(config.events || ['tick'])]) listeners[name] = record(name)
   const options = { eventListeners: listeners }
-  for (const key of ['url', 'token', 'query', 'clientId', 'onlyWhenVisible', 'reconnectTime', 'sendRetryTime']) {
+  for (const key of ['url', 'token', 'userKey', 'query', 'clientId', 'onlyWhenVisible', 'reconnectTime', 'sendRetryTime']) {
     if (config[key] !== undefined) options[key] = config[key]
   }
   if (config.tokens) {
