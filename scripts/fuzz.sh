@@ -11,6 +11,7 @@
 #   jwt             tokens: Authenticator.verify with an HS256 secret (header and claims too)
 #   presence        GET /presence/... URIs: PresenceQuery, and PresenceRoutes' answer from a registry
 #   send-body       POST /send bodies as they stream: JSONStreamValidator, the same verdict however cut
+#   jwks            what --jwks-url serves: Authenticator.loadJWKS, lenient as for a fetched set
 #
 # Each target runs for N executions (default 1,000,000; --short or FUZZ_RUNS=20000 for CI), one at a
 # time, and a table says how each went. A crash leaves its input in .build-fuzz/artifacts/<target>/
@@ -29,7 +30,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(publish amqp stream-request resume-token jwt presence send-body)
+all_targets=(publish amqp stream-request resume-token jwt presence send-body jwks)
 # Longest input per target: the limit the node itself puts on that input.
 declare -A max_len=(
   [publish]=65536          # http.maxBodySize
@@ -39,6 +40,7 @@ declare -A max_len=(
   [jwt]=8192               # Authenticator.maxTokenSize
   [presence]=16384         # http.maxHeaderSize: the request line's URI counts against it
   [send-body]=65537        # a send's body, at most http.maxBodySize, after one byte that says where to cut it
+  [jwks]=1048576           # JWKSSource's fetch bound, 1 MiB
 )
 
 runs=${FUZZ_RUNS:-1000000}

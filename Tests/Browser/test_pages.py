@@ -69,7 +69,7 @@ class PageTests(BrowserTestCase):
         other.screenshot("demo-other-user")
 
     def test_the_admin_page_lists_nodes_and_users_kicks_and_charts(self):
-        tenant = unique("admin")
+        tenant = unique("demo-admin")  # demo tokens are minted in demo tenants only
         victim = unique("victim")
         user_browser = self.other_browser()
         self.open_demo(user_browser, 1, victim, tenant)

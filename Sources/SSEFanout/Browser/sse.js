@@ -623,7 +623,9 @@ export default class SSEConnection {
   }
 
   storageKey (token) {
-    return 'sse-fanout:last-id:' + this.streamName(token)
+    // The tenant too: one subject in two tenants is two users, each with a position of its own.
+    const tenant = tokenClaims(token || '').tenant || this.query.tenant || ''
+    return 'sse-fanout:last-id:' + this.streamName(token) + (typeof tenant === 'string' && tenant ? '@' + tenant : '')
   }
 
   lastId (token) {
