@@ -74,10 +74,14 @@ import Testing
     }
 
     /// A clustered node with authentication on and `jwksURL`, plus what `configure` sets.
+    /// An operator's key: `/readyz` tells it why the node is not ready, not only which part.
+    private static let apiKey = "jwks-test-api-key-0123456789"
+
     private func node(jwksURL: String, _ configure: @escaping (inout NodeConfiguration) -> Void = { _ in }) async throws -> TestCluster {
         try await TestCluster.start(nodes: 1) { configuration in
             configuration.auth.disabled = false
             configuration.auth.jwksURL = jwksURL
+            configuration.auth.apiKeys = [Self.apiKey]
             configure(&configuration)
         }
     }
@@ -94,7 +98,7 @@ import Testing
     }
 
     private func readiness(_ cluster: TestCluster) async throws -> (status: Int, reasons: [String]) {
-        let answer = try await HTTPClient().request("GET", cluster.url(0, "/readyz"))
+        let answer = try await HTTPClient().request("GET", cluster.url(0, "/readyz"), headers: [("X-API-Key", Self.apiKey)])
         let body = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
         return (answer.status, body?["reasons"] as? [String] ?? [])
     }
@@ -160,6 +164,9 @@ import Testing
             let (status, reasons) = try await readiness(cluster)
             return status == 503 && reasons.count == 1 && reasons[0].hasPrefix("no token keys yet from the JWKS URL")
         }
+        // A probe without the operator's key learns which part is not ready, not the URL or the error.
+        let probe = try await HTTPClient().request("GET", cluster.url(0, "/readyz"))
+        #expect((try JSONSerialization.jsonObject(with: Data(probe.body)) as? [String: Any])?["reasons"] as? [String] == ["no token keys yet from the JWKS URL"])
         let user = TestEnvironment.uniqueName("u")
         let token = try provider.token(user: user, kid: "k1")
         #expect(try await open(cluster, token) == (401, "unknown_key"))

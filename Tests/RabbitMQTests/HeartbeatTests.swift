@@ -12,8 +12,11 @@ struct HeartbeatTests {
         let consumerName = TestBroker.uniqueName("heartbeat-consumer")
         var publisherConfiguration = try TestBroker.configuration(connectionName: publisherName)
         var consumerConfiguration = try TestBroker.configuration(connectionName: consumerName)
-        publisherConfiguration.heartbeat = 1
-        consumerConfiguration.heartbeat = 1
+        // Two seconds: the broker drops a connection after two missed heartbeats (about 4 s), which an idle
+        // client stays quiet for well within the wait below, while a busy machine's scheduling stalls
+        // (a second or two) do not reach it. One second was within their reach.
+        publisherConfiguration.heartbeat = 2
+        consumerConfiguration.heartbeat = 2
 
         try await withConsumer(topology: topology, queues: [queue], configuration: consumerConfiguration) { consumer, inbox in
             try await withPublisher(topology: topology, configuration: publisherConfiguration) { publisher in
@@ -23,8 +26,8 @@ struct HeartbeatTests {
                 #expect(consumerConnections.count == 1)
 
                 // The passing time is what is under test: the broker drops a connection after two
-                // missed heartbeats (about 2 s here), and rabbitmq-c sends them only when called.
-                try await Task.sleep(for: .seconds(4))
+                // missed heartbeats (about 4 s here), and rabbitmq-c sends them only when called.
+                try await Task.sleep(for: .seconds(8))
 
                 // Still the very same connections, not replacements made after a drop.
                 #expect(try await RabbitMQCtl.connectionProcesses(withClientName: publisherName) == publisherConnections)
