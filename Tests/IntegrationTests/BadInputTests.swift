@@ -64,62 +64,74 @@ import Testing
         // ack is sent leaves the dead letter to another node).
         let parked = NIOLockedValueBox<Set<String>>([])
         // Nodes move malformed dead letters to the poison queue: watch it for ours.
-        let watcher = try Self.watchPoison { delivery in
+        try await Self.watchingPoison({ delivery in
             let body = String(decoding: delivery.body, as: UTF8.self)
             if body.hasPrefix("not json \(marker) ") { parked.withLockedValue { _ = $0.insert(body) } }
+        }) {
+            let user = TestEnvironment.uniqueName("u")
+            let (stream, _) = try await c.subscribe(1, "user=\(user)")
+            defer { Task { await stream.close() } }
+            let publisher = try await Producer.connect()
+            defer { Task { await publisher.shutdown() } }
+            for (exchange, key) in [(BrokerTopology.directExchange, c.nodes[1].nodeID), (BrokerTopology.ingressExchange, "")] {
+                _ = try await publisher.publish(exchange: exchange, routingKey: key, body: Array("not json \(marker) \(exchange)".utf8))
+            }
+            try await TestEnvironment.eventually("both poison messages parked") { parked.withLockedValue { $0.count } == 2 }
+            // And the node goes on delivering.
+            _ = try await publisher.publish(
+                exchange: BrokerTopology.directExchange, routingKey: c.nodes[1].nodeID,
+                body: Array(#"{"target":{"type":"user","id":"\#(user)"},"data":"after poison"}"#.utf8)
+            )
+            #expect(try await stream.nextOwn()?.data == "after poison")
         }
-        defer { Task { await watcher.stop() } }
-
-        let user = TestEnvironment.uniqueName("u")
-        let (stream, _) = try await c.subscribe(1, "user=\(user)")
-        defer { Task { await stream.close() } }
-        let publisher = try await Producer.connect()
-        defer { Task { await publisher.shutdown() } }
-        for (exchange, key) in [(BrokerTopology.directExchange, c.nodes[1].nodeID), (BrokerTopology.ingressExchange, "")] {
-            _ = try await publisher.publish(exchange: exchange, routingKey: key, body: Array("not json \(marker) \(exchange)".utf8))
-        }
-        try await TestEnvironment.eventually("both poison messages parked") { parked.withLockedValue { $0.count } == 2 }
-        // And the node goes on delivering.
-        _ = try await publisher.publish(
-            exchange: BrokerTopology.directExchange, routingKey: c.nodes[1].nodeID,
-            body: Array(#"{"target":{"type":"user","id":"\#(user)"},"data":"after poison"}"#.utf8)
-        )
-        #expect(try await stream.nextOwn()?.data == "after poison")
     }
 
     @Test func anOversizedOrOverfullAMQPMessageIsParkedWithItsReasonAndOthersFlow() async throws {
         let c = try await ClusterDeliveryTests.cluster.value
         let marker = TestEnvironment.uniqueName("big")
         let reasons = NIOLockedValueBox<[String: Int]>([:])
-        let watcher = try Self.watchPoison { delivery in
+        try await Self.watchingPoison({ delivery in
             let body = String(decoding: delivery.body, as: UTF8.self)
             if body.contains(marker), let reason = delivery.properties.headers["x-sse-reason"]?.stringValue {
                 reasons.withLockedValue { $0[String(reason.prefix { $0 != ":" })] = delivery.body.count }
             }
+        }) {
+            let user = TestEnvironment.uniqueName("u")
+            let (stream, _) = try await c.subscribe(0, "user=\(user)")
+            defer { Task { await stream.close() } }
+            let publisher = try await Producer.connect()
+            defer { Task { await publisher.shutdown() } }
+            // Over http.maxBodySize (64 KiB): parked as its first 4 KiB, with the reason.
+            let big = #"[{"target":{"type":"user","id":"\#(user)"},"data":"\#(marker)\#(String(repeating: "x", count: 100_000))"}]"#
+            _ = try await publisher.publish(exchange: BrokerTopology.ingressExchange, routingKey: "", body: Array(big.utf8))
+            // Over http.maxBatchItems (1,000) but small.
+            let first = #"{"target":{"type":"user","id":"\#(user)"},"data":"\#(marker)"}"#
+            let many = "[" + ([first] + Array(repeating: #"{"target":{"type":"user","id":"x"},"data":0}"#, count: 1000)).joined(separator: ",") + "]"
+            #expect(many.utf8.count < 64 * 1024)
+            _ = try await publisher.publish(exchange: BrokerTopology.directExchange, routingKey: c.nodes[0].nodeID, body: Array(many.utf8))
+            try await TestEnvironment.eventually("both parked with reasons") {
+                reasons.withLockedValue { $0["too_large"] != nil && $0["too_many_items"] != nil }
+            }
+            // The oversized one is kept as its first 4 KiB only.
+            #expect(reasons.withLockedValue { $0["too_large"] } == 4096)
+            // Neither was delivered, and the node goes on.
+            #expect(try await c.publish(1, #"{"target":{"type":"user","id":"\#(user)"},"data":"after"}"#).status == 202)
+            #expect(try await stream.nextOwn()?.data == "after")
         }
-        defer { Task { await watcher.stop() } }
+    }
 
-        let user = TestEnvironment.uniqueName("u")
-        let (stream, _) = try await c.subscribe(0, "user=\(user)")
-        defer { Task { await stream.close() } }
-        let publisher = try await Producer.connect()
-        defer { Task { await publisher.shutdown() } }
-        // Over http.maxBodySize (64 KiB): parked as its first 4 KiB, with the reason.
-        let big = #"[{"target":{"type":"user","id":"\#(user)"},"data":"\#(marker)\#(String(repeating: "x", count: 100_000))"}]"#
-        _ = try await publisher.publish(exchange: BrokerTopology.ingressExchange, routingKey: "", body: Array(big.utf8))
-        // Over http.maxBatchItems (1,000) but small.
-        let first = #"{"target":{"type":"user","id":"\#(user)"},"data":"\#(marker)"}"#
-        let many = "[" + ([first] + Array(repeating: #"{"target":{"type":"user","id":"x"},"data":0}"#, count: 1000)).joined(separator: ",") + "]"
-        #expect(many.utf8.count < 64 * 1024)
-        _ = try await publisher.publish(exchange: BrokerTopology.directExchange, routingKey: c.nodes[0].nodeID, body: Array(many.utf8))
-        try await TestEnvironment.eventually("both parked with reasons") {
-            reasons.withLockedValue { $0["too_large"] != nil && $0["too_many_items"] != nil }
+    /// Runs `body` while a consumer of `sse.poison` shows each parked message to `look`, and stops the
+    /// consumer before returning: RabbitMQ hands each message to one consumer only, so a watcher left
+    /// running would take the next test's messages.
+    private static func watchingPoison(_ look: @escaping @Sendable (AMQPDelivery) -> Void, _ body: () async throws -> Void) async throws {
+        let watcher = try watchPoison(look)
+        do {
+            try await body()
+        } catch {
+            await watcher.stop()
+            throw error
         }
-        // The oversized one is kept as its first 4 KiB only.
-        #expect(reasons.withLockedValue { $0["too_large"] } == 4096)
-        // Neither was delivered, and the node goes on.
-        #expect(try await c.publish(1, #"{"target":{"type":"user","id":"\#(user)"},"data":"after"}"#).status == 202)
-        #expect(try await stream.nextOwn()?.data == "after")
+        await watcher.stop()
     }
 
     /// A consumer of `sse.poison` that shows each parked message to `look` and acks everything, so
