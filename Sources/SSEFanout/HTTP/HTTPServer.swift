@@ -22,11 +22,17 @@ final class HTTPServer: Sendable {
         limits.maxHeaderFieldCount = 100
         let logs = node.limitLogs
         let logger = node.logger
+        let maximumConnections = DescriptorBudget.connections()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionCap(maximum: maximumConnections) { open in
+                        logs.acceptFailure.note(
+                            "cannot accept connections: \(open) open, as many as the file descriptors allow (ulimit -n) less \(DescriptorBudget.reserve) kept in reserve; accepting again as they close (raise ulimit -n, or set limits.maxConnections)",
+                            logger: logger, metadata: ["connections": "\(open)"])
+                    })
                     try channel.pipeline.syncOperations.addHandler(AcceptBackoff(pause: Self.acceptBackoff) { error in
                         logs.acceptFailure.note(
                             "cannot accept connections: \(Self.acceptFailure(error)); trying again every \(Self.acceptBackoff.nanoseconds / 1_000_000) ms",
