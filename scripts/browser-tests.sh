@@ -52,6 +52,7 @@ export SERVICES_DIR=${BROWSER_SERVICES_DIR:-/tmp/sse-fanout-browser-services}
 export REDIS_PORT=${BROWSER_REDIS_PORT:-6395}
 export AMQP_PORT=${BROWSER_AMQP_PORT:-5687}
 export RABBIT_NAME=${BROWSER_RABBIT_NAME:-ssefanout-browser}
+export SERVICES_FRESH=1
 
 pids=()
 stop_all() {

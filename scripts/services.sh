@@ -10,6 +10,7 @@
 #   AMQP_PORT      rabbitmq-server AMQP port           (default: 5682; its Erlang
 #                  distribution port is AMQP_PORT + 20000)
 #   RABBIT_NAME    Erlang node name prefix             (default: ssefanout)
+#   SERVICES_FRESH 1: RabbitMQ starts from empty data (the test scripts set it)
 set -euo pipefail
 
 dir=${SERVICES_DIR:-/tmp/sse-fanout-services}
@@ -48,6 +49,9 @@ start_redis() {
 
 start_rabbit() {
   if rabbit_up; then echo "rabbitmq-server already up on :$amqp_port"; add_isolated_vhost; return; fi
+  # SERVICES_FRESH=1 (the test scripts): start from empty data. A node killed before it could stop
+  # leaves its database behind, and recovering that one hung a boot for minutes.
+  [[ ${SERVICES_FRESH:-0} == 1 ]] && rm -rf "$dir/rabbitmq/mnesia"
   mkdir -p "$dir/rabbitmq/mnesia" "$dir/rabbitmq/log"
   : > "$dir/rabbitmq/enabled_plugins.tmp"; echo "[]." > "$dir/rabbitmq/enabled_plugins"; rm -f "$dir/rabbitmq/enabled_plugins.tmp"
   # Small disk and memory alarms: a shared build machine must not block publishers.

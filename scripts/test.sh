@@ -33,6 +33,7 @@ export SERVICES_DIR=${TEST_SERVICES_DIR:-/tmp/sse-fanout-test-services}
 export REDIS_PORT=${TEST_REDIS_PORT:-6391}
 export AMQP_PORT=${TEST_AMQP_PORT:-5683}
 export RABBIT_NAME=ssefanout-test
+export SERVICES_FRESH=1
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT
 
