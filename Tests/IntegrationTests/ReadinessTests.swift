@@ -82,7 +82,14 @@ import Testing
         try await receive(expected)
         #expect(routedByCutOff() == routedBefore, "the node without Redis took ingress messages")
 
+        let consumesIngress = {
+            lines.all.filter { $0.contains("consumer consumes a queue") && $0.contains("queue=\(BrokerTopology.ingressQueue)") }.count
+        }
+        let consumedBefore = consumesIngress()
         try await relay.open()
+        // Awaited, not counted in publishes: its Redis client retries with backoff (seconds on a busy
+        // machine), and a thousand publishes took less than that.
+        try await TestEnvironment.eventually(timeout: .seconds(60), "the node consumes sse.ingress again") { consumesIngress() > consumedBefore }
         try await untilTheCutOffNodeRoutesOne()
     }
 
