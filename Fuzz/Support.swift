@@ -1,6 +1,21 @@
 // Shared by every fuzz target (compiled into each by scripts/fuzz.sh).
+import Dispatch
+import NIOConcurrencyHelpers
 
 @testable import SSEFanout
+
+/// Runs `work` to its end on the concurrency pool and waits for it (libFuzzer calls in synchronously).
+func run<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
+    let done = DispatchSemaphore(value: 0)
+    let result = NIOLockedValueBox<T?>(nil)
+    Task {
+        let value = await work()
+        result.withLockedValue { $0 = value }
+        done.signal()
+    }
+    done.wait()
+    return result.withLockedValue { $0! }
+}
 
 /// Stops the run when an invariant does not hold: libFuzzer keeps the input as a crash artifact.
 func require(

@@ -73,8 +73,18 @@ add_isolated_vhost() {
    rabbitmqctl -q -n "$rabbit_node" set_permissions -p sse-isolated guest '.*' '.*' '.*' >/dev/null)
 }
 
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 stop_redis() { redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true; }
-stop_rabbit() { (rabbit_env; rabbitmqctl -q -n "$rabbit_node" stop >/dev/null 2>&1) || true; }
+stop_rabbit() {
+  (rabbit_env; rabbitmqctl -q -n "$rabbit_node" stop >/dev/null 2>&1) || true
+  # `stop` can return before the Erlang VM let go of its ports (seconds on a busy machine), and whoever
+  # starts a server on them next finds them taken: wait until both are free, a minute at most.
+  for _ in $(seq 1 300); do
+    listening "$amqp_port" || listening "$((amqp_port + 20000))" || return 0
+    sleep 0.2
+  done
+}
 
 case "${1:-}" in
   start) start_redis; start_rabbit ;;

@@ -7,19 +7,6 @@ import NIOConcurrencyHelpers
 
 @testable import SSEFanout
 
-/// Runs `work` to its end on the concurrency pool and waits for it (libFuzzer calls in synchronously).
-func run<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
-    let done = DispatchSemaphore(value: 0)
-    let result = NIOLockedValueBox<T?>(nil)
-    Task {
-        let value = await work()
-        result.withLockedValue { $0 = value }
-        done.signal()
-    }
-    done.wait()
-    return result.withLockedValue { $0! }
-}
-
 /// A token no key of a fuzzed JWKS signed.
 let foreign = Array("eyJhbGciOiJFUzI1NiIsImtpZCI6ImEifQ.eyJzdWIiOiJ4In0".utf8)
 let foreignSignature = [UInt8](repeating: 7, count: 64)

@@ -22,19 +22,6 @@ let registry: InProcessRegistry = {
     return registry
 }()
 
-/// Runs `work` to its end on the concurrency pool and waits for it (libFuzzer calls in synchronously).
-func run<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
-    let done = DispatchSemaphore(value: 0)
-    let result = NIOLockedValueBox<T?>(nil)
-    Task {
-        let value = await work()
-        result.withLockedValue { $0 = value }
-        done.signal()
-    }
-    done.wait()
-    return result.withLockedValue { $0! }
-}
-
 func requireValid(_ query: PresenceQuery, confinedTenant: String?) {
     require((1...PresenceRoutes.maxLimit).contains(query.limit), "limit out of range")
     require(query.tenant.isEmpty || Identifier.isTenant(query.tenant), "invalid tenant")
