@@ -69,8 +69,12 @@ import Testing
         let encoded = before.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? before
         let stalled = try await RawStreamClient.stalled(port: c.nodes[0].port, path: "/events?user=\(user)&lastEventId=\(encoded)")
         defer { Task { await stalled.close() } }
-        // The client reads nothing, so it would not notice the close: the node's log says it.
-        try await TestEnvironment.eventually("the node closing the client") { lines.all.contains { $0.contains("closing slow client") } }
+        // The client reads nothing, so it would not notice the close: the node's log says it. When is not
+        // what is tested: the node first writes pages until the socket's buffers are full, each read from
+        // Redis, which on a machine busy with other suites took longer than the usual 10 s.
+        try await TestEnvironment.eventually(timeout: .seconds(60), "the node closing the client") {
+            lines.all.contains { $0.contains("closing slow client") }
+        }
         let closing = try #require(lines.all.first { $0.contains("closing slow client") })
         let unsent = try #require(closing.split(separator: " ").first { $0.hasPrefix("unsent=") }.flatMap { Int($0.dropFirst(7)) })
         // A page's slice past the bound at most, however large the backlog.
