@@ -182,7 +182,8 @@ import Testing
         defer { Task { await stream.close() } }
         let eventID = TestEnvironment.uniqueName("evt")
         // What an attempt that claimed the id and then lost Redis (or its node) leaves behind.
-        _ = try await redis.command(["SET", "sse:idem:|\(eventID)", "pending", "PX", "500"])
+        // Lapsing after 3 s: long enough that the publish below meets it on a busy machine (500 ms was not).
+        _ = try await redis.command(["SET", "sse:idem:|\(eventID)", "pending", "PX", "3000"])
         let body = #"{"target":{"type":"user","id":"\#(user)"},"data":"retried","id":"\#(eventID)"}"#
         let refused = try await c.publish(0, body)
         #expect(refused.status == 409)

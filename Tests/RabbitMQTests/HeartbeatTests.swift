@@ -12,11 +12,11 @@ struct HeartbeatTests {
         let consumerName = TestBroker.uniqueName("heartbeat-consumer")
         var publisherConfiguration = try TestBroker.configuration(connectionName: publisherName)
         var consumerConfiguration = try TestBroker.configuration(connectionName: consumerName)
-        // Two seconds: the broker drops a connection after two missed heartbeats (about 4 s), which an idle
-        // client stays quiet for well within the wait below, while a busy machine's scheduling stalls
-        // (a second or two) do not reach it. One second was within their reach.
-        publisherConfiguration.heartbeat = 2
-        consumerConfiguration.heartbeat = 2
+        // Four seconds: the broker drops a connection after two missed heartbeats (about 8 s), which an
+        // idle client stays quiet for well within the wait below, while a busy machine's scheduling stalls
+        // do not reach it. One and two seconds were within their reach.
+        publisherConfiguration.heartbeat = 4
+        consumerConfiguration.heartbeat = 4
 
         try await withConsumer(topology: topology, queues: [queue], configuration: consumerConfiguration) { consumer, inbox in
             try await withPublisher(topology: topology, configuration: publisherConfiguration) { publisher in
@@ -26,8 +26,8 @@ struct HeartbeatTests {
                 #expect(consumerConnections.count == 1)
 
                 // The passing time is what is under test: the broker drops a connection after two
-                // missed heartbeats (about 4 s here), and rabbitmq-c sends them only when called.
-                try await Task.sleep(for: .seconds(8))
+                // missed heartbeats (about 8 s here), and rabbitmq-c sends them only when called.
+                try await Task.sleep(for: .seconds(16))
 
                 // Still the very same connections, not replacements made after a drop.
                 #expect(try await RabbitMQCtl.connectionProcesses(withClientName: publisherName) == publisherConnections)
