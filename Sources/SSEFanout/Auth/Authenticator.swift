@@ -109,11 +109,6 @@ public final class Authenticator: Sendable {
         return .token(claims)
     }
 
-    /// Whether `candidate` is a configured full API key.
-    func isAPIKey(_ candidate: String) -> Bool {
-        keyCredential(candidate) == .apiKey
-    }
-
     /// The credential `candidate` is the key of: a full API key, a tenant's key, or nil. Compares SHA-256
     /// digests, against every key with no early exit, so that neither a key's length nor how much of it
     /// matched, nor which kind of key it is, shows in the timing.
