@@ -129,6 +129,39 @@ import Testing
         #expect(try await cluster.nodes[1].registry.userPresence(users[0], tenant: "", limit: 10).connections.map(\.nodeID) == [cluster.nodes[0].nodeID])
     }
 
+    /// Reaping takes a dead node's connections so that only one node reports them: a node that could
+    /// not publish what it took (its RabbitMQ is unreachable) would lose every close, offline and
+    /// vacated, so it leaves the dead to its peers.
+    @Test func aNodeThatCannotReachRabbitMQReapsNothing() async throws {
+        // Keys of its own, so that no node of another suite reaps what this one leaves alone.
+        let prefix = "\(TestEnvironment.uniqueName("sse-noreap")):"
+        let cluster = try await TestCluster.start(nodes: 1, amqpURL: "amqp://guest:guest@127.0.0.1:1/%2f") {
+            $0.nodeLease = .seconds(1)
+            $0.redisKeyPrefix = prefix
+        }
+        defer { Task { await cluster.stop() } }
+        let redis = try Producer.redis()
+        defer { Task { await redis.shutdown() } }
+        let registry = RedisRegistry(client: redis, keys: RedisKeys(prefix: prefix))
+        let dead = TestEnvironment.uniqueName("dead")
+        let record = ConnectionRecord.test(TestEnvironment.uniqueName("c"), node: dead, user: TestEnvironment.uniqueName("u"))
+        try await registry.register(record, joined: record.addresses)
+        _ = try await redis.command(["ZADD", "\(prefix)nodes", String(Int64(Date().timeIntervalSince1970 * 1000) - 10_000), dead])
+
+        // The node looks for dead nodes right after each renewal of its own lease: three renewals, two looks.
+        let node = cluster.nodes[0].nodeID
+        var renewals: Set<Int64> = []
+        try await TestEnvironment.eventually(timeout: .seconds(10), "three renewals of the node's lease") {
+            if let expiry = try await redis.command(["ZSCORE", "\(prefix)nodes", node]).string.flatMap({ Int64(Double($0) ?? 0) }) {
+                renewals.insert(expiry)
+            }
+            return renewals.count >= 3
+        }
+        #expect(try await registry.userPresence(record.user!, tenant: "", limit: 10).connections == [record], "left for a peer to reap")
+        let removed = try await registry.removeEntries(ofNode: dead)
+        #expect(removed.map(\.record) == [record])
+    }
+
     @Test func aNodeRestartingWithItsIdReportsWhatItsEarlierIncarnationLeft() async throws {
         let listener = try await LifecycleListener.start()
         defer { Task { await listener.stop() } }

@@ -15,12 +15,16 @@ final class LeaseKeeper: Service, Sendable {
     private let logger: Logger
     /// Called when the registry lost this node's entries after the first renewal.
     private let registerAgain: @Sendable () async -> Void
+    /// Whether this node can publish what reaping finds (its broker is connected): a node that cannot
+    /// leaves the dead to a peer that can, so that no close, offline or vacated is taken and lost.
+    private let canPublish: @Sendable () -> Bool
 
     init(
         registry: any Registry, lease: Duration, lifecycle: LifecyclePublisher? = nil, logger: Logger,
         record: @escaping @Sendable () -> NodeRecord, totals: @escaping @Sendable () -> NodeTotals? = { nil },
-        registerAgain: @escaping @Sendable () async -> Void
+        canPublish: @escaping @Sendable () -> Bool = { true }, registerAgain: @escaping @Sendable () async -> Void
     ) {
+        self.canPublish = canPublish
         self.registry = registry
         self.lifecycle = lifecycle
         self.lease = lease
@@ -44,7 +48,7 @@ final class LeaseKeeper: Service, Sendable {
                 if (!present || failing) && !first { await registerAgain() }
                 first = false
                 failing = false
-                try await reapDeadNodes(except: record.nodeID)
+                if canPublish() { try await reapDeadNodes(except: record.nodeID) }
             } catch {
                 if !failing { logger.error("node lease renewal failed", metadata: ["error": "\(error)"]) }
                 failing = true

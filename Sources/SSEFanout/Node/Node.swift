@@ -199,6 +199,7 @@ public final class Node: Service, Sendable {
                     startedAt: Int64(Date().timeIntervalSince1970 * 1000))
             },
             totals: { [self] in configuration.metricsEnabled ? metrics.totals : nil },
+            canPublish: { [broker] in broker.notReadyReason == nil },
             registerAgain: { [self] in await registerAgain() })
         let lease = Task { await keeper.run() }
         let trimmer = MemoryTrimmer(threshold: configuration.memoryTrimThreshold, logger: logger)

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Redis
 
 /// A redis-server of a test's own, for faults that would disturb every other test on the shared one
 /// (a `DEBUG SLEEP` stalls the whole server).
@@ -21,6 +23,19 @@ final class DedicatedRedis: Sendable {
         ]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+    }
+
+    /// Stalls the server for `seconds` (`DEBUG SLEEP` from a connection of its own); the task ends when
+    /// the server answers again. Its client waits that long: one with the usual command timeout would
+    /// give up first and end the task while the server still sleeps.
+    func stall(seconds: Int) throws -> Task<Void, Never> {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.commandTimeout = .seconds(seconds + 10)
+        let staller = RedisClient(configuration: configuration, logger: Logger(label: "staller"))
+        return Task {
+            _ = try? await staller.command(["DEBUG", "SLEEP", String(seconds)])
+            await staller.shutdown()
+        }
     }
 
     /// Kills the server without waiting for it (Foundation's `waitUntilExit` spins when called off
