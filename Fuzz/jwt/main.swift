@@ -58,7 +58,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         // As HTTPHandler and StreamRequest use them.
         _ = Int64(claims.expiresAt * 1000)
         _ = claims.allowsChannel("news")
-        _ = claims.publish?.allows(kind: "user", tenant: claims.tenant, id: claims.user)
+        _ = claims.publish?.allows(kind: .user, tenant: claims.tenant, id: claims.user)
         if let grant = claims.publish {
             _ = PublisherCredential.token(claims).confinedTenant
             _ = grant.patterns.count

@@ -13,10 +13,10 @@ import NIOHTTP1
 let registry: InProcessRegistry = {
     let registry = InProcessRegistry()
     let records = [
-        ConnectionRecord(connectionID: "c1", nodeID: "n1", user: "bob", session: "s1", clientID: "phone", channels: ["news"], connectedAt: 10),
-        ConnectionRecord(connectionID: "c2", nodeID: "n2", user: "al/ice", clientID: nil, channels: ["news", "é"], connectedAt: 20),
-        ConnectionRecord(connectionID: "c3", nodeID: "n1", user: "carol\u{2028}", tenant: "acme", clientID: nil, channels: [], connectedAt: 30),
-        ConnectionRecord(connectionID: "c4", nodeID: "n1", user: nil, clientID: nil, channels: ["news"], connectedAt: 40),
+        ConnectionRecord(connectionID: "c1", nodeID: "n1", connectedAt: 10, addresses: ConnectionRecord.addresses(user: "bob", clientID: "phone", session: "s1", channels: ["news"])),
+        ConnectionRecord(connectionID: "c2", nodeID: "n2", connectedAt: 20, addresses: ConnectionRecord.addresses(user: "al/ice", channels: ["news", "é"])),
+        ConnectionRecord(connectionID: "c3", nodeID: "n1", connectedAt: 30, addresses: ConnectionRecord.addresses(user: "carol\u{2028}", tenant: "acme")),
+        ConnectionRecord(connectionID: "c4", nodeID: "n1", connectedAt: 40, addresses: ConnectionRecord.addresses(user: nil, channels: ["news"])),
     ]
     run { for record in records { _ = try? await registry.register(record, joined: record.addresses) } }
     return registry

@@ -21,10 +21,7 @@ struct PresenceBenchmarkTests {
         var batch: [RegistryWrite] = []
         for index in 0..<Self.connections {
             let user = index % users
-            let record = ConnectionRecord(
-                connectionID: String(format: "c%07d-%@", index, UUID().uuidString.prefix(8).description), nodeID: "bench-\(index % 4)",
-                user: "user-\(user)", session: "s-\(user)", clientID: "tab-\(index / users)",
-                channels: ["ch-\(index % 200)", "ch-\((index / 200) % 200)"], connectedAt: 1_700_000_000_000 + Int64(index))
+            let record = ConnectionRecord(connectionID: String(format: "c%07d-%@", index, UUID().uuidString.prefix(8).description), nodeID: "bench-\(index % 4)", connectedAt: 1_700_000_000_000 + Int64(index), addresses: ConnectionRecord.addresses(user: "user-\(user)", clientID: "tab-\(index / users)", session: "s-\(user)", channels: ["ch-\(index % 200)", "ch-\((index / 200) % 200)"]))
             batch.append(.register(record, joined: []))
             if batch.count == 256 || index == Self.connections - 1 {
                 for outcome in await registry.apply(batch) { _ = try outcome.get() }

@@ -34,9 +34,7 @@ import Testing
     }
 
     @Test func aConnectionAnswersToEachOfItsAddresses() {
-        let record = ConnectionRecord(
-            connectionID: "c1", nodeID: "n", user: "alice", tenant: "acme", session: "s1", clientID: "phone", channels: ["news"],
-            connectedAt: 0)
+        let record = ConnectionRecord(connectionID: "c1", nodeID: "n", connectedAt: 0, addresses: ConnectionRecord.addresses(user: "alice", clientID: "phone", session: "s1", tenant: "acme", channels: ["news"]))
         #expect(record.addresses == [
             .user("alice", tenant: "acme"), .client(user: "alice", id: "phone", tenant: "acme"), .session("s1", tenant: "acme"),
             .tenant("acme"), .channel("news", tenant: "acme"),
@@ -44,7 +42,7 @@ import Testing
         // Every stream it reads has its own tag in the resume token.
         #expect(Set(record.streams.map(\.tag)).count == record.streams.count)
         #expect(record.streams.contains(.broadcast))
-        let anonymous = ConnectionRecord(connectionID: "c2", nodeID: "n", user: nil, clientID: "phone", channels: [], connectedAt: 0)
+        let anonymous = ConnectionRecord(connectionID: "c2", nodeID: "n", connectedAt: 0, addresses: ConnectionRecord.addresses(user: nil, clientID: "phone"))
         #expect(anonymous.addresses.isEmpty)
     }
 

@@ -14,7 +14,7 @@ import Testing
 
     private func resuming(on loop: EmbeddedEventLoop, bound: Int = 64 * 1024) -> (SSEConnection, EmbeddedChannel) {
         let channel = EmbeddedChannel(loop: loop)
-        let record = ConnectionRecord(connectionID: "r", nodeID: "n1", user: "alice", clientID: nil, channels: [], connectedAt: 0)
+        let record = ConnectionRecord(connectionID: "r", nodeID: "n1", connectedAt: 0, addresses: ConnectionRecord.addresses(user: "alice"))
         let from = ResumeToken(streams: record.streams, at: start)
         let connection = SSEConnection(record: record, channel: channel, token: from, resumedFrom: from, maxBufferedBytes: bound)
         return (connection, channel)

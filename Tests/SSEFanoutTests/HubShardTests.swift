@@ -13,7 +13,7 @@ import Testing
 
     private func stream(_ id: String, user: String? = nil, channels: [String] = [], on loop: EmbeddedEventLoop) throws -> (SSEConnection, EmbeddedChannel) {
         let channel = EmbeddedChannel(loop: loop)
-        let record = ConnectionRecord(connectionID: id, nodeID: "n1", user: user, clientID: nil, channels: channels, connectedAt: 0)
+        let record = ConnectionRecord(connectionID: id, nodeID: "n1", connectedAt: 0, addresses: ConnectionRecord.addresses(user: user, channels: channels))
         let connection = SSEConnection(record: record, channel: channel, token: ResumeToken(streams: record.streams, at: start), resumedFrom: ResumeToken())
         connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, advancing: [], logger: logger)
         _ = try channel.readOutbound(as: ByteBuffer.self)  // the `connected` stand-in
@@ -99,7 +99,7 @@ import Testing
         let channelA = EmbeddedChannel(loop: loop)
         let channelB = EmbeddedChannel(loop: loop)
         for (id, tenant, channel) in [("a", "t1", channelA), ("b", "t2", channelB)] {
-            let record = ConnectionRecord(connectionID: id, nodeID: "n1", user: "alice", tenant: tenant, session: "s", clientID: "d", channels: ["news"], connectedAt: 0)
+            let record = ConnectionRecord(connectionID: id, nodeID: "n1", connectedAt: 0, addresses: ConnectionRecord.addresses(user: "alice", clientID: "d", session: "s", tenant: tenant, channels: ["news"]))
             let connection = SSEConnection(record: record, channel: channel, token: ResumeToken(streams: record.streams, at: start), resumedFrom: ResumeToken())
             connection.activate(connected: SSEEncoder.comment("hello"), reset: nil, advancing: [], logger: logger)
             _ = try channel.readOutbound(as: ByteBuffer.self)

@@ -6,27 +6,21 @@ import Testing
 @testable import SSEFanout
 
 @Suite struct LifecycleEventTests {
-    private let record = ConnectionRecord(
-        connectionID: "c1", nodeID: "n1", user: "alice", tenant: "acme", session: "s1", clientID: "phone", channels: ["news", "a/b"],
-        connectedAt: 5)
+    private let record = ConnectionRecord(connectionID: "c1", nodeID: "n1", connectedAt: 5, addresses: ConnectionRecord.addresses(user: "alice", clientID: "phone", session: "s1", tenant: "acme", channels: ["news", "a/b"]))
 
     private func json(_ event: LifecycleEvent) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(event.encode())) as? [String: Any])
     }
 
     @Test func aWriteMakesTheConnectionsEventThenTheUsersThenEachChannels() throws {
-        let opened = LifecycleEvent.events(for: record, PresenceChange(sequence: 7, userTransition: true, channels: ["news"]), reason: nil, time: 99)
+        let opened = LifecycleEvent.events(for: record, PresenceChange(sequence: 7, occupancy: [.user("alice", tenant: "acme"), .channel("news", tenant: "acme")]), reason: nil, time: 99)
         #expect(opened.map(\.kind) == [.connectionOpened, .userOnline, .channelOccupied])
         #expect(opened.allSatisfy { $0.sequence == 7 && $0.time == 99 && $0.reason == nil })
-        let closed = LifecycleEvent.events(for: record, PresenceChange(sequence: 8, userTransition: true, channels: ["a/b"]), reason: .nodeDied, time: 1)
+        let closed = LifecycleEvent.events(for: record, PresenceChange(sequence: 8, occupancy: [.user("alice", tenant: "acme"), .channel("a/b", tenant: "acme")]), reason: .nodeDied, time: 1)
         #expect(closed.map(\.kind) == [.connectionClosed, .userOffline, .channelVacated])
         #expect(LifecycleEvent.events(for: record, PresenceChange(sequence: 9), reason: .kicked, time: 1).map(\.kind) == [.connectionClosed])
         // A write that changed nothing (a repeat, or another remover's) publishes nothing.
         #expect(LifecycleEvent.events(for: record, .unchanged, reason: nil, time: 1).isEmpty)
-        // Anonymous connections are never online.
-        var anonymous = record
-        anonymous.user = nil
-        #expect(LifecycleEvent.events(for: anonymous, PresenceChange(sequence: 3, userTransition: true), reason: nil, time: 1).map(\.kind) == [.connectionOpened])
     }
 
     @Test func bodiesCarryWhatAppliesToTheirEvent() throws {
@@ -39,12 +33,12 @@ import Testing
         #expect(offline["event"] as? String == "user.offline")
         #expect(offline["reason"] as? String == "client_closed")
         #expect(offline["channels"] == nil)
-        let vacated = try json(LifecycleEvent(kind: .channelVacated, record: record, channel: "a/b", reason: .nodeDied, sequence: 9, time: 101))
+        let vacated = try json(LifecycleEvent(kind: .channelVacated, record: record, address: .channel("a/b", tenant: "acme"), reason: .nodeDied, sequence: 9, time: 101))
         #expect(vacated["channel"] as? String == "a/b")
         #expect(vacated["channels"] as? [String] == ["a/b"])
         #expect(vacated["reason"] as? String == "node_died")
         var anonymous = record
-        (anonymous.user, anonymous.session, anonymous.clientID, anonymous.tenant) = (nil, nil, nil, "")
+        anonymous.addresses = anonymous.addresses.filter { $0.kind == .channel }.map { $0.scoped(to: "") }
         let bare = try json(LifecycleEvent(kind: .connectionClosed, record: anonymous, reason: .drain, sequence: 1, time: 1))
         #expect(Set(bare.keys) == ["event", "tenant", "connectionId", "channels", "node", "time", "seq", "reason"])
     }
@@ -55,7 +49,7 @@ import Testing
         configuration.lifecycleEvents = ["user.online", "user.offline"]
         let lifecycle = LifecyclePublisher(broker: broker, logger: Logger(label: "test"), kinds: configuration.publishedLifecycleKinds)
         let queue = RegistrationQueue(registry: InProcessRegistry(), lifecycle: lifecycle, logger: Logger(label: "test"))
-        let record = ConnectionRecord(connectionID: "a", nodeID: "n1", user: "alice", clientID: nil, channels: ["news"], connectedAt: 1)
+        let record = ConnectionRecord(connectionID: "a", nodeID: "n1", connectedAt: 1, addresses: ConnectionRecord.addresses(user: "alice", channels: ["news"]))
         queue.enqueue(.register(record, joined: record.addresses))
         queue.enqueue(.unregister(record, left: record.addresses))
         await queue.drain()
@@ -69,8 +63,8 @@ import Testing
         let broker = InProcessBroker(nodeID: "n1")
         let lifecycle = LifecyclePublisher(broker: broker, logger: Logger(label: "test"), now: { 42 })
         let queue = RegistrationQueue(registry: registry, lifecycle: lifecycle, logger: Logger(label: "test"))
-        let first = ConnectionRecord(connectionID: "a", nodeID: "n1", user: "alice", clientID: nil, channels: ["news"], connectedAt: 1)
-        let second = ConnectionRecord(connectionID: "b", nodeID: "n1", user: "alice", clientID: nil, channels: ["news"], connectedAt: 2)
+        let first = ConnectionRecord(connectionID: "a", nodeID: "n1", connectedAt: 1, addresses: ConnectionRecord.addresses(user: "alice", channels: ["news"]))
+        let second = ConnectionRecord(connectionID: "b", nodeID: "n1", connectedAt: 2, addresses: ConnectionRecord.addresses(user: "alice", channels: ["news"]))
         queue.enqueue(.register(first, joined: first.addresses))
         queue.enqueue(.register(second, joined: []))
         queue.enqueue(.unregister(first, left: [], reason: .kicked))
@@ -117,7 +111,7 @@ import Testing
     @Test func eventsTheBrokerRefusedAreSentAgain() async throws {
         let broker = FlakyBroker(failures: 3)
         let lifecycle = LifecyclePublisher(broker: broker, logger: Logger(label: "test"))
-        lifecycle.removed([RemovedConnection(record: record, change: PresenceChange(sequence: 1, userTransition: true, channels: ["news"]))], reason: .nodeDied)
+        lifecycle.removed([RemovedConnection(record: record, change: PresenceChange(sequence: 1, occupancy: [.user("alice", tenant: "acme"), .channel("news", tenant: "acme")]))], reason: .nodeDied)
         await lifecycle.settle(timeout: .seconds(5))
         #expect(broker.published.withLockedValue { $0 } == ["connection.closed", "user.offline", "channel.vacated"])
     }

@@ -18,11 +18,11 @@ import Testing
     private func registry() async throws -> InProcessRegistry {
         let registry = InProcessRegistry()
         let records = [
-            ConnectionRecord(connectionID: "c1", nodeID: "n1", user: "bob", session: "s1", clientID: "phone", channels: ["news"], connectedAt: 10),
-            ConnectionRecord(connectionID: "c2", nodeID: "n2", user: "bob", clientID: nil, channels: [], connectedAt: 20),
-            ConnectionRecord(connectionID: "c3", nodeID: "n1", user: "al/ice", clientID: nil, channels: ["news"], connectedAt: 30),
-            ConnectionRecord(connectionID: "c4", nodeID: "n1", user: "carol", tenant: "acme", clientID: nil, channels: [], connectedAt: 40),
-            ConnectionRecord(connectionID: "c5", nodeID: "n1", user: nil, clientID: nil, channels: ["news"], connectedAt: 50),
+            ConnectionRecord(connectionID: "c1", nodeID: "n1", connectedAt: 10, addresses: ConnectionRecord.addresses(user: "bob", clientID: "phone", session: "s1", channels: ["news"])),
+            ConnectionRecord(connectionID: "c2", nodeID: "n2", connectedAt: 20, addresses: ConnectionRecord.addresses(user: "bob")),
+            ConnectionRecord(connectionID: "c3", nodeID: "n1", connectedAt: 30, addresses: ConnectionRecord.addresses(user: "al/ice", channels: ["news"])),
+            ConnectionRecord(connectionID: "c4", nodeID: "n1", connectedAt: 40, addresses: ConnectionRecord.addresses(user: "carol", tenant: "acme")),
+            ConnectionRecord(connectionID: "c5", nodeID: "n1", connectedAt: 50, addresses: ConnectionRecord.addresses(user: nil, channels: ["news"])),
         ]
         for record in records { try await registry.register(record, joined: record.addresses) }
         return registry
@@ -51,8 +51,8 @@ import Testing
         #expect(status == .ok)
         #expect(String(decoding: body, as: UTF8.self) == """
             {"user":"bob","tenant":"","online":true,"onlineSince":10,"connections":[\
-            {"connectionId":"c1","node":"n1","user":"bob","tenant":"","session":"s1","clientId":"phone","channels":["news"],"connectedAt":10},\
-            {"connectionId":"c2","node":"n2","user":"bob","tenant":"","session":null,"clientId":null,"channels":[],"connectedAt":20}]}
+            {"connectionId":"c1","node":"n1","tenant":"","user":"bob","session":"s1","clientId":"phone","channels":["news"],"connectedAt":10},\
+            {"connectionId":"c2","node":"n2","tenant":"","user":"bob","session":null,"clientId":null,"channels":[],"connectedAt":20}]}
             """)
         // A user id with a slash, percent-encoded in the path.
         let (_, slashed) = await PresenceRoutes.answer(uri: "/presence/users/al%2Fice", presence: registry)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct RegistrationQueueTests {
     private static func record(_ id: String) -> ConnectionRecord {
-        ConnectionRecord(connectionID: id, nodeID: "n1", user: "u-\(id)", clientID: nil, channels: ["news"], connectedAt: 0)
+        ConnectionRecord(connectionID: id, nodeID: "n1", connectedAt: 0, addresses: ConnectionRecord.addresses(user: "u-\(id)", channels: ["news"]))
     }
 
     private static func queue(_ registry: RecordingRegistry) -> RegistrationQueue {

@@ -39,7 +39,7 @@ private final class RecordingBroker: Broker {
 
 @Suite struct RouterTests {
     private func record(_ id: String, node: String, user: String? = nil, channels: [String] = []) -> ConnectionRecord {
-        ConnectionRecord(connectionID: id, nodeID: node, user: user, clientID: nil, channels: channels, connectedAt: 0)
+        ConnectionRecord(connectionID: id, nodeID: node, connectedAt: 0, addresses: ConnectionRecord.addresses(user: user, channels: channels))
     }
 
     private func setUp() async throws -> (Router, RecordingBroker) {

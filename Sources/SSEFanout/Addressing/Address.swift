@@ -2,9 +2,11 @@ import Foundation
 
 /// Who an event is for, and what a connection answers to: a kind and an id, scoped by tenant.
 ///
-/// It is the one idea behind targets, hub indexes, registry keys, history streams and resume tags:
-/// a new kind is a case of `Kind` and nothing else. `alice` in tenant `a` and `alice` in tenant `b`
-/// are two addresses; the default tenant is the empty string.
+/// It is the one idea behind targets, hub indexes, registry keys, history streams, resume tags and a
+/// connection's identity (`ConnectionRecord.addresses`). What each kind means to the registry, the
+/// lifecycle events and a connection's JSON is declared on `Kind` (`Address+Kind.swift`); ARCHITECTURE.md,
+/// "Adding a target kind", lists the places a new kind touches. `alice` in tenant `a` and `alice` in
+/// tenant `b` are two addresses; the default tenant is the empty string.
 public struct Address: Sendable, Hashable {
     public enum Kind: String, Sendable, CaseIterable {
         /// One stream, by its `connectionId`.
@@ -31,7 +33,8 @@ public struct Address: Sendable, Hashable {
     /// `tenant` and `broadcast`.
     public let id: String
 
-    private init(kind: Kind, tenant: String, id: String) {
+    /// Checks nothing: the factories below are how an address is made; this is for `init?(key:)`.
+    init(kind: Kind, tenant: String, id: String) {
         self.kind = kind
         self.tenant = tenant
         self.id = id

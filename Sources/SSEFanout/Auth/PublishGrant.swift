@@ -6,9 +6,6 @@
 /// from the token's own `tenant` claim (the default tenant without one), is applied on top of these by
 /// `PublisherCredential`.
 public struct PublishGrant: Sendable, Equatable {
-    /// The target kinds a publication can address.
-    public static let kinds: Set<String> = ["connection", "user", "session", "client", "tenant", "channel", "broadcast"]
-
     public let patterns: [String]
 
     /// Nil when a pattern is malformed or names an unknown kind: a typo in a grant should fail loudly
@@ -21,32 +18,31 @@ public struct PublishGrant: Sendable, Equatable {
     static func isValid(_ pattern: String) -> Bool {
         if pattern == "*" || pattern == "broadcast" { return true }
         guard let colon = pattern.firstIndex(of: ":") else { return false }
-        let kind = pattern[..<colon]
-        guard kind != "broadcast", kinds.contains(String(kind)) else { return false }
+        guard let kind = Address.Kind(rawValue: String(pattern[..<colon])), kind != .broadcast else { return false }
         return NamePattern.isValid(pattern[pattern.index(after: colon)...])
     }
 
     /// - Parameters:
-    ///   - kind: the target's kind, one of `kinds`.
+    ///   - kind: the target's kind.
     ///   - tenant: the tenant the target lives in (for a `tenant` target, its id), if any.
     ///   - id: the target's id; nil only for `broadcast`.
-    public func allows(kind: String, tenant: String?, id: String?) -> Bool {
+    public func allows(kind: Address.Kind, tenant: String?, id: String?) -> Bool {
         patterns.contains { Self.matches($0, kind: kind, tenant: tenant, id: id) }
     }
 
     /// Whether one pattern covers every target of `kind` in `tenant`: `*`, `KIND:*`, or `tenant:NAME`
     /// matching it.
-    public func allowsEvery(kind: String, tenant: String?) -> Bool {
+    public func allowsEvery(kind: Address.Kind, tenant: String?) -> Bool {
         patterns.contains { pattern in
-            if pattern == "*" || pattern == "\(kind):*" { return true }
+            if pattern == "*" || pattern == "\(kind.rawValue):*" { return true }
             guard pattern.hasPrefix("tenant:"), let tenant else { return false }
             return NamePattern.matches(pattern.dropFirst("tenant:".count), tenant)
         }
     }
 
-    static func matches(_ pattern: String, kind: String, tenant: String?, id: String?) -> Bool {
+    static func matches(_ pattern: String, kind: Address.Kind, tenant: String?, id: String?) -> Bool {
         if pattern == "*" { return true }
-        if pattern == "broadcast" { return kind == "broadcast" }
+        if pattern == "broadcast" { return kind == .broadcast }
         guard let colon = pattern.firstIndex(of: ":") else { return false }
         let patternKind = pattern[..<colon]
         let name = pattern[pattern.index(after: colon)...]
@@ -54,7 +50,7 @@ public struct PublishGrant: Sendable, Equatable {
             guard let tenant else { return false }
             return NamePattern.matches(name, tenant)
         }
-        guard patternKind == kind, let id else { return false }
+        guard patternKind == kind.rawValue, let id else { return false }
         return NamePattern.matches(name, id)
     }
 }

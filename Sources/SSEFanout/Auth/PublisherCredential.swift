@@ -17,16 +17,15 @@ public enum PublisherCredential: Sendable, Equatable {
     /// Whether a publication to this target is allowed.
     ///
     /// - Parameters:
-    ///   - kind: connection, user, session, client, tenant, channel or broadcast.
-    ///   - tenant: the tenant the target is in; nil (or "") for the default tenant.
+        ///   - tenant: the tenant the target is in; nil (or "") for the default tenant.
     ///   - id: the target's id; nil for broadcast.
-    public func allows(kind: String, tenant: String?, id: String?) -> Bool {
-        guard PublishGrant.kinds.contains(kind), kind == "broadcast" || id != nil else { return false }
+    public func allows(kind: Address.Kind, tenant: String?, id: String?) -> Bool {
+        guard kind == .broadcast || id != nil else { return false }
         guard let own = confinedTenant else { return true }
-        guard kind != "broadcast", kind != "connection" else { return false }
+        guard kind != .broadcast, kind != .connection else { return false }
         // A tenant target lives in the tenant it names.
-        if kind == "tenant", let tenant, !tenant.isEmpty, tenant != id { return false }
-        let targetTenant = (kind == "tenant" ? id : tenant) ?? ""
+        if kind == .tenant, let tenant, !tenant.isEmpty, tenant != id { return false }
+        let targetTenant = (kind == .tenant ? id : tenant) ?? ""
         guard targetTenant == own else { return false }
         switch self {
         case .unrestricted, .apiKey, .tenantKey:
@@ -40,9 +39,9 @@ public enum PublisherCredential: Sendable, Equatable {
     /// Whether it may address every target of `kind` in `tenant` (what listing a tenant's presence
     /// reveals): a full key, a tenant key of that tenant, or a token confined to it whose patterns
     /// include `*`, `KIND:*` or a `tenant:` pattern naming it.
-    public func allowsEvery(kind: String, tenant: String) -> Bool {
+    public func allowsEvery(kind: Address.Kind, tenant: String) -> Bool {
         guard let own = confinedTenant else { return true }
-        guard own == tenant, kind != "broadcast", kind != "connection" else { return false }
+        guard own == tenant, kind != .broadcast, kind != .connection else { return false }
         switch self {
         case .unrestricted, .apiKey, .tenantKey:
             return true
@@ -52,26 +51,26 @@ public enum PublisherCredential: Sendable, Equatable {
     }
 
     /// Throws 403 `target_not_allowed` unless `allows(kind:tenant:id:)`.
-    public func check(kind: String, tenant: String?, id: String?) throws(AuthError) {
+    public func check(kind: Address.Kind, tenant: String?, id: String?) throws(AuthError) {
         guard allows(kind: kind, tenant: tenant, id: id) else {
             let reason: String
-            if confinedTenant != nil, kind == "broadcast" || kind == "connection" {
-                reason = "; \(kind) targets take a full API key (they are not confined to a tenant)"
-            } else if let own = confinedTenant, ((kind == "tenant" ? id : tenant) ?? "") != own {
+            if confinedTenant != nil, kind == .broadcast || kind == .connection {
+                reason = "; \(kind.rawValue) targets take a full API key (they are not confined to a tenant)"
+            } else if let own = confinedTenant, ((kind == .tenant ? id : tenant) ?? "") != own {
                 reason = own.isEmpty ? "; the credentials are confined to the default tenant" : "; the credentials are confined to tenant '\(own)'"
             } else {
                 reason = ""
             }
-            throw AuthError.forbidden("target_not_allowed", "the credentials do not allow publishing to this \(kind) target\(reason)")
+            throw AuthError.forbidden("target_not_allowed", "the credentials do not allow publishing to this \(kind.rawValue) target\(reason)")
         }
     }
 
     /// `check(kind:tenant:id:)` for an address.
     public func check(_ address: Address) throws(AuthError) {
         switch address.kind {
-        case .broadcast: try check(kind: "broadcast", tenant: nil, id: nil)
-        case .tenant: try check(kind: "tenant", tenant: address.tenant, id: address.tenant)
-        default: try check(kind: address.kind.rawValue, tenant: address.tenant.isEmpty ? nil : address.tenant, id: address.id)
+        case .broadcast: try check(kind: .broadcast, tenant: nil, id: nil)
+        case .tenant: try check(kind: .tenant, tenant: address.tenant, id: address.tenant)
+        default: try check(kind: address.kind, tenant: address.tenant.isEmpty ? nil : address.tenant, id: address.id)
         }
     }
 

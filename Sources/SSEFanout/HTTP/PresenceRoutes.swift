@@ -57,18 +57,18 @@ public enum PresenceRoutes {
     /// tenant needs one reaching every user there (`*`, `user:*`, `tenant:NAME`).
     static func permits(_ query: PresenceQuery, _ credential: PublisherCredential) -> Bool {
         let tenant = query.tenant.isEmpty ? nil : query.tenant
-        func allows(_ kind: String, _ id: String) -> Bool { credential.allows(kind: kind, tenant: tenant, id: id) }
+        func allows(_ kind: Address.Kind, _ id: String) -> Bool { credential.allows(kind: kind, tenant: tenant, id: id) }
         switch query.listing {
         case .user(let user):
-            return allows("user", user)
+            return allows(.user, user)
         case .users:
-            if let channel = query.channel { return allows("channel", channel) }
+            if let channel = query.channel { return allows(.channel, channel) }
         case .connections:
             // The answer lies within each filter given, so one that is allowed is enough.
-            let filters = [("user", query.user), ("session", query.session), ("channel", query.channel)].compactMap { kind, id in id.map { (kind, $0) } }
+            let filters: [(Address.Kind, String)] = [(Address.Kind.user, query.user), (.session, query.session), (.channel, query.channel)].compactMap { kind, id in id.map { (kind, $0) } }
             if !filters.isEmpty { return filters.contains { allows($0.0, $0.1) } }
         }
-        return credential.allowsEvery(kind: "user", tenant: query.tenant)
+        return credential.allowsEvery(kind: .user, tenant: query.tenant)
     }
 
     // MARK: - Bodies (written by hand: a page holds up to a thousand items)
@@ -120,16 +120,7 @@ public enum PresenceRoutes {
         JSONBody.appendString(record.connectionID, to: &json)
         json += #","node":"#
         JSONBody.appendString(record.nodeID, to: &json)
-        json += #","user":"#
-        appendOptional(record.user, to: &json)
-        json += #","tenant":"#
-        JSONBody.appendString(record.tenant, to: &json)
-        json += #","session":"#
-        appendOptional(record.session, to: &json)
-        json += #","clientId":"#
-        appendOptional(record.clientID, to: &json)
-        json += #","channels":"#
-        JSONBody.appendStrings(record.channels, to: &json)
+        ConnectionCodec.appendIdentity(record.addresses, tenant: record.tenant, absent: .null, to: &json)
         json += #","connectedAt":\#(record.connectedAt)}"#
     }
 

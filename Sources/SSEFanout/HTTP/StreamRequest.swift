@@ -21,11 +21,9 @@ struct StreamRequest: Sendable, Equatable {
     /// The query said who is connecting (`user`, `tenant` or `session`): refused when authentication is on.
     private(set) var declaresIdentity = false
 
-    /// The addresses the stream would answer to (user, device, session, tenant, channels).
+    /// The addresses the stream answers to.
     var addresses: [Address] {
-        ConnectionRecord(
-            connectionID: "", nodeID: "", user: user, tenant: tenant, session: session, clientID: clientID, channels: channels, connectedAt: 0
-        ).addresses
+        ConnectionRecord.addresses(user: user, clientID: clientID, session: session, tenant: tenant, channels: channels)
     }
 
     /// Parses the query of `uri`; throws a client error naming the offending parameter.

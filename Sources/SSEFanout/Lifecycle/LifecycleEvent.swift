@@ -15,11 +15,12 @@ public struct LifecycleEvent: Sendable, Hashable {
     }
 
     public var kind: Kind
-    /// The connection whose opening or closing this is (for user and channel events: the one that
-    /// made the transition).
+    /// The connection whose opening or closing this is (for occupancy events: the one that made the
+    /// transition).
     public var record: ConnectionRecord
-    /// For channel events: the channel.
-    public var channel: String?
+    /// For occupancy events (`Address.Kind.occupancyEvents`: a user online or offline, a channel
+    /// occupied or vacated): the address whose first or last connection it was.
+    public var address: Address?
     /// For closes, offline and vacated: why the connection ended.
     public var reason: CloseReason?
     /// The registry's order of presence changes (`PresenceChange.sequence`): the events of one change
@@ -28,63 +29,48 @@ public struct LifecycleEvent: Sendable, Hashable {
     /// When the node published it (ms since 1970).
     public var time: Int64
 
-    public init(kind: Kind, record: ConnectionRecord, channel: String? = nil, reason: CloseReason? = nil, sequence: Int64, time: Int64) {
+    public init(kind: Kind, record: ConnectionRecord, address: Address? = nil, reason: CloseReason? = nil, sequence: Int64, time: Int64) {
         self.kind = kind
         self.record = record
-        self.channel = channel
+        self.address = address
         self.reason = reason
         self.sequence = sequence
         self.time = time
     }
 
     /// The events one registry write makes, in the order they are published: the connection's own,
-    /// then the user's, then each channel's. `reason` nil: an opening.
+    /// then one per address whose first (last) connection it was, in the connection's order (its
+    /// user's, then each channel's). `reason` nil: an opening.
     public static func events(for record: ConnectionRecord, _ change: PresenceChange, reason: CloseReason?, time: Int64) -> [LifecycleEvent] {
         guard change.changed else { return [] }
         let closing = reason != nil
         var events = [LifecycleEvent(kind: closing ? .connectionClosed : .connectionOpened, record: record, reason: reason, sequence: change.sequence, time: time)]
-        if change.userTransition, record.user != nil {
-            events.append(LifecycleEvent(kind: closing ? .userOffline : .userOnline, record: record, reason: reason, sequence: change.sequence, time: time))
-        }
-        for channel in change.channels {
+        for address in change.occupancy {
+            guard let kinds = address.kind.occupancyEvents else { continue }
             events.append(LifecycleEvent(
-                kind: closing ? .channelVacated : .channelOccupied, record: record, channel: channel, reason: reason, sequence: change.sequence, time: time))
+                kind: closing ? kinds.last : kinds.first, record: record, address: address, reason: reason, sequence: change.sequence, time: time))
         }
         return events
     }
 
-    /// The JSON body; fields that do not apply are left out. Written by hand: one is published per
-    /// stream opened and closed.
+    /// The JSON body: the connection's identity (`ConnectionCodec`; fields that do not apply are left
+    /// out). An event about one of the addresses a connection holds several of names it alone: a
+    /// channel event carries `"channel"` and `"channels": [channel]`, and no other channels. Written by
+    /// hand: one is published per stream opened and closed.
     public func encode() -> [UInt8] {
         var json = #"{"event":"#
         JSONBody.appendString(kind.rawValue, to: &json)
-        if let user = record.user {
-            json += #","user":"#
-            JSONBody.appendString(user, to: &json)
-        }
-        json += #","tenant":"#
-        JSONBody.appendString(record.tenant, to: &json)
-        if let session = record.session {
-            json += #","session":"#
-            JSONBody.appendString(session, to: &json)
-        }
-        if let clientID = record.clientID {
-            json += #","clientId":"#
-            JSONBody.appendString(clientID, to: &json)
-        }
         json += #","connectionId":"#
         JSONBody.appendString(record.connectionID, to: &json)
-        switch kind {
-        case .connectionOpened, .connectionClosed:
-            json += #","channels":"#
-            JSONBody.appendStrings(record.channels, to: &json)
-        case .channelOccupied, .channelVacated:
-            json += #","channel":"#
-            JSONBody.appendString(channel ?? "", to: &json)
-            json += #","channels":"#
-            JSONBody.appendStrings([channel ?? ""], to: &json)
-        case .userOnline, .userOffline:
-            break
+        // An occupancy event names its address alone, not the rest of what the connection reads.
+        let aboutConnection = kind == .connectionOpened || kind == .connectionClosed
+        ConnectionCodec.appendIdentity(
+            record.addresses, tenant: record.tenant, absent: .omitted, without: aboutConnection ? [] : ConnectionCodec.severalKinds, to: &json)
+        if let address, let eventField = address.kind.eventField, let field = address.kind.field {
+            json += #",""# + eventField + #"":"#
+            JSONBody.appendString(address.name, to: &json)
+            json += #",""# + field.name + #"":"#
+            JSONBody.appendStrings([address.name], to: &json)
         }
         json += #","node":"#
         JSONBody.appendString(record.nodeID, to: &json)

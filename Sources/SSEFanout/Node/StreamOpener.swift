@@ -39,9 +39,7 @@ final class StreamOpener: Sendable {
     func attach(channel: Channel, request: StreamRequest) -> SSEConnection {
         let nowMillis = Int64(Date().timeIntervalSince1970 * 1000)
         let record = ConnectionRecord(
-            connectionID: ConnectionID.next(), nodeID: nodeID, user: request.user, tenant: request.tenant, session: request.session,
-            clientID: request.clientID, channels: request.channels, connectedAt: nowMillis
-        )
+            connectionID: ConnectionID.next(), nodeID: nodeID, connectedAt: nowMillis, expiresAt: request.expiresAt, addresses: request.addresses)
         let streams = record.streams
         // A position from the future (a forged or corrupted id) cannot be read from, and would hide every
         // event until then: such a token counts as unreadable, so the stream resets once and starts now.
@@ -56,7 +54,7 @@ final class StreamOpener: Sendable {
             resumedFrom: ResumeToken(positions: streams.compactMap { stream in resumed?.position(of: stream).map { (stream.tag, $0) } }),
             expiresAt: request.expiresAt, maxBufferedBytes: maxBufferedBytes
         )
-        let connected = connectedEvent(for: record, expiresAt: request.expiresAt)
+        let connected = connectedEvent(for: record)
         let logger = self.logger
         let history = self.history
         let resuming = streams.compactMap { stream in resumed?.position(of: stream).map { (stream, $0) } }
@@ -105,35 +103,16 @@ final class StreamOpener: Sendable {
     }
 
     /// The first event; its id is the stream's resume token, so even a client that saw nothing else
-    /// resumes from the moment it connected.
-    /// Its data is the JSON object JSONSerialization wrote with sorted keys, written by hand: that
-    /// serialization was the largest single cost of opening a stream.
-    private func connectedEvent(for record: ConnectionRecord, expiresAt: Int64?) -> ByteBuffer {
-        var info = #"{"channels":"#
-        JSONBody.appendStrings(record.channels, to: &info)
-        if let clientID = record.clientID {
-            info.append(#","clientId":"#)
-            JSONBody.appendString(clientID, to: &info)
-        }
-        info.append(#","connectionId":"#)
+    /// resumes from the moment it connected. Its data: the connection's id, node and identity
+    /// (`ConnectionCodec`), when its credential expires and the server's time.
+    private func connectedEvent(for record: ConnectionRecord) -> ByteBuffer {
+        var info = #"{"connectionId":"#
         JSONBody.appendString(record.connectionID, to: &info)
-        if let expiresAt { info.append(#","expiresAt":\#(expiresAt)"#) }
         info.append(#","nodeId":"#)
         JSONBody.appendString(nodeID, to: &info)
-        info.append(#","serverTime":\#(record.connectedAt)"#)
-        if let session = record.session {
-            info.append(#","session":"#)
-            JSONBody.appendString(session, to: &info)
-        }
-        if !record.tenant.isEmpty {
-            info.append(#","tenant":"#)
-            JSONBody.appendString(record.tenant, to: &info)
-        }
-        if let user = record.user {
-            info.append(#","user":"#)
-            JSONBody.appendString(user, to: &info)
-        }
-        info.append("}")
+        ConnectionCodec.appendIdentity(record.addresses, tenant: record.tenant, absent: .omitted, to: &info)
+        if let expiresAt = record.expiresAt { info.append(#","expiresAt":\#(expiresAt)"#) }
+        info.append(#","serverTime":\#(record.connectedAt)}"#)
         return SSEEncoder.encode(id: nil, event: "connected", data: info, retry: retryMillis)
     }
 

@@ -5,16 +5,14 @@ public struct PresenceChange: Sendable, Hashable {
     /// consumers can order events that different nodes publish; 0 when the write changed nothing
     /// (the connection was already registered, or already removed by someone else).
     public var sequence: Int64
-    /// Registering: the user's first connection anywhere (online). Unregistering: their last (offline).
-    public var userTransition: Bool
-    /// Registering: channels this connection is the first subscriber of, cluster-wide (occupied).
-    /// Unregistering: channels it was the last subscriber of (vacated).
-    public var channels: [String]
+    /// The connection's addresses of kinds with `occupancyEvents` whose first connection anywhere this
+    /// was (registering: a user online, a channel occupied) or whose last (unregistering: offline,
+    /// vacated), in the connection's order.
+    public var occupancy: [Address]
 
-    public init(sequence: Int64, userTransition: Bool = false, channels: [String] = []) {
+    public init(sequence: Int64, occupancy: [Address] = []) {
         self.sequence = sequence
-        self.userTransition = userTransition
-        self.channels = channels
+        self.occupancy = occupancy
     }
 
     /// Whether the write opened (or closed) the connection: false for a repeat, or for a removal

@@ -11,24 +11,19 @@ struct PresenceIndex {
 
     mutating func add(_ record: ConnectionRecord) -> PresenceChange {
         let id = record.connectionID
-        let tenant = Address.tenant(record.tenant)
-        guard connections[tenant, default: []].insert(id).inserted else { return .unchanged }
+        let scope = Address.tenant(record.tenant)
+        guard connections[scope, default: []].insert(id).inserted else { return .unchanged }
+        let user = record.user
         var change = PresenceChange(sequence: 0)
-        if let user = record.user {
-            let key = Address.user(user, tenant: record.tenant)
-            connections[key, default: []].insert(id)
-            if connections[key]?.count == 1 {
-                change.userTransition = true
-                users[tenant, default: []].insert(user)
-                since[record.tenant, default: [:]][user] = record.connectedAt
-            }
+        for address in record.addresses where address.kind.presence.contains(.indexed) {
+            connections[address, default: []].insert(id)
+            if let user, address.kind.presence.contains(.listsUsers) { users[address, default: []].insert(user) }
+            if address.kind.occupancyEvents != nil, connections[address]?.count == 1 { change.occupancy.append(address) }
         }
-        if let session = record.session { connections[.session(session, tenant: record.tenant), default: []].insert(id) }
-        for channel in record.channels {
-            let key = Address.channel(channel, tenant: record.tenant)
-            connections[key, default: []].insert(id)
-            if let user = record.user { users[key, default: []].insert(user) }
-            if connections[key]?.count == 1 { change.channels.append(channel) }
+        if let user {
+            users[scope, default: []].insert(user)
+            // Set when the user came online; kept while they stay.
+            if since[record.tenant]?[user] == nil { since[record.tenant, default: [:]][user] = record.connectedAt }
         }
         sequence += 1
         change.sequence = sequence
@@ -37,29 +32,25 @@ struct PresenceIndex {
 
     mutating func remove(_ record: ConnectionRecord) -> PresenceChange {
         let id = record.connectionID
-        let tenant = Address.tenant(record.tenant)
-        guard Self.remove(id, from: tenant, in: &connections) else { return .unchanged }
+        let scope = Address.tenant(record.tenant)
+        guard Self.remove(id, from: scope, in: &connections) else { return .unchanged }
         var change = PresenceChange(sequence: 0)
-        let userKey = record.user.map { Address.user($0, tenant: record.tenant) }
-        if let user = record.user, let userKey {
-            Self.remove(id, from: userKey, in: &connections)
-            if connections[userKey] == nil {
-                change.userTransition = true
-                Self.remove(user, from: tenant, in: &users)
+        for address in record.addresses where address.kind.presence.contains(.indexed) {
+            Self.remove(id, from: address, in: &connections)
+            if address.kind.occupancyEvents != nil, connections[address] == nil { change.occupancy.append(address) }
+        }
+        if let userAddress = record.address(.user) {
+            let user = userAddress.id
+            let mine = connections[userAddress] ?? []
+            if mine.isEmpty {
+                Self.remove(user, from: scope, in: &users)
                 since[record.tenant]?.removeValue(forKey: user)
                 if since[record.tenant]?.isEmpty == true { since.removeValue(forKey: record.tenant) }
             }
-        }
-        if let session = record.session { Self.remove(id, from: .session(session, tenant: record.tenant), in: &connections) }
-        for channel in record.channels {
-            let key = Address.channel(channel, tenant: record.tenant)
-            Self.remove(id, from: key, in: &connections)
-            // The user stays listed in the channel while another of their connections is subscribed.
-            if let user = record.user, let userKey {
-                let mine = connections[userKey] ?? []
-                if !(connections[key] ?? []).contains(where: mine.contains) { Self.remove(user, from: key, in: &users) }
+            // A scope keeps listing the user while another of their connections is in it.
+            for address in record.addresses where address.kind.presence.contains(.listsUsers) {
+                if !(connections[address] ?? []).contains(where: mine.contains) { Self.remove(user, from: address, in: &users) }
             }
-            if connections[key] == nil { change.channels.append(channel) }
         }
         sequence += 1
         change.sequence = sequence

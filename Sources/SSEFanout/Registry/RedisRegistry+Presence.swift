@@ -80,16 +80,10 @@ extension RedisRegistry {
     /// The connections' hashes, in one pipeline; nil for one that is gone.
     func records(_ ids: [String]) async throws -> [ConnectionRecord?] {
         guard !ids.isEmpty else { return [] }
-        let replies = try await client.pipeline(ids.map {
-            ["HMGET", keys.connection($0), "node", "user", "tenant", "session", "clientId", "channels", "connectedAt"]
-        })
+        let replies = try await client.pipeline(ids.map { ["HGETALL", keys.connection($0)] })
         try replies.throwingFirstError()
         return zip(ids, replies).map { id, reply in
-            guard let fields = reply.array, fields.count == 7, let node = fields[0].string else { return nil }
-            let text = { (index: Int) in fields[index].string.flatMap { $0.isEmpty ? nil : $0 } }
-            return ConnectionRecord(
-                connectionID: id, nodeID: node, user: text(1), tenant: fields[2].string ?? "", session: text(3), clientID: text(4),
-                channels: Self.channels(fields[5].bytes), connectedAt: fields[6].int ?? 0)
+            ConnectionCodec.record(id: id, fields: (reply.array ?? []).map { $0.string ?? "" })
         }
     }
 }

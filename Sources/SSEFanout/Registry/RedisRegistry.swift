@@ -49,8 +49,8 @@ public final class RedisRegistry: Registry {
             case .failure(let error):
                 completion(writes.map { _ in .failure(error) })
             case .success(let replies):
-                completion(replies.map { reply in
-                    Result { () throws(RedisError) in try Self.change(reply) }.mapError { $0 }
+                completion(zip(writes, replies).map { write, reply in
+                    Result { () throws(RedisError) in try Self.change(reply, of: write.record) }.mapError { $0 }
                 })
             }
         }
@@ -63,37 +63,33 @@ public final class RedisRegistry: Registry {
     private func arguments(for write: RegistryWrite) -> [String] {
         switch write {
         case .register(let connection, let joined):
-            // What JSONEncoder wrote (slashes escaped), without its cost on every new stream.
-            var channels = ""
-            JSONBody.appendStrings(connection.channels, to: &channels, escapingSlashes: true)
-            var arguments = [
-                "r", keys.prefix, connection.connectionID, connection.nodeID, connection.user ?? "", connection.tenant,
-                connection.session ?? "", connection.clientID ?? "", channels, String(connection.connectedAt),
-                String(connection.channels.count),
-            ]
-            arguments.reserveCapacity(arguments.count + connection.channels.count + joined.count)
-            arguments += connection.channels
+            let fields = ConnectionCodec.hashFields(connection)
+            var arguments = ["r", keys.prefix, connection.connectionID, connection.nodeID, connection.tenant, String(connection.connectedAt)]
+            arguments.reserveCapacity(arguments.count + fields.count + connection.addresses.count + joined.count + 2)
+            arguments.append(String(fields.count))
+            arguments += fields
+            arguments.append(String(connection.addresses.count))
+            for address in connection.addresses { arguments.append(address.key) }
             for address in joined { arguments.append(address.key) }
             return arguments
         case .unregister(let connection, let left):
-            var arguments = [
-                "u", keys.prefix, connection.connectionID, connection.nodeID, connection.user ?? "", connection.tenant,
-                connection.session ?? "", String(connection.channels.count),
-            ]
-            arguments.reserveCapacity(arguments.count + connection.channels.count + left.count)
-            arguments += connection.channels
+            var arguments = ["u", keys.prefix, connection.connectionID, connection.nodeID, connection.tenant, String(connection.addresses.count)]
+            arguments.reserveCapacity(arguments.count + connection.addresses.count + left.count)
+            for address in connection.addresses { arguments.append(address.key) }
             for address in left { arguments.append(address.key) }
             return arguments
         }
     }
 
-    /// `{sequence, transition, channel…}` from the script.
-    private static func change(_ reply: RedisValue) throws(RedisError) -> PresenceChange {
+    /// `{sequence, addressKey…}` from the script: the addresses of `record` whose first (last)
+    /// connection this was.
+    private static func change(_ reply: RedisValue, of record: ConnectionRecord) throws(RedisError) -> PresenceChange {
         if case .error(let message) = reply { throw RedisError.server(message) }
-        guard let parts = reply.array, parts.count >= 2, let sequence = parts[0].int, let transition = parts[1].int else {
+        guard let parts = reply.array, let sequence = parts.first?.int else {
             throw RedisError.protocolError("the registry script answered \(reply)")
         }
-        return PresenceChange(sequence: sequence, userTransition: transition == 1, channels: parts.dropFirst(2).compactMap(\.string))
+        let keys = Set(parts.dropFirst().compactMap(\.string))
+        return PresenceChange(sequence: sequence, occupancy: keys.isEmpty ? [] : record.addresses.filter { keys.contains($0.key) })
     }
 
     /// Connections are taken off the node's set a batch at a time by the script, which removes each
@@ -107,12 +103,10 @@ public final class RedisRegistry: Registry {
                 throw RedisError.protocolError("reaping answered \(reply)")
             }
             for entry in parts[1].array ?? [] {
-                guard let fields = entry.array, fields.count == 8, let id = fields[0].string else { continue }
-                let text = { (index: Int) in fields[index].string.flatMap { $0.isEmpty ? nil : $0 } }
-                let record = ConnectionRecord(
-                    connectionID: id, nodeID: nodeID, user: text(1), tenant: fields[2].string ?? "", session: text(3), clientID: text(4),
-                    channels: Self.channels(fields[5].bytes), connectedAt: fields[6].int ?? 0)
-                removed.append(RemovedConnection(record: record, change: try Self.change(fields[7])))
+                guard let parts = entry.array, parts.count == 3, let id = parts[0].string,
+                      let record = ConnectionCodec.record(id: id, fields: (parts[1].array ?? []).map { $0.string ?? "" })
+                else { continue }
+                removed.append(RemovedConnection(record: record, change: try Self.change(parts[2], of: record)))
             }
             if popped < Self.reapBatch { break }
         }
@@ -130,12 +124,6 @@ public final class RedisRegistry: Registry {
 
     /// Connections reaped per script call: a call blocks Redis for about a millisecond per hundred.
     static let reapBatch = 500
-
-    /// The `channels` field of a connection's hash (a JSON array of strings).
-    static func channels(_ json: [UInt8]?) -> [String] {
-        guard let json, json != Array("[]".utf8) else { return [] }
-        return (try? JSONDecoder().decode([String].self, from: Data(json))) ?? []
-    }
 
     /// One pipeline for all addresses (a broadcast's live nodes are read once), answered on the client's thread.
     public func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {

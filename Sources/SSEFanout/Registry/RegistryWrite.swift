@@ -5,3 +5,12 @@ public enum RegistryWrite: Sendable, Hashable {
     /// A connection ended; `left` are the addresses its node has no stream for any more.
     case unregister(ConnectionRecord, left: [Address])
 }
+
+extension RegistryWrite {
+    /// The connection written.
+    public var record: ConnectionRecord {
+        switch self {
+        case .register(let record, _), .unregister(let record, _): record
+        }
+    }
+}

@@ -9,6 +9,16 @@ struct SendIdentity: Sendable, Equatable {
     /// Set only once the registry said this connection is the same user's, in the same tenant.
     var connectionID: String?
 
+    /// The sender's addresses: its user, device, session and tenant.
+    var addresses: [Address] {
+        ConnectionRecord.addresses(user: user, clientID: clientID, session: session, tenant: tenant)
+    }
+
+    /// The headers that name the sender (`ConnectionCodec.senderHeaders`).
+    var headers: [(name: String, value: String)] {
+        ConnectionCodec.senderHeaders(addresses, tenant: tenant, connectionID: connectionID)
+    }
+
     /// Whether `record` (a registered connection) belongs to this sender.
     func owns(_ record: ConnectionRecord) -> Bool {
         record.user == user && record.tenant == tenant

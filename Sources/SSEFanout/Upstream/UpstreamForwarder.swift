@@ -60,12 +60,8 @@ final class UpstreamForwarder: Sendable {
         headers.add(name: "Content-Type", value: request.contentType)
         headers.add(name: "Idempotency-Key", value: request.idempotencyKey ?? id)
         headers.add(name: "X-SSE-Send-Id", value: id)
-        let identity = request.identity
-        if let user = identity.user { headers.add(name: "X-SSE-User", value: user) }
-        if !identity.tenant.isEmpty { headers.add(name: "X-SSE-Tenant", value: identity.tenant) }
-        if let session = identity.session { headers.add(name: "X-SSE-Session", value: session) }
-        if let clientID = identity.clientID { headers.add(name: "X-SSE-Client", value: clientID) }
-        if let connectionID = identity.connectionID { headers.add(name: "X-SSE-Connection", value: connectionID) }
+        // The default tenant goes without a header.
+        for (name, value) in request.identity.headers where !value.isEmpty { headers.add(name: name, value: value) }
         return headers
     }
 

@@ -32,10 +32,7 @@ struct UpstreamMessage: Sendable {
         member("path", path.value, &out)
         out += ",\"query\":"
         Self.appendObject(query.items, to: &out)
-        if let user = identity.user { member("user", user, &out) }
-        member("tenant", identity.tenant, &out)
-        if let session = identity.session { member("session", session, &out) }
-        if let clientID = identity.clientID { member("clientId", clientID, &out) }
+        ConnectionCodec.appendIdentity(identity.addresses, tenant: identity.tenant, absent: .omitted, without: ConnectionCodec.severalKinds, to: &out)
         if let connectionID = identity.connectionID { member("connectionId", connectionID, &out) }
         if let idempotencyKey { member("idempotencyKey", idempotencyKey, &out) }
         out += ",\"receivedAt\":\(receivedAt)"
@@ -69,11 +66,8 @@ struct UpstreamMessage: Sendable {
 
     /// AMQP headers, so a consumer can route or filter without parsing the body.
     var headers: [String: String] {
-        var headers = ["x-sse-kind": kind.rawValue, "x-sse-path": path.value, "x-sse-tenant": identity.tenant]
-        if let user = identity.user { headers["x-sse-user"] = user }
-        if let session = identity.session { headers["x-sse-session"] = session }
-        if let clientID = identity.clientID { headers["x-sse-client"] = clientID }
-        if let connectionID = identity.connectionID { headers["x-sse-connection"] = connectionID }
+        var headers = ["x-sse-kind": kind.rawValue, "x-sse-path": path.value]
+        for (name, value) in identity.headers { headers[name.lowercased()] = value }
         return headers
     }
 

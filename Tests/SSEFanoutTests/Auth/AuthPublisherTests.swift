@@ -50,9 +50,9 @@ import Testing
             return
         }
         #expect(claims.user == "svc" && claims.tenant == "acme")
-        #expect(credential.allows(kind: "channel", tenant: "acme", id: "news"))
-        #expect(!credential.allows(kind: "channel", tenant: "globex", id: "news"))
-        #expect(!credential.allows(kind: "user", tenant: "acme", id: "alice"))
+        #expect(credential.allows(kind: .channel, tenant: "acme", id: "news"))
+        #expect(!credential.allows(kind: .channel, tenant: "globex", id: "news"))
+        #expect(!credential.allows(kind: .user, tenant: "acme", id: "alice"))
     }
 
     @Test func tokenWithoutPublishClaimIsForbidden() async throws {
