@@ -16,8 +16,16 @@ import Testing
     }
 
     @Test func theScriptsTableIsTheDeclarations() {
-        #expect(RegistryScript.kindTable == "{user='if', session='i', channel='iuf'}")
         #expect(RegistryScript.source.contains("local KINDS = \(RegistryScript.kindTable)"))
+        for kind in Address.Kind.allCases {
+            var flags = ""
+            if kind.presence.contains(.indexed) { flags += "i" }
+            if kind.presence.contains(.listsUsers) { flags += "u" }
+            if kind.occupancyEvents != nil { flags += "f" }
+            #expect(RegistryScript.kindTable.contains("\(kind.rawValue)='") == !flags.isEmpty, "\(kind)")
+            if !flags.isEmpty { #expect(RegistryScript.kindTable.contains("\(kind.rawValue)='\(flags)'"), "\(kind)") }
+        }
+        #expect(RegistryScript.kindTable.contains("user='if'") && RegistryScript.kindTable.contains("channel='iuf'"))
     }
 
     @Test func everyKeyReadsBackAsItsAddress() {
