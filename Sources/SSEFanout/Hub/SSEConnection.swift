@@ -7,34 +7,21 @@ import NIOCore
 /// `id:` line, to one outbox buffer, and `flush` writes the outbox with one flush, so a stream that
 /// gets several events in one turn of its loop costs one `write(2)`, not one per event.
 ///
-/// A stream opens, may replay what its client missed, then is live (`Phase`). While it opens and
-/// replays, live events are held back (`HeldEvents`); a replay goes out a page at a time, each page
-/// written only as fast as the client reads it (`replay`), so a resuming client never makes the node
-/// buffer more for it than a live one.
+/// A stream opens, may replay what its client missed, then is live (`StreamStateMachine`, which
+/// decides; this class writes). While it opens and replays, live events are held back (`HeldEvents`);
+/// a replay goes out a page at a time, each page written only as fast as the client reads it
+/// (`replay`), so a resuming client never makes the node buffer more for it than a live one.
 final class SSEConnection: @unchecked Sendable {
-    /// Where a stream is in its life; it only moves forward.
-    private enum Phase {
-        /// Being registered: nothing written yet (the response head waits for `connected`).
-        case opening
-        /// `connected` is out; the missed events are going out page by page.
-        case replaying
-        /// Events go out as they come.
-        case live
-    }
-
-    /// A page of the backlog being written, and whom to tell once it is all with the channel.
-    private struct ReplayPage {
-        var events: ArraySlice<OutboundEvent>
-        let written: @Sendable (Bool) -> Void
-    }
+    typealias ReplayPage = StreamStateMachine.ReplayPage
 
     let record: ConnectionRecord
     /// `record.addresses`, worked out once: a broadcast pass asks every stream whether it matches.
     let addresses: [Address]
     let channel: Channel
-    private(set) var isOpen = true
+    private var machine: StreamStateMachine
+    var isOpen: Bool { machine.isOpen }
     /// Why the server ended the stream; nil while open, or when the client closed it.
-    private(set) var closeReason: CloseReason?
+    var closeReason: CloseReason? { machine.closeReason }
     /// Where this stream stands in each history stream it reads; sent as every event's `id:`.
     private(set) var token: ResumeToken
     /// Per history stream, the position up to which the client has every kept event: where it resumed
@@ -42,15 +29,7 @@ final class SSEConnection: @unchecked Sendable {
     /// before the replay read past it, so the client has it already.
     private var floor: ResumeToken
     private var recent = RecentEvents()
-    private var phase = Phase.opening
-    /// Live events that arrive while opening or replaying, so `connected` and the backlog come first.
-    private var held = HeldEvents()
-    /// The replayed page still waiting for the client to read (nil when none waits).
-    private var replayPage: ReplayPage?
-    /// Heartbeats in a row that found a replay waiting on a client that read nothing in between.
-    private var stalledBeats = 0
-    /// `sse.maxBufferedBytes`: how far behind the client may fall (the channel's high water mark),
-    /// and how much it may have held back.
+    /// `sse.maxBufferedBytes`: how far behind the client may fall (the channel's high water mark).
     private let maxBufferedBytes: Int
     /// What this turn of the loop has for the client; nil when nothing waits (idle streams hold no buffer).
     private var outbox: ByteBuffer?
@@ -79,6 +58,7 @@ final class SSEConnection: @unchecked Sendable {
         self.token = token
         self.floor = resumedFrom
         self.maxBufferedBytes = maxBufferedBytes
+        self.machine = StreamStateMachine(maxHeldBytes: maxBufferedBytes)
     }
 
     /// Whether events for `target` are for this stream.
@@ -96,17 +76,17 @@ final class SSEConnection: @unchecked Sendable {
     @discardableResult
     func enqueue(_ event: OutboundEvent, logger: Logger) -> Bool {
         eventLoop.assertInEventLoop()
-        guard isOpen else { return false }
-        guard case .live = phase else {
-            if !held.append(event, maxBytes: maxBufferedBytes) {
-                logger.warning(
-                    "closing slow client: too many events while its stream opened or replayed",
-                    metadata: ["connection": "\(id)", "held": "\(held.events.count)"])
-                close(reason: .slowClient)
-            }
+        switch machine.enqueue(event) {
+        case .send:
+            return send(event)
+        case .held, .drop:
+            return false
+        case .closeSlowClient(let heldCount):
+            logger.warning(
+                "closing slow client: too many events while its stream opened or replayed", metadata: ["connection": "\(id)", "held": "\(heldCount)"])
+            close(reason: .slowClient)
             return false
         }
-        return send(event)
     }
 
     /// Adds an event to the outbox unless this stream already had it: at or behind its floor, or a
@@ -134,14 +114,15 @@ final class SSEConnection: @unchecked Sendable {
     /// channel's high water mark has fallen too far behind: it is disconnected (it resumes later
     /// with its last id) so it never holds up the others.
     func flush(logger: Logger) {
-        guard isOpen, case .live = phase else { return }
-        guard isWritable else {
-            guard outbox != nil else { return }
+        switch machine.flush(hasOutbox: outbox != nil, isWritable: isWritable) {
+        case .none:
+            return
+        case .write:
+            write()
+        case .closeSlowClient:
             logger.warning("closing slow client: send buffer full", metadata: ["connection": "\(id)", "unsent": "\(unsentBytes)"])
             close(reason: .slowClient)
-            return
         }
-        write()
     }
 
     /// The outbox to the channel, with one flush.
@@ -155,35 +136,27 @@ final class SSEConnection: @unchecked Sendable {
     /// `connected`; during a replay they go right after what was written, the stream ends next.
     func sendControl(_ comment: ByteBuffer, logger: Logger) {
         eventLoop.assertInEventLoop()
-        guard isOpen else { return }
-        switch phase {
-        case .opening:
+        switch machine.control() {
+        case .drop:
             return
-        case .replaying:
+        case .appendAndWrite:
             appendBytes(comment)
             write()
-        case .live:
+        case .appendAndFlush:
             appendBytes(comment)
             flush(logger: logger)
         }
     }
 
-    /// The loop's heartbeat: a comment to a live stream. A replay that waits on a client that read
-    /// nothing over a whole interval (two beats) is as stuck as a live client past its bound, and is
-    /// closed the same way.
+    /// The loop's heartbeat: a comment to a live stream; a replay stuck on a client that reads nothing
+    /// is closed as a slow client (`StreamStateMachine.heartbeat`).
     func heartbeat(_ comment: ByteBuffer, logger: Logger) {
-        switch phase {
-        case .opening:
+        switch machine.heartbeat(isWritable: isWritable) {
+        case .none:
             return
-        case .live:
+        case .send:
             sendControl(comment, logger: logger)
-        case .replaying:
-            guard isOpen, replayPage != nil, !isWritable else {
-                stalledBeats = 0
-                return
-            }
-            stalledBeats += 1
-            guard stalledBeats >= 2 else { return }
+        case .closeSlowClient:
             logger.warning("closing slow client: it stopped reading its backlog", metadata: ["connection": "\(id)", "unsent": "\(unsentBytes)"])
             close(reason: .slowClient)
         }
@@ -194,16 +167,15 @@ final class SSEConnection: @unchecked Sendable {
     /// which is the stream's token.
     func activate(connected: ByteBuffer, reset: ByteBuffer?, advancing: [(Address, StreamPosition)], logger: Logger) {
         eventLoop.assertInEventLoop()
-        guard isOpen, case .opening = phase else { return }
+        guard let held = machine.activate() else { return }
         append(connected)
-        goLive(reset: reset, advancing: advancing, logger: logger)
+        goLive(held, reset: reset, advancing: advancing, logger: logger)
     }
 
     /// Starts a replay: `connected` leaves with the first page.
     func beginReplay(connected: ByteBuffer) {
         eventLoop.assertInEventLoop()
-        guard isOpen, case .opening = phase else { return }
-        phase = .replaying
+        guard machine.beginReplay() else { return }
         append(connected)
     }
 
@@ -213,16 +185,13 @@ final class SSEConnection: @unchecked Sendable {
     /// page. `written(false)` if the stream ended.
     func replay(_ page: [OutboundEvent], written: @escaping @Sendable (Bool) -> Void) {
         eventLoop.assertInEventLoop()
-        guard isOpen, case .replaying = phase, replayPage == nil else { return written(false) }
-        replayPage = ReplayPage(events: page[...], written: written)
+        guard machine.startPage(ReplayPage(events: page[...], written: written)) else { return written(false) }
         writeReplayPage()
     }
 
     private func writeReplayPage() {
-        // Taken out while writing: a writability change fired from inside a write finds nothing to resume.
-        guard var page = replayPage else { return }
-        replayPage = nil
-        while isOpen {
+        guard var page = machine.takePage() else { return }
+        while machine.isOpen {
             while isWritable, let event = page.events.popFirst() {
                 send(event)
                 if let tag = event.streamTag, let position = event.position { floor.advance(tag: tag, to: position) }
@@ -230,7 +199,7 @@ final class SSEConnection: @unchecked Sendable {
             }
             write()
             guard isWritable else {
-                replayPage = page
+                if !machine.park(page) { page.written(false) }
                 return
             }
             if page.events.isEmpty { return page.written(true) }
@@ -242,19 +211,18 @@ final class SSEConnection: @unchecked Sendable {
     /// events; the stream is live from now on.
     func finishReplay(reset: ByteBuffer?, advancing: [(Address, StreamPosition)], logger: Logger) {
         eventLoop.assertInEventLoop()
-        guard isOpen, case .replaying = phase else { return }
-        goLive(reset: reset, advancing: advancing, logger: logger)
+        guard let held = machine.finishReplay() else { return }
+        goLive(held, reset: reset, advancing: advancing, logger: logger)
     }
 
-    private func goLive(reset: ByteBuffer?, advancing: [(Address, StreamPosition)], logger: Logger) {
-        phase = .live
+    private func goLive(_ held: [OutboundEvent], reset: ByteBuffer?, advancing: [(Address, StreamPosition)], logger: Logger) {
         if let reset {
             // The client reloads its state: skip what was missed, stand at the newest kept event.
             for (stream, position) in advancing { token.advance(stream, to: position) }
             append(reset)
         }
         // Those at or behind the floor were replayed.
-        for event in held.takeAll() { send(event) }
+        for event in held { send(event) }
         flush(logger: logger)
     }
 
@@ -290,7 +258,7 @@ final class SSEConnection: @unchecked Sendable {
     func writabilityChanged(_ isWritable: Bool) {
         self.isWritable = isWritable
         guard isWritable else { return }
-        stalledBeats = 0
+        machine.clientRead()
         writeReplayPage()
     }
 
@@ -309,31 +277,20 @@ final class SSEConnection: @unchecked Sendable {
     /// Ends the stream from the server's side, for `reason`.
     func close(reason: CloseReason) {
         eventLoop.assertInEventLoop()
-        guard isOpen else { return }
-        isOpen = false
-        closeReason = reason
+        guard case .close(let flushFirst, let page) = machine.close(reason) else { return }
         outbox = nil
         // Not activated yet: the response head still waits for `connected`. The client gets it
         // before the close, so it sees a stream that ended rather than a connection dropped.
-        if case .opening = phase { channel.flush() }
+        if flushFirst { channel.flush() }
         channel.close(promise: nil)
-        endReplay()
+        page?.written(false)
     }
 
     /// Marks the connection closed after the peer went away.
     func markClosed() {
         eventLoop.assertInEventLoop()
-        isOpen = false
+        guard case .close(_, let page) = machine.close(nil) else { return }
         outbox = nil
-        endReplay()
-    }
-
-    /// A replay waiting on the client stops with the stream, and lets go of what it held.
-    private func endReplay() {
-        held = HeldEvents()
-        if let page = replayPage {
-            replayPage = nil
-            page.written(false)
-        }
+        page?.written(false)
     }
 }
