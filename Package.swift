@@ -40,10 +40,19 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // Linux's epoll and eventfd (libc): the load tool's one-thread stream reader.
         .systemLibrary(name: "CEpoll"),
+        // What both C clients' Swift modules share: the owning thread and its queue, the connection status,
+        // the reconnect backoff and the one-shot result a caller awaits.
+        .target(
+            name: "ClientRuntime",
+            dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "RabbitMQ",
             dependencies: [
                 "CRabbitMQ",
+                "ClientRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -53,6 +62,7 @@ let package = Package(
             name: "Redis",
             dependencies: [
                 "CHiredis",
+                "ClientRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,6 +139,8 @@ let package = Package(
                 "SSEClient",
                 // To listen to the lifecycle events the nodes publish (lifecycle-balance).
                 "RabbitMQ",
+                // The publisher's retry backoff.
+                "ClientRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,6 +158,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SSEClientTests", dependencies: ["SSEClient"]),
+        .testTarget(name: "ClientRuntimeTests", dependencies: ["ClientRuntime"]),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis"]),
         .testTarget(

@@ -1,13 +1,12 @@
+import ClientRuntime
 import Logging
-import NIOPosix
-import Synchronization
 
 /// A Redis client over one hiredis connection, usable from any task or thread.
 ///
 /// hiredis is blocking and not thread-safe, so the connection lives on a dedicated thread of its
-/// own (a one-thread `NIOThreadPool`): no NIO event loop or cooperative-pool thread ever blocks
-/// on Redis. Commands run in the order they were submitted (FIFO); those that queue up while the
-/// thread is busy go out together on its next turn, as one pipeline (`RedisPipelineQueue`). `enqueue` queues
+/// own (a `ConnectionThread`): no NIO event loop or cooperative-pool thread ever blocks on Redis.
+/// Commands run in the order they were submitted (FIFO); those that queue up while the thread is
+/// busy go out together on its next turn, as one pipeline (`RedisConnection.serve`). `enqueue` queues
 /// a command synchronously, so a caller can issue many in order without awaiting each; `command`
 /// queues before it first suspends, so commands awaited one after another keep their order too.
 ///
@@ -19,29 +18,17 @@ import Synchronization
 /// when one times out, the commands queued behind it fail with `.timeout` unsent, so that behind a
 /// stalled server no caller waits much longer than one timeout.
 public final class RedisClient: Sendable {
-    let worker: NIOThreadPool  // internal for tests, which check that it stops
+    let thread = ConnectionThread<RedisJob>()  // internal for tests, which check that it ends
     private let connection: RedisConnection
-    private let queue = RedisPipelineQueue()
-    private let isShutDown = Mutex(false)
 
     public init(configuration: RedisConfiguration, logger: Logger) {
-        worker = NIOThreadPool(numberOfThreads: 1)
         connection = RedisConnection(configuration: configuration, logger: logger)
-        worker.start()
-        // The first job, so it runs before any command can write to a socket.
-        worker.submit { _ in SignalMask.blockSIGPIPEOnCurrentThread() }
+        thread.start { [connection] jobs in connection.serve(jobs) }
     }
 
     deinit {
-        // Not shut down: free the context on its own thread, and stop that thread from there
-        // (NIOThreadPool requires a shutdown before it is released).
-        guard !isShutDown.withLock({ $0 }) else { return }
-        let worker = worker
-        let connection = connection
-        worker.submit { _ in
-            connection.close()
-            worker.shutdownGracefully { _ in }
-        }
+        // Not shut down: the thread runs what is queued, frees the context and ends by itself.
+        thread.queue.close()
     }
 
     /// Whether the last attempt to connect, or the last command, left a working connection.
@@ -126,38 +113,15 @@ public final class RedisClient: Sendable {
     ) {
         if commands.isEmpty { return completion(.success([])) }
         guard commands.allSatisfy({ !$0.isEmpty }) else { return completion(.failure(Self.emptyCommand)) }
-        let entry = RedisPipelineQueue.Entry(commands: commands, queuedAt: .now, completion: completion)
-        guard queue.append(entry) else { return }
-        let connection = connection
-        let queue = queue
-        worker.submit { state in
-            let entries = queue.takeAll()
-            guard case .active = state else {
-                for entry in entries { entry.completion(.failure(.notConnected("the client has been shut down"))) }
-                return
-            }
-            let results = connection.run(entries.map { ($0.commands, $0.queuedAt) })
-            for (entry, result) in zip(entries, results) { entry.completion(result) }
+        if !thread.queue.append(.pipeline(commands: commands, queuedAt: .now, completion: completion)) {
+            completion(.failure(.notConnected(RedisConnection.shutDownReason)))
         }
     }
 
     /// Frees the connection and ends the worker thread once the commands queued before this call
     /// have run. Later commands throw `.notConnected`. Calling it again does nothing.
     public func shutdown() async {
-        let isFirstCall = isShutDown.withLock { isShutDown in
-            defer { isShutDown = true }
-            return !isShutDown
-        }
-        guard isFirstCall else { return }
-        let worker = worker
-        let connection = connection
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            // Queued like a command, so everything submitted before still runs first.
-            worker.submit { _ in
-                connection.close()
-                worker.shutdownGracefully { _ in continuation.resume() }
-            }
-        }
+        await thread.stop()
     }
 
     /// Runs `work` on the worker thread, after everything submitted before it, and passes its
@@ -166,13 +130,11 @@ public final class RedisClient: Sendable {
         _ work: @escaping @Sendable (RedisConnection) throws(RedisError) -> Value,
         then completion: @escaping @Sendable (Result<Value, RedisError>) -> Void
     ) {
-        let connection = connection
-        worker.submit { state in
-            guard case .active = state else {
-                completion(.failure(.notConnected("the client has been shut down")))
-                return
-            }
+        let job = RedisJob.work { connection in
             completion(Result { () throws(RedisError) in try work(connection) })
+        }
+        if !thread.queue.append(job) {
+            completion(.failure(.notConnected(RedisConnection.shutDownReason)))
         }
     }
 

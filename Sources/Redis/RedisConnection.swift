@@ -1,15 +1,16 @@
+import ClientRuntime
 import Logging
 
 /// The one hiredis connection behind a `RedisClient`, with its reconnect policy.
 ///
-/// Every method runs on the client's worker thread, one job at a time: that is what makes hiredis
-/// (not thread-safe) safe to use, and what keeps commands in submission order.
+/// Every method runs on the client's `ConnectionThread`, one job at a time (`serve`): that is what
+/// makes hiredis (not thread-safe) safe to use, and what keeps commands in submission order.
 ///
 /// Reconnect policy: a broken connection is dropped when the command that saw it fails; the next
 /// command connects again at once. Each failed attempt then starts a backoff (`ReconnectBackoff`)
 /// during which commands fail fast with `.notConnected`; the first command after it tries again.
 final class RedisConnection: @unchecked Sendable {  // Sendable only to be handed to the worker thread; nothing else touches it.
-    let status = RedisConnectionStatus()
+    let status = ConnectionStatus(initialReason: "not connected yet") { RedisError.notConnected($0) }
 
     private let configuration: RedisConfiguration
     private let logger: Logger
@@ -22,7 +23,7 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
     private var lastTimeout: ContinuousClock.Instant?
     private var isClosed = false
 
-    private static let shutDownReason = "the client has been shut down"
+    static let shutDownReason = "the client has been shut down"
 
     init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -31,6 +32,42 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
         self.logger = logger
         backoff = ReconnectBackoff(
             initial: configuration.reconnectBackoffInitial, maximum: configuration.reconnectBackoffMaximum)
+    }
+
+    /// The thread's whole life: runs the jobs handed over, in order, until the queue is closed and
+    /// empty, then frees the context. Whatever queued while the thread was busy is taken at once, and
+    /// pipelines taken one after another go out together: every caller's commands written, then every
+    /// reply read, so callers that issue commands at the same moment share one round trip and one
+    /// wake-up of the thread. Each caller still gets exactly its own replies.
+    func serve(_ jobs: SignalingQueue<RedisJob>) {
+        SignalMask.blockSIGPIPEOnCurrentThread()
+        while true {
+            let taken = jobs.takeAll()
+            // Empty only once closed and drained.
+            if taken.isEmpty { break }
+            perform(taken)
+        }
+        close()
+    }
+
+    /// Runs `jobs` in order, each run of pipelines among them as one.
+    private func perform(_ jobs: [RedisJob]) {
+        var next = jobs.startIndex
+        while next < jobs.endIndex {
+            if case .work(let work) = jobs[next] {
+                work(self)
+                next += 1
+                continue
+            }
+            var pipelines: [(commands: [[[UInt8]]], queuedAt: ContinuousClock.Instant)] = []
+            var completions: [@Sendable (Result<[RedisValue], RedisError>) -> Void] = []
+            while next < jobs.endIndex, case .pipeline(let commands, let queuedAt, let completion) = jobs[next] {
+                pipelines.append((commands, queuedAt))
+                completions.append(completion)
+                next += 1
+            }
+            for (completion, result) in zip(completions, run(pipelines)) { completion(result) }
+        }
     }
 
     /// Connects now if not connected, even while backing off: an explicit request to try.
@@ -82,7 +119,7 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
     func close() {
         isClosed = true
         context = nil
-        status.markDisconnected(Self.shutDownReason)
+        status.markDisconnected(reason: Self.shutDownReason)
     }
 
     private func connectedContext(respectingBackoff: Bool) throws(RedisError) -> HiredisContext {
@@ -110,7 +147,7 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
             nextAttempt = ContinuousClock.now + delay
             let reason = if case .notConnected(let reason) = error { reason } else { error.description }
             lastConnectFailure = reason
-            status.markDisconnected(reason)
+            status.markDisconnected(reason: reason)
             logger.warning(
                 "cannot connect to Redis",
                 metadata: ["error": "\(reason)", "retry-in-ms": "\(delay.wholeMilliseconds)"])
@@ -146,7 +183,7 @@ final class RedisConnection: @unchecked Sendable {  // Sendable only to be hande
 
     private func drop(after error: RedisError) {
         context = nil
-        status.markDisconnected(error.description)
+        status.markDisconnected(reason: error.description)
         logger.warning("Redis connection dropped; the next command reconnects", metadata: ["error": "\(error)"])
     }
 }

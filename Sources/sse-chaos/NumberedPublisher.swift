@@ -1,3 +1,4 @@
+import ClientRuntime
 import Foundation
 import NIOCore
 import NIOPosix
@@ -21,6 +22,7 @@ struct NumberedPublisher: Sendable {
     let traffic: [Int: UserTraffic]
     let giveUpAfter: Duration
     private let http = HTTPClient()
+    private static let retryBackoff = ReconnectBackoff(initial: .milliseconds(100), maximum: .seconds(1))
 
     init(
         run: String, users: Int, rate: Double, cluster: ChaosCluster, ledger: PublishLedger,
@@ -112,7 +114,7 @@ struct NumberedPublisher: Sendable {
             }
             // Exponential backoff from 100 ms, at most 1 s, like a backend that does not hammer a sick cluster.
             do {
-                try await Task.sleep(for: .milliseconds(min(1000, 100 << min(attempt, 4))))
+                try await Task.sleep(for: Self.retryBackoff.step(afterFailures: attempt))
             } catch {
                 ledger.recordAbandoned(user: user, seq: seq, reason: "cancelled")
                 return

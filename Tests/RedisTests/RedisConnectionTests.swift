@@ -170,24 +170,24 @@ struct RedisConnectionTests {
 
     @Test(.timeLimit(.minutes(1)))
     func clientReleasedWithoutShutdownStopsItsThreadAndClosesItsConnection() async throws {
-        // NIOThreadPool must be shut down before release, and the context freed on its thread:
-        // the client's deinit does both. The pool's thread keeps the pool alive until it ends,
-        // so the pool going away shows that the thread has stopped.
+        // The context must be freed on its thread, and the thread must end: the client's deinit
+        // closes its queue, which does both. The running thread keeps its `ConnectionThread` alive
+        // until it has ended, so that object going away shows that the thread has stopped.
         var client: RedisClient? = RedisClient(
             configuration: try TestRedis.configuration(), logger: TestRedis.quietLogger)
         let id = try #require(try await client?.command("CLIENT", "ID").int)
-        weak let worker = client?.worker
+        weak let thread = client?.thread
         client = nil
 
         try await withClient("released-observer") { observer, _ in
-            // Both happen on the worker thread shortly after the release; bounded wait.
+            // Both happen on the client's thread shortly after the release; bounded wait.
             var listed = true
-            for _ in 0..<250 where listed || worker != nil {
+            for _ in 0..<250 where listed || thread != nil {
                 try await Task.sleep(for: .milliseconds(20))
                 listed = try await observer.command("CLIENT", "LIST", "ID", "\(id)").string?.isEmpty == false
             }
             #expect(!listed, "the released client's connection is still open")
-            #expect(worker == nil, "the released client's thread is still running")
+            #expect(thread == nil, "the released client's thread is still running")
         }
     }
 }

@@ -32,8 +32,8 @@ struct RedisPipelineTests {
     }
 
     /// While the thread waits on a blocking command, callers queue pipelines of different lengths
-    /// (they go out on its next turn as one, `aBookedTurnTakesEverythingQueuedUntilItRuns`): each caller
-    /// gets exactly its own replies, in order.
+    /// (they go out on its next turn as one, `RedisConnection.serve`): each caller gets exactly its own
+    /// replies, in order.
     @Test func pipelinesQueuedWhileTheThreadIsBusyEachGetTheirOwnReplies() async throws {
         try await withClient("pipeline-together") { client, prefix in
             let blocking = client.enqueue(["BLPOP", "\(prefix)never", "0.2"])
@@ -49,17 +49,6 @@ struct RedisPipelineTests {
             #expect(replies[1] == [.status("OK"), .error("ERR value is not an integer or out of range"), .null])
             #expect(try await third.value.int == 3)
         }
-    }
-
-    @Test func aBookedTurnTakesEverythingQueuedUntilItRuns() {
-        let queue = RedisPipelineQueue()
-        let entry = { (name: String) in
-            RedisPipelineQueue.Entry(commands: [[Array(name.utf8)]], queuedAt: .now, completion: { _ in })
-        }
-        #expect(queue.append(entry("a")))
-        #expect(!queue.append(entry("b")))
-        #expect(queue.takeAll().map { String(decoding: $0.commands[0][0], as: UTF8.self) } == ["a", "b"])
-        #expect(queue.append(entry("c")))
     }
 
     @Test func largePipelineAndBinaryCommands() async throws {

@@ -1,3 +1,4 @@
+import ClientRuntime
 import Logging
 
 /// Consumes queues with manual acks on its own connection and thread.
@@ -11,10 +12,9 @@ public final class AMQPConsumer: Sendable {
     private let prefetch: UInt16
     private let logger: Logger
     private let handler: @Sendable (AMQPDelivery) -> Void
-    private let acknowledgements = SignalingQueue<Acknowledgement>()
-    private let status = ConnectionStatus()
+    private let thread = ConnectionThread<Acknowledgement>()
+    private let status = ConnectionStatus(initialReason: "not started") { AMQPError.notConnected($0) }
     private let paused = PausedQueues()
-    private let thread = ConnectionThread()
 
     /// Consumes `queues` (manual acks; at most `prefetch` unacked deliveries per queue).
     /// `handler` is called on the consumer's thread, one delivery at a time, in order; it must
@@ -37,7 +37,7 @@ public final class AMQPConsumer: Sendable {
 
     /// Starts consuming in the background; returns at once. The loop runs until `stop()`.
     public func start() {
-        thread.start { [configuration, topology, queues, prefetch, acknowledgements, status, paused, logger, handler] in
+        thread.start { [configuration, topology, queues, prefetch, status, paused, logger, handler] acknowledgements in
             ConsumerLoop(
                 configuration: configuration, topology: topology, queues: queues, prefetch: prefetch,
                 acknowledgements: acknowledgements, status: status, paused: paused, logger: logger, handler: handler
@@ -85,15 +85,14 @@ public final class AMQPConsumer: Sendable {
     /// Cancels the consumers, sends the acks already requested, closes the connection and ends
     /// the thread. Once it returns the handler is never called again.
     public func stop() async {
-        acknowledgements.close()
-        await thread.join()
+        await thread.stop()
         status.markDisconnected(reason: "the consumer is stopped")
     }
 
     private func enqueue(_ kind: Acknowledgement.Kind, for delivery: AMQPDelivery) {
         let acknowledgement = Acknowledgement(
             kind: kind, deliveryTag: delivery.deliveryTag, connectionGeneration: delivery.connectionGeneration)
-        if !acknowledgements.append(acknowledgement) {
+        if !thread.queue.append(acknowledgement) {
             logger.debug("Ignoring an ack after the consumer stopped", metadata: ["deliveryTag": "\(delivery.deliveryTag)"])
         }
     }

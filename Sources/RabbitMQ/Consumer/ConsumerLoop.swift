@@ -1,3 +1,4 @@
+import ClientRuntime
 import Logging
 
 /// What an `AMQPConsumer`'s thread does for its whole life: connect (retrying with backoff),
@@ -15,11 +16,10 @@ final class ConsumerLoop {
     private let queues: [String]
     private let prefetch: UInt16
     private let acknowledgements: SignalingQueue<Acknowledgement>
-    private let status: ConnectionStatus
     private let paused: PausedQueues
     private let logger: Logger
     private let handler: @Sendable (AMQPDelivery) -> Void
-    private var backoff = ReconnectBackoff()
+    private var reconnecting: ReconnectLoop<Acknowledgement>
     /// Acks and rejects requested on the current connection, not yet sent, and since when.
     private var waiting: [Acknowledgement] = []
     private var waitingSince = ContinuousClock.now
@@ -37,39 +37,29 @@ final class ConsumerLoop {
         self.queues = queues
         self.prefetch = prefetch
         self.acknowledgements = acknowledgements
-        self.status = status
         self.paused = paused
         self.logger = logger
         self.handler = handler
+        reconnecting = ReconnectLoop(role: "consumer", queue: acknowledgements, status: status, logger: logger)
     }
 
     /// Runs until the acknowledgement queue is closed (by `AMQPConsumer.stop`).
     func run() {
-        while !acknowledgements.isClosed {
-            let session: ConsumerSession
-            do {
-                session = try connect()
-            } catch {
-                let delay = backoff.nextDelay()
-                status.markDisconnected(reason: "\(error)")
-                logger.warning("RabbitMQ consumer could not connect; retrying", metadata: [
-                    "error": "\(error)", "retryIn": "\(delay)",
-                ])
-                waitBeforeReconnecting(delay)
-                continue
-            }
-            do {
+        reconnecting.run(
+            connect: connect,
+            serve: { session in
                 var session = session
                 try consume(&session)
                 finish(session)
-            } catch {
-                status.markDisconnected(reason: "\(error)")
-                logger.error("RabbitMQ consumer failed; reconnecting", metadata: ["error": "\(error)"])
-                session.connection.close()  // Politely, in case the broker is still there (e.g. after a channel error).
-                waitBeforeReconnecting(backoff.nextDelay())
-            }
-        }
-        status.markDisconnected(reason: "the consumer is stopped")
+            },
+            // Politely, in case the broker is still there (e.g. after a channel error).
+            close: { $0.connection.close() },
+            lost: "RabbitMQ consumer failed; reconnecting",
+            stopped: "the consumer is stopped",
+            // Acks arriving while waiting to reconnect are for a lost connection.
+            arrivedWhileWaiting: { dropped in
+                logger.debug("Dropping acks for deliveries from a lost connection", metadata: ["count": "\(dropped.count)"])
+            })
     }
 
     private func connect() throws -> ConsumerSession {
@@ -85,10 +75,8 @@ final class ConsumerLoop {
             connection.close()
             throw error
         }
-        backoff.reset()
         waiting = []
         coalescer = AckCoalescer()
-        status.markConnected()
         logger.info("RabbitMQ consumer connected", metadata: ["broker": "\(configuration)", "queues": "\(consumerTagByQueue.keys.sorted())"])
         return ConsumerSession(connection: connection, generation: .next(), consumerTagByQueue: consumerTagByQueue)
     }
@@ -185,12 +173,5 @@ final class ConsumerLoop {
             logger.warning("RabbitMQ consumer did not stop cleanly", metadata: ["error": "\(error)"])
         }
         session.connection.close()
-    }
-
-    /// Sleeps before the next connect attempt; acks arriving meanwhile are for a lost connection.
-    private func waitBeforeReconnecting(_ delay: Duration) {
-        acknowledgements.sleep(until: .now + delay) { dropped in
-            logger.debug("Dropping acks for deliveries from a lost connection", metadata: ["count": "\(dropped.count)"])
-        }
     }
 }

@@ -1,3 +1,4 @@
+import ClientRuntime
 import Logging
 
 /// Publishes messages with publisher confirms on its own connection and thread.
@@ -10,9 +11,8 @@ public final class AMQPPublisher: Sendable {
     private let configuration: AMQPConfiguration
     private let topology: AMQPTopology
     private let logger: Logger
-    private let requests = SignalingQueue<PublishRequest>()
-    private let status = ConnectionStatus()
-    private let thread = ConnectionThread()
+    private let thread = ConnectionThread<PublishRequest>()
+    private let status = ConnectionStatus(initialReason: "not started") { AMQPError.notConnected($0) }
 
     public init(configuration: AMQPConfiguration, topology: AMQPTopology, logger: Logger) {
         self.configuration = configuration
@@ -22,7 +22,7 @@ public final class AMQPPublisher: Sendable {
 
     /// Starts connecting in the background; returns at once. Calls after the first have no effect.
     public func start() {
-        thread.start { [configuration, topology, requests, status, logger] in
+        thread.start { [configuration, topology, status, logger] requests in
             PublisherLoop(
                 configuration: configuration, topology: topology, requests: requests, status: status, logger: logger
             ).run()
@@ -63,7 +63,7 @@ public final class AMQPPublisher: Sendable {
         }
         let request = PublishRequest(
             exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory, pending: pending)
-        if !requests.append(request) {
+        if !thread.queue.append(request) {
             request.complete(.failure(.notConnected("the publisher is shut down")))
         }
         return pending
@@ -87,8 +87,7 @@ public final class AMQPPublisher: Sendable {
     /// Closes the connection, fails publishes not yet sent, and ends the thread.
     /// Publishes already sent still get their confirm (or time out) first.
     public func shutdown() async {
-        requests.close()
-        await thread.join()
+        await thread.stop()
         status.markDisconnected(reason: "the publisher is shut down")
     }
 }

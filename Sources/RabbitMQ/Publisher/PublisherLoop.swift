@@ -1,3 +1,4 @@
+import ClientRuntime
 import Logging
 
 /// What an `AMQPPublisher`'s thread does for its whole life: connect (retrying with backoff),
@@ -25,7 +26,7 @@ final class PublisherLoop {
     private let requests: SignalingQueue<PublishRequest>
     private let status: ConnectionStatus
     private let logger: Logger
-    private var backoff = ReconnectBackoff()
+    private var reconnecting: ReconnectLoop<PublishRequest>
     /// Delivery tag of the last message published on the current channel (the broker counts from 1).
     private var lastDeliveryTag: UInt64 = 0
     /// Batches published on the current channel and awaiting confirms, oldest first.
@@ -42,33 +43,22 @@ final class PublisherLoop {
         self.requests = requests
         self.status = status
         self.logger = logger
+        reconnecting = ReconnectLoop(role: "publisher", queue: requests, status: status, logger: logger)
     }
 
     func run() {
-        while !requests.isClosed {
-            let connection: AMQPConnection
-            do {
-                connection = try connect()
-            } catch {
-                let delay = backoff.nextDelay()
-                status.markDisconnected(reason: "\(error)")
-                logger.warning("RabbitMQ publisher could not connect; retrying", metadata: [
-                    "error": "\(error)", "retryIn": "\(delay)",
-                ])
-                waitBeforeReconnecting(delay)
-                continue
-            }
-            do {
+        reconnecting.run(
+            connect: connect,
+            serve: { connection in
                 try serve(connection)
                 connection.close()
-            } catch {
-                status.markDisconnected(reason: "\(error)")
-                logger.error("RabbitMQ publisher lost its connection; reconnecting", metadata: ["error": "\(error)"])
-                connection.close()  // Politely, in case the broker is still there.
-                waitBeforeReconnecting(backoff.nextDelay())
-            }
-        }
-        status.markDisconnected(reason: "the publisher is shut down")
+            },
+            // Politely, in case the broker is still there.
+            close: { $0.close() },
+            lost: "RabbitMQ publisher lost its connection; reconnecting",
+            stopped: "the publisher is shut down",
+            // A publish that slips in while waiting to reconnect fails at once.
+            arrivedWhileWaiting: { fail($0, with: .notConnected(status.lastError ?? "reconnecting")) })
         fail(requests.takeAll(waitingAtMost: .zero), with: .notConnected("the publisher is shut down"))
     }
 
@@ -82,8 +72,6 @@ final class PublisherLoop {
             throw error
         }
         lastDeliveryTag = 0
-        backoff.reset()
-        status.markConnected()
         logger.info("RabbitMQ publisher connected", metadata: ["broker": "\(configuration)"])
         return connection
     }
@@ -227,13 +215,6 @@ final class PublisherLoop {
     private func markDisconnectedIfLost(_ connection: AMQPConnection, _ error: AMQPError) {
         if !connection.isOpen {
             status.markDisconnected(reason: "\(error)")
-        }
-    }
-
-    /// Sleeps before the next connect attempt, failing at once any publish that slips in meanwhile.
-    private func waitBeforeReconnecting(_ delay: Duration) {
-        requests.sleep(until: .now + delay) { arrived in
-            fail(arrived, with: .notConnected(status.lastError ?? "reconnecting"))
         }
     }
 

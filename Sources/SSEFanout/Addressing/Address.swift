@@ -91,7 +91,7 @@ public struct Address: Sendable, Hashable {
         case .tenant: "t"
         case .broadcast: "b"
         case .connection: "n"
-        case .channel: "c" + String(Self.fnv1a(id), radix: 36)
+        case .channel: "c" + String(FNV1a.hash32(id), radix: 36)
         }
     }
 
@@ -126,15 +126,6 @@ public struct Address: Sendable, Hashable {
             out.append(first == UInt8(ascii: "2") && second == UInt8(ascii: "F") ? UInt8(ascii: "/") : UInt8(ascii: "%"))
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func fnv1a(_ text: String) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in text.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-        return hash
     }
 }
 

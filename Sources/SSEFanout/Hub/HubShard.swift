@@ -44,8 +44,8 @@ final class HubShard: @unchecked Sendable {
     private var dirty: [SSEConnection] = []
 
     private struct Inbox {
-        var events: [OutboundEvent] = []
-        var passScheduled = false
+        /// A pass is booked by the event that finds none booked, and takes everything that came meanwhile.
+        var events = DrainQueue<OutboundEvent>()
         /// When the last event arrived, and the running mean of the gaps between arrivals (ns).
         var lastArrival: UInt64 = 0
         var meanGap: Double = .infinity
@@ -121,9 +121,7 @@ final class HubShard: @unchecked Sendable {
                 inbox.meanGap = inbox.meanGap.isFinite ? inbox.meanGap + Self.gapWeight * (gap - inbox.meanGap) : gap
             }
             inbox.lastArrival = now
-            inbox.events.append(event)
-            defer { inbox.passScheduled = true }
-            return !inbox.passScheduled
+            return inbox.events.append(event)
         }
         guard schedulePass else { return }
         let pacing = self.pacing
@@ -142,11 +140,7 @@ final class HubShard: @unchecked Sendable {
 
     private func deliverInbox() {
         let (batch, meanGap) = inbox.withLockedValue { inbox in
-            defer {
-                inbox.events = []
-                inbox.passScheduled = false
-            }
-            return (inbox.events, inbox.meanGap)
+            (inbox.events.takeAll(), inbox.meanGap)
         }
         let start = NIODeadline.now()
         let written = deliver(batch)

@@ -19,19 +19,10 @@ struct OutboundEvent: Sendable {
     init(_ publication: Publication, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.body = SSEEncoder.encodeBody(publication, allocator: allocator)
         self.target = publication.target
-        self.eventKey = Self.key(publication.id ?? "")
+        self.eventKey = FNV1a.hash64(publication.id ?? "")
         self.position = publication.position
         self.acceptedAt = publication.acceptedAt
         self.stream = publication.position != nil && publication.target.isKept ? publication.target : nil
         self.streamTag = stream?.tag
-    }
-
-    private static func key(_ id: String) -> UInt64 {
-        var hash: UInt64 = 14_695_981_039_346_656_037
-        for byte in id.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 1_099_511_628_211
-        }
-        return hash
     }
 }

@@ -19,8 +19,8 @@ final class LifecyclePublisher: Sendable {
     private struct State {
         /// Sent, not yet confirmed, or waiting to be sent again.
         var unsettled = 0
-        var retries: [Pending] = []
-        var retrying = false
+        /// The first failure starts the retry task, which runs until nothing is due.
+        var retries = DrainQueue<Pending>()
     }
 
     private let broker: any Broker
@@ -87,12 +87,10 @@ final class LifecyclePublisher: Sendable {
     private func failed(_ pending: Pending, _ error: any Error) {
         let startRetrying = state.withLock { state -> Bool in
             if state.retries.count >= Self.maxRetries {
-                state.retries.removeFirst()
+                state.retries.removeOldest()
                 state.unsettled -= 1
             }
-            state.retries.append(pending)
-            defer { state.retrying = true }
-            return !state.retrying
+            return state.retries.append(pending)
         }
         failureLog.note("lifecycle events not published yet; retrying", logger: logger, metadata: ["error": "\(error)"])
         if startRetrying { Task { await retry() } }
@@ -105,11 +103,11 @@ final class LifecyclePublisher: Sendable {
             try? await Task.sleep(for: .seconds(1))
             let cutoff = ContinuousClock.now - Self.retryWindow
             let (due, expired) = state.withLock { state -> ([Pending], Int) in
-                let due = state.retries.filter { $0.firstTried >= cutoff }
-                let expired = state.retries.count - due.count
-                state.retries = []
+                let taken = state.retries.take()
+                let due = taken.filter { $0.firstTried >= cutoff }
+                let expired = taken.count - due.count
                 state.unsettled -= expired
-                if due.isEmpty { state.retrying = false }
+                if due.isEmpty { _ = state.retries.endTurnIfEmpty() }
                 return (due, expired)
             }
             if expired > 0 { logger.error("lifecycle events dropped: RabbitMQ unreachable", metadata: ["events": "\(expired)"]) }

@@ -42,30 +42,17 @@ final class RegistrationQueue: Sendable {
     }
 
     private struct State {
-        var items: [Item] = []
-        /// A batch is with the registry; new items wait for the next one.
-        var isWriting = false
+        /// Its turn is booked while a batch is with the registry; new items wait for the next one.
+        var items = DrainQueue<Item>()
         var finished = false
         /// A write failed since `takeMissedWrites` was last asked: the registry may disagree with the node.
         var missedWrites = false
         /// `run` waiting for the queue to finish.
         var runner: CheckedContinuation<Void, Never>?
 
-        /// The queued items (at most `maxBatch`), marking a batch as under way; nil when none wait.
-        mutating func takeBatch() -> [Item]? {
-            guard !items.isEmpty else { return nil }
-            isWriting = true
-            guard items.count > RegistrationQueue.maxBatch else {
-                defer { items = [] }
-                return items
-            }
-            defer { items.removeFirst(RegistrationQueue.maxBatch) }
-            return Array(items.prefix(RegistrationQueue.maxBatch))
-        }
-
         /// `run`'s continuation once the queue has finished and nothing is left to write.
         mutating func takeRunnerIfDone() -> CheckedContinuation<Void, Never>? {
-            guard finished, !isWriting, items.isEmpty else { return nil }
+            guard finished, !items.isTurnBooked, items.isEmpty else { return nil }
             defer { runner = nil }
             return runner
         }
@@ -97,8 +84,9 @@ final class RegistrationQueue: Sendable {
     func enqueue(_ operation: Operation, done: (@Sendable (Error?) -> Void)? = nil) {
         let batch = state.withLock { state -> [Item]? in
             guard !state.finished else { return nil }
-            state.items.append(Item(operation: operation, done: done))
-            return state.isWriting ? nil : state.takeBatch()
+            // The item that books the turn starts the first batch here, on the enqueuing thread.
+            let startsWriting = state.items.append(Item(operation: operation, done: done))
+            return startsWriting ? state.items.next(limit: Self.maxBatch) : nil
         }
         if let batch { write(batch) }
     }
@@ -185,8 +173,7 @@ final class RegistrationQueue: Sendable {
             item.done?(failure)
         }
         let (next, runner) = state.withLock { state -> ([Item]?, CheckedContinuation<Void, Never>?) in
-            if let next = state.takeBatch() { return (next, nil) }
-            state.isWriting = false
+            if let next = state.items.next(limit: Self.maxBatch) { return (next, nil) }
             return (nil, state.takeRunnerIfDone())
         }
         runner?.resume()

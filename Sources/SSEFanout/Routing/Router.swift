@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// Sends publications to the nodes that hold their targets' connections: one message per owning node,
 /// never one per connection; a broadcast is one message to the fanout exchange. Before that it
@@ -66,7 +67,8 @@ public final class Router: Sendable {
     let history: any History
     let logger: Logger
     private let metrics: NodeMetrics?
-    private let queue = RouteQueue()
+    /// Publications waiting to be routed, in arrival order; one drainer (`routeNext`) at a time.
+    private let queue = NIOLockedValueBox(DrainQueue<QueuedLeg>())
 
     public init(registry: any Registry, broker: any Broker, history: any History, logger: Logger, metrics: NodeMetrics? = nil) {
         self.registry = registry
@@ -79,7 +81,8 @@ public final class Router: Sendable {
     /// Queues a publication for routing and returns at once; `completion` gets the outcome (from any
     /// thread). Call it as the publication arrives: its place in line is taken now.
     public func submit(_ publication: Publication, then completion: @escaping Completion) {
-        if queue.enqueue(Self.items(publication, completion)) {
+        let items = Self.items(publication, completion)
+        if queue.withLockedValue({ $0.append(contentsOf: items) }) {
             routeNext()
         }
     }
@@ -92,7 +95,7 @@ public final class Router: Sendable {
         let items = publications.indices.flatMap { index in
             Self.items(publications[index]) { completion(index, $0) }
         }
-        if queue.enqueue(items) {
+        if queue.withLockedValue({ $0.append(contentsOf: items) }) {
             routeNext()
         }
     }
@@ -100,10 +103,10 @@ public final class Router: Sendable {
     /// A publication's legs, one per target, in line. The legs share one id (a stream that matches two
     /// targets gets it once), and each claims its own idempotency key, so a retry after a partial
     /// failure sends only the legs that failed. Their outcomes merge into one answer.
-    private static func items(_ publication: Publication, _ completion: @escaping Completion) -> [RouteQueue.Item] {
+    private static func items(_ publication: Publication, _ completion: @escaping Completion) -> [QueuedLeg] {
         guard publication.targets.count > 1 else {
             let claim = publication.id.map { Self.claim($0, for: publication.target) }
-            return [RouteQueue.Item(publication: publication, claim: claim, completion: completion)]
+            return [QueuedLeg(publication: publication, claim: claim, completion: completion)]
         }
         let given = publication.id
         let legs = publication.withID(EventIDGenerator.next).legs
@@ -111,7 +114,7 @@ public final class Router: Sendable {
         return legs.indices.map { index in
             let target = legs[index].target
             let claim = given.map { Self.claim(index == 0 ? $0 : "\($0)|\(target.key)", for: target) }
-            return RouteQueue.Item(publication: legs[index], claim: claim) { outcome in
+            return QueuedLeg(publication: legs[index], claim: claim) { outcome in
                 if let all = outcomes.set(index, outcome) { completion(merged(all)) }
             }
         }
@@ -178,13 +181,13 @@ public final class Router: Sendable {
     /// the queue is empty. No task in between: this runs on the submitting thread first, then on the
     /// thread that answers each batch's lookup (for Redis, the client's thread).
     private func routeNext() {
-        guard let batch = queue.next(limit: Self.batchLimit) else { return }
+        guard let batch = queue.withLockedValue({ $0.next(limit: Self.batchLimit) }) else { return }
         route(batch) { self.routeNext() }
     }
 
     /// Keeps and looks up the whole batch, hands its messages to the broker, then calls `next`; the
     /// confirms are gathered by callbacks.
-    private func route(_ batch: [RouteQueue.Item], then next: @escaping @Sendable () -> Void) {
+    private func route(_ batch: [QueuedLeg], then next: @escaping @Sendable () -> Void) {
         let acceptedAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let publications = batch.map { item in
             var publication = item.publication.withID(EventIDGenerator.next)
@@ -250,7 +253,7 @@ public final class Router: Sendable {
 
     /// What a batch's answers are made of, once its messages are confirmed.
     private struct Settled: Sendable {
-        var batch: [RouteQueue.Item]
+        var batch: [QueuedLeg]
         var publications: [Publication]
         var outcomes: [HistoryAdmission.Outcome]
         var nodes: [Set<String>]
@@ -289,7 +292,7 @@ public final class Router: Sendable {
 
         /// The entries and claims of the publications at `indices` that were accepted (not duplicates
         /// or in flight: their claims belong to another attempt).
-        init(_ indices: some Sequence<Int>, of batch: [RouteQueue.Item], _ publications: [Publication], _ outcomes: [HistoryAdmission.Outcome]) {
+        init(_ indices: some Sequence<Int>, of batch: [QueuedLeg], _ publications: [Publication], _ outcomes: [HistoryAdmission.Outcome]) {
             for index in indices {
                 guard case .accepted(let position) = outcomes[index] else { continue }
                 if let position { entries.append(HistoryPosition(stream: publications[index].target, position: position)) }
@@ -335,7 +338,7 @@ public final class Router: Sendable {
         }
     }
 
-    private func fail(_ batch: [RouteQueue.Item], _ failure: Failure) {
+    private func fail(_ batch: [QueuedLeg], _ failure: Failure) {
         for item in batch {
             metrics?.publishError(failure.code)
             item.completion(.failure(failure))

@@ -1,11 +1,11 @@
 import Synchronization
 
-/// Whether a connection's owning thread is currently connected, and if not, why.
-/// Written by the owning thread, read from anywhere; `waitUntilConnected` lets callers await it.
-final class ConnectionStatus: Sendable {
+/// Whether a client's connection is up, and if not, why: written by the thread that owns the
+/// connection, read from anywhere (a readiness probe); `waitUntilConnected` lets callers await it.
+public final class ConnectionStatus: Sendable {
     private struct State {
         var isConnected = false
-        var lastError: String? = "not started"
+        var lastError: String?
         /// How many connections have been established so far: a reconnect raises it.
         var established: UInt64 = 0
         /// Each waiter with the `established` count it waits to see exceeded.
@@ -17,24 +17,33 @@ final class ConnectionStatus: Sendable {
         var nextWaiterID: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    /// The client's own error for a wait that timed out, made from the reason it is not connected.
+    private let notConnected: @Sendable (String) -> any Error
 
-    var isConnected: Bool {
+    /// `initialReason` is `lastError` before the first attempt; `notConnected` makes the client's own
+    /// error (`AMQPError.notConnected`, `RedisError.notConnected`) for `waitUntilConnected` to throw.
+    public init(initialReason: String, notConnected: @escaping @Sendable (String) -> any Error) {
+        state = Mutex(State(lastError: initialReason))
+        self.notConnected = notConnected
+    }
+
+    public var isConnected: Bool {
         state.withLock { $0.isConnected }
     }
 
     /// How many connections have been established so far (a reconnect raises it by one).
-    var established: UInt64 {
+    public var established: UInt64 {
         state.withLock { $0.established }
     }
 
     /// Why it is not connected; nil while connected.
-    var lastError: String? {
+    public var lastError: String? {
         state.withLock { $0.isConnected ? nil : $0.lastError }
     }
 
-    /// `newConnection` is false when the same connection becomes usable again (the broker unblocked it).
-    func markConnected(newConnection: Bool = true) {
+    /// `newConnection` is false when the same connection becomes usable again (the server unblocked it).
+    public func markConnected(newConnection: Bool = true) {
         let ready = state.withLock { state in
             state.isConnected = true
             state.lastError = nil
@@ -46,7 +55,7 @@ final class ConnectionStatus: Sendable {
         for waiter in ready { waiter.resume() }
     }
 
-    func markDisconnected(reason: String) {
+    public func markDisconnected(reason: String) {
         state.withLock { state in
             state.isConnected = false
             state.lastError = reason
@@ -54,8 +63,8 @@ final class ConnectionStatus: Sendable {
     }
 
     /// Returns once connected on a connection established after the first `after` ones (0: any);
-    /// throws `AMQPError.notConnected` with the last error after `timeout`.
-    func waitUntilConnected(timeout: Duration, establishedAfter after: UInt64 = 0) async throws {
+    /// after `timeout`, throws the client's not-connected error with the last reason.
+    public func waitUntilConnected(timeout: Duration, establishedAfter after: UInt64 = 0) async throws {
         let id = state.withLock { state in
             defer { state.nextWaiterID += 1 }
             state.unregisteredWaiters.insert(state.nextWaiterID)
@@ -63,7 +72,7 @@ final class ConnectionStatus: Sendable {
         }
         let timer = Task {
             try await Task.sleep(for: timeout)
-            self.abandonWaiter(id, with: AMQPError.notConnected(self.lastError ?? "not connected within \(timeout)"))
+            self.abandonWaiter(id, with: self.notConnected(self.lastError ?? "not connected within \(timeout)"))
         }
         defer { timer.cancel() }
         try await withTaskCancellationHandler {

@@ -6,12 +6,12 @@ import Glibc
 import Musl
 #endif
 
-/// Work handed from any thread to a connection's owning thread.
+/// Work handed from any thread to a connection's owning thread (`ConnectionThread`).
 ///
 /// The owning thread sleeps in `takeAll` until work arrives, a deadline passes or the queue is
 /// closed, so an idle connection costs no CPU yet still wakes up to service heartbeats.
 /// Built on a pthread condition variable because neither Swift nor our dependencies export one.
-final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
+public final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
     // @unchecked: `items` and `closed` are only touched with `mutex` held.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -23,7 +23,7 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
     private var wakeWriter: Int32 = -1
     private var polling = false
 
-    init() {
+    public init() {
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -48,7 +48,7 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
 
     /// Adds an element and wakes the owning thread; returns false (dropping it) once closed.
     @discardableResult
-    func append(_ element: Element) -> Bool {
+    public func append(_ element: Element) -> Bool {
         withLock {
             guard !closed else { return false }
             items.append(element)
@@ -59,7 +59,7 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Refuses further elements and wakes the owning thread; elements already queued can still be taken.
-    func close() {
+    public func close() {
         withLock {
             closed = true
             pthread_cond_broadcast(condition)
@@ -67,12 +67,23 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
         }
     }
 
-    var isClosed: Bool {
+    public var isClosed: Bool {
         withLock { closed }
     }
 
+    /// Takes every queued element, first waiting for one if there are none: empty only once closed.
+    public func takeAll() -> [Element] {
+        withLock {
+            while items.isEmpty && !closed {
+                pthread_cond_wait(condition, mutex)
+            }
+            defer { items.removeAll(keepingCapacity: true) }
+            return items
+        }
+    }
+
     /// Takes every queued element, first waiting up to `timeout` if there are none (and not closed).
-    func takeAll(waitingAtMost timeout: Duration) -> [Element] {
+    public func takeAll(waitingAtMost timeout: Duration) -> [Element] {
         withLock {
             if items.isEmpty && !closed && timeout > .zero {
                 var deadline = Self.monotonicTimespec(after: timeout)
@@ -88,7 +99,7 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
     /// Returns once an element is queued, the queue is closed, `descriptor` is readable or `timeout`
     /// has passed: for an owner that also waits on a socket (a publisher awaiting confirms while
     /// new messages may arrive). Takes nothing.
-    func waitForElements(orReadable descriptor: Int32, atMost timeout: Duration) {
+    public func waitForElements(orReadable descriptor: Int32, atMost timeout: Duration) {
         let ready = withLock { () -> Bool in
             if !items.isEmpty || closed { return true }
             if wakeReader < 0 {
@@ -126,7 +137,7 @@ final class SignalingQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Sleeps until `deadline` or until closed, passing elements that arrive meanwhile to `handle`.
-    func sleep(until deadline: ContinuousClock.Instant, handlingArrivals handle: ([Element]) -> Void) {
+    public func sleep(until deadline: ContinuousClock.Instant, handlingArrivals handle: ([Element]) -> Void) {
         while !isClosed {
             let remaining = deadline - .now
             guard remaining > .zero else { return }
