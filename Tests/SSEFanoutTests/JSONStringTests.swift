@@ -97,8 +97,8 @@ import Testing
 
     @Test func theBodiesForwardToTheOneEscaper() {
         var body = ""
-        JSONBody.appendString("a/\u{08}", to: &body, escapingSlashes: true)
-        JSONBody.appendStrings(["x\n"], to: &body)
+        JSONString.append("a/\u{08}", to: &body, escapingSlashes: true)
+        JSONString.appendArray(["x\n"], to: &body)
         #expect(body == #""a\/\b"["x\n"]"#)
     }
 }

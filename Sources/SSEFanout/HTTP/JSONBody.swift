@@ -15,14 +15,4 @@ enum JSONBody {
     static func kicked(_ kick: Kick) -> [UInt8] {
         encode(["error": "kicked", "message": "kicked: \(kick.reason)", "reason": kick.reason, "until": kick.barredUntil ?? 0] as [String: Any])
     }
-
-    /// Appends `text` as a JSON string (`JSONString`, which escapes as Foundation's JSON writers do).
-    static func appendString(_ text: String, to out: inout String, escapingSlashes: Bool = false) {
-        JSONString.append(text, to: &out, escapingSlashes: escapingSlashes)
-    }
-
-    /// Appends `strings` as a JSON array of strings (`JSONString`).
-    static func appendStrings(_ strings: [String], to out: inout String, escapingSlashes: Bool = false) {
-        JSONString.appendArray(strings, to: &out, escapingSlashes: escapingSlashes)
-    }
 }

@@ -78,7 +78,7 @@ public enum PresenceRoutes {
         for (index, user) in page.items.enumerated() {
             if index > 0 { json += "," }
             json += #"{"user":"#
-            JSONBody.appendString(user.user, to: &json)
+            JSONString.append(user.user, to: &json)
             json += #","connections":\#(user.connections),"onlineSince":\#(user.onlineSince)}"#
         }
         json += "],"
@@ -101,9 +101,9 @@ public enum PresenceRoutes {
 
     private static func user(_ presence: UserPresence) -> [UInt8] {
         var json = #"{"user":"#
-        JSONBody.appendString(presence.user, to: &json)
+        JSONString.append(presence.user, to: &json)
         json += #","tenant":"#
-        JSONBody.appendString(presence.tenant, to: &json)
+        JSONString.append(presence.tenant, to: &json)
         json += #","online":\#(presence.online),"onlineSince":"#
         json += presence.onlineSince.map(String.init) ?? "null"
         json += #","connections":["#
@@ -117,19 +117,19 @@ public enum PresenceRoutes {
 
     private static func appendConnection(_ record: ConnectionRecord, to json: inout String) {
         json += #"{"connectionId":"#
-        JSONBody.appendString(record.connectionID, to: &json)
+        JSONString.append(record.connectionID, to: &json)
         json += #","node":"#
-        JSONBody.appendString(record.nodeID, to: &json)
+        JSONString.append(record.nodeID, to: &json)
         ConnectionCodec.appendIdentity(record.addresses, tenant: record.tenant, absent: .null, to: &json)
         json += #","connectedAt":\#(record.connectedAt)}"#
     }
 
     private static func appendOptional(_ text: String?, to json: inout String) {
-        if let text { JSONBody.appendString(text, to: &json) } else { json += "null" }
+        if let text { JSONString.append(text, to: &json) } else { json += "null" }
     }
 
     private static func appendCursor(_ next: String?, to json: inout String) {
         json += #""cursor":"#
-        if let next { JSONBody.appendString(Base64URL.encode(next.utf8), to: &json) } else { json += "null" }
+        if let next { JSONString.append(Base64URL.encode(next.utf8), to: &json) } else { json += "null" }
     }
 }

@@ -22,15 +22,15 @@ enum ConnectionCodec {
         _ addresses: [Address], tenant: String, absent: Absent, without: Set<Address.Kind> = [], to json: inout String
     ) {
         json += #","tenant":"#
-        JSONBody.appendString(tenant, to: &json)
+        JSONString.append(tenant, to: &json)
         for kind in Address.Kind.allCases where !without.contains(kind) {
             guard let field = kind.field else { continue }
             if field.several {
                 appendKey(field.name, to: &json)
-                JSONBody.appendStrings(addresses.compactMap { $0.kind == kind ? $0.name : nil }, to: &json)
+                JSONString.appendArray(addresses.compactMap { $0.kind == kind ? $0.name : nil }, to: &json)
             } else if let address = addresses.first(where: { $0.kind == kind }) {
                 appendKey(field.name, to: &json)
-                JSONBody.appendString(address.name, to: &json)
+                JSONString.append(address.name, to: &json)
             } else if absent == .null {
                 appendKey(field.name, to: &json)
                 json += "null"
@@ -72,7 +72,7 @@ enum ConnectionCodec {
     /// `previousReleaseFields`.
     static func hashFields(_ record: ConnectionRecord) -> [String] {
         var keys = ""
-        JSONBody.appendStrings(record.addresses.map(\.key), to: &keys)
+        JSONString.appendArray(record.addresses.map(\.key), to: &keys)
         var fields = ["node", record.nodeID, "connectedAt", String(record.connectedAt), "tenant", record.tenant, "addresses", keys]
         if let expiresAt = record.expiresAt { fields += ["expiresAt", String(expiresAt)] }
         return fields + previousReleaseFields(record)
@@ -84,7 +84,7 @@ enum ConnectionCodec {
     private static func previousReleaseFields(_ record: ConnectionRecord) -> [String] {
         // What JSONEncoder wrote (slashes escaped), as those nodes wrote it.
         var channels = ""
-        JSONBody.appendStrings(record.channels, to: &channels, escapingSlashes: true)
+        JSONString.appendArray(record.channels, to: &channels, escapingSlashes: true)
         return ["user", record.user ?? "", "session", record.session ?? "", "clientId", record.clientID ?? "", "channels", channels]
     }
 

@@ -12,7 +12,7 @@ enum Farewell {
         default: name = "close"
         }
         var data = #"{"reason":"#
-        JSONBody.appendString(message ?? reason.rawValue, to: &data)
+        JSONString.append(message ?? reason.rawValue, to: &data)
         data += #","reconnect":\#(reconnect)}"#
         return SSEEncoder.encode(id: nil, event: name, data: data)
     }

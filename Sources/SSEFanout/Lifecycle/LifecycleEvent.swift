@@ -59,25 +59,25 @@ public struct LifecycleEvent: Sendable, Hashable {
     /// hand: one is published per stream opened and closed.
     public func encode() -> [UInt8] {
         var json = #"{"event":"#
-        JSONBody.appendString(kind.rawValue, to: &json)
+        JSONString.append(kind.rawValue, to: &json)
         json += #","connectionId":"#
-        JSONBody.appendString(record.connectionID, to: &json)
+        JSONString.append(record.connectionID, to: &json)
         // An occupancy event names its address alone, not the rest of what the connection reads.
         let aboutConnection = kind == .connectionOpened || kind == .connectionClosed
         ConnectionCodec.appendIdentity(
             record.addresses, tenant: record.tenant, absent: .omitted, without: aboutConnection ? [] : ConnectionCodec.severalKinds, to: &json)
         if let address, let eventField = address.kind.eventField, let field = address.kind.field {
             json += #",""# + eventField + #"":"#
-            JSONBody.appendString(address.name, to: &json)
+            JSONString.append(address.name, to: &json)
             json += #",""# + field.name + #"":"#
-            JSONBody.appendStrings([address.name], to: &json)
+            JSONString.appendArray([address.name], to: &json)
         }
         json += #","node":"#
-        JSONBody.appendString(record.nodeID, to: &json)
+        JSONString.append(record.nodeID, to: &json)
         json += #","time":\#(time),"seq":\#(sequence)"#
         if let reason {
             json += #","reason":"#
-            JSONBody.appendString(reason.rawValue, to: &json)
+            JSONString.append(reason.rawValue, to: &json)
         }
         json += "}"
         return Array(json.utf8)

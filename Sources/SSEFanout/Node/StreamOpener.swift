@@ -107,9 +107,9 @@ final class StreamOpener: Sendable {
     /// (`ConnectionCodec`), when its credential expires and the server's time.
     private func connectedEvent(for record: ConnectionRecord) -> ByteBuffer {
         var info = #"{"connectionId":"#
-        JSONBody.appendString(record.connectionID, to: &info)
+        JSONString.append(record.connectionID, to: &info)
         info.append(#","nodeId":"#)
-        JSONBody.appendString(nodeID, to: &info)
+        JSONString.append(nodeID, to: &info)
         ConnectionCodec.appendIdentity(record.addresses, tenant: record.tenant, absent: .omitted, to: &info)
         if let expiresAt = record.expiresAt { info.append(#","expiresAt":\#(expiresAt)"#) }
         info.append(#","serverTime":\#(record.connectedAt)}"#)

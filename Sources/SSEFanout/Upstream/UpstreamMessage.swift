@@ -50,7 +50,7 @@ struct UpstreamMessage: Sendable {
             bytes.reserveCapacity(bytes.count + form.files.reduce(0) { $0 + $1.data.readableBytes * 4 / 3 + 256 })
             for (index, file) in form.files.enumerated() {
                 var head = index == 0 ? "{\"field\":" : ",{\"field\":"
-                JSONBody.appendString(file.field, to: &head)
+                JSONString.append(file.field, to: &head)
                 member("filename", file.filename, &head)
                 member("contentType", file.contentType, &head)
                 head += ",\"size\":\(file.data.readableBytes),\"data\":\""
@@ -74,9 +74,9 @@ struct UpstreamMessage: Sendable {
     /// `,"name":"value"` (no comma right after an opening brace).
     private func member(_ name: String, _ value: String, _ out: inout String) {
         if out.utf8.last != UInt8(ascii: "{") { out += "," }
-        JSONBody.appendString(name, to: &out)
+        JSONString.append(name, to: &out)
         out += ":"
-        JSONBody.appendString(value, to: &out)
+        JSONString.append(value, to: &out)
     }
 
     /// `{"a": "1", "b": ["2", "3"]}`: names in first-seen order, repeated ones as arrays.
@@ -90,10 +90,10 @@ struct UpstreamMessage: Sendable {
         out += "{"
         for (index, name) in order.enumerated() {
             if index > 0 { out += "," }
-            JSONBody.appendString(name, to: &out)
+            JSONString.append(name, to: &out)
             out += ":"
             let all = values[name] ?? []
-            if all.count == 1 { JSONBody.appendString(all[0], to: &out) } else { JSONBody.appendStrings(all, to: &out) }
+            if all.count == 1 { JSONString.append(all[0], to: &out) } else { JSONString.appendArray(all, to: &out) }
         }
         out += "}"
     }
