@@ -65,7 +65,8 @@ final class LeaseKeeper: Service, Sendable {
     private func release(_ nodeID: String) async {
         do {
             try await registry.unregisterNode(nodeID)
-            lifecycle?.removed(try await registry.removeEntries(ofNode: nodeID), reason: .drain)
+            let removed = try await registry.removeEntries(ofNode: nodeID)
+            lifecycle?.removed(removed, reason: .drain)
         } catch {
             logger.warning("could not remove registry entries", metadata: ["error": "\(error)"])
         }
