@@ -4,11 +4,11 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// The node's one HTTP port, and the last of its services (ARCHITECTURE.md, "Services"). When the
-/// services start it runs the node's start-up (`Node.startUp`), then binds; on a graceful shutdown it
-/// stops taking streams, closes the port and lets the open streams go over the drain window while
-/// events still reach them. Each accepted connection gets NIO's HTTP/1.1 handlers and an `HTTPHandler`;
-/// the handlers are named so a stream can take the response-side ones out.
+/// The node's one HTTP port, and the last of its services (ARCHITECTURE.md, "The node is its
+/// services"). When the services start it runs the node's start-up (`Node.startUp`), then binds; on a
+/// graceful shutdown it stops taking streams, closes the port and lets the open streams go over the
+/// drain window while events still reach them. Each accepted connection gets NIO's HTTP/1.1 handlers
+/// and an `HTTPHandler`; the handlers are named so a stream can take the response-side ones out.
 final class HTTPServer: Service, Sendable {
     /// Weak: the node holds its server, not the other way round.
     private weak let node: Node?

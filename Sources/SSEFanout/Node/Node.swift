@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// consumes its queue from the `Broker`, and routes publications (`Router`).
 ///
 /// The node only puts the parts together. What runs are its services (`services()`), in one service
-/// group: started in their order, drained in the reverse (ARCHITECTURE.md, "Services").
+/// group: started in their order, drained in the reverse (ARCHITECTURE.md, "The node is its services").
 public final class Node: Sendable {
     public let configuration: NodeConfiguration
     public let nodeID: String
@@ -167,9 +167,9 @@ public final class Node: Sendable {
     // MARK: - Lifecycle
 
     /// The node's services, to run in one service group, in this order: they start in it, and a graceful
-    /// shutdown stops them one at a time in the reverse, which is the node's drain (ARCHITECTURE.md,
-    /// "Services"). The server comes last: it runs the start-up (`startUp`) before it binds. A service that
-    /// fails, or ends before its turn, shuts the rest down in the same order.
+    /// shutdown stops them one at a time in the reverse, which is the node's drain (ARCHITECTURE.md, "The
+    /// node is its services"). The server comes last: it runs the start-up (`startUp`) before it binds. A
+    /// service that fails, or ends before its turn, shuts the rest down in the same order.
     ///
     /// Each call makes new services; `port` is the server's of the last ones.
     public func services() -> [ServiceGroupConfiguration.ServiceConfiguration] {
