@@ -178,6 +178,7 @@ public final class Node: Sendable {
 
     private func services(serving server: HTTPServer) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         state.withLockedValue { $0.server = server }
+        // The services hold parts, never the node: the node holds their server, and is freed once stopped.
         let (nodeID, bootID, configuration, metrics, logger) = (self.nodeID, self.bootID, self.configuration, self.metrics, self.logger)
         let (broker, registrations, lifecycle, hub, upstream, readiness) = (self.broker, self.registrations, self.lifecycle, self.hub, self.upstream, self.readiness)
         let repair = RegistryRepair(nodeID: nodeID, hub: hub, registry: registry, registrations: registrations, logger: logger)
