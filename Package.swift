@@ -151,6 +151,8 @@ let package = Package(
             name: "SSEFanoutTests",
             dependencies: [
                 "SSEFanout", "SSEClient", .product(name: "NIOEmbedded", package: "swift-nio"),
+                // The node's services are driven in service groups of their own.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // The authentication tests generate keys, sign tokens by hand and cross-check them with jwt-kit.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

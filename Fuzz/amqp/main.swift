@@ -1,4 +1,4 @@
-// RabbitMQ message bodies as a node reads them (QueueConsumer, Node.start): PublicationCodec.decodeBatch
+// RabbitMQ message bodies as a node reads them (QueueConsumer, Node.startUp): PublicationCodec.decodeBatch
 // trusted (from another node) and untrusted (ingress, dead letters, anything a producer wrote: at most
 // `http.maxBatchItems` items), and
 // Kick.decode (control messages, kick bars read back from Redis). What a node would pass on must decode

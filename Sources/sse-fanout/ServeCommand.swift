@@ -250,8 +250,9 @@ struct ServeCommand: AsyncParsableCommand {
         let threadCount = configuration.threads > 0 ? configuration.threads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
         let node = try await Node.make(configuration: configuration, logger: logger, eventLoopGroup: group)
+        // The node is its services, in one group; SIGTERM and SIGINT drain it (ARCHITECTURE.md).
         let services = ServiceGroup(
-            configuration: .init(services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: node.services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await services.run()
         try await group.shutdownGracefully()

@@ -13,7 +13,7 @@ import ServiceLifecycle
 ///
 /// A fetch is bounded in size and time. One that fails keeps the last good keys and logs a warning
 /// (rate-limited), and is tried again after `minimumInterval`; until a first one succeeds the node is not
-/// ready. Runs (`run`) until its task is cancelled.
+/// ready. Runs (`run`) until its task is cancelled or shut down.
 final class JWKSSource: Service, Sendable {
     /// GETs `url`, refusing an answer longer than `maxSize` bytes. It must give up when its task is
     /// cancelled: `JWKSSource` cancels it after `timeout`.
@@ -102,10 +102,14 @@ final class JWKSSource: Service, Sendable {
         }
     }
 
+    /// Fetches whenever one is due, from a tick after it starts (the node's start-up makes the first
+    /// fetch, before its server listens) until cancelled or shut down.
     func run() async {
-        while !Task.isCancelled {
-            if isDue(at: now()) { await refresh() }
-            try? await Task.sleep(for: settings.tick)
+        await cancelWhenGracefulShutdown { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: settings.tick)
+                if !Task.isCancelled, isDue(at: now()) { await refresh() }
+            }
         }
     }
 

@@ -1,17 +1,66 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
 
-/// Binds the node's one HTTP port. Each accepted connection gets NIO's HTTP/1.1 handlers and an
-/// `HTTPHandler`; the handlers are named so a stream can take the response-side ones out.
-final class HTTPServer: Sendable {
-    private let channel: Channel
+/// The node's one HTTP port, and the last of its services (ARCHITECTURE.md, "The node is its
+/// services"). When the services start it runs the node's start-up (`Node.startUp`), then binds; on a
+/// graceful shutdown it stops taking streams, closes the port and lets the open streams go over the
+/// drain window while events still reach them. Each accepted connection gets NIO's HTTP/1.1 handlers
+/// and an `HTTPHandler`; the handlers are named so a stream can take the response-side ones out.
+final class HTTPServer: Service, Sendable {
+    /// Weak: the node holds its server, not the other way round.
+    private weak let node: Node?
+    private let state = NIOLockedValueBox(State())
+    /// Yields the bound port once the server listens; finishes when `run` returns.
+    let listening: AsyncStream<Int>
+    private let listened: AsyncStream<Int>.Continuation
 
-    private init(channel: Channel) {
-        self.channel = channel
+    private struct State {
+        var channel: Channel?
+        var acceptingStreams = false
     }
 
-    static func bind(node: Node, host: String, port: Int, group: EventLoopGroup) async throws -> HTTPServer {
+    init(node: Node) {
+        self.node = node
+        (listening, listened) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The port actually bound (differs from the configured one when that was 0); 0 until bound.
+    var port: Int { state.withLockedValue { $0.channel?.localAddress?.port ?? 0 } }
+
+    /// Whether new streams are taken: from the bind until the drain begins.
+    var isAcceptingStreams: Bool { state.withLockedValue { $0.acceptingStreams } }
+
+    func run() async throws {
+        defer { listened.finish() }
+        guard let node else { return }
+        try await node.startUp()
+        let configuration = node.configuration
+        let channel = try await Self.bind(node: node, host: configuration.host, port: configuration.port, group: node.eventLoopGroup)
+        state.withLockedValue { state in
+            state.channel = channel
+            state.acceptingStreams = true
+        }
+        node.logger.info("node started", metadata: [
+            "http": "\(configuration.host):\(port)", "queue": "\(BrokerTopology.nodeQueue(node.nodeID))",
+            "mode": "\(configuration.standalone ? "standalone" : "cluster")",
+        ])
+        listened.yield(port)
+        try? await gracefulShutdown()
+        state.withLockedValue { $0.acceptingStreams = false }
+        guard !Task.isCancelled else {
+            try? await channel.close()
+            return
+        }
+        node.logger.info("node stopping")
+        try? await channel.close()
+        // Still consuming: open streams get live events until their turn to close.
+        await node.hub.drain(within: configuration.drainWindow, retryMillis: configuration.retryMillis)
+    }
+
+    private static func bind(node: Node, host: String, port: Int, group: EventLoopGroup) async throws -> Channel {
         let highWater = node.configuration.maxBufferedBytes
         let configuration = node.configuration
         var limits = NIOHTTPDecoderLimitConfiguration()
@@ -62,7 +111,7 @@ final class HTTPServer: Sendable {
             }
             .bind(host: host, port: port)
             .get()
-        return HTTPServer(channel: channel)
+        return channel
     }
 
     /// How long the node stops accepting after accept failed (out of file descriptors, or memory).
@@ -74,13 +123,5 @@ final class HTTPServer: Sendable {
         case ENFILE: "the system is out of file descriptors (ENFILE)"
         default: "\(error)"
         }
-    }
-
-    /// The port actually bound (differs from the configured one when that was 0).
-    var port: Int { channel.localAddress?.port ?? 0 }
-
-    /// Stops accepting connections; open ones are unaffected.
-    func close() async {
-        try? await channel.close()
     }
 }

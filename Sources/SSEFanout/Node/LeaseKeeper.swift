@@ -3,8 +3,9 @@ import Logging
 import ServiceLifecycle
 
 /// Keeps this node's lease in the registry, reaps the entries of nodes whose lease ran out (they
-/// died), and has the node register its streams again when the registry lost them (Redis restarted
-/// empty, or was flushed). Runs until cancelled.
+/// died), and asks for the node's streams to be registered again when the registry lost them (Redis
+/// restarted empty, or was flushed). Runs until cancelled or shut down; a graceful shutdown gives the
+/// lease up: the node leaves the registry, and whatever is left of its entries goes with it.
 final class LeaseKeeper: Service, Sendable {
     private let registry: any Registry
     private let lifecycle: LifecyclePublisher?
@@ -36,6 +37,12 @@ final class LeaseKeeper: Service, Sendable {
 
     func run() async {
         let record = self.record()
+        await cancelWhenGracefulShutdown { [self] in await keep(record) }
+        guard Task.isShuttingDownGracefully, !Task.isCancelled else { return }
+        await release(record.nodeID)
+    }
+
+    private func keep(_ record: NodeRecord) async {
         var failing = false
         var first = true
         while !Task.isCancelled {
@@ -54,6 +61,18 @@ final class LeaseKeeper: Service, Sendable {
                 failing = true
             }
             try? await Task.sleep(for: lease / 3)
+        }
+    }
+
+    /// Unregisters the node and removes its entries. Normally none are left by now (the drain closed every
+    /// stream and waited for their unregistrations); what is (a write that failed) ended with the drain.
+    private func release(_ nodeID: String) async {
+        do {
+            try await registry.unregisterNode(nodeID)
+            let removed = try await registry.removeEntries(ofNode: nodeID)
+            lifecycle?.removed(removed, reason: .drain)
+        } catch {
+            logger.warning("could not remove registry entries", metadata: ["error": "\(error)"])
         }
     }
 

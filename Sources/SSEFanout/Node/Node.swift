@@ -9,7 +9,10 @@ import ServiceLifecycle
 
 /// One sse-fanout process: it holds SSE streams (`LocalHub`), records them in the `Registry`,
 /// consumes its queue from the `Broker`, and routes publications (`Router`).
-public final class Node: Service, Sendable {
+///
+/// The node only puts the parts together. What runs are its services (`services()`), in one service
+/// group: started in their order, drained in the reverse (ARCHITECTURE.md, "The node is its services").
+public final class Node: Sendable {
     public let configuration: NodeConfiguration
     public let nodeID: String
     /// Tells this incarnation apart from an earlier process with the same node id.
@@ -43,14 +46,16 @@ public final class Node: Service, Sendable {
     let upstream: UpstreamSender
     /// Reads RabbitMQ queue depths for the admin page; nil on a standalone node (no RabbitMQ).
     let queueInspector: AMQPQueueInspector?
-    private let eventLoopGroup: EventLoopGroup
+    /// What `/readyz` and the readiness gate ask.
+    let readiness: ReadinessCheck
+    let eventLoopGroup: EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
     private struct State {
+        /// The server of the services made last: its port outlives its drain.
         var server: HTTPServer?
-        var acceptingStreams = false
-        var tasks: [Task<Void, Never>] = []
-        var stopped = false
+        /// Runs the services between `start` and `stop`.
+        var runner: NodeRunner?
     }
 
     public init(
@@ -103,6 +108,7 @@ public final class Node: Service, Sendable {
         self.consumer = QueueConsumer(
             nodeID: configuration.resolvedNodeID, hub: hub, router: router, broker: broker, kicks: kicks,
             limits: .init(maxBytes: configuration.maxBodySize, maxItems: configuration.maxBatchItems), logger: logger)
+        self.readiness = ReadinessCheck(broker: broker, authenticator: authenticator, registry: registry, metrics: self.metrics)
     }
 
     /// A node with the real broker and registry, or the in-process ones when `standalone` is set.
@@ -156,23 +162,76 @@ public final class Node: Service, Sendable {
     /// bounds them).
     public var heldBodyBytes: Int { upstream.budget.heldBytes }
 
-    var isAcceptingStreams: Bool { state.withLockedValue { $0.acceptingStreams } }
+    var isAcceptingStreams: Bool { state.withLockedValue { $0.server?.isAcceptingStreams ?? false } }
 
     // MARK: - Lifecycle
 
-    public func run() async throws {
-        try await start()
-        try? await gracefulShutdown()
-        await stop()
+    /// The node's services, to run in one service group, in this order: they start in it, and a graceful
+    /// shutdown stops them one at a time in the reverse, which is the node's drain (ARCHITECTURE.md, "The
+    /// node is its services"). The server comes last: it runs the start-up (`startUp`) before it binds. A
+    /// service that fails, or ends before its turn, shuts the rest down in the same order.
+    ///
+    /// Each call makes new services; `port` is the server's of the last ones.
+    public func services() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        services(serving: HTTPServer(node: self))
     }
 
-    /// Cleans what an earlier incarnation left in the registry, starts the lease, consuming and the HTTP server.
-    public func start() async throws {
+    private func services(serving server: HTTPServer) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        state.withLockedValue { $0.server = server }
+        // The services hold parts, never the node: the node holds their server, and is freed once stopped.
+        let (nodeID, bootID, configuration, metrics, logger) = (self.nodeID, self.bootID, self.configuration, self.metrics, self.logger)
+        let (broker, registrations, lifecycle, hub, upstream, readiness) = (self.broker, self.registrations, self.lifecycle, self.hub, self.upstream, self.readiness)
+        let repair = RegistryRepair(nodeID: nodeID, hub: hub, registry: registry, registrations: registrations, logger: logger)
+        let lease = LeaseKeeper(
+            registry: registry, lease: configuration.nodeLease, lifecycle: lifecycle, logger: logger,
+            record: {
+                // Written before the server binds: the configured port, unless it is 0 (any free port).
+                NodeRecord(
+                    nodeID: nodeID, bootID: bootID, host: configuration.host, port: configuration.port != 0 ? configuration.port : server.port,
+                    startedAt: Int64(Date().timeIntervalSince1970 * 1000))
+            },
+            totals: { configuration.metricsEnabled ? metrics.totals : nil },
+            canPublish: { [broker] in broker.notReadyReason == nil },
+            registerAgain: { repair.request(.lostEntries) })
+        let gate = SharedQueueGate(broker: broker, logger: logger) {
+            let problems = await readiness.problems()
+            // Writes failed while Redis was away, even for less than a lease renewal: set them right now.
+            if problems.isEmpty, registrations.takeMissedWrites() { repair.request(.missedWrites) }
+            return problems
+        }
+        var services: [any Service] = [
+            DrainStep("broker") {
+                // The streams' closes were handed to the broker; it sends nothing more once shut down.
+                await lifecycle.settle(timeout: .seconds(2))
+                await broker.shutdown()
+                logger.info("node stopped")
+            },
+            lease, repair, MemoryTrimmer(threshold: configuration.memoryTrimThreshold, logger: logger), gate,
+        ]
+        // Fetched again every auth.jwksRefresh, and when a token names an unknown key.
+        if let jwks = authenticator.jwks { services.append(jwks) }
+        services += [
+            DrainStep("registrations") {
+                await registrations.drain()
+                registrations.finish()
+            },
+            DrainStep("upstream") { await upstream.shutdown() },
+            DrainStep("hub") { await hub.closeAll() },
+            DrainStep("consumers") { await broker.stopConsuming() },
+            server,
+        ]
+        return services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) }
+    }
+
+    /// What the node does before its server binds, in this order: removes what an earlier incarnation
+    /// left in the registry, loads the kick bars, starts consuming (the readiness gate keeps the shared
+    /// queues closed until the node is ready), publishes the earlier incarnation's closes, and waits for
+    /// the identity provider's keys, fetched meanwhile.
+    func startUp() async throws {
         await RuntimeTimers.prepare()
         // The identity provider's keys, fetched while the rest starts: a token that comes in as soon as the
         // server listens finds them (or /readyz says why it would not).
-        let jwks = authenticator.jwks
-        async let keysFetched = jwks?.refresh()
+        async let keysFetched = authenticator.jwks?.refresh()
         // The earlier incarnation's connections ended when it did: their closes (and offline,
         // vacated) are published once the broker is started.
         var leftovers: [RemovedConnection] = []
@@ -188,125 +247,30 @@ public final class Node: Service, Sendable {
         } catch {
             logger.warning("could not load kick bars", metadata: ["error": "\(error)"])
         }
-        let registrations = self.registrations
-        let writer = Task { await registrations.run() }
-        let keeper = LeaseKeeper(
-            registry: registry, lease: configuration.nodeLease, lifecycle: lifecycle, logger: logger,
-            record: { [self] in
-                // Written before the server binds: the configured port, unless it is 0 (any free port).
-                NodeRecord(
-                    nodeID: nodeID, bootID: bootID, host: configuration.host, port: configuration.port != 0 ? configuration.port : port,
-                    startedAt: Int64(Date().timeIntervalSince1970 * 1000))
-            },
-            totals: { [self] in configuration.metricsEnabled ? metrics.totals : nil },
-            canPublish: { [broker] in broker.notReadyReason == nil },
-            registerAgain: { [self] in await registerAgain() })
-        let lease = Task { await keeper.run() }
-        let trimmer = MemoryTrimmer(threshold: configuration.memoryTrimThreshold, logger: logger)
-        let trimming = Task { await trimmer.run() }
         let consumer = self.consumer
-        // What the node takes from the shared queues it must route: it takes nothing until it is ready.
-        broker.consumeSharedQueues(false)
         try await broker.start { delivery in consumer.handle(delivery) }
-        let gate = SharedQueueGate(broker: broker, interval: Self.readinessInterval, logger: logger) { [self] in
-            let problems = await readinessProblems()
-            // Writes failed while Redis was away, even for less than a lease renewal: set them right now.
-            if problems.isEmpty, registrations.takeMissedWrites() { await reconcile(registeringMissing: true) }
-            return problems
-        }
-        let gating = Task { await gate.run() }
         lifecycle.removed(leftovers, reason: .nodeDied)
         _ = await keysFetched
-        let server = try await HTTPServer.bind(node: self, host: configuration.host, port: configuration.port, group: eventLoopGroup)
-        // Fetched again every auth.jwksRefresh, and when a token names an unknown key.
-        let keyRefresh = jwks.map { jwks in Task { await jwks.run() } }
-        state.withLockedValue {
-            $0.server = server
-            $0.acceptingStreams = true
-            $0.tasks = [writer, lease, trimming, gating] + (keyRefresh.map { [$0] } ?? [])
-        }
-        logger.info("node started", metadata: [
-            "http": "\(configuration.host):\(server.port)", "queue": "\(BrokerTopology.nodeQueue(nodeID))",
-            "mode": "\(configuration.standalone ? "standalone" : "cluster")",
-        ])
+    }
+
+    /// Runs the node's services (`NodeRunner`) and returns once its server listens; `stop` drains it.
+    /// What a deployment runs is the same services in a group with the signals (`sse-fanout serve`).
+    public func start() async throws {
+        let server = HTTPServer(node: self)
+        let group = ServiceGroup(configuration: .init(services: services(serving: server), logger: logger))
+        let runner = try await NodeRunner.start(group, listening: server.listening, logger: logger)
+        state.withLockedValue { $0.runner = runner }
     }
 
     /// Graceful drain: stop accepting streams, close the open ones spread over the drain window (each
     /// told when to come back; they resume elsewhere from their last id), stop consuming, remove this
-    /// node's registry entries, close the broker.
+    /// node's registry entries, close the broker. Returns once drained.
     public func stop() async {
-        let (server, tasks, alreadyStopped) = state.withLockedValue { state in
-            defer { state.stopped = true; state.acceptingStreams = false }
-            return (state.server, state.tasks, state.stopped)
+        let runner = state.withLockedValue { state in
+            defer { state.runner = nil }
+            return state.runner
         }
-        guard !alreadyStopped else { return }
-        logger.info("node stopping")
-        await server?.close()
-        // Still consuming: open streams get live events until their turn to close.
-        await hub.drain(within: configuration.drainWindow, retryMillis: configuration.retryMillis)
-        await broker.stopConsuming()
-        await hub.closeAll()
-        await upstream.shutdown()
-        await registrations.drain()
-        registrations.finish()
-        for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
-        do {
-            try await registry.unregisterNode(nodeID)
-            // Normally nothing is left; what is (a write that failed) ended with the drain.
-            lifecycle.removed(try await registry.removeEntries(ofNode: nodeID), reason: .drain)
-        } catch {
-            logger.warning("could not remove registry entries", metadata: ["error": "\(error)"])
-        }
-        // The streams' closes were handed to the broker; it sends nothing more once shut down.
-        await lifecycle.settle(timeout: .seconds(2))
-        await broker.shutdown()
-        logger.info("node stopped")
-    }
-
-    /// Redis lost this node's entries (restarted without its data, or flushed): write every live
-    /// connection again, through the same ordered queue as new ones.
-    private func registerAgain() async {
-        let registrations = self.registrations
-        // Each open stream's addresses have a stream here, so adding the node to them again is right.
-        let count = await hub.forEachOpenStream { record in
-            registrations.enqueue(.register(record, joined: record.addresses))
-        }
-        logger.warning("registry had lost this node's entries, or missed writes; registered its live connections again", metadata: ["connections": "\(count)"])
-        _ = registrations.takeMissedWrites()
-        await reconcile()
-    }
-
-    /// After an outage, what Redis says this node holds may outlive what it holds: streams that ended
-    /// while Redis was away could not be unregistered, and, the node being alive, no reaper removes
-    /// them. Those are unregistered now, through the same ordered queue (their closes are published),
-    /// leaving the addresses no open stream here answers to. With `registeringMissing`, open streams whose
-    /// registration failed are registered too.
-    func reconcile(registeringMissing: Bool = false) async {
-        do {
-            // Read first, then look: a stream that opens in between is not in what was read.
-            let recorded = try await registry.connections(ofNode: nodeID)
-            let open = NIOLockedValueBox([String: ConnectionRecord]())
-            _ = await hub.forEachOpenStream { record in open.withLockedValue { $0[record.connectionID] = record } }
-            let live = open.withLockedValue { $0 }
-            let stale = recorded.filter { live[$0.connectionID] == nil }
-            if registeringMissing {
-                let recordedIDs = Set(recorded.map(\.connectionID))
-                let missing = live.values.filter { !recordedIDs.contains($0.connectionID) }
-                for record in missing { registrations.enqueue(.register(record, joined: record.addresses)) }
-                if !missing.isEmpty {
-                    logger.warning("registered streams whose registration failed while Redis was unreachable", metadata: ["connections": "\(missing.count)"])
-                }
-            }
-            guard !stale.isEmpty else { return }
-            let hub = self.hub
-            for record in stale {
-                registrations.enqueue(.unregister(record, left: record.addresses.filter { !hub.holds($0) }))
-            }
-            logger.warning("removed registry entries of streams that ended while it was unreachable", metadata: ["connections": "\(stale.count)"])
-        } catch {
-            logger.warning("could not compare the registry with the open streams", metadata: ["error": "\(error)"])
-        }
+        await runner?.stop()
     }
 
     /// Ends every stream of `kick.target` on every node (each is told why) and, without `reconnect`,
@@ -315,20 +279,8 @@ public final class Node: Service, Sendable {
         try await kicker.send(kick)
     }
 
-    /// How often the node checks its readiness to decide whether it takes shared-queue messages.
-    static let readinessInterval: Duration = .milliseconds(250)
-
     /// Why the node cannot serve right now; empty when ready.
     func readinessProblems() async -> [String] {
-        var problems: [String] = []
-        if let reason = broker.notReadyReason { problems.append(reason) }
-        if let reason = authenticator.notReadyReason { problems.append(reason) }
-        do {
-            try await registry.checkReady()
-        } catch {
-            problems.append("Redis unreachable: \(error)")
-        }
-        metrics.ready.record(problems.isEmpty ? 1 : 0)
-        return problems
+        await readiness.problems()
     }
 }

@@ -38,7 +38,7 @@ public protocol Registry: Presence, ClusterDirectory {
     func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void)
 
     /// The records of the connections the registry says a node holds. A node compares them with what
-    /// it really holds after an outage (`Node.reconcile`).
+    /// it really holds after an outage (`RegistryRepair.reconcile`).
     func connections(ofNode nodeID: String) async throws -> [ConnectionRecord]
     /// The record of one connection, wherever it is; nil when no such connection is registered. A send
     /// that names its connection (`X-SSE-Connection`) is checked against it.

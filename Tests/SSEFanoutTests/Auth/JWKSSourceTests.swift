@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 import Testing
 
 @testable import SSEFanout
@@ -302,23 +303,24 @@ import Testing
                 return Self.jwks([("a", a)])
             })
         let running = Task { await source.run() }
-        try await waitFor { fetches.withLockedValue { $0 } == 1 }
+        try await eventually("the first fetch, a tick after it starts") { fetches.withLockedValue { $0 } == 1 }
         try await Task.sleep(for: .milliseconds(200))
         #expect(fetches.withLockedValue { $0 } == 1)
         source.keyIDMissed()
-        try await waitFor { fetches.withLockedValue { $0 } == 2 }
+        try await eventually("the fetch the unknown kid asked for") { fetches.withLockedValue { $0 } == 2 }
         running.cancel()
         await running.value
     }
 
-    private func waitFor(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+    /// In the node's service group the refresh stops at its turn in the drain, not only when cancelled.
+    @Test func runStopsAtItsGracefulShutdown() async throws {
+        let source = JWKSSource(
+            settings: .init(url: "https://id.example/jwks", tick: .milliseconds(10)), ring: KeyRing(configured: []), logger: Logger(label: "test"),
+            fetch: { _, _, _ in Self.jwks([("a", P256.Signing.PrivateKey())]) })
+        let group = ServiceGroup(services: [source], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        try await eventually("the first fetch") { source.notReadyReason == nil }
+        await group.triggerGracefulShutdown()
+        try await running.value
     }
 }
