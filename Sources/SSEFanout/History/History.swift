@@ -15,7 +15,7 @@ public protocol History: Sendable {
     /// in this batch or another: one id never makes two copies. An attempt that failed half-way never
     /// completed, so its retry goes through (clients drop what reached them twice); one that never
     /// settles (its node died) lets go of its claim after the retention's `claimLapse`.
-    /// `completion` runs after this call returned (see the protocol).
+    /// `completion` never runs inside this call (see the protocol).
     func admit(_ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void)
     /// What `stream` holds after `position`, oldest first: at most `limit` entries (at least one).
     ///

@@ -35,12 +35,12 @@ public protocol Registry: Presence, ClusterDirectory {
     /// Applies `writes` in order, in one round trip where the store allows, then calls `completion`
     /// with each one's outcome, in the same order: what it changed cluster-wide (a user's first or last
     /// connection, a channel's first or last subscriber), or its error. A write that fails does not
-    /// stop the others. `completion` runs after this call returned (see the protocol).
+    /// stop the others. `completion` never runs inside this call (see the protocol).
     func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void)
     /// The nodes holding streams each address names, in order, looked up together: those that
     /// registered a connection with the address among its `joined` and have not left it since. For a
-    /// connection id: its node; for `broadcast`: the live nodes. `completion` runs after this call
-    /// returned (see the protocol).
+    /// connection id: its node; for `broadcast`: the live nodes. `completion` never runs inside this
+    /// call (see the protocol).
     func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void)
 
     /// The records of the connections the registry says a node holds. A node compares them with what
