@@ -48,7 +48,7 @@ start_redis() {
 }
 
 start_rabbit() {
-  if rabbit_up; then echo "rabbitmq-server already up on :$amqp_port"; add_isolated_vhost; return; fi
+  if rabbit_up; then echo "rabbitmq-server already up on :$amqp_port"; add_test_vhosts; return; fi
   # SERVICES_FRESH=1 (the test scripts): start from empty data. A node killed before it could stop
   # leaves its database behind, and recovering that one hung a boot for minutes.
   [[ ${SERVICES_FRESH:-0} == 1 ]] && rm -rf "$dir/rabbitmq/mnesia"
@@ -59,18 +59,21 @@ start_rabbit() {
   chown -R rabbitmq:rabbitmq "$dir/rabbitmq" 2>/dev/null || true
   (rabbit_env; nohup rabbitmq-server > "$dir/rabbitmq/stdout.log" 2>&1 &)
   for _ in $(seq 1 600); do
-    rabbit_up && { echo "rabbitmq-server up on :$amqp_port"; add_isolated_vhost; return; }
+    rabbit_up && { echo "rabbitmq-server up on :$amqp_port"; add_test_vhosts; return; }
     sleep 0.2
   done
   echo "rabbitmq-server did not start; see $dir/rabbitmq/log and $dir/rabbitmq/stdout.log" >&2; exit 1
 }
 
-# A second virtual host, for tests whose nodes use a Redis of their own: in the shared one their nodes
-# would consume the shared dead-letter queue and look its messages up in the wrong Redis.
-add_isolated_vhost() {
+# More virtual hosts: sse-isolated for tests whose nodes use a Redis of their own (in the shared one
+# their nodes would consume the shared dead-letter queue and look its messages up in the wrong Redis),
+# sse-contracts for the broker contract suite (whose brokers take from the shared queues themselves).
+add_test_vhosts() {
   (rabbit_env
-   rabbitmqctl -q -n "$rabbit_node" add_vhost sse-isolated >/dev/null 2>&1 || true
-   rabbitmqctl -q -n "$rabbit_node" set_permissions -p sse-isolated guest '.*' '.*' '.*' >/dev/null)
+   for vhost in sse-isolated sse-contracts; do
+     rabbitmqctl -q -n "$rabbit_node" add_vhost "$vhost" >/dev/null 2>&1 || true
+     rabbitmqctl -q -n "$rabbit_node" set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
+   done)
 }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

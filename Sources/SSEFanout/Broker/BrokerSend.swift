@@ -20,11 +20,17 @@ public struct BrokerSend: Sendable {
         source = .done(result)
     }
 
-    /// `routed`, handed to `callback` (on the broker's thread, or at once) instead of awaited.
+    /// `routed`, handed to `callback` instead of awaited; never inside this call (see `Broker`): on the
+    /// publisher's thread once the broker answers, or in a task when the outcome is known already (the
+    /// in-process broker's, a publish refused at once, a confirm that came first).
     public func whenRouted(_ callback: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
         switch source {
-        case .amqp(let pending): pending.whenComplete { callback($0.map { $0 == .confirmed }.mapError { $0 }) }
-        case .done(let result): callback(result)
+        case .amqp(let pending):
+            let callback = DeferredCompletion(callback)
+            defer { callback.callReturned() }
+            pending.whenComplete { callback($0.map { $0 == .confirmed }.mapError { $0 }) }
+        case .done(let result):
+            Task { callback(result) }
         }
     }
 

@@ -1,25 +1,38 @@
 /// Recent events per stream (one per kept `Address`), kept for resume and for offline users, and the
 /// idempotency keys of recent publications.
 /// `RedisHistory` is the real one (Redis Streams); `InProcessHistory` serves the standalone mode.
+/// `HistoryContractTests` holds both to what is written here.
 ///
-/// `admit`, on the publish path, takes a completion that runs on the store's thread (for Redis, the
-/// client's thread) and must not block; the rest (reads on resume, marking ids done, withdrawing) is async.
+/// `admit`, on the publish path, takes a completion that must not block. It never runs inside the
+/// call it was handed to, so a caller holding a lock or on an event loop cannot deadlock or re-enter;
+/// beyond that, where it runs is the store's choice (`RedisHistory`: the Redis client's thread;
+/// `InProcessHistory`: a task). The rest (reads on resume, marking ids done, withdrawing) is async.
 public protocol History: Sendable {
     /// In one step, for each publication in order: claims its publisher-given id, and keeps its body
-    /// at the end of its stream. A claim fails (`.duplicate`, nothing kept) when a publication with
-    /// this id already completed within the retention (a retry of a success), and (`.inFlight`) while
-    /// another attempt holds it, in this batch or another: one id never makes two copies. An attempt
-    /// that failed half-way never completed, so its retry goes through (clients drop what reached them
-    /// twice).
+    /// at the end of its stream, at a position after every one kept there before. A claim fails
+    /// (`.duplicate`, nothing kept) when a publication with this id already completed within the
+    /// retention's `maxAge` (a retry of a success), and (`.inFlight`) while another attempt holds it,
+    /// in this batch or another: one id never makes two copies. An attempt that failed half-way never
+    /// completed, so its retry goes through (clients drop what reached them twice); one that never
+    /// settles (its node died) lets go of its claim after the retention's `claimLapse`.
+    /// `completion` never runs inside this call (see the protocol).
     func admit(_ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void)
-    /// What `stream` holds after `position`, oldest first: at most `limit` entries.
+    /// What `stream` holds after `position`, oldest first: at most `limit` entries (at least one).
+    ///
+    /// A stream keeps at least its newest `maxLength` entries, none older than `maxAge` once it is
+    /// trimmed, and nothing once it went `maxAge` without a new entry; trimming may keep more than
+    /// `maxLength` (Redis trims whole blocks). `truncated` says that entries after `position` were
+    /// trimmed or expired; entries withdrawn are not missed, so they never count. Where the store
+    /// cannot tell (`RedisHistory`: the stream is new, or expired and kept again, and `position` is
+    /// older than `maxAge`; or the entry withdrawn was the oldest kept), it answers truncated: a
+    /// needless reset, never a missed one.
     func read(_ stream: Address, after position: StreamPosition, limit: Int) async throws -> HistoryRead
-    /// Marks these claimed ids published.
+    /// Marks these claimed ids published: for `maxAge`, admitting one again is `.duplicate`.
     func complete(_ eventIDs: [String]) async throws
     /// Takes back admitted publications that were not sent after all: removes the entries they kept
-    /// and forgets their claims, so nothing of them stays and a retry is kept once. An entry may be
-    /// anywhere in its stream (later ones may have been kept meanwhile); readers do not take the gap
-    /// for trimming.
+    /// and forgets their claims (pending or completed), so nothing of them stays and a retry is kept
+    /// once. An entry may be anywhere in its stream (later ones may have been kept meanwhile); readers
+    /// do not take the gap for trimming.
     func withdraw(_ entries: [HistoryPosition], claims: [String]) async throws
 }
 
@@ -67,18 +80,27 @@ public struct HistoryAdmission: Sendable, Equatable {
     }
 }
 
-/// How much history is kept: by count per stream and by age.
+/// How much history is kept: by count per stream and by age; and how long a claim whose attempt never
+/// settled holds.
 public struct HistoryRetention: Sendable {
     public var maxLength: Int
     public var maxAge: Duration
+    /// How long a claim stays pending when its attempt never settles (its node died): longer than an
+    /// attempt takes (a Redis timeout and a publisher confirm timeout), short enough that a retry is
+    /// not refused for long.
+    public var claimLapse: Duration
 
-    public init(maxLength: Int = 1000, maxAge: Duration = .seconds(3600)) {
+    public init(maxLength: Int = 1000, maxAge: Duration = .seconds(3600), claimLapse: Duration = .seconds(15)) {
         self.maxLength = maxLength
         self.maxAge = maxAge
+        self.claimLapse = claimLapse
     }
 
-    var maxAgeMilliseconds: UInt64 {
-        let (seconds, attoseconds) = maxAge.components
+    var maxAgeMilliseconds: UInt64 { Self.milliseconds(maxAge) }
+    var claimLapseMilliseconds: UInt64 { Self.milliseconds(claimLapse) }
+
+    private static func milliseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
         return UInt64(seconds) * 1000 + UInt64(attoseconds / 1_000_000_000_000_000)
     }
 }

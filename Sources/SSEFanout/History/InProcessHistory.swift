@@ -7,13 +7,23 @@ public final class InProcessHistory: History {
         var entries: [HistoryEntry] = []
         var maxDeleted = StreamPosition(milliseconds: 0)
         var last = StreamPosition(milliseconds: 0)
+
+        /// Drops what `retention` no longer keeps, oldest first: past `maxLength`, or older than
+        /// `maxAge` (all of it once the stream went that long without a new entry, as Redis expires it).
+        mutating func trim(_ retention: HistoryRetention, now: UInt64) {
+            let oldest = now &- retention.maxAgeMilliseconds
+            while let first = entries.first, entries.count > retention.maxLength || first.position.milliseconds < oldest {
+                maxDeleted = first.position
+                entries.removeFirst()
+            }
+        }
     }
     private struct State {
         var streams: [Address: Stream] = [:]
         /// Publication id → when it completed.
         var completed: [String: UInt64] = [:]
-        /// Claimed ids whose attempt has not settled.
-        var pending: Set<String> = []
+        /// Claimed ids whose attempt has not settled → when they were claimed.
+        var pending: [String: UInt64] = [:]
     }
     private let state = NIOLockedValueBox(State())
     private let retention: HistoryRetention
@@ -22,8 +32,7 @@ public final class InProcessHistory: History {
         self.retention = retention
     }
 
-    /// Answers from a task, like a store on another thread would: callers never see their completion
-    /// run inside their own call.
+    /// Completes from a task, like a store on another thread would: never inside the caller's own call.
     public func admit(
         _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void
     ) {
@@ -37,7 +46,9 @@ public final class InProcessHistory: History {
             admissions.map { admission in
                 if let claim = admission.claim {
                     if let at = state.completed[claim], now &- at < retention.maxAgeMilliseconds { return .duplicate }
-                    guard state.pending.insert(claim).inserted else { return .inFlight }
+                    // A claim whose attempt never settled lapses, as the Redis key's expiry lets it.
+                    if let at = state.pending[claim], now &- at < retention.claimLapseMilliseconds { return .inFlight }
+                    state.pending[claim] = now
                 }
                 guard let stream = admission.stream else { return .accepted(position: nil) }
                 return .accepted(position: append(admission.body, to: stream, now: now, in: &state))
@@ -52,18 +63,19 @@ public final class InProcessHistory: History {
             ? StreamPosition(milliseconds: now) : StreamPosition(milliseconds: s.last.milliseconds, sequence: s.last.sequence + 1)
         s.last = position
         s.entries.append(HistoryEntry(position: position, body: body))
-        let oldest = now &- retention.maxAgeMilliseconds
-        while let first = s.entries.first, s.entries.count > retention.maxLength || first.position.milliseconds < oldest {
-            s.maxDeleted = first.position
-            s.entries.removeFirst()
-        }
+        s.trim(retention, now: now)
         state.streams[stream] = s
         return position
     }
 
+    /// Trims first, as time alone has Redis trim (a stream's expiry): a reader never gets what Redis
+    /// would no longer hold.
     public func read(_ stream: Address, after position: StreamPosition, limit: Int) async throws -> HistoryRead {
-        state.withLockedValue { state in
-            guard let s = state.streams[stream] else { return HistoryRead(entries: [], truncated: false) }
+        let now = RedisHistory.nowMilliseconds()
+        return state.withLockedValue { state in
+            guard var s = state.streams[stream] else { return HistoryRead(entries: [], truncated: false) }
+            s.trim(retention, now: now)
+            state.streams[stream] = s
             let entries = s.entries.lazy.filter { $0.position > position }.prefix(max(1, limit))
             return HistoryRead(entries: Array(entries), truncated: s.maxDeleted > position)
         }
@@ -74,7 +86,7 @@ public final class InProcessHistory: History {
         state.withLockedValue { state in
             for id in eventIDs {
                 state.completed[id] = now
-                state.pending.remove(id)
+                state.pending.removeValue(forKey: id)
             }
         }
     }
@@ -87,7 +99,7 @@ public final class InProcessHistory: History {
             }
             for id in claims {
                 state.completed.removeValue(forKey: id)
-                state.pending.remove(id)
+                state.pending.removeValue(forKey: id)
             }
         }
     }

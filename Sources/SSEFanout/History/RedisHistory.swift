@@ -59,11 +59,6 @@ public final class RedisHistory: History {
         return out
         """
 
-    /// How long a claim stays `pending` when its attempt never settles (its node died): longer than an
-    /// attempt takes (a Redis timeout and a publisher confirm timeout), short enough that a retry is
-    /// not refused for long.
-    private static let claimMilliseconds = 15_000
-
     public init(client: RedisClient, keyPrefix: String = "sse:", retention: HistoryRetention) {
         self.client = client
         self.prefix = keyPrefix
@@ -72,15 +67,18 @@ public final class RedisHistory: History {
 
     func key(_ stream: Address) -> String { "\(prefix)history:\(stream.key)" }
 
-    /// One script for the whole batch, answered on the client's thread.
+    /// One script for the whole batch, answered on the client's thread (in a task when answered at
+    /// once: nothing to claim or keep, or the client shut down).
     public func admit(
         _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void
     ) {
+        let completion = DeferredCompletion(completion)
+        defer { completion.callReturned() }
         if admissions.isEmpty { return completion(.success([])) }
         let age = retention.maxAgeMilliseconds
         let oldest = Self.nowMilliseconds() &- age
         var keys: [[UInt8]] = []
-        var arguments: [[UInt8]] = [String(retention.maxLength), "\(oldest)-0", String(age), String(Self.claimMilliseconds)].map { Array($0.utf8) }
+        var arguments: [[UInt8]] = [String(retention.maxLength), "\(oldest)-0", String(age), String(retention.claimLapseMilliseconds)].map { Array($0.utf8) }
         keys.reserveCapacity(admissions.count * 2)
         arguments.reserveCapacity(4 + admissions.count * 2)
         for admission in admissions {

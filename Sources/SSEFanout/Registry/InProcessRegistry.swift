@@ -10,6 +10,8 @@ public final class InProcessRegistry: Registry {
         /// Address → nodes with streams for it.
         var addressNodes: [Address: Set<String>] = [:]
         var presence = PresenceIndex()
+        /// Kick bars by key: their control message and until when (ms since 1970) they hold.
+        var bars: [String: (body: [UInt8], until: Int64)] = [:]
     }
     private let state = NIOLockedValueBox(State())
 
@@ -38,8 +40,7 @@ public final class InProcessRegistry: Registry {
         return state.withLockedValue { $0.nodes.filter { $0.value.expires <= cutoff }.map(\.key).sorted() }
     }
 
-    /// Answers from a task, like a store on another thread would: callers never see their completion
-    /// run inside their own call.
+    /// Completes from a task, like a store on another thread would: never inside the caller's own call.
     public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void) {
         let changes = state.withLockedValue { state in
             writes.map { write -> Result<PresenceChange, any Error> in
@@ -74,6 +75,7 @@ public final class InProcessRegistry: Registry {
         }
     }
 
+    /// Completes from a task, as `apply` does.
     public func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
         let now = NIODeadline.now()
         let found = state.withLockedValue { state in
@@ -88,9 +90,21 @@ public final class InProcessRegistry: Registry {
         Task { completion(.success(found)) }
     }
 
-    /// Bars live in this node's own memory (`KickBars`) in the standalone mode: nothing to keep.
-    public func saveBar(_ key: String, body: [UInt8], until: Int64) async throws {}
-    public func loadBars() async throws -> [[UInt8]] { [] }
+    /// Kept as Redis keeps them, each until its time: a node started later on this registry loads them.
+    public func saveBar(_ key: String, body: [UInt8], until: Int64) async throws {
+        let now = Self.nowMillis()
+        state.withLockedValue { state in
+            state.bars = state.bars.filter { $0.value.until > now }
+            state.bars[key] = (body, until)
+        }
+    }
+
+    public func loadBars() async throws -> [[UInt8]] {
+        let now = Self.nowMillis()
+        return state.withLockedValue { state in state.bars.filter { $0.value.until > now }.sorted { $0.key < $1.key }.map(\.value.body) }
+    }
+
+    private static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     public func checkReady() async throws {}
 

@@ -32,18 +32,21 @@ public final class RedisRegistry: Registry {
 
     public func liveNodes() async throws -> [String] {
         let reply = try await client.command(["ZRANGEBYSCORE", keys.nodes, String(Self.nowMillis()), "+inf"])
-        return (reply.array ?? []).compactMap(\.string)
+        return (reply.array ?? []).compactMap(\.string).sorted()
     }
 
     public func expiredNodes(before grace: Duration) async throws -> [String] {
         let reply = try await client.command(["ZRANGEBYSCORE", keys.nodes, "-inf", "(\(Self.nowMillis() - Self.millis(grace))"])
-        return (reply.array ?? []).compactMap(\.string)
+        return (reply.array ?? []).compactMap(\.string).sorted()
     }
 
     /// Every write is one call of the registry script (`RegistryScript`), all in one pipeline: one
     /// round trip, and one hop to the client's thread, for a whole batch of streams opening and
-    /// closing. `completion` runs on the client's thread.
+    /// closing. `completion` runs on the client's thread (in a task when answered at once: no writes,
+    /// or the client shut down).
     public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void) {
+        let completion = DeferredCompletion(completion)
+        defer { completion.callReturned() }
         RegistryScript.script.run(writes.map(arguments(for:)), on: client) { result in
             switch result {
             case .failure(let error):
@@ -125,8 +128,11 @@ public final class RedisRegistry: Registry {
     /// Connections reaped per script call: a call blocks Redis for about a millisecond per hundred.
     static let reapBatch = 500
 
-    /// One pipeline for all addresses (a broadcast's live nodes are read once), answered on the client's thread.
+    /// One pipeline for all addresses (a broadcast's live nodes are read once), answered on the client's
+    /// thread (in a task when answered at once: no addresses, or the client shut down).
     public func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void) {
+        let completion = DeferredCompletion(completion)
+        defer { completion.callReturned() }
         var commands: [[String]] = []
         commands.reserveCapacity(addresses.count)
         var broadcastIndex: Int?

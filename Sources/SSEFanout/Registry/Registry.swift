@@ -4,8 +4,11 @@
 /// mode and unit tests.
 ///
 /// The stream path (`apply`) and the publish path (`nodes(for:completion:)`) take a completion, which
-/// runs on a thread of the registry's choosing (for Redis, the client's thread) and must not block:
-/// no task sits in either path. The rest is the node's housekeeping, once per lease interval, and is async.
+/// must not block: no task sits in either path. A completion never runs inside the call it was handed
+/// to, so a caller holding a lock or on an event loop cannot deadlock or re-enter; beyond that, where
+/// it runs is the registry's choice (`RedisRegistry`: the Redis client's thread; `InProcessRegistry`:
+/// a task). The rest is the node's housekeeping, once per lease interval, and is async.
+/// `RegistryContractTests` holds both registries to this protocol, `PresenceContractTests` to `Presence`.
 public protocol Registry: Presence, ClusterDirectory {
     /// Records (or renews) this node with a lease; the entry vanishes if not renewed within `lease`.
     /// Returns whether the entry was still there: false after a Redis restart or `FLUSHALL`, when the
@@ -13,9 +16,10 @@ public protocol Registry: Presence, ClusterDirectory {
     @discardableResult
     func registerNode(_ node: NodeRecord, lease: Duration) async throws -> Bool
     func unregisterNode(_ nodeID: String) async throws
-    /// Node ids whose lease is current.
+    /// Node ids whose lease is current, sorted.
     func liveNodes() async throws -> [String]
-    /// Node ids whose lease ran out at least `grace` ago without being renewed or removed: nodes that died.
+    /// Node ids whose lease ran out at least `grace` ago without being renewed or removed: nodes that
+    /// died, sorted.
     func expiredNodes(before grace: Duration) async throws -> [String]
     /// Removes every entry a node left behind (its connections and address memberships) and returns
     /// the connections it removed, each with what its removal changed (offline, vacated). Each
@@ -31,10 +35,12 @@ public protocol Registry: Presence, ClusterDirectory {
     /// Applies `writes` in order, in one round trip where the store allows, then calls `completion`
     /// with each one's outcome, in the same order: what it changed cluster-wide (a user's first or last
     /// connection, a channel's first or last subscriber), or its error. A write that fails does not
-    /// stop the others.
+    /// stop the others. `completion` never runs inside this call (see the protocol).
     func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void)
-    /// The nodes holding streams each address names, in order, looked up together. For a connection
-    /// id: its node; for `broadcast`: the live nodes.
+    /// The nodes holding streams each address names, in order, looked up together: those that
+    /// registered a connection with the address among its `joined` and have not left it since. For a
+    /// connection id: its node; for `broadcast`: the live nodes. `completion` never runs inside this
+    /// call (see the protocol).
     func nodes(for addresses: [Address], completion: @escaping @Sendable (Result<[Set<String>], any Error>) -> Void)
 
     /// The records of the connections the registry says a node holds. A node compares them with what
@@ -44,12 +50,14 @@ public protocol Registry: Presence, ClusterDirectory {
     /// that names its connection (`X-SSE-Connection`) is checked against it.
     func connection(_ connectionID: String) async throws -> ConnectionRecord?
 
-    /// Keeps a kick's bar (its control message) until `until` (ms since 1970), for nodes that start later.
+    /// Keeps a kick's bar (its control message) until `until` (ms since 1970), for nodes that start
+    /// later; a bar saved again under the same key replaces the first.
     func saveBar(_ key: String, body: [UInt8], until: Int64) async throws
-    /// Every bar still in force.
+    /// Every bar still in force, in no particular order.
     func loadBars() async throws -> [[UInt8]]
 
-    /// Throws, with the reason, while the registry's store is unreachable.
+    /// Throws, with the reason, while the registry's store is unreachable, or not reached yet (a
+    /// Redis client connects with its first command).
     func checkReady() async throws
 }
 

@@ -6,7 +6,8 @@ import RabbitMQ
 /// each delivery is handed to `handle` and then acked. The queue goes away with its consumer.
 enum BoundQueue {
     static func consume(
-        exchange: String, bindingKey: String, label: String, _ handle: @escaping @Sendable (AMQPDelivery) -> Void
+        exchange: String, bindingKey: String, label: String, url: String = TestEnvironment.amqpURL,
+        _ handle: @escaping @Sendable (AMQPDelivery) -> Void
     ) async throws -> AMQPConsumer {
         let queue = TestEnvironment.uniqueName("test.\(label)")
         let topology = AMQPTopology(
@@ -15,7 +16,7 @@ enum BoundQueue {
             bindings: [.init(queue: queue, exchange: exchange, routingKey: bindingKey)])
         let box = NIOLockedValueBox<AMQPConsumer?>(nil)
         let consumer = AMQPConsumer(
-            configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), topology: topology, queues: [queue], prefetch: 500,
+            configuration: try AMQPConfiguration(url: url), topology: topology, queues: [queue], prefetch: 500,
             logger: Logger(label: "test-\(label)")
         ) { delivery in
             handle(delivery)
