@@ -35,7 +35,8 @@ export AMQP_PORT=${TEST_AMQP_PORT:-5683}
 export RABBIT_NAME=ssefanout-test
 export SERVICES_FRESH=1
 scripts/services.sh start
-trap 'scripts/services.sh stop' EXIT
+# The unit tests' key and config files (TestTokens.testFiles).
+trap 'scripts/services.sh stop; rm -rf "${TMPDIR:-/tmp}/sse-fanout-test-files"' EXIT
 
 export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
 export AMQP_URL="amqp://guest:guest@127.0.0.1:${AMQP_PORT}/%2f"

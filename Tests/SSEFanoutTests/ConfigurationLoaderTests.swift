@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct ConfigurationLoaderTests {
     private func writeConfig(_ json: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sse-fanout-\(UUID().uuidString).json").path
+        let path = try TestTokens.testFiles().appendingPathComponent("config-\(UUID().uuidString).json").path
         try json.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

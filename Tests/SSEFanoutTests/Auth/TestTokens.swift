@@ -59,11 +59,18 @@ enum TestTokens {
         { input in Array(try! key.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation) }
     }
 
-    /// A temporary file holding `text`.
+    /// A temporary file holding `text`, in the directory `scripts/test.sh` empties (`testFiles`).
     static func file(_ text: String, suffix: String = ".pem") throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sse-fanout-auth-\(UUID().uuidString)\(suffix)").path
+        let path = try testFiles().appendingPathComponent("auth-\(UUID().uuidString)\(suffix)").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    /// Where unit tests write their files: one directory, removed by `scripts/test.sh` after a run.
+    static func testFiles() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sse-fanout-test-files")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
     }
 
     static func authenticator(_ configure: (inout AuthConfiguration) -> Void = { _ in }) async throws -> Authenticator {
