@@ -73,7 +73,7 @@ extension HTTPHandler {
             context.eventLoop.makeFutureWithTask {
                 let answer = await sender.publish(request, body: body)
                 // The body was held until it was handed on.
-                withExtendedLifetime(reservation) {}
+                reservation.release()
                 return answer
             }.whenSuccess { answer in
                 let (handler, context) = bound.value

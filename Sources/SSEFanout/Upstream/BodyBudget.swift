@@ -52,7 +52,16 @@ final class BodyReservation: Sendable {
         }
     }
 
+    /// Gives the share back now: once the body was handed on, before the answer goes out, so that a
+    /// client that sends again on hearing it finds the room.
+    func release() {
+        budget.give(count.withLockedValue { count in
+            defer { count = 0 }
+            return count
+        })
+    }
+
     deinit {
-        budget.give(count.withLockedValue { $0 })
+        release()
     }
 }
