@@ -38,7 +38,7 @@ final class HTTPServer: Service, Sendable {
         guard let node else { return }
         try await node.startUp()
         let configuration = node.configuration
-        let channel = try await Self.bind(node: node, host: configuration.host, port: configuration.port, group: node.eventLoopGroup)
+        let channel = try await Self.bind(node: node, routes: node.routes(server: self), host: configuration.host, port: configuration.port, group: node.eventLoopGroup)
         state.withLockedValue { state in
             state.channel = channel
             state.acceptingStreams = true
@@ -60,7 +60,7 @@ final class HTTPServer: Service, Sendable {
         await node.hub.drain(within: configuration.drainWindow, retryMillis: configuration.retryMillis)
     }
 
-    private static func bind(node: Node, host: String, port: Int, group: EventLoopGroup) async throws -> Channel {
+    private static func bind(node: Node, routes: HTTPRoutes, host: String, port: Int, group: EventLoopGroup) async throws -> Channel {
         let highWater = node.configuration.maxBufferedBytes
         let configuration = node.configuration
         var limits = NIOHTTPDecoderLimitConfiguration()
@@ -106,7 +106,7 @@ final class HTTPServer: Service, Sendable {
                             requestTimeout: TimeAmount(configuration.requestTimeout), idleTimeout: TimeAmount(configuration.idleTimeout)
                         ) { what in logs.requestTimeout.note("closed a connection whose \(what) did not arrive in time", logger: logger) },
                         name: "http-deadlines")
-                    try sync.addHandler(HTTPHandler(node: node), name: "sse-fanout")
+                    try sync.addHandler(HTTPHandler(routes: routes), name: "sse-fanout")
                 }
             }
             .bind(host: host, port: port)

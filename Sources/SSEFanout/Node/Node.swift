@@ -272,15 +272,4 @@ public final class Node: Sendable {
         }
         await runner?.stop()
     }
-
-    /// Ends every stream of `kick.target` on every node (each is told why) and, without `reconnect`,
-    /// bars the target for `limits.kickBar`. Returns how many nodes held such streams.
-    func kick(_ kick: Kick) async throws -> Int {
-        try await kicker.send(kick)
-    }
-
-    /// Why the node cannot serve right now; empty when ready.
-    func readinessProblems() async -> [String] {
-        await readiness.problems()
-    }
 }

@@ -19,14 +19,13 @@ extension HTTPHandler {
     }
 
     func beginSend(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ kind: SendKind, _ rest: Substring) {
-        if node.cors.refuses(head) {
+        if sends.cors.refuses(head) {
             return refuse(context, head, SendRefusal(.forbidden, "origin_not_allowed", "requests from this origin are not allowed"))
         }
-        let limits = SendRequest.Limits(maxBodySize: node.configuration.maxBodySize, maxUploadSize: node.configuration.maxUploadSize)
         do {
-            let request = try SendRequest(head: head, kind: kind, path: rest, authenticator: node.authenticator, origins: node.cors, limits: limits)
-            if node.upstream.forwards { return forward(context, head, request) }
-            let reservation = node.upstream.budget.share()
+            let request = try SendRequest(head: head, kind: kind, path: rest, authenticator: sends.authenticator, origins: sends.cors, limits: sends.limits)
+            if sends.upstream.forwards { return forward(context, head, request) }
+            let reservation = sends.upstream.budget.share()
             // An announced length is reserved at once: a body that cannot be held is not read into memory.
             guard reservation.cover(request.declaredLength ?? 0) else { return refuse(context, head, Self.busy) }
             pendingSend = .holding(request, reservation)
@@ -40,7 +39,7 @@ extension HTTPHandler {
         case .dropping(let answer, let dropped):
             let total = dropped + chunk.readableBytes
             // Past an upload's worth, the caller is answered now and the connection closed.
-            guard total <= node.configuration.maxUploadSize else { return answerNow(context, head, answer) }
+            guard total <= sends.limits.maxUploadSize else { return answerNow(context, head, answer) }
             pendingSend = .dropping(answer, dropped: total)
         case .holding(let request, let reservation):
             guard (body?.readableBytes ?? 0) + chunk.readableBytes <= request.bodyLimit else {
@@ -68,7 +67,7 @@ extension HTTPHandler {
             pendingSend = nil
             let body = self.body ?? ByteBuffer()
             self.body = nil
-            let sender = node.upstream
+            let sender = sends.upstream
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.makeFutureWithTask {
                 let answer = await sender.publish(request, body: body)
@@ -96,7 +95,7 @@ extension HTTPHandler {
         let forward = ForwardedSend(request, body: SendBodyStream(channel: context.channel))
         pendingSend = .forwarding(forward)
         let bound = NIOLoopBound((self, context, forward), eventLoop: context.eventLoop)
-        forward.start(node.upstream, on: context.eventLoop) { answer in
+        forward.start(sends.upstream, on: context.eventLoop) { answer in
             let (handler, context, forward) = bound.value
             handler.forwarded(context, head, forward, answer)
         }
@@ -123,7 +122,7 @@ extension HTTPHandler {
     /// so), else once the body has been read and dropped.
     private func refuse(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ refusal: SendRefusal) {
         let declared = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
-        if refusal.status == .payloadTooLarge || declared > node.configuration.maxUploadSize {
+        if refusal.status == .payloadTooLarge || declared > sends.limits.maxUploadSize {
             return answerNow(context, head, .refused(refusal))
         }
         pendingSend = .dropping(.refused(refusal), dropped: 0)
@@ -144,9 +143,9 @@ extension HTTPHandler {
             respond(context, head, status, body, close: close)
         case .upstream(let status, let contentType, let body):
             let hasBody = body.readableBytes > 0
-            respond(context, head, status, hasBody ? body : nil, contentType: contentType ?? "application/octet-stream", close: close)
+            write(context, head, status, hasBody ? body : nil, contentType: contentType ?? "application/octet-stream", close: close)
         case .refused(let refusal):
-            node.upstream.note(refusal)
+            sends.upstream.note(refusal)
             respond(context, head, refusal.status, JSONBody.error(refusal.code, refusal.message), extraHeaders: Self.headers(refusal), close: close)
         }
     }

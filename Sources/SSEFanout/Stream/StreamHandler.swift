@@ -8,18 +8,20 @@ import NIOHTTP1
 final class StreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
-    private let node: Node
+    private let streams: StreamOpener
     private let stream: SSEConnection
+    private let logger: Logger
 
-    init(node: Node, stream: SSEConnection) {
-        self.node = node
+    init(streams: StreamOpener, stream: SSEConnection, logger: Logger) {
+        self.streams = streams
         self.stream = stream
+        self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 
     func channelInactive(context: ChannelHandlerContext) {
-        node.streams.detach(stream)
+        streams.detach(stream)
         context.fireChannelInactive()
     }
 
@@ -33,7 +35,7 @@ final class StreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         // request, and choke on them: those are dropped like any others.
         if error is HTTPParserError { return }
         // A reset ends this stream only.
-        node.logger.debug("stream connection error", metadata: ["connection": "\(stream.id)", "error": "\(error)"])
+        logger.debug("stream connection error", metadata: ["connection": "\(stream.id)", "error": "\(error)"])
         context.close(promise: nil)
     }
 }
