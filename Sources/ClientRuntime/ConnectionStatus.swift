@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Whether a client's connection is up, and if not, why: written by the thread that owns the
 /// connection, read from anywhere (a readiness probe); `waitUntilConnected` lets callers await it.
@@ -17,34 +17,34 @@ public final class ConnectionStatus: Sendable {
         var nextWaiterID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     /// The client's own error for a wait that timed out, made from the reason it is not connected.
     private let notConnected: @Sendable (String) -> any Error
 
     /// `initialReason` is `lastError` before the first attempt; `notConnected` makes the client's own
     /// error (`AMQPError.notConnected`, `RedisError.notConnected`) for `waitUntilConnected` to throw.
     public init(initialReason: String, notConnected: @escaping @Sendable (String) -> any Error) {
-        state = Mutex(State(lastError: initialReason))
+        state = NIOLockedValueBox(State(lastError: initialReason))
         self.notConnected = notConnected
     }
 
     public var isConnected: Bool {
-        state.withLock { $0.isConnected }
+        state.withLockedValue { $0.isConnected }
     }
 
     /// How many connections have been established so far (a reconnect raises it by one).
     public var established: UInt64 {
-        state.withLock { $0.established }
+        state.withLockedValue { $0.established }
     }
 
     /// Why it is not connected; nil while connected.
     public var lastError: String? {
-        state.withLock { $0.isConnected ? nil : $0.lastError }
+        state.withLockedValue { $0.isConnected ? nil : $0.lastError }
     }
 
     /// `newConnection` is false when the same connection becomes usable again (the server unblocked it).
     public func markConnected(newConnection: Bool = true) {
-        let ready = state.withLock { state in
+        let ready = state.withLockedValue { state in
             state.isConnected = true
             state.lastError = nil
             if newConnection { state.established += 1 }
@@ -56,7 +56,7 @@ public final class ConnectionStatus: Sendable {
     }
 
     public func markDisconnected(reason: String) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.isConnected = false
             state.lastError = reason
         }
@@ -65,7 +65,7 @@ public final class ConnectionStatus: Sendable {
     /// Returns once connected on a connection established after the first `after` ones (0: any);
     /// after `timeout`, throws the client's not-connected error with the last reason.
     public func waitUntilConnected(timeout: Duration, establishedAfter after: UInt64 = 0) async throws {
-        let id = state.withLock { state in
+        let id = state.withLockedValue { state in
             defer { state.nextWaiterID += 1 }
             state.unregisteredWaiters.insert(state.nextWaiterID)
             return state.nextWaiterID
@@ -77,7 +77,7 @@ public final class ConnectionStatus: Sendable {
         defer { timer.cancel() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let immediateResult: Result<Void, any Error>? = state.withLock { state in
+                let immediateResult: Result<Void, any Error>? = state.withLockedValue { state in
                     state.unregisteredWaiters.remove(id)
                     if state.isConnected && state.established > after { return .success(()) }
                     if let error = state.abandonedWaiters.removeValue(forKey: id) { return .failure(error) }
@@ -92,7 +92,7 @@ public final class ConnectionStatus: Sendable {
     }
 
     private func abandonWaiter(_ id: UInt64, with error: any Error) {
-        let waiter = state.withLock { state in
+        let waiter = state.withLockedValue { state in
             if state.unregisteredWaiters.contains(id) {
                 state.abandonedWaiters[id] = error
             }

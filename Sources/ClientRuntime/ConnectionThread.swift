@@ -1,5 +1,5 @@
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The one thread that owns a C connection for its whole life (rabbitmq-c and hiredis are blocking
 /// and not thread-safe), and the queue through which any other thread hands it work. The blocking
@@ -19,7 +19,7 @@ public final class ConnectionThread<Work: Sendable>: Sendable {
     /// Work for the thread, in the order it was handed over; `stop()` closes it.
     public let queue = SignalingQueue<Work>()
     private let pool = NIOThreadPool(numberOfThreads: 1)
-    private let state = Mutex(State.notStarted)
+    private let state = NIOLockedValueBox(State.notStarted)
     private let ended = OneShot<Void, Never>()
 
     public init() {}
@@ -27,7 +27,7 @@ public final class ConnectionThread<Work: Sendable>: Sendable {
     /// Runs `body` on the thread; only the first call has an effect, and none after `stop()`.
     /// Returns at once.
     public func start(_ body: @escaping @Sendable (SignalingQueue<Work>) -> Void) {
-        let shouldStart = state.withLock { state in
+        let shouldStart = state.withLockedValue { state in
             guard case .notStarted = state else { return false }
             state = .started
             return true
@@ -45,7 +45,7 @@ public final class ConnectionThread<Work: Sendable>: Sendable {
     /// started, it never will be.
     public func stop() async {
         queue.close()
-        let started = state.withLock { state in
+        let started = state.withLockedValue { state in
             if case .started = state { return true }
             state = .stoppedBeforeStart
             return false

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A result that is set once and handed to everyone who asks for it, before or after: awaited by
 /// several tasks, or passed to callbacks by callers that need no task to wait.
@@ -10,7 +10,7 @@ public final class OneShot<Value: Sendable, Failure: Error>: Sendable {
         case done(Result<Value, Failure>)
     }
 
-    private let state = Mutex(State.waiting([]))
+    private let state = NIOLockedValueBox(State.waiting([]))
 
     public init() {}
 
@@ -18,7 +18,7 @@ public final class OneShot<Value: Sendable, Failure: Error>: Sendable {
     /// counts. Returns whether this call set it.
     @discardableResult
     public func complete(_ result: Result<Value, Failure>) -> Bool {
-        let waiters = state.withLock { state -> [Callback]? in
+        let waiters = state.withLockedValue { state -> [Callback]? in
             guard case .waiting(let waiters) = state else { return nil }
             state = .done(result)
             return waiters
@@ -31,7 +31,7 @@ public final class OneShot<Value: Sendable, Failure: Error>: Sendable {
     /// Calls `callback` with the result once it is set: at once if it is, else on the thread that
     /// sets it (keep it short).
     public func whenComplete(_ callback: @escaping Callback) {
-        let done = state.withLock { state -> Result<Value, Failure>? in
+        let done = state.withLockedValue { state -> Result<Value, Failure>? in
             switch state {
             case .done(let result):
                 return result

@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Hands parsed events from the channel handler (on the event loop) to the stream's single consumer task,
 /// buffering without bound, and keeps the per-connection counters.
@@ -24,17 +24,17 @@ final class SSEEventInbox: Sendable {
         var reconnectionTime: Int?
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
-    var commentCount: Int { state.withLock { $0.commentCount } }
-    var reconnectionTime: Int? { state.withLock { $0.reconnectionTime } }
-    var eventCount: Int { state.withLock { $0.eventCount } }
+    var commentCount: Int { state.withLockedValue { $0.commentCount } }
+    var reconnectionTime: Int? { state.withLockedValue { $0.reconnectionTime } }
+    var eventCount: Int { state.withLockedValue { $0.eventCount } }
     /// Whether a consumer is suspended in `next`; lets tests act only once it is.
-    var isConsumerWaiting: Bool { state.withLock { $0.waiter != nil } }
+    var isConsumerWaiting: Bool { state.withLockedValue { $0.waiter != nil } }
 
     /// Called by the producer with the events one chunk completed and the parser's comment count so far.
     func deliver(_ events: [SSEEvent], commentCount: Int, reconnectionTime: Int?) {
-        let woken: Waiter? = state.withLock { state in
+        let woken: Waiter? = state.withLockedValue { state in
             state.commentCount = commentCount
             state.reconnectionTime = reconnectionTime
             state.eventCount += events.count
@@ -57,7 +57,7 @@ final class SSEEventInbox: Sendable {
 
     /// Marks the end of the stream; buffered events are still delivered before it. Later calls are ignored.
     func finish(throwing error: (any Error)? = nil) {
-        let woken: (Waiter, Result<SSEEvent?, any Error>)? = state.withLock { state in
+        let woken: (Waiter, Result<SSEEvent?, any Error>)? = state.withLockedValue { state in
             guard state.end == nil else { return nil }
             let end: Result<Void, any Error> = error.map { .failure($0) } ?? .success(())
             state.end = end
@@ -75,7 +75,7 @@ final class SSEEventInbox: Sendable {
     /// The next event, nil once the stream has ended. Throws `SSEClientError.timeout` when `timeout` passes
     /// (timed on `eventLoop`) or `CancellationError` when the task is cancelled; neither ends the stream.
     func next(timeout: Duration?, eventLoop: any EventLoop) async throws -> SSEEvent? {
-        let id = state.withLock { state in
+        let id = state.withLockedValue { state in
             state.lastWaiterID += 1
             return state.lastWaiterID
         }
@@ -87,7 +87,7 @@ final class SSEEventInbox: Sendable {
                         self.failWaiter(id: id, with: SSEClientError.timeout)
                     }
                 }
-                let immediate: Result<SSEEvent?, any Error>? = state.withLock { state in
+                let immediate: Result<SSEEvent?, any Error>? = state.withLockedValue { state in
                     if let event = state.events.popFirst() { return .success(event) }
                     if let end = state.end {
                         state.end = .success(())
@@ -110,7 +110,7 @@ final class SSEEventInbox: Sendable {
     }
 
     private func failWaiter(id: UInt64, with error: any Error) {
-        let waiter: Waiter? = state.withLock { state in
+        let waiter: Waiter? = state.withLockedValue { state in
             guard let waiter = state.waiter, waiter.id == id else { return nil }
             state.waiter = nil
             return waiter

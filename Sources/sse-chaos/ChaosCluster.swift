@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SSEClient
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The system under test: the suite's redis-server and rabbitmq-server and N sse-fanout nodes, all real
 /// processes on 127.0.0.1, plus the faults that can be done to them.
@@ -17,7 +17,7 @@ final class ChaosCluster: Sendable {
     private let runDirectory: String
     private let logger: Logger
     private let http = HTTPClient()
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     private struct State {
         var nodes: [Int: NodeProcess] = [:]
@@ -69,7 +69,7 @@ final class ChaosCluster: Sendable {
     /// Stops every node (SIGTERM, SIGKILL if it hangs) and both servers. Never throws: it runs after
     /// failures too, and whatever it cannot stop it logs.
     func shutdown() async {
-        let nodes = state.withLock { state in
+        let nodes = state.withLockedValue { state in
             state.live.removeAll()
             return Array(state.nodes.values)
         }
@@ -87,14 +87,14 @@ final class ChaosCluster: Sendable {
 
     /// For the interrupt handler: SIGKILL every node and stop the servers, blocking this thread.
     func emergencyStop() {
-        for node in state.withLock({ Array($0.nodes.values) }) { node.process.send(SIGKILL) }
+        for node in state.withLockedValue({ Array($0.nodes.values) }) { node.process.send(SIGKILL) }
         services.stopAllBlocking()
     }
 
     // MARK: Node choice (the load balancer's view)
 
     /// Live nodes, in port order.
-    var livePorts: [Int] { state.withLock { $0.live.sorted() } }
+    var livePorts: [Int] { state.withLockedValue { $0.live.sorted() } }
 
     /// The live node after `port` in port order (wrapping), so a client that lost a node moves to
     /// another one; `port` itself only if it is the only live node. nil if none is live.
@@ -107,7 +107,7 @@ final class ChaosCluster: Sendable {
 
     /// Round-robin over the live nodes, avoiding `avoiding` (a node that just failed) when possible.
     func pickLivePort(avoiding: Int? = nil) -> Int? {
-        state.withLock { state in
+        state.withLockedValue { state in
             let live = state.live.sorted()
             guard !live.isEmpty else { return nil }
             for _ in 0..<live.count {
@@ -121,7 +121,7 @@ final class ChaosCluster: Sendable {
 
     /// Nodes that exited although the suite did not stop them (a crash), with their exit status.
     func nodesThatDied() -> [(port: Int, status: Int32)] {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.nodes.compactMap { port, node in
                 guard !state.stoppedBySuite.contains(port), let status = node.process.status else { return nil }
                 return (port, status)
@@ -130,14 +130,14 @@ final class ChaosCluster: Sendable {
     }
 
     func pid(ofNode port: Int) -> Int32? {
-        state.withLock { $0.nodes[port] }.flatMap { $0.isRunning ? $0.pid : nil }
+        state.withLockedValue { $0.nodes[port] }.flatMap { $0.isRunning ? $0.pid : nil }
     }
 
     /// Polls /readyz on every live node until all answer 200; returns the seconds that took, or nil
     /// if some node was still not ready after `timeout`.
     func waitUntilLiveNodesReady(timeout: Duration) async throws -> Double? {
         let started = ContinuousClock.now
-        let nodes = state.withLock { state in state.live.compactMap { state.nodes[$0] } }
+        let nodes = state.withLockedValue { state in state.live.compactMap { state.nodes[$0] } }
         var pending = nodes
         let ready = try await BoundedPoll.until(timeout: timeout, every: .milliseconds(200)) {
             var stillPending: [NodeProcess] = []
@@ -153,7 +153,7 @@ final class ChaosCluster: Sendable {
     /// `kill -9`: the node gets no chance to close streams or clean Redis. Returns once it is gone and
     /// out of rotation.
     func kill(_ port: Int) async throws {
-        guard let node = state.withLock({ $0.nodes[port] }) else { return }
+        guard let node = state.withLockedValue({ $0.nodes[port] }) else { return }
         _ = try await stop(node, signal: SIGKILL)
     }
 
@@ -161,7 +161,7 @@ final class ChaosCluster: Sendable {
     /// the seconds from the signal to its exit.
     @discardableResult
     func terminate(_ port: Int) async throws -> Double {
-        guard let node = state.withLock({ $0.nodes[port] }) else { return 0 }
+        guard let node = state.withLockedValue({ $0.nodes[port] }) else { return 0 }
         return try await stop(node, signal: SIGTERM)
     }
 
@@ -172,7 +172,7 @@ final class ChaosCluster: Sendable {
         let started = ContinuousClock.now
         let node = try NodeProcess.launch(
             port: port, binary: binary, services: services, extraArguments: nodeArguments, logPath: logPath(ofNode: port))
-        state.withLock { state in
+        state.withLockedValue { state in
             state.nodes[port] = node
             state.stoppedBySuite.remove(port)
         }
@@ -186,7 +186,7 @@ final class ChaosCluster: Sendable {
         guard ready else {
             throw ChaosError.notReady("node \(port) (GET /readyz); see \(logPath(ofNode: port))")
         }
-        state.withLock { _ = $0.live.insert(port) }
+        state.withLockedValue { _ = $0.live.insert(port) }
         return Self.secondsSince(started)
     }
 
@@ -194,14 +194,14 @@ final class ChaosCluster: Sendable {
     /// (SIGKILL after `stopTimeout`). Returns the seconds from the signal to the exit.
     private func stop(_ node: NodeProcess, signal: Int32) async throws -> Double {
         let started = ContinuousClock.now
-        state.withLock { _ = $0.stoppedBySuite.insert(node.port) }
+        state.withLockedValue { _ = $0.stoppedBySuite.insert(node.port) }
         node.process.send(signal)
         var exitedAfter: Double?
         if try await node.process.waitForExit(timeout: Self.healthCheckLag) != nil {
             exitedAfter = Self.secondsSince(started)
         }
         try await Task.sleep(until: started + Self.healthCheckLag)
-        state.withLock { _ = $0.live.remove(node.port) }
+        state.withLockedValue { _ = $0.live.remove(node.port) }
         if exitedAfter == nil, try await node.process.waitForExit(timeout: Self.stopTimeout) == nil {
             logger.warning("node \(node.port) still runs \(Self.stopTimeout) after signal \(signal); sending SIGKILL")
             node.process.send(SIGKILL)

@@ -1,5 +1,5 @@
 import SSEClient
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Everything one client received and did, written from its reading task and read by the checker.
 final class ClientLog: Sendable {
@@ -32,7 +32,7 @@ final class ClientLog: Sendable {
 
     let plan: ClientPlan
     private let run: String
-    private let state = Mutex(Snapshot())
+    private let state = NIOLockedValueBox(Snapshot())
 
     init(plan: ClientPlan, run: String) {
         self.plan = plan
@@ -42,7 +42,7 @@ final class ClientLog: Sendable {
     func record(_ event: SSEEvent, fromNode port: Int) {
         let receivedAt = ScenarioClock.wallMicroseconds()
         let now = ContinuousClock.now
-        state.withLock { state in
+        state.withLockedValue { state in
             // Like EventSource: the last id seen, kept across reconnects, is what the next connect sends.
             if let id = event.id { state.lastEventID = id }
             if let retry = event.retry { state.retryMillis = retry }
@@ -67,7 +67,7 @@ final class ClientLog: Sendable {
     }
 
     func recordStreamEnd(_ reason: String) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.streamEnds += 1
             state.recentEndReasons.append(reason)
             if state.recentEndReasons.count > 3 { state.recentEndReasons.removeFirst() }
@@ -76,23 +76,23 @@ final class ClientLog: Sendable {
 
     /// The server's latest `retry:` value, whether it came with an event or alone.
     func recordRetryHint(_ milliseconds: Int) {
-        state.withLock { $0.retryMillis = milliseconds }
+        state.withLockedValue { $0.retryMillis = milliseconds }
     }
 
     func recordStall(_ outcome: StallOutcome) {
-        state.withLock { $0.stall = outcome }
+        state.withLockedValue { $0.stall = outcome }
     }
 
-    var lastEventID: String? { state.withLock { $0.lastEventID } }
-    var retryMillis: Int? { state.withLock { $0.retryMillis } }
-    var connections: Int { state.withLock { $0.connections } }
+    var lastEventID: String? { state.withLockedValue { $0.lastEventID } }
+    var retryMillis: Int? { state.withLockedValue { $0.retryMillis } }
+    var connections: Int { state.withLockedValue { $0.connections } }
 
     /// Whether every sequence number in `expected` has arrived.
     func hasAll(_ expected: Set<Int>) -> Bool {
-        state.withLock { expected.isSubset(of: $0.distinctSeqs) }
+        state.withLockedValue { expected.isSubset(of: $0.distinctSeqs) }
     }
 
-    var lastEventAt: ContinuousClock.Instant? { state.withLock { $0.lastEventAt } }
+    var lastEventAt: ContinuousClock.Instant? { state.withLockedValue { $0.lastEventAt } }
 
-    var snapshot: Snapshot { state.withLock { $0 } }
+    var snapshot: Snapshot { state.withLockedValue { $0 } }
 }

@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What the scenario did and when, in seconds since publishing started: printed with the results so a
 /// reader can line up losses with faults.
@@ -11,7 +11,7 @@ final class FaultTimeline: Sendable {
 
     private let clock: ScenarioClock
     private let logger: Logger
-    private let entries = Mutex<[Entry]>([])
+    private let entries = NIOLockedValueBox<[Entry]>([])
 
     init(clock: ScenarioClock, logger: Logger) {
         self.clock = clock
@@ -20,9 +20,9 @@ final class FaultTimeline: Sendable {
 
     func record(_ what: String) {
         let entry = Entry(at: (clock.elapsedSeconds * 10).rounded() / 10, what: what)
-        entries.withLock { $0.append(entry) }
+        entries.withLockedValue { $0.append(entry) }
         logger.info("t=\(entry.at)s \(what)")
     }
 
-    var all: [Entry] { entries.withLock { $0 } }
+    var all: [Entry] { entries.withLockedValue { $0 } }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import RabbitMQ
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A backend listening to the nodes' lifecycle events: a queue of its own bound to `sse.lifecycle`
 /// with `#`, every event kept in arrival order.
@@ -12,7 +12,7 @@ final class LifecycleLog: Sendable {
         var unreadable = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     static let exchange = "sse.lifecycle"
 
     /// Starts listening; returns once the queue is bound, so nothing published later is missed.
@@ -26,7 +26,7 @@ final class LifecycleLog: Sendable {
             configuration: try AMQPConfiguration(url: amqpURL), topology: topology, queues: [queue], prefetch: 1000, logger: logger
         ) { [self] delivery in
             let record = try? JSONDecoder().decode(LifecycleRecord.self, from: Data(delivery.body))
-            let consumer = state.withLock { state -> AMQPConsumer? in
+            let consumer = state.withLockedValue { state -> AMQPConsumer? in
                 if var record {
                     record.arrival = state.records.count
                     state.records.append(record)
@@ -37,16 +37,16 @@ final class LifecycleLog: Sendable {
             }
             consumer?.ack(delivery)
         }
-        state.withLock { $0.consumer = consumer }
+        state.withLockedValue { $0.consumer = consumer }
         consumer.start()
         try await consumer.waitUntilConnected(timeout: .seconds(30))
     }
 
-    var records: [LifecycleRecord] { state.withLock { $0.records } }
-    var unreadable: Int { state.withLock { $0.unreadable } }
+    var records: [LifecycleRecord] { state.withLockedValue { $0.records } }
+    var unreadable: Int { state.withLockedValue { $0.unreadable } }
 
     func stop() async {
-        let consumer = state.withLock { state in
+        let consumer = state.withLockedValue { state in
             defer { state.consumer = nil }
             return state.consumer
         }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +19,7 @@ final class LoggedProcess: Sendable {
     let pid: Int32
     let logPath: String
     /// The exit code (or 128 + the signal that ended it) once reaped.
-    private let exitStatus = Mutex<Int32?>(nil)
+    private let exitStatus = NIOLockedValueBox<Int32?>(nil)
 
     private init(pid: Int32, logPath: String) {
         self.pid = pid
@@ -73,7 +73,7 @@ final class LoggedProcess: Sendable {
 
     /// The exit code (or 128 + signal), nil while the process runs. Reaps the child once it is done.
     var status: Int32? {
-        exitStatus.withLock { status in
+        exitStatus.withLockedValue { status in
             if status == nil {
                 var raw: Int32 = 0
                 if waitpid(pid, &raw, WNOHANG) == pid {

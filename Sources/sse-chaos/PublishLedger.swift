@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What the publisher got accepted, per user — the checker's notion of "published" — and what it had
 /// to retry or gave up on.
@@ -23,18 +23,18 @@ final class PublishLedger: Sendable {
         var summary = Summary()
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     func recordAttempt() {
-        state.withLock { $0.summary.attempts += 1 }
+        state.withLockedValue { $0.summary.attempts += 1 }
     }
 
     func recordFailedAttempt(_ cause: String) {
-        state.withLock { $0.summary.failedAttempts[cause, default: 0] += 1 }
+        state.withLockedValue { $0.summary.failedAttempts[cause, default: 0] += 1 }
     }
 
     func recordAccepted(user: Int, seq: Int, nodes: Int?, stored: Bool?) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.accepted[user, default: []].insert(seq)
             state.summary.accepted += 1
             if nodes == 0 { state.summary.acceptedForNoNode += 1 }
@@ -43,7 +43,7 @@ final class PublishLedger: Sendable {
     }
 
     func recordAbandoned(user: Int, seq: Int, reason: String) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.summary.abandoned += 1
             if state.summary.abandonReasons.count < 5 {
                 state.summary.abandonReasons.append("chaos-\(user) #\(seq): \(reason)")
@@ -53,8 +53,8 @@ final class PublishLedger: Sendable {
 
     /// The sequence numbers of `user` that some node answered 202 for.
     func acceptedSeqs(ofUser user: Int) -> Set<Int> {
-        state.withLock { $0.accepted[user] ?? [] }
+        state.withLockedValue { $0.accepted[user] ?? [] }
     }
 
-    var summary: Summary { state.withLock { $0.summary } }
+    var summary: Summary { state.withLockedValue { $0.summary } }
 }

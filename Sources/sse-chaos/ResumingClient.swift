@@ -1,5 +1,5 @@
 import SSEClient
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A client that behaves like a browser's EventSource: when its stream ends or fails it waits the
 /// server's `retry:` hint (or a default), reconnects — to the next live node, as a load balancer would
@@ -13,7 +13,7 @@ final class ResumingClient: Sendable {
     let log: ClientLog
     private let cluster: ChaosCluster
     private let defaultRetry: Duration
-    private let control = Mutex(Control())
+    private let control = NIOLockedValueBox(Control())
 
     private struct Control {
         var offline = false
@@ -41,17 +41,17 @@ final class ResumingClient: Sendable {
 
     /// Closes the stream and stays disconnected until `comeBack()`.
     func goOffline() {
-        control.withLock { $0.offline = true }
+        control.withLockedValue { $0.offline = true }
     }
 
     /// Reconnects at once (a user opening the app again, not a retry), with the last id it saw.
     func comeBack() {
-        control.withLock { $0.offline = false }
+        control.withLockedValue { $0.offline = false }
     }
 
     /// Stops reading the first stream of a client whose plan uses a `StallingConnection`.
     func stopReading() {
-        let connection = control.withLock { state -> StallingConnection? in
+        let connection = control.withLockedValue { state -> StallingConnection? in
             state.stopRequested = true
             return state.stalledConnection
         }
@@ -60,14 +60,14 @@ final class ResumingClient: Sendable {
 
     /// Ends the stall begun by `stopReading()`.
     func resumeReading() {
-        let connection = control.withLock { state -> StallingConnection? in
+        let connection = control.withLockedValue { state -> StallingConnection? in
             state.resumedAt = state.resumedAt ?? .now
             return state.stalledConnection
         }
         connection?.resumeReading()
     }
 
-    private var isOffline: Bool { control.withLock { $0.offline } }
+    private var isOffline: Bool { control.withLockedValue { $0.offline } }
 
     // MARK: The loop
 
@@ -141,7 +141,7 @@ final class ResumingClient: Sendable {
             log.recordStreamEnd("stalling connect to \(port): \(error)")
             return
         }
-        let (stopped, resumed) = control.withLock { state in
+        let (stopped, resumed) = control.withLockedValue { state in
             state.stalledConnection = connection
             return (state.stopRequested, state.resumedAt != nil)
         }
@@ -152,7 +152,7 @@ final class ResumingClient: Sendable {
         do {
             for try await event in connection.events {
                 log.record(event, fromNode: port)
-                if control.withLock({ $0.resumedAt != nil }) { outcome.eventsDrained += 1 }
+                if control.withLockedValue({ $0.resumedAt != nil }) { outcome.eventsDrained += 1 }
             }
         } catch {
             endReason = "node \(port) (stalled stream): \(error)"
@@ -164,7 +164,7 @@ final class ResumingClient: Sendable {
         }
         // The stream ended on its own, and the client never closes it itself: the server did.
         outcome.disconnectedByServer = true
-        if let resumedAt = control.withLock({ $0.resumedAt }) {
+        if let resumedAt = control.withLockedValue({ $0.resumedAt }) {
             outcome.secondsToEnd = ChaosCluster.secondsSince(resumedAt)
         }
         log.recordStall(outcome)

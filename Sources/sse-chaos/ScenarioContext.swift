@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What a scenario's fault script works with while events flow: the cluster, the clients, the clock
 /// and the timeline, and a place to leave extra checks.
@@ -13,7 +13,7 @@ struct ScenarioContext: Sendable {
     private let checks = Checks()
 
     private final class Checks: Sendable {
-        let list = Mutex<[ScenarioCheck]>([])
+        let list = NIOLockedValueBox<[ScenarioCheck]>([])
     }
 
     init(settings: RunSettings, cluster: ChaosCluster, clients: [ResumingClient], clock: ScenarioClock, timeline: FaultTimeline, logger: Logger) {
@@ -31,8 +31,8 @@ struct ScenarioContext: Sendable {
     }
 
     func addCheck(_ check: ScenarioCheck) {
-        checks.list.withLock { $0.append(check) }
+        checks.list.withLockedValue { $0.append(check) }
     }
 
-    var addedChecks: [ScenarioCheck] { checks.list.withLock { $0 } }
+    var addedChecks: [ScenarioCheck] { checks.list.withLockedValue { $0 } }
 }

@@ -1,6 +1,6 @@
 import ClientRuntime
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 #if canImport(Glibc)
@@ -14,18 +14,18 @@ struct ConnectionThreadTests {
     @Test(.timeLimit(.minutes(1)))
     func theThreadTakesWorkInOrderUntilStopped() async {
         let thread = ConnectionThread<Int>()
-        let taken = Mutex<[Int]>([])
-        let finished = Mutex(false)
+        let taken = NIOLockedValueBox<[Int]>([])
+        let finished = NIOLockedValueBox(false)
         thread.start { queue in
             while case let work = queue.takeAll(), !work.isEmpty {
-                taken.withLock { $0 += work }
+                taken.withLockedValue { $0 += work }
             }
-            finished.withLock { $0 = true }
+            finished.withLockedValue { $0 = true }
         }
         for value in 1...1000 { #expect(thread.queue.append(value)) }
         await thread.stop()
-        #expect(finished.withLock { $0 })
-        #expect(taken.withLock { $0 } == Array(1...1000))
+        #expect(finished.withLockedValue { $0 })
+        #expect(taken.withLockedValue { $0 } == Array(1...1000))
         // Closed: later work is refused, so its sender can fail it at once.
         #expect(!thread.queue.append(1001))
         await thread.stop()  // again: nothing to do
@@ -34,10 +34,10 @@ struct ConnectionThreadTests {
     @Test func stoppedBeforeItStartedItNeverRuns() async {
         let thread = ConnectionThread<Int>()
         await thread.stop()
-        let ran = Mutex(false)
-        thread.start { _ in ran.withLock { $0 = true } }
+        let ran = NIOLockedValueBox(false)
+        thread.start { _ in ran.withLockedValue { $0 = true } }
         await thread.stop()
-        #expect(!ran.withLock { $0 })
+        #expect(!ran.withLockedValue { $0 })
     }
 
     @Test(.timeLimit(.minutes(1)))

@@ -1,5 +1,5 @@
 import RabbitMQ
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Collects a consumer's deliveries so a test can await them one by one with a bounded wait.
 final class DeliveryInbox: Sendable {
@@ -10,11 +10,11 @@ final class DeliveryInbox: Sendable {
         var receivedCount = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// The consumer's handler: called on the consumer's thread.
     func receive(_ delivery: AMQPDelivery) {
-        let waiter = state.withLock { state in
+        let waiter = state.withLockedValue { state in
             state.receivedCount += 1
             guard let waiter = state.waiter else {
                 state.buffered.append(delivery)
@@ -27,18 +27,18 @@ final class DeliveryInbox: Sendable {
     }
 
     var receivedCount: Int {
-        state.withLock { $0.receivedCount }
+        state.withLockedValue { $0.receivedCount }
     }
 
     /// The next delivery, or nil if none arrives within `timeout`. One waiter at a time.
     func next(within timeout: Duration = .seconds(10)) async -> AMQPDelivery? {
-        let id = state.withLock { state in
+        let id = state.withLockedValue { state in
             defer { state.nextWaiterID += 1 }
             return state.nextWaiterID
         }
         var timer: Task<Void, Never>?
         let delivery = await withCheckedContinuation { (continuation: CheckedContinuation<AMQPDelivery?, Never>) in
-            let buffered = state.withLock { state in
+            let buffered = state.withLockedValue { state in
                 if !state.buffered.isEmpty { return state.buffered.removeFirst() as AMQPDelivery? }
                 state.waiter = (id, continuation)
                 return nil
@@ -55,7 +55,7 @@ final class DeliveryInbox: Sendable {
 
     private func expireWaiter(_ id: UInt64, after timeout: Duration) async {
         guard (try? await Task.sleep(for: timeout)) != nil else { return }
-        let waiter = state.withLock { state in
+        let waiter = state.withLockedValue { state in
             guard let waiter = state.waiter, waiter.id == id else { return nil as CheckedContinuation<AMQPDelivery?, Never>? }
             state.waiter = nil
             return waiter.continuation

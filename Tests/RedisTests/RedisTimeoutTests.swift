@@ -1,5 +1,5 @@
 import Redis
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// Serialized, so the short timeouts here are not taken by each other's load. The stall runs on a
@@ -34,17 +34,17 @@ struct RedisTimeoutTests {
                     """,
                     "0",
                 ])
-                let stallFinished = Mutex(false)
+                let stallFinished = NIOLockedValueBox(false)
                 let waiter = Task {
                     let reply = try await stall.value
-                    stallFinished.withLock { $0 = true }
+                    stallFinished.withLockedValue { $0 = true }
                     return reply
                 }
 
                 // Until the stall has begun, a GET may still be answered in time; once it has,
                 // the next GET waits longer than the 200 ms timeout.
                 var timedOut = false
-                while !timedOut, !stallFinished.withLock({ $0 }) {
+                while !timedOut, !stallFinished.withLockedValue({ $0 }) {
                     do {
                         _ = try await client.command("GET", "\(prefix)first")
                     } catch RedisError.timeout {

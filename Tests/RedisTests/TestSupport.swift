@@ -1,6 +1,6 @@
 import Logging
 import Redis
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 #if canImport(Glibc)
@@ -82,7 +82,7 @@ func retryingWhileNotConnected<Value>(
 
 /// Keeps the log lines a client writes, so tests can check that a failure was logged.
 final class RecordingLogHandler: LogHandler, Sendable {
-    private let lines = Mutex<[(level: Logger.Level, message: String)]>([])
+    private let lines = NIOLockedValueBox<[(level: Logger.Level, message: String)]>([])
 
     var metadata: Logger.Metadata {
         get { [:] }
@@ -98,11 +98,11 @@ final class RecordingLogHandler: LogHandler, Sendable {
     }
 
     func log(event: LogEvent) {
-        lines.withLock { $0.append((event.level, "\(event.message) \(event.metadata ?? [:])")) }
+        lines.withLockedValue { $0.append((event.level, "\(event.message) \(event.metadata ?? [:])")) }
     }
 
     func messages(atLeast level: Logger.Level) -> [String] {
-        lines.withLock { $0.filter { $0.level >= level }.map(\.message) }
+        lines.withLockedValue { $0.filter { $0.level >= level }.map(\.message) }
     }
 
     var logger: Logger {

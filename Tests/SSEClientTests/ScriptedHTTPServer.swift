@@ -1,13 +1,13 @@
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 for the client tests. Each request it reads is handed to the test
 /// through `nextRequest()`; the test writes the response bytes and closes the connection itself.
 final class ScriptedHTTPServer: Sendable {
     /// Accepted connections, closed on shutdown so no test leaves a client hanging.
     private final class ConnectionRegistry: Sendable {
-        let channels = Mutex<[any Channel]>([])
+        let channels = NIOLockedValueBox<[any Channel]>([])
     }
 
     let port: Int
@@ -30,7 +30,7 @@ final class ScriptedHTTPServer: Sendable {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                connections.channels.withLock { $0.append(channel) }
+                connections.channels.withLockedValue { $0.append(channel) }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(RequestReader { continuation.yield($0) })
                 }
@@ -49,7 +49,7 @@ final class ScriptedHTTPServer: Sendable {
 
     func shutdown() async {
         try? await listener.close()
-        for channel in connections.channels.withLock({ $0 }) {
+        for channel in connections.channels.withLockedValue({ $0 }) {
             try? await channel.close()
         }
     }

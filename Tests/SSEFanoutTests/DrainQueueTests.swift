@@ -1,4 +1,5 @@
 import Dispatch
+import NIOConcurrencyHelpers
 import Synchronization
 import Testing
 
@@ -69,29 +70,29 @@ import Testing
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for item in 0..<perThread {
                 // Not a task: the drainer runs right here, as the router's and the registry's do.
-                if harness.queue.withLock({ $0.append((thread, item)) }) { harness.drain() }
+                if harness.queue.withLockedValue({ $0.append((thread, item)) }) { harness.drain() }
             }
         }
         let overlapped = harness.overlapped.load(ordering: .relaxed)
         #expect(!overlapped)
-        let all = harness.drained.withLock { $0 }
+        let all = harness.drained.withLockedValue { $0 }
         #expect(all.count == threads * perThread)
         for thread in 0..<threads {
             #expect(all.filter { $0.thread == thread }.map(\.item) == Array(0..<perThread))
         }
-        #expect(harness.queue.withLock { !$0.isTurnBooked && $0.isEmpty })
+        #expect(harness.queue.withLockedValue { !$0.isTurnBooked && $0.isEmpty })
     }
 
     private final class Harness: Sendable {
-        let queue = Mutex(DrainQueue<(thread: Int, item: Int)>())
-        let drained = Mutex<[(thread: Int, item: Int)]>([])
+        let queue = NIOLockedValueBox(DrainQueue<(thread: Int, item: Int)>())
+        let drained = NIOLockedValueBox<[(thread: Int, item: Int)]>([])
         let drainers = Atomic(0)
         let overlapped = Atomic(false)
 
         func drain() {
-            while let batch = queue.withLock({ $0.next(limit: 7) }) {
+            while let batch = queue.withLockedValue({ $0.next(limit: 7) }) {
                 if drainers.add(1, ordering: .sequentiallyConsistent).newValue > 1 { overlapped.store(true, ordering: .relaxed) }
-                drained.withLock { $0 += batch }
+                drained.withLockedValue { $0 += batch }
                 drainers.subtract(1, ordering: .sequentiallyConsistent)
             }
         }

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Publishes the lifecycle events of registry writes (`LifecycleEvent.events`) to `sse.lifecycle`.
 ///
@@ -28,7 +28,7 @@ final class LifecyclePublisher: Sendable {
     /// The kinds published (`lifecycle.events`): a node under heavy churn may leave out the per-connection ones.
     private let kinds: Set<LifecycleEvent.Kind>
     private let now: @Sendable () -> Int64
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let failureLog = RateLimitedLog()
 
     /// How long an event is retried while RabbitMQ is unreachable.
@@ -67,7 +67,7 @@ final class LifecyclePublisher: Sendable {
     private func publish(_ events: [LifecycleEvent]) {
         let events = kinds.count == LifecycleEvent.Kind.allCases.count ? events : events.filter { kinds.contains($0.kind) }
         guard !events.isEmpty else { return }
-        state.withLock { $0.unsettled += events.count }
+        state.withLockedValue { $0.unsettled += events.count }
         let started = ContinuousClock.now
         for event in events {
             send(Pending(event: event.kind.rawValue, body: event.encode(), firstTried: started))
@@ -79,13 +79,13 @@ final class LifecyclePublisher: Sendable {
             if case .failure(let error) = result {
                 failed(pending, error)
             } else {
-                state.withLock { $0.unsettled -= 1 }
+                state.withLockedValue { $0.unsettled -= 1 }
             }
         }
     }
 
     private func failed(_ pending: Pending, _ error: any Error) {
-        let startRetrying = state.withLock { state -> Bool in
+        let startRetrying = state.withLockedValue { state -> Bool in
             if state.retries.count >= Self.maxRetries {
                 state.retries.removeOldest()
                 state.unsettled -= 1
@@ -102,7 +102,7 @@ final class LifecyclePublisher: Sendable {
         while true {
             try? await Task.sleep(for: .seconds(1))
             let cutoff = ContinuousClock.now - Self.retryWindow
-            let (due, expired) = state.withLock { state -> ([Pending], Int) in
+            let (due, expired) = state.withLockedValue { state -> ([Pending], Int) in
                 let taken = state.retries.take()
                 let due = taken.filter { $0.firstTried >= cutoff }
                 let expired = taken.count - due.count
@@ -120,7 +120,7 @@ final class LifecyclePublisher: Sendable {
     /// before the broker closes on shutdown.
     func settle(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
-        while state.withLock({ $0.unsettled > 0 }), ContinuousClock.now < deadline {
+        while state.withLockedValue({ $0.unsettled > 0 }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Prometheus
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// A node's Prometheus metrics, served at `GET /metrics` (README, "Metrics"). They are made through
@@ -21,9 +22,9 @@ public final class NodeMetrics: Sendable {
     let deliveries: Metrics.Counter
     /// From accepted by the routing node to written to the streams by the delivering node.
     let deliveryLatency: Metrics.Timer
-    private let publishErrors = Mutex<[String: Metrics.Counter]>([:])
+    private let publishErrors = NIOLockedValueBox<[String: Metrics.Counter]>([:])
     let slowClientCloses: Metrics.Counter
-    private let resumes = Mutex<[String: Metrics.Counter]>([:])
+    private let resumes = NIOLockedValueBox<[String: Metrics.Counter]>([:])
     /// Publish to RabbitMQ until its confirm.
     let amqpConfirm: Metrics.Timer
     /// A Redis command (or pipeline) until its answer.
@@ -113,8 +114,8 @@ public final class NodeMetrics: Sendable {
     }
 
     /// Labelled counters made on first use; their values come from the node's own fixed sets of codes.
-    private func counter(_ value: String, in cache: borrowing Mutex<[String: Metrics.Counter]>, label: String, dimension: String) -> Metrics.Counter {
-        cache.withLock { counters in
+    private func counter(_ value: String, in cache: NIOLockedValueBox<[String: Metrics.Counter]>, label: String, dimension: String) -> Metrics.Counter {
+        cache.withLockedValue { counters in
             if let counter = counters[value] { return counter }
             let counter = Metrics.Counter(label: label, dimensions: [(dimension, value)], factory: factory)
             counters[value] = counter

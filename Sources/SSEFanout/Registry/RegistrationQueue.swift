@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Applies registry writes in the order they were enqueued: a connection's unregistration can never
 /// overtake its registration, nor a channel's leave its join.
@@ -65,7 +65,7 @@ final class RegistrationQueue: Sendable {
     private let registry: any Registry
     private let lifecycle: LifecyclePublisher?
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     private let failures = RateLimitedLog()
 
@@ -82,7 +82,7 @@ final class RegistrationQueue: Sendable {
     /// Enqueues without waiting; `done` runs after the write, with its error if it failed.
     /// Once the queue has finished, operations are dropped.
     func enqueue(_ operation: Operation, done: (@Sendable (Error?) -> Void)? = nil) {
-        let batch = state.withLock { state -> [Item]? in
+        let batch = state.withLockedValue { state -> [Item]? in
             guard !state.finished else { return nil }
             // The item that books the turn starts the first batch here, on the enqueuing thread.
             let startsWriting = state.items.append(Item(operation: operation, done: done))
@@ -103,7 +103,7 @@ final class RegistrationQueue: Sendable {
     func run() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (runner: CheckedContinuation<Void, Never>) in
-                let runNow = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                let runNow = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
                     state.runner = runner
                     return state.takeRunnerIfDone()
                 }
@@ -117,14 +117,14 @@ final class RegistrationQueue: Sendable {
     /// Whether a write failed since the last call (and clears it): the node then compares the registry
     /// with its streams once Redis answers again, however short the outage was.
     func takeMissedWrites() -> Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             defer { state.missedWrites = false }
             return state.missedWrites
         }
     }
 
     func finish() {
-        state.withLock { state -> CheckedContinuation<Void, Never>? in
+        state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             state.finished = true
             return state.takeRunnerIfDone()
         }?.resume()
@@ -158,7 +158,7 @@ final class RegistrationQueue: Sendable {
                 switch (outcome, item.operation) {
                 case (.failure(let error), _):
                     failure = error
-                    state.withLock { $0.missedWrites = true }
+                    state.withLockedValue { $0.missedWrites = true }
                     // While Redis is away every stream's write fails: one line now and then, and no
                     // record's user, device or channels in it.
                     failures.note("registry writes failing", logger: logger, metadata: ["error": "\(error)", "connection": "\(item.operation.connectionID ?? "-")"])
@@ -172,7 +172,7 @@ final class RegistrationQueue: Sendable {
             }
             item.done?(failure)
         }
-        let (next, runner) = state.withLock { state -> ([Item]?, CheckedContinuation<Void, Never>?) in
+        let (next, runner) = state.withLockedValue { state -> ([Item]?, CheckedContinuation<Void, Never>?) in
             if let next = state.items.next(limit: Self.maxBatch) { return (next, nil) }
             return (nil, state.takeRunnerIfDone())
         }
