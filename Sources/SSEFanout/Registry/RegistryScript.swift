@@ -64,10 +64,10 @@ enum RegistryScript {
               if f:find('f', 1, true) and redis.call('ZCARD', conns(key)) == 1 then reply[#reply + 1] = key end
             end
           end
-          if user then
+          -- The user's first connection lists them in the tenant, online since now.
+          if user and redis.call('ZCARD', conns(ukey)) == 1 then
             redis.call('ZADD', users(tkey), 0, user)
-            -- Set when the user came online; kept while they stay.
-            redis.call('HSETNX', P .. 'presence:since:' .. tkey, user, since)
+            redis.call('HSET', P .. 'presence:since:' .. tkey, user, since)
           end
           reply[1] = redis.call('INCR', P .. 'presence:seq')
           return reply
@@ -130,7 +130,6 @@ enum RegistryScript {
           local id, node, tenant, since, n = ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
           local fields = {}
           for i = 1, n do fields[i] = ARGV[7 + i] end
-          redis.call('DEL', P .. 'conn:' .. id)
           redis.call('HSET', P .. 'conn:' .. id, unpack(fields))
           redis.call('SADD', P .. 'node:' .. node .. ':connections', id)
           local m = tonumber(ARGV[8 + n])
