@@ -87,5 +87,8 @@ import Testing
             "X-SSE-Connection=c1", "X-SSE-User=alice", "X-SSE-Session=s1", "X-SSE-Client=ph/one", "X-SSE-Tenant=acme",
         ])
         #expect(ConnectionCodec.senderHeaders([], tenant: "", connectionID: nil).map(\.name) == ["X-SSE-Tenant"])
+        // A sender without a user (authentication off) still names its device.
+        let anonymous = SendIdentity(user: nil, tenant: "", session: nil, clientID: "tab-1")
+        #expect(anonymous.headers.map { "\($0.name)=\($0.value)" } == ["X-SSE-Client=tab-1", "X-SSE-Tenant="])
     }
 }

@@ -9,9 +9,12 @@ struct SendIdentity: Sendable, Equatable {
     /// Set only once the registry said this connection is the same user's, in the same tenant.
     var connectionID: String?
 
-    /// The sender's addresses: its user, device, session and tenant.
+    /// The sender's addresses: its user, device, session and tenant. Unlike a stream's, a sender's device
+    /// is named without a user too (authentication off, no `user=`): the backend is told its id.
     var addresses: [Address] {
-        ConnectionRecord.addresses(user: user, clientID: clientID, session: session, tenant: tenant)
+        var addresses = ConnectionRecord.addresses(user: user, clientID: clientID, session: session, tenant: tenant)
+        if user == nil, let clientID { addresses.insert(.client(user: "", id: clientID, tenant: tenant), at: 0) }
+        return addresses
     }
 
     /// The headers that name the sender (`ConnectionCodec.senderHeaders`).
