@@ -14,4 +14,15 @@ import Testing
             #expect(used.count == 62, "position \(position)")
         }
     }
+
+    @Test func anIdNamesTheLoopItWasMadeFor() {
+        for shard in [0, 1, 7, 61] {
+            let id = ConnectionID.next(shard: shard)
+            #expect(id.count == 22)
+            #expect(ConnectionID.shard(of: id) == shard)
+        }
+        // Ids too short or with a character outside the alphabet name no loop.
+        #expect(ConnectionID.shard(of: "abc") == nil)
+        #expect(ConnectionID.shard(of: "-" + String(repeating: "a", count: 21)) == nil)
+    }
 }

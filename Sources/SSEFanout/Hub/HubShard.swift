@@ -28,6 +28,8 @@ final class HubShard: @unchecked Sendable {
     /// How much the newest gap between events counts in their running mean (`InboxTimes`).
     static let gapWeight = 0.25
 
+    /// Its place among the hub's shards, named by its streams' connection ids.
+    let index: Int
     let eventLoop: EventLoop
     private let logger: Logger
     private var connections: [String: SSEConnection] = [:]
@@ -65,10 +67,11 @@ final class HubShard: @unchecked Sendable {
     private var deliveredInPass = 0
 
     init(
-        eventLoop: EventLoop, writeDelay: TimeAmount = .zero, load: LoopLoad = LoopLoad(),
+        index: Int = 0, eventLoop: EventLoop, writeDelay: TimeAmount = .zero, load: LoopLoad = LoopLoad(),
         pacingBudget: TimeAmount = .milliseconds(100), logger: Logger, metrics: NodeMetrics? = nil
     ) {
         self.metrics = metrics
+        self.index = index
         self.eventLoop = eventLoop
         self.writeDelay = writeDelay
         self.load = load
@@ -109,6 +112,12 @@ final class HubShard: @unchecked Sendable {
             if byAddress[address]?.isEmpty == true { byAddress.removeValue(forKey: address) }
         }
         return true
+    }
+
+    /// Whether a stream here answers to `address`.
+    func holds(_ address: Address) -> Bool {
+        eventLoop.assertInEventLoop()
+        return byAddress[address] != nil
     }
 
     /// Queues an already-encoded event for this loop's streams. Callable from any thread; events

@@ -36,6 +36,7 @@ final class SSEConnection: @unchecked Sendable {
     /// Mirrors the channel's writability (from `channelWritabilityChanged`), read on every flush
     /// without a call through the `Channel` existential.
     private var isWritable = true
+    private var writer: DirectWriter
 
     /// When the stream's token runs out (ms since 1970): it is then sent `expired` and closed.
     let expiresAt: Int64?
@@ -59,6 +60,7 @@ final class SSEConnection: @unchecked Sendable {
         self.floor = resumedFrom
         self.maxBufferedBytes = maxBufferedBytes
         self.machine = StreamStateMachine(maxHeldBytes: maxBufferedBytes)
+        self.writer = DirectWriter(channel: channel)
     }
 
     /// Whether events for `target` are for this stream.
@@ -125,11 +127,16 @@ final class SSEConnection: @unchecked Sendable {
         }
     }
 
-    /// The outbox to the channel, with one flush.
+    /// The outbox to the client: with one `send(2)` when the socket takes it all, else through the
+    /// channel with one flush (`DirectWriter`).
     private func write() {
         guard let bytes = outbox else { return }
         outbox = nil
-        channel.writeAndFlush(bytes, promise: nil)
+        if writer.usesChannelOnly { return channel.writeAndFlush(bytes, promise: nil) }
+        guard let rest = writer.write(bytes) else { return }
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.writer.completed() }
+        channel.writeAndFlush(rest, promise: promise)
     }
 
     /// Bytes that are no event and carry no id: a bare `retry:` hint, a farewell. Not sent before

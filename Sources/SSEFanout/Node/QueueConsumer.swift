@@ -66,8 +66,8 @@ final class QueueConsumer: Sendable {
             var stale: [Publication] = []
             for publication in publications {
                 for leg in publication.legs {
-                    hub.deliver(leg.withID(EventIDGenerator.next))
-                    if Self.followsItsTarget(leg), leg.hops == 0, !hub.holds(leg.target) { stale.append(leg) }
+                    let held = hub.deliver(leg.withID(EventIDGenerator.next))
+                    if Self.followsItsTarget(leg), leg.hops == 0, !held { stale.append(leg) }
                 }
             }
             if stale.isEmpty {

@@ -39,7 +39,7 @@ final class StreamOpener: Sendable {
     func attach(channel: Channel, request: StreamRequest) -> SSEConnection {
         let nowMillis = Int64(Date().timeIntervalSince1970 * 1000)
         let record = ConnectionRecord(
-            connectionID: ConnectionID.next(), nodeID: nodeID, connectedAt: nowMillis, expiresAt: request.expiresAt, addresses: request.addresses)
+            connectionID: hub.newConnectionID(on: channel.eventLoop), nodeID: nodeID, connectedAt: nowMillis, expiresAt: request.expiresAt, addresses: request.addresses)
         let streams = record.streams
         // A position from the future (a forged or corrupted id) cannot be read from, and would hide every
         // event until then: such a token counts as unreadable, so the stream resets once and starts now.

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+
+/// Writes a stream's bytes: straight to its socket with one `send(2)` while the channel holds nothing
+/// unsent, through the channel otherwise. A broadcast's cost per stream is then about that one system
+/// call; the channel pipeline, its promise bookkeeping and its pending-writes queue are skipped.
+///
+/// Order is kept because a direct write is made only when every write handed to the channel before it
+/// has completed: whatever the kernel does not take at once (a slow client, a full socket buffer) goes to
+/// the channel, and until the channel has written it all, so does everything after it. The channel then
+/// buffers, reports writability and enforces the high water mark exactly as it always did.
+///
+/// Only on the stream's event loop. The descriptor is used only while the channel is open: NIO closes
+/// it on this loop and tells the stream (`channelInactive`) before anything else runs here, and the
+/// stream stops writing from then on.
+struct DirectWriter {
+    /// The socket, found when the stream opened; -1 when it could not be (the channel writes everything).
+    private let descriptor: CInt
+    /// Writes handed to the channel that have not completed.
+    private var inChannel: Int32 = 0
+    /// Set once the channel has written what it held when the stream opened (the response head):
+    /// until then every write goes through it.
+    private var armed = false
+
+    init(channel: Channel) {
+        self.descriptor = ChannelDescriptor.of(channel) ?? -1
+    }
+
+    /// Whether the channel writes everything (no descriptor), uncounted.
+    var usesChannelOnly: Bool { descriptor < 0 }
+
+    /// Writes `bytes` straight to the socket when it may, and returns what is left for the channel
+    /// (nil: all written). What it returns is counted until `completed()`.
+    mutating func write(_ bytes: ByteBuffer) -> ByteBuffer? {
+        guard armed, inChannel == 0 else { return handOver(bytes) }
+        let sent = bytes.withUnsafeReadableBytes { send(descriptor, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        if sent == bytes.readableBytes { return nil }
+        // Full socket buffer, or an error the channel will meet too and handle its own way (it closes).
+        guard sent > 0 else { return handOver(bytes) }
+        var rest = bytes
+        rest.moveReaderIndex(forwardBy: sent)
+        return handOver(rest)
+    }
+
+    private mutating func handOver(_ bytes: ByteBuffer) -> ByteBuffer {
+        inChannel += 1
+        return bytes
+    }
+
+    /// A write handed to the channel completed (or failed: the channel is closing). Once none is left,
+    /// writes go straight to the socket again.
+    mutating func completed() {
+        inChannel -= 1
+        if inChannel == 0 { armed = true }
+    }
+}
