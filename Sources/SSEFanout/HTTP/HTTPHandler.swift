@@ -5,7 +5,8 @@ import NIOHTTP1
 /// Serves one HTTP connection: reads each request under its limits, and hands it to its route
 /// (`HTTPRoutes`). Plain routes answer through NIO's HTTP encoder (`HTTPResponder`); `GET /events`
 /// turns the connection into an event stream (`StreamRoute`); a send's body is read or forwarded as
-/// it arrives (`UpstreamRoutes.swift`).
+/// it arrives (`UpstreamRoutes.swift`). Where the connection is in its request is one
+/// `HTTPConnectionStateMachine`: the handler feeds it what it reads and does what it answers.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -13,57 +14,27 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     let routes: HTTPRoutes
     var sends: SendRoute { routes.sends }
     let logger: Logger
-    private var head: HTTPRequestHead?
-    var body: ByteBuffer?
-    var discardingBody = false
-    /// A send or upload whose head was read (`UpstreamRoutes.swift`): its body is read or forwarded under
-    /// its own limits, and it is answered.
-    var pendingSend: PendingSend?
-    /// Set once the connection became a stream: whatever the client sent after its `GET /events`
-    /// (pipelined requests the decoder still hands over) is dropped and never answered.
-    private var isStream = false
+    /// Where the connection is in its current request; the handler does what its transitions say.
+    var machine: HTTPConnectionStateMachine
 
     init(routes: HTTPRoutes) {
         self.routes = routes
         self.logger = routes.logger
+        self.machine = HTTPConnectionStateMachine(maxBodySize: routes.maxBodySize, maxUploadSize: routes.sends.limits.maxUploadSize)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !isStream else { return }
+        let action: HTTPConnectionStateMachine.Action
         switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            self.body = nil
-            self.discardingBody = false
-            self.pendingSend = nil
-            if head.method == .POST, let (kind, rest) = SendKind.of(path: HTTPRequest.path(of: head.uri)) {
-                return beginSend(context, head, kind, rest)
-            }
-            // Refuse an announced oversize body before reading any of it.
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > routes.maxBodySize {
-                discardingBody = true
-                respondError(context, .payloadTooLarge, "body_too_large", "the body exceeds \(routes.maxBodySize) bytes", close: true)
-            }
-        case .body(var chunk):
-            guard !discardingBody else { return }
-            if pendingSend != nil, let head { return receiveSendBody(context, head, &chunk) }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > routes.maxBodySize {
-                discardingBody = true
-                body = nil
-                respondError(context, .payloadTooLarge, "body_too_large", "the body exceeds \(routes.maxBodySize) bytes", close: true)
-                return
-            }
-            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
-        case .end:
-            guard let head, !discardingBody else { return }
-            self.head = nil
-            if let pendingSend { return finishSend(context, head, pendingSend) }
-            route(context, head)
+        case .head(let head): action = machine.head(head)
+        case .body(let piece): action = machine.body(piece)
+        case .end: action = machine.end()
         }
+        perform(action, context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        abandonSend()
+        perform(machine.channelInactive(), context)
         context.fireChannelInactive()
     }
 
@@ -73,11 +44,36 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+    /// Does what the machine said; called again with what the machine says to a send's check.
+    func perform(_ action: HTTPConnectionStateMachine.Action, _ context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .checkSend(let head, let kind, let rest):
+            perform(machine.sendChecked(checkSend(context, head, kind, rest)), context)
+        case .refuseBody(let head):
+            respond(context, head, .payloadTooLarge, JSONBody.error("body_too_large", "the body exceeds \(routes.maxBodySize) bytes"), close: true)
+        case .route(let head, let body):
+            route(context, head, body)
+        case .answer(let head, let answer, let close):
+            self.answer(context, head, answer, close: close)
+        case .startForward(let forward):
+            startForward(context, forward)
+        case .forward(let forward, let piece):
+            forward.receive(piece)
+        case .endForward(let forward):
+            forward.end()
+        case .stopForward(let forward, let readOn):
+            forward.stop(readOn: readOn)
+        case .publish(let head, let request, let reservation, let body):
+            publish(context, head, request, reservation, body)
+        }
+    }
+
+    private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ body: ByteBuffer?) {
         let path = HTTPRequest.path(of: head.uri)
         logger.debug("request", metadata: ["method": "\(head.method)", "uri": "\(LogRedaction.uri(head.uri))"])
         let bytes = body.map { Array($0.readableBytesView) } ?? []
-        body = nil
         let responder = HTTPResponder(head: head, handler: self, context: context)
         // Probes and the browser client answer any origin; the rest only those on the list.
         if routes.cors.refuses(head), path != "/healthz", path != "/readyz", BrowserClient.file(at: path) == nil {
@@ -87,7 +83,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if head.method == .OPTIONS { return preflight(head, responder) }
         if head.method == .GET, path == "/events" {
-            return routes.stream.open(head, self, context) { isStream = true }
+            return routes.stream.open(head, self, context) { machine.becameStream() }
         }
         switch routes.table.match(head.method, path) {
         case .route(let route):
@@ -108,14 +104,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     // MARK: - Responses
-
-    func respondError(
-        _ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ code: String, _ message: String, extraHeaders: [(String, String)] = [],
-        close: Bool
-    ) {
-        guard let head else { return }
-        respond(context, head, status, JSONBody.error(code, message), extraHeaders: extraHeaders, close: close)
-    }
 
     func respond(
         _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: [UInt8]?,

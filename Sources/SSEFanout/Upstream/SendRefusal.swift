@@ -23,4 +23,8 @@ struct SendRefusal: Error, Sendable, Equatable {
     init(_ error: PublicationError) {
         self.init(.badRequest, error.code, error.message)
     }
+
+    /// The node holds as many send and upload bodies as it may (`BodyBudget`).
+    static let busy = SendRefusal(
+        .serviceUnavailable, "busy", "this node holds as many send and upload bodies as it may; try again shortly", retryAfter: 1)
 }
