@@ -1,7 +1,9 @@
 import NIOCore
 
 /// An event on its way to local streams: encoded once, shared by every connection that gets it.
-struct OutboundEvent: Sendable {
+/// A class: a broadcast pass hands it to every stream, and one reference costs one retain where the
+/// fields (a buffer, an address's strings, a tag) would cost one each.
+final class OutboundEvent: Sendable {
     /// The SSE fields except `id:`, which each connection writes itself (its resume token).
     let body: ByteBuffer
     /// Whom it is for (a leg's one target).

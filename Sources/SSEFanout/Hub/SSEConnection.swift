@@ -130,8 +130,7 @@ final class SSEConnection: @unchecked Sendable {
     /// The outbox to the client: with one `send(2)` when the socket takes it all, else through the
     /// channel with one flush (`DirectWriter`).
     private func write() {
-        guard let bytes = outbox else { return }
-        outbox = nil
+        guard let bytes = outbox.take() else { return }
         if writer.usesChannelOnly { return channel.writeAndFlush(bytes, promise: nil) }
         guard let rest = writer.write(bytes) else { return }
         let promise = eventLoop.makePromise(of: Void.self)
@@ -233,16 +232,14 @@ final class SSEConnection: @unchecked Sendable {
         flush(logger: logger)
     }
 
+    /// Outboxes are plain heap buffers, as the channel's allocator would give: asked of the channel on
+    /// every delivery, it was a call through the `Channel` existential and a lock.
+    private static let allocator = ByteBufferAllocator()
+
     /// `id: <token>` and the shared event bytes, into the outbox. Returns true if it was empty.
     @discardableResult
     private func append(_ body: ByteBuffer) -> Bool {
-        let wasEmpty = outbox == nil
-        if wasEmpty { outbox = channel.allocator.buffer(capacity: body.readableBytes + 6 + 24 * token.positions.count) }
-        outbox!.writeStaticString("id: ")
-        token.write(to: &outbox!)
-        outbox!.writeInteger(UInt8(ascii: "\n"))
-        outbox!.writeImmutableBuffer(body)
-        return wasEmpty
+        appendID(then: body)
     }
 
     /// Bytes as they are, into the outbox.
@@ -252,11 +249,31 @@ final class SSEConnection: @unchecked Sendable {
 
     /// `id: <token>` alone: moves the client's last event id without an event.
     private func appendID() -> Bool {
-        let wasEmpty = outbox == nil
-        if wasEmpty { outbox = channel.allocator.buffer(capacity: 8 + 24 * token.positions.count) }
-        outbox!.writeStaticString("id: ")
-        token.write(to: &outbox!)
-        outbox!.writeStaticString("\n\n")
+        appendID(then: nil)
+    }
+
+    /// `id: <token>`, then `body` or the blank line that ends an event without one. The outbox is taken
+    /// out, written and put back: two accesses to the stream's state rather than one per piece, each of
+    /// which Swift checks for exclusivity at run time.
+    private func appendID(then body: ByteBuffer?) -> Bool {
+        var buffer: ByteBuffer
+        let wasEmpty: Bool
+        if let existing = outbox.take() {
+            buffer = existing
+            wasEmpty = false
+        } else {
+            buffer = Self.allocator.buffer(capacity: (body?.readableBytes ?? 2) + 6 + 24 * token.positions.count)
+            wasEmpty = true
+        }
+        buffer.writeStaticString("id: ")
+        token.write(to: &buffer)
+        if let body {
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            buffer.writeImmutableBuffer(body)
+        } else {
+            buffer.writeStaticString("\n\n")
+        }
+        outbox = buffer
         return wasEmpty
     }
 
