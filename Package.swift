@@ -94,7 +94,11 @@ let package = Package(
                 .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             // Compiled in through BrowserClient+Files.swift and WebPages+Files.swift (scripts/embed-web-files.sh).
-            exclude: ["Browser/sse.js", "Browser/sse.d.ts", "Pages/demo.html", "Pages/admin.html"]
+            exclude: ["Browser/sse.js", "Browser/sse.d.ts", "Pages/demo.html", "Pages/admin.html"],
+            // The run-time exclusivity checks cost a broadcast about a tenth of its user time (a check per
+            // access to a stream's state, per delivery; BENCHMARKS.md, S2). The compiler still checks what
+            // it can see, and debug builds, which the tests run, keep the run-time checks.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // A small SwiftNIO SSE and HTTP client, used by the tests and the CLI.
         .target(

@@ -18,27 +18,33 @@ import NIOCore
 /// it on this loop and tells the stream (`channelInactive`) before anything else runs here, and the
 /// stream stops writing from then on.
 struct DirectWriter {
-    /// The socket, found when the stream opened; -1 when it could not be (the channel writes everything).
-    private let descriptor: CInt
+    /// The socket: looked up the first time a write could go to it (a stream that never gets an event
+    /// after `connected` never pays for the lookup); -1 when it could not be found, and the channel
+    /// writes everything.
+    private var descriptor: CInt = Self.notLookedUp
     /// Writes handed to the channel that have not completed.
     private var inChannel: Int32 = 0
     /// Set once the channel has written what it held when the stream opened (the response head):
     /// until then every write goes through it.
     private var armed = false
 
-    init(channel: Channel) {
-        self.descriptor = ChannelDescriptor.of(channel) ?? -1
+    private static let notLookedUp: CInt = -2
+
+    /// Where a write's bytes go.
+    enum Route {
+        /// All to the socket.
+        case written
+        /// To the channel. When `counted`, `completed()` must be called once its promise is done.
+        case channel(ByteBuffer, counted: Bool)
     }
 
-    /// Whether the channel writes everything (no descriptor), uncounted.
-    var usesChannelOnly: Bool { descriptor < 0 }
-
-    /// Writes `bytes` straight to the socket when it may, and returns what is left for the channel
-    /// (nil: all written). What it returns is counted until `completed()`.
-    mutating func write(_ bytes: ByteBuffer) -> ByteBuffer? {
+    /// Writes `bytes` straight to the socket when it may, and says what is left for the channel.
+    mutating func write(_ bytes: ByteBuffer, on channel: Channel) -> Route {
         guard armed, inChannel == 0 else { return handOver(bytes) }
+        if descriptor == Self.notLookedUp { descriptor = ChannelDescriptor.of(channel) ?? -1 }
+        guard descriptor >= 0 else { return .channel(bytes, counted: false) }
         let sent = bytes.withUnsafeReadableBytes { send(descriptor, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-        if sent == bytes.readableBytes { return nil }
+        if sent == bytes.readableBytes { return .written }
         // Full socket buffer, or an error the channel will meet too and handle its own way (it closes).
         guard sent > 0 else { return handOver(bytes) }
         var rest = bytes
@@ -46,13 +52,13 @@ struct DirectWriter {
         return handOver(rest)
     }
 
-    private mutating func handOver(_ bytes: ByteBuffer) -> ByteBuffer {
+    private mutating func handOver(_ bytes: ByteBuffer) -> Route {
         inChannel += 1
-        return bytes
+        return .channel(bytes, counted: true)
     }
 
-    /// A write handed to the channel completed (or failed: the channel is closing). Once none is left,
-    /// writes go straight to the socket again.
+    /// A counted write completed (or failed: the channel is closing). Once none is left, writes may go
+    /// straight to the socket again.
     mutating func completed() {
         inChannel -= 1
         if inChannel == 0 { armed = true }

@@ -15,8 +15,9 @@ final class SSEConnection: @unchecked Sendable {
     typealias ReplayPage = StreamStateMachine.ReplayPage
 
     let record: ConnectionRecord
-    /// `record.addresses`, worked out once: a broadcast pass asks every stream whether it matches.
-    let addresses: [Address]
+    /// A broadcast pass asks every stream whether it matches. Read from the record, not kept twice: every
+    /// byte here is a byte per open stream.
+    var addresses: [Address] { record.addresses }
     let channel: Channel
     private var machine: StreamStateMachine
     var isOpen: Bool { machine.isOpen }
@@ -39,7 +40,7 @@ final class SSEConnection: @unchecked Sendable {
     private var writer: DirectWriter
 
     /// When the stream's token runs out (ms since 1970): it is then sent `expired` and closed.
-    let expiresAt: Int64?
+    var expiresAt: Int64? { record.expiresAt }
 
     var id: String { record.connectionID }
     /// Kept, not fetched from the channel on every send (an existential call on the hot path).
@@ -48,19 +49,17 @@ final class SSEConnection: @unchecked Sendable {
     var slot = -1
 
     init(
-        record: ConnectionRecord, channel: Channel, token: ResumeToken, resumedFrom: ResumeToken, expiresAt: Int64? = nil,
+        record: ConnectionRecord, channel: Channel, token: ResumeToken, resumedFrom: ResumeToken,
         maxBufferedBytes: Int = 256 * 1024
     ) {
         self.record = record
-        self.expiresAt = expiresAt
-        self.addresses = record.addresses
         self.channel = channel
         self.eventLoop = channel.eventLoop
         self.token = token
         self.floor = resumedFrom
         self.maxBufferedBytes = maxBufferedBytes
         self.machine = StreamStateMachine(maxHeldBytes: maxBufferedBytes)
-        self.writer = DirectWriter(channel: channel)
+        self.writer = DirectWriter()
     }
 
     /// Whether events for `target` are for this stream.
@@ -131,11 +130,16 @@ final class SSEConnection: @unchecked Sendable {
     /// channel with one flush (`DirectWriter`).
     private func write() {
         guard let bytes = outbox.take() else { return }
-        if writer.usesChannelOnly { return channel.writeAndFlush(bytes, promise: nil) }
-        guard let rest = writer.write(bytes) else { return }
-        let promise = eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { _ in self.writer.completed() }
-        channel.writeAndFlush(rest, promise: promise)
+        switch writer.write(bytes, on: channel) {
+        case .written:
+            return
+        case .channel(let rest, counted: false):
+            channel.writeAndFlush(rest, promise: nil)
+        case .channel(let rest, counted: true):
+            let promise = eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in self.writer.completed() }
+            channel.writeAndFlush(rest, promise: promise)
+        }
     }
 
     /// Bytes that are no event and carry no id: a bare `retry:` hint, a farewell. Not sent before

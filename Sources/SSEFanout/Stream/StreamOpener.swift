@@ -52,7 +52,7 @@ final class StreamOpener: Sendable {
         let connection = SSEConnection(
             record: record, channel: channel, token: token,
             resumedFrom: ResumeToken(positions: streams.compactMap { stream in resumed?.position(of: stream).map { (stream.tag, $0) } }),
-            expiresAt: request.expiresAt, maxBufferedBytes: maxBufferedBytes
+            maxBufferedBytes: maxBufferedBytes
         )
         let connected = connectedEvent(for: record)
         let logger = self.logger
