@@ -10,7 +10,7 @@
 #   AMQP_PORT      rabbitmq-server AMQP port           (default: 5682; its Erlang
 #                  distribution port is AMQP_PORT + 20000)
 #   RABBIT_NAME    Erlang node name prefix             (default: ssefanout)
-#   SERVICES_FRESH 1: RabbitMQ starts from empty data (the test scripts set it)
+#   SERVICES_FRESH 1: RabbitMQ and Redis start from empty data (the test scripts set it)
 set -euo pipefail
 
 dir=${SERVICES_DIR:-/tmp/sse-fanout-services}
@@ -39,6 +39,9 @@ rabbit_up() { (rabbit_env; rabbitmq-diagnostics -q -n "$rabbit_node" check_port_
 
 start_redis() {
   if redis_up; then echo "redis-server already up on :$redis_port"; return; fi
+  # SERVICES_FRESH=1: what an earlier run left (its nodes' leases and connections, kept in the
+  # append-only file) would be reaped by the first node of this run, its closes published meanwhile.
+  [[ ${SERVICES_FRESH:-0} == 1 ]] && rm -rf "$dir/redis"
   mkdir -p "$dir/redis"
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir/redis" \
     --daemonize yes --pidfile "$dir/redis/pid" --logfile "$dir/redis/log" \
