@@ -5,7 +5,8 @@ import Testing
 
 @testable import SSEFanout
 
-/// The hub wakes only the loops an event is for, and none for an event no stream here wants.
+/// Which loops the hub hands an event to (`loops(for:)`, which `deliver` follows): those holding its
+/// streams, and none for an event no stream here wants.
 @Suite struct LocalHubTests {
     private let logger = Logger(label: "test-local-hub")
 
@@ -22,7 +23,7 @@ import Testing
         return connection
     }
 
-    @Test func anEventForOneStreamGoesToTheLoopThatHoldsItAlone() {
+    @Test func theLoopsChosenForATargetAreThoseHoldingItsStreams() {
         let loops = [EmbeddedEventLoop(), EmbeddedEventLoop()]
         let hub = hub(loops)
         let alice = stream(on: loops[1], hub: hub, user: "alice", channels: ["news"])
@@ -43,7 +44,7 @@ import Testing
         #expect(hub.loops(for: .user("bob")) == .none)
     }
 
-    @Test func anEventNoStreamHereWantsIsNotEncodedOrQueued() {
+    @Test func anEventNoStreamHereWantsReachesNoLoop() {
         let loops = [EmbeddedEventLoop(), EmbeddedEventLoop()]
         let hub = hub(loops)
         #expect(hub.loops(for: .broadcast) == .none)

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import Synchronization
 import NIOCore
+import Synchronization
 
 /// The connections that live on one event loop, indexed by id and by every address they answer to.
 /// Everything here runs on `eventLoop`, so delivery needs no locks and no task per connection.
