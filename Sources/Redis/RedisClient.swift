@@ -1,51 +1,68 @@
 import ClientRuntime
 import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
 
-/// A Redis client over one hiredis connection, usable from any task or thread.
+/// A Redis client with one connection per event loop of a group, usable from any task or thread.
 ///
-/// hiredis is blocking and not thread-safe, so the connection lives on a dedicated thread of its
-/// own (a `ConnectionThread`): no NIO event loop or cooperative-pool thread ever blocks on Redis.
-/// Commands run in the order they were submitted (FIFO); those that queue up while the thread is
-/// busy go out together on its next turn, as one pipeline (`RedisConnection.serve`). `enqueue` queues
-/// a command synchronously, so a caller can issue many in order without awaiting each; `command`
-/// queues before it first suspends, so commands awaited one after another keep their order too.
+/// A caller on one of the group's loops uses that loop's connection: its commands are written, and
+/// their replies read and handed back, on the caller's own thread, with no hand-off. Any other caller
+/// (a task, another thread) uses the first loop's connection. hiredis parses the replies; the sockets
+/// are SwiftNIO's (`RedisConnection`).
 ///
-/// It connects on the first command (or `connect()`), and after a lost connection reconnects by
-/// itself on a later command; see `RedisConnection` for the backoff. Call `shutdown()` when done.
+/// Order: the commands of one caller run in the order it submitted them (one loop, or the first
+/// loop's connection for everyone else). Commands from two loops go over two connections, so they keep
+/// no order between them; a caller that needs one (the `Router`, the `RegistrationQueue`) has at most
+/// one batch with Redis at a time, and the next starts only once the previous has been answered.
+/// `enqueue` queues a command synchronously, so a caller can issue many in order without awaiting each.
 ///
-/// Cancelling a task that awaits a reply does not withdraw its command: once queued, a command
-/// runs, so that the order of commands stays what the caller issued. `commandTimeout` bounds it;
-/// when one times out, the commands queued behind it fail with `.timeout` unsent, so that behind a
+/// It connects on the first command (or `connect()`), and after a lost connection reconnects by itself
+/// on a later command; see `RedisConnection` for the backoff. Call `shutdown()` when done.
+///
+/// Cancelling a task that awaits a reply does not withdraw its command: once queued, a command runs.
+/// `commandTimeout` bounds the wait: when the oldest command of a connection is not answered in time,
+/// the connection is dropped and everything in flight on it fails with `.timeout`, so that behind a
 /// stalled server no caller waits much longer than one timeout.
 public final class RedisClient: Sendable {
-    let thread = ConnectionThread<RedisJob>()  // internal for tests, which check that it ends
-    private let connection: RedisConnection
+    private let connections: [RedisConnection]
+    private let status = ConnectionStatus(initialReason: "not connected yet") { RedisError.notConnected($0) }
+    private let hasShutDown = Atomic<Bool>(false)
 
-    public init(configuration: RedisConfiguration, logger: Logger) {
-        connection = RedisConnection(configuration: configuration, logger: logger)
-        thread.start { [connection] jobs in connection.serve(jobs) }
+    /// Connections are made lazily, one per loop of `eventLoopGroup` as each loop first uses one.
+    public init(
+        configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+    ) {
+        connections = eventLoopGroup.makeIterator().map { [status] loop in
+            RedisConnection(eventLoop: loop, configuration: configuration, status: status, logger: logger)
+        }
     }
 
     deinit {
-        // Not shut down: the thread runs what is queued, frees the context and ends by itself.
-        thread.queue.close()
+        // Not shut down: the connections close, failing what they still hold.
+        guard !hasShutDown.load(ordering: .relaxed) else { return }
+        for connection in connections {
+            connection.eventLoop.execute { connection.abandon() }
+        }
     }
 
     /// Whether the last attempt to connect, or the last command, left a working connection.
-    /// A connection the server closed is noticed only by the next command.
-    public var isConnected: Bool { connection.status.isConnected }
+    public var isConnected: Bool { status.isConnected }
 
     /// Why the client is not connected (nil while it is), for a readiness probe.
-    public var lastError: String? { connection.status.lastError }
+    public var lastError: String? { status.lastError }
 
-    /// Connects now instead of on the first command; throws `.notConnected` with the reason if it
-    /// cannot. Tries even while backing off after failed attempts. Does nothing when connected.
+    /// Connects every loop's connection now instead of on their first commands; throws `.notConnected`
+    /// with the reason if one cannot. Tries even while backing off after failed attempts.
     public func connect() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            submit(
-                { connection throws(RedisError) in try connection.connect() },
-                then: { continuation.resume(with: $0) })
+        let attempts = connections.map { connection in
+            let promise = connection.eventLoop.makePromise(of: Void.self)
+            connection.eventLoop.execute {
+                connection.connect { promise.completeWith($0.mapError { $0 as any Error }) }
+            }
+            return promise.futureResult
         }
+        for attempt in attempts { try await attempt.get() }
     }
 
     /// Runs one command. An error reply throws `RedisError.server` with the server's message.
@@ -71,18 +88,22 @@ public final class RedisClient: Sendable {
 
     /// Queues a command given as raw bytes; see `enqueue(_:)`.
     public func enqueue(bytes args: [[UInt8]]) -> RedisPendingReply {
-        let pending = RedisPendingReply()
+        let connection = self.connection
+        let promise = connection.eventLoop.makePromise(of: RedisValue.self)
         guard !args.isEmpty else {
-            pending.fulfil(.failure(Self.emptyCommand))
-            return pending
+            promise.fail(Self.emptyCommand)
+            return RedisPendingReply(future: promise.futureResult)
         }
-        pipeline(bytes: [args]) { result in
-            pending.fulfil(result.flatMap { replies in
-                if case .error(let message) = replies[0] { return .failure(.server(message)) }
-                return .success(replies[0])
-            })
+        submit([args], to: connection) { result in
+            switch result {
+            case .success(let replies):
+                if case .error(let message) = replies[0] { return promise.fail(RedisError.server(message)) }
+                promise.succeed(replies[0])
+            case .failure(let error):
+                promise.fail(error)
+            }
         }
-        return pending
+        return RedisPendingReply(future: promise.futureResult)
     }
 
     /// Sends all commands before reading any reply (one round trip) and returns the replies in
@@ -99,8 +120,8 @@ public final class RedisClient: Sendable {
     }
 
     /// `pipeline(_:)` for callers that do not await: `completion` gets the replies (or the failure) on
-    /// the client's thread, right after the round trip, so it must not block. A caller that sends
-    /// pipeline after pipeline saves the hop through a task executor on each.
+    /// the connection's loop, which is the caller's own when it called from one of the group's loops;
+    /// it must not block.
     public func pipeline(
         _ commands: [[String]], completion: @escaping @Sendable (Result<[RedisValue], RedisError>) -> Void
     ) {
@@ -113,28 +134,37 @@ public final class RedisClient: Sendable {
     ) {
         if commands.isEmpty { return completion(.success([])) }
         guard commands.allSatisfy({ !$0.isEmpty }) else { return completion(.failure(Self.emptyCommand)) }
-        if !thread.queue.append(.pipeline(commands: commands, queuedAt: .now, completion: completion)) {
-            completion(.failure(.notConnected(RedisConnection.shutDownReason)))
-        }
+        submit(commands, to: connection, completion: completion)
     }
 
-    /// Frees the connection and ends the worker thread once the commands queued before this call
-    /// have run. Later commands throw `.notConnected`. Calling it again does nothing.
+    /// Closes every connection once the commands queued before this call have run. Later commands
+    /// throw `.notConnected`. Calling it again does nothing.
     public func shutdown() async {
-        await thread.stop()
+        hasShutDown.store(true, ordering: .relaxed)
+        let closed = connections.map { connection in
+            let promise = connection.eventLoop.makePromise(of: Void.self)
+            connection.eventLoop.execute { connection.shutdown(promise: promise) }
+            return promise.futureResult
+        }
+        for future in closed { try? await future.get() }
     }
 
-    /// Runs `work` on the worker thread, after everything submitted before it, and passes its
-    /// result to `completion` there. Once the worker has stopped, fails with `.notConnected`.
-    private func submit<Value: Sendable>(
-        _ work: @escaping @Sendable (RedisConnection) throws(RedisError) -> Value,
-        then completion: @escaping @Sendable (Result<Value, RedisError>) -> Void
-    ) {
-        let job = RedisJob.work { connection in
-            completion(Result { () throws(RedisError) in try work(connection) })
+    /// The calling loop's connection, or the first loop's for a caller on no loop of the group.
+    private var connection: RedisConnection {
+        if connections.count > 1 {
+            for connection in connections where connection.eventLoop.inEventLoop { return connection }
         }
-        if !thread.queue.append(job) {
-            completion(.failure(.notConnected(RedisConnection.shutDownReason)))
+        return connections[0]
+    }
+
+    private func submit(
+        _ commands: [[[UInt8]]], to connection: RedisConnection,
+        completion: @escaping @Sendable (Result<[RedisValue], RedisError>) -> Void
+    ) {
+        if connection.eventLoop.inEventLoop {
+            connection.submit(commands, completion: completion)
+        } else {
+            connection.eventLoop.execute { connection.submit(commands, completion: completion) }
         }
     }
 

@@ -1,189 +1,361 @@
 import ClientRuntime
 import Logging
+import NIOCore
+import NIOPosix
 
-/// The one hiredis connection behind a `RedisClient`, with its reconnect policy.
-///
-/// Every method runs on the client's `ConnectionThread`, one job at a time (`serve`): that is what
-/// makes hiredis (not thread-safe) safe to use, and what keeps commands in submission order.
-///
-/// Reconnect policy: a broken connection is dropped when the command that saw it fails; the next
-/// command connects again at once. Each failed attempt then starts a backoff (`ReconnectBackoff`)
-/// during which commands fail fast with `.notConnected`; the first command after it tries again.
-final class RedisConnection: @unchecked Sendable {  // Sendable only to be handed to the worker thread; nothing else touches it.
-    let status = ConnectionStatus(initialReason: "not connected yet") { RedisError.notConnected($0) }
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-    private let configuration: RedisConfiguration
-    private let logger: Logger
-    private var context: HiredisContext?
-    private var backoff: ReconnectBackoff
-    /// While in the future, commands fail fast instead of trying to connect.
-    private var nextAttempt: ContinuousClock.Instant?
-    private var lastConnectFailure = ""
-    /// When the last command timed out.
-    private var lastTimeout: ContinuousClock.Instant?
-    private var isClosed = false
+/// One connection to Redis, living on one event loop: its socket is a SwiftNIO channel there, hiredis
+/// parses the replies (`HiredisReader`), and every method runs on that loop, so nothing is locked
+/// and a caller on the loop writes, reads and is answered there without another thread.
+///
+/// Commands go out in the order they are submitted, as soon as they are (several callers' commands in
+/// one tick share one write); replies come back in that order, and each caller gets its own.
+///
+/// Reconnect policy: a broken connection is dropped when it breaks (the server closed it, a reply did
+/// not come within `commandTimeout`); the next command connects again at once. Each failed attempt then
+/// starts a backoff (`ReconnectBackoff`) during which commands fail fast with `.notConnected`; the first
+/// command after it tries again.
+final class RedisConnection: @unchecked Sendable {  // Sendable to be reached from other threads through `eventLoop`; its state is touched on the loop only.
+    typealias Completion = @Sendable (Result<[RedisValue], RedisError>) -> Void
+
+    /// One caller's commands: written together, answered together.
+    private struct Outstanding {
+        var count: Int
+        var replies: [RedisValue] = []
+        /// When its replies are overdue; nil while unsent, or when commands may wait for ever.
+        var deadline: NIODeadline?
+        let completion: Completion
+    }
+
+    private enum Phase {
+        /// No connection; the next command connects, unless a backoff runs.
+        case idle
+        /// Connecting, then AUTH and SELECT; commands wait in `waiting`.
+        case connecting
+        case ready
+        /// Shut down for good.
+        case closed
+    }
 
     static let shutDownReason = "the client has been shut down"
 
-    init(configuration: RedisConfiguration, logger: Logger) {
+    let eventLoop: any EventLoop
+    private let configuration: RedisConfiguration
+    private let logger: Logger
+    private let status: ConnectionStatus
+
+    private var phase = Phase.idle
+    /// The channel being connected, or the connected one.
+    private var channel: (any Channel)?
+    /// Submitted while connecting: written once connected.
+    private var waiting: [(commands: [[[UInt8]]], outstanding: Outstanding)] = []
+    /// `connect()` calls waiting for the connection being made.
+    private var connectWaiters: [@Sendable (Result<Void, RedisError>) -> Void] = []
+    /// Written, awaiting replies, oldest first.
+    private var inFlight = CircularBuffer<Outstanding>()
+    private var backoff: ReconnectBackoff
+    /// While in the future, commands fail fast instead of trying to connect.
+    private var nextAttempt: NIODeadline?
+    private var lastConnectFailure = ""
+    private var timer: Scheduled<Void>?
+    private var flushScheduled = false
+    private var shutdownWaiters: [EventLoopPromise<Void>] = []
+    private var isShuttingDown = false
+
+    init(eventLoop: any EventLoop, configuration: RedisConfiguration, status: ConnectionStatus, logger: Logger) {
+        self.eventLoop = eventLoop
         self.configuration = configuration
+        self.status = status
         var logger = logger
         logger[metadataKey: "redis"] = "\(configuration.endpoint)"
         self.logger = logger
-        backoff = ReconnectBackoff(
-            initial: configuration.reconnectBackoffInitial, maximum: configuration.reconnectBackoffMaximum)
+        backoff = ReconnectBackoff(initial: configuration.reconnectBackoffInitial, maximum: configuration.reconnectBackoffMaximum)
     }
 
-    /// The thread's whole life: runs the jobs handed over, in order, until the queue is closed and
-    /// empty, then frees the context. Whatever queued while the thread was busy is taken at once, and
-    /// pipelines taken one after another go out together: every caller's commands written, then every
-    /// reply read, so callers that issue commands at the same moment share one round trip and one
-    /// wake-up of the thread. Each caller still gets exactly its own replies.
-    func serve(_ jobs: SignalingQueue<RedisJob>) {
-        SignalMask.blockSIGPIPEOnCurrentThread()
-        while true {
-            let taken = jobs.takeAll()
-            // Empty only once closed and drained.
-            if taken.isEmpty { break }
-            perform(taken)
-        }
-        close()
-    }
+    // MARK: - Callers (on the loop)
 
-    /// Runs `jobs` in order, each run of pipelines among them as one.
-    private func perform(_ jobs: [RedisJob]) {
-        var next = jobs.startIndex
-        while next < jobs.endIndex {
-            if case .work(let work) = jobs[next] {
-                work(self)
-                next += 1
-                continue
+    /// Writes `commands` (connecting first if needed); `completion` gets their replies, on this loop.
+    func submit(_ commands: [[[UInt8]]], completion: @escaping Completion) {
+        eventLoop.preconditionInEventLoop()
+        let outstanding = Outstanding(count: commands.count, completion: completion)
+        if isShuttingDown { return completion(.failure(.notConnected(Self.shutDownReason))) }
+        switch phase {
+        case .ready:
+            write(commands, outstanding)
+        case .connecting:
+            waiting.append((commands, outstanding))
+        case .idle:
+            if let nextAttempt, nextAttempt > .now() {
+                let remaining = (nextAttempt - .now()).nanoseconds / 1_000_000
+                return completion(.failure(.notConnected("\(lastConnectFailure) (next attempt in \(remaining) ms)")))
             }
-            var pipelines: [(commands: [[[UInt8]]], queuedAt: ContinuousClock.Instant)] = []
-            var completions: [@Sendable (Result<[RedisValue], RedisError>) -> Void] = []
-            while next < jobs.endIndex, case .pipeline(let commands, let queuedAt, let completion) = jobs[next] {
-                pipelines.append((commands, queuedAt))
-                completions.append(completion)
-                next += 1
-            }
-            for (completion, result) in zip(completions, run(pipelines)) { completion(result) }
+            waiting.append((commands, outstanding))
+            startConnecting()
+        case .closed:
+            completion(.failure(.notConnected(Self.shutDownReason)))
         }
     }
 
     /// Connects now if not connected, even while backing off: an explicit request to try.
-    func connect() throws(RedisError) {
-        _ = try connectedContext(respectingBackoff: false)
-    }
-
-    /// Runs `work` on a connected context, connecting first if needed. If the context broke during
-    /// `work`, it is freed, so that the next command starts from a fresh connection.
-    ///
-    /// When a command times out, those queued before that moment fail at once with `.timeout`,
-    /// unsent: they queued behind a server that stopped answering, and trying each in turn would
-    /// make their callers wait one whole timeout after another. Commands queued later try again.
-    func run<Value>(queuedAt: ContinuousClock.Instant, _ work: (HiredisContext) throws(RedisError) -> Value) throws(RedisError) -> Value {
-        if let lastTimeout, queuedAt < lastTimeout { throw .timeout }
-        let context = try connectedContext(respectingBackoff: true)
-        do {
-            return try work(context)
-        } catch {
-            if error == .timeout { lastTimeout = .now }
-            if context.hasFailed { drop(after: error) }
-            throw error
+    func connect(completion: @escaping @Sendable (Result<Void, RedisError>) -> Void) {
+        eventLoop.preconditionInEventLoop()
+        if isShuttingDown { return completion(.failure(.notConnected(Self.shutDownReason))) }
+        switch phase {
+        case .ready: completion(.success(()))
+        case .connecting: connectWaiters.append(completion)
+        case .idle:
+            connectWaiters.append(completion)
+            startConnecting()
+        case .closed: completion(.failure(.notConnected(Self.shutDownReason)))
         }
     }
 
-    /// Runs several callers' pipelines as one: all of their commands written, then all replies read,
-    /// each caller's share handed back in order. Those queued before the last timeout fail at once
-    /// with `.timeout`, unsent (see `run(queuedAt:_:)`); a failure of the round trip fails the rest.
-    func run(_ pipelines: [(commands: [[[UInt8]]], queuedAt: ContinuousClock.Instant)]) -> [Result<[RedisValue], RedisError>] {
-        var results = [Result<[RedisValue], RedisError>](repeating: .failure(.timeout), count: pipelines.count)
-        let sent = pipelines.indices.filter { index in lastTimeout.map { pipelines[index].queuedAt >= $0 } ?? true }
-        guard let oldest = sent.first else { return results }
-        let commands = sent.flatMap { pipelines[$0].commands }
-        do {
-            let replies = try run(queuedAt: pipelines[oldest].queuedAt) { context throws(RedisError) in try context.pipeline(commands) }
-            var start = 0
-            for index in sent {
-                let end = start + pipelines[index].commands.count
-                results[index] = .success(Array(replies[start..<end]))
-                start = end
+    /// Closes the connection once everything submitted before has been answered; later commands fail
+    /// with `.notConnected`.
+    func shutdown(promise: EventLoopPromise<Void>) {
+        eventLoop.preconditionInEventLoop()
+        if phase == .closed { return promise.succeed() }
+        isShuttingDown = true
+        shutdownWaiters.append(promise)
+        closeIfDrained()
+    }
+
+    /// Closes at once, failing what is outstanding: the client was released without a shutdown.
+    func abandon() {
+        eventLoop.preconditionInEventLoop()
+        isShuttingDown = true
+        fail(inFlight: .notConnected(Self.shutDownReason), waiting: .notConnected(Self.shutDownReason))
+        finish()
+    }
+
+    // MARK: - The channel (its handler calls these on the loop)
+
+    func received(_ reply: RedisValue, on channel: any Channel) {
+        guard isCurrent(channel) else { return }
+        guard !inFlight.isEmpty else {
+            return drop(after: .protocolError("a reply nobody asked for"))
+        }
+        inFlight[inFlight.startIndex].replies.append(reply)
+        guard inFlight[inFlight.startIndex].replies.count == inFlight[inFlight.startIndex].count else { return }
+        let answered = inFlight.removeFirst()
+        answered.completion(.success(answered.replies))
+        closeIfDrained()
+    }
+
+    func unreadable(_ error: RedisError, on channel: any Channel) {
+        guard isCurrent(channel) else { return }
+        drop(after: error)
+    }
+
+    func closed(_ channel: any Channel, error: (any Error)?) {
+        guard isCurrent(channel) else { return }
+        let reason = error.map(Self.describe) ?? "the server closed the connection"
+        drop(after: .connectionLost(reason))
+    }
+
+    // MARK: - Connecting
+
+    private func startConnecting() {
+        phase = .connecting
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            // Keepalive notices a peer that vanished without closing the socket.
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RedisReplyHandler(connection: self))
+                }
             }
-        } catch {
-            for index in sent { results[index] = .failure(error) }
-        }
-        return results
-    }
-
-    /// Frees the context for good; later commands fail with `.notConnected`.
-    func close() {
-        isClosed = true
-        context = nil
-        status.markDisconnected(reason: Self.shutDownReason)
-    }
-
-    private func connectedContext(respectingBackoff: Bool) throws(RedisError) -> HiredisContext {
-        if isClosed { throw .notConnected(Self.shutDownReason) }
-        if let context { return context }
-        if respectingBackoff, let nextAttempt {
-            let remaining = ContinuousClock.now.duration(to: nextAttempt)
-            if remaining > .zero {
-                throw .notConnected("\(lastConnectFailure) (next attempt in \(remaining.wholeMilliseconds) ms)")
+        bootstrap.connect(host: configuration.host, port: configuration.port).whenComplete { [self] result in
+            switch result {
+            case .success(let channel): connected(channel)
+            case .failure(let error): connectFailed("cannot connect to \(hostAndPort): \(Self.describe(error))")
             }
         }
-        do {
-            let context = try HiredisContext(
-                host: configuration.host, port: configuration.port,
-                connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout)
-            try prepare(context)
-            self.context = context
-            backoff.reset()
-            nextAttempt = nil
-            status.markConnected()
-            logger.info("connected to Redis")
-            return context
-        } catch {
-            let delay = backoff.nextDelay()
-            nextAttempt = ContinuousClock.now + delay
-            let reason = if case .notConnected(let reason) = error { reason } else { error.description }
-            lastConnectFailure = reason
-            status.markDisconnected(reason: reason)
-            logger.warning(
-                "cannot connect to Redis",
-                metadata: ["error": "\(reason)", "retry-in-ms": "\(delay.wholeMilliseconds)"])
-            throw .notConnected(reason)
+    }
+
+    private func connected(_ channel: any Channel) {
+        guard phase == .connecting, !(isShuttingDown && waiting.isEmpty && connectWaiters.isEmpty) else {
+            channel.close(promise: nil)
+            return closeIfDrained()
         }
+        self.channel = channel
+        let preparation = preparation
+        guard !preparation.isEmpty else { return becomeReady() }
+        write(preparation.map(\.command), Outstanding(count: preparation.count) { [self] result in
+            switch result {
+            case .failure(let error):
+                connectFailed("\(preparation[0].name) on \(configuration.endpoint) failed: \(error)")
+            case .success(let replies):
+                for (step, reply) in zip(preparation, replies) {
+                    if case .error(let message) = reply {
+                        return connectFailed("\(step.name) on \(configuration.endpoint) was refused: \(message)")
+                    }
+                }
+                becomeReady()
+            }
+        })
     }
 
     /// AUTH and SELECT, which every new connection needs before it can run commands.
-    private func prepare(_ context: HiredisContext) throws(RedisError) {
+    private var preparation: [(name: String, command: [[UInt8]])] {
+        var steps: [(String, [[UInt8]])] = []
         if let password = configuration.password {
-            let credentials = [configuration.username, password].compactMap { $0 }
-            try expectOK(from: context, ["AUTH"] + credentials, describedAs: "AUTH")
+            steps.append(("AUTH", (["AUTH"] + [configuration.username, password].compactMap { $0 }).map { Array($0.utf8) }))
         }
         // A new connection starts in database 0, so SELECT 0 would only cost a round trip.
         if configuration.database != 0 {
-            try expectOK(from: context, ["SELECT", "\(configuration.database)"], describedAs: "SELECT")
+            steps.append(("SELECT", [Array("SELECT".utf8), Array("\(configuration.database)".utf8)]))
+        }
+        return steps
+    }
+
+    private func becomeReady() {
+        phase = .ready
+        backoff.reset()
+        nextAttempt = nil
+        status.markConnected()
+        logger.info("connected to Redis")
+        let waiting = self.waiting
+        self.waiting = []
+        for (commands, outstanding) in waiting { write(commands, outstanding) }
+        let waiters = connectWaiters
+        connectWaiters = []
+        for waiter in waiters { waiter(.success(())) }
+        closeIfDrained()
+    }
+
+    private func connectFailed(_ reason: String) {
+        closeChannel()
+        phase = .idle
+        let delay = backoff.nextDelay()
+        nextAttempt = .now() + TimeAmount(delay)
+        lastConnectFailure = reason
+        status.markDisconnected(reason: reason)
+        logger.warning("cannot connect to Redis", metadata: ["error": "\(reason)", "retry-in-ms": "\(delay.wholeMilliseconds)"])
+        fail(inFlight: .notConnected(reason), waiting: .notConnected(reason))
+        let waiters = connectWaiters
+        connectWaiters = []
+        for waiter in waiters { waiter(.failure(.notConnected(reason))) }
+        closeIfDrained()
+    }
+
+    // MARK: - Writing and timing out
+
+    private func write(_ commands: [[[UInt8]]], _ outstanding: Outstanding) {
+        guard let channel else { return outstanding.completion(.failure(.notConnected(lastConnectFailure))) }
+        var buffer = channel.allocator.buffer(capacity: commands.reduce(0) { $0 + ByteBuffer.redisCommandSize($1) })
+        for command in commands { buffer.writeRedisCommand(command) }
+        var outstanding = outstanding
+        if configuration.commandTimeout > .zero { outstanding.deadline = .now() + TimeAmount(configuration.commandTimeout) }
+        inFlight.append(outstanding)
+        channel.write(buffer, promise: nil)
+        scheduleFlush()
+        armTimer()
+    }
+
+    /// One flush for everything written in this turn of the loop: callers that submit together (a
+    /// batch's history step and registry lookup) share one `write(2)`.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute { [self] in
+            flushScheduled = false
+            channel?.flush()
         }
     }
 
-    private func expectOK(
-        from context: HiredisContext, _ command: [String], describedAs name: String
-    ) throws(RedisError) {
-        let reply: RedisValue
-        do {
-            reply = try context.command(command.map { Array($0.utf8) })
-        } catch {
-            throw .notConnected("\(name) on \(configuration.endpoint) failed: \(error)")
-        }
-        if case .error(let message) = reply {
-            throw .notConnected("\(name) on \(configuration.endpoint) was refused: \(message)")
+    /// One timer per connection, set for the oldest command's deadline.
+    private func armTimer() {
+        guard timer == nil, let deadline = inFlight.first?.deadline else { return }
+        timer = eventLoop.scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            guard let deadline = inFlight.first?.deadline else { return }
+            if deadline <= .now() {
+                drop(after: .timeout)
+            } else {
+                armTimer()
+            }
         }
     }
 
+    // MARK: - Ending
+
+    /// Drops a broken connection (closed by the server, silent past the timeout, unreadable): what is in
+    /// flight fails with `error`, and the next command connects anew, so that a late reply is never
+    /// read as the answer to a later command.
     private func drop(after error: RedisError) {
-        context = nil
+        if phase == .connecting {
+            // The preparation's failure ends the attempt (`connectFailed`).
+            return fail(inFlight: error, waiting: nil)
+        }
+        closeChannel()
+        phase = .idle
         status.markDisconnected(reason: error.description)
         logger.warning("Redis connection dropped; the next command reconnects", metadata: ["error": "\(error)"])
+        fail(inFlight: error, waiting: nil)
+        closeIfDrained()
+    }
+
+    /// Fails what is in flight with `inFlight`, and what waits for a connection with `waiting` (when given).
+    private func fail(inFlight error: RedisError, waiting waitingError: RedisError?) {
+        timer?.cancel()
+        timer = nil
+        let failed = inFlight
+        inFlight.removeAll()
+        var unsent: [Outstanding] = []
+        if waitingError != nil {
+            unsent = waiting.map(\.outstanding)
+            waiting = []
+        }
+        for outstanding in failed { outstanding.completion(.failure(error)) }
+        if let waitingError { for outstanding in unsent { outstanding.completion(.failure(waitingError)) } }
+    }
+
+    private func closeIfDrained() {
+        guard isShuttingDown, phase != .closed, phase != .connecting, inFlight.isEmpty, waiting.isEmpty else { return }
+        finish()
+    }
+
+    private func finish() {
+        phase = .closed
+        closeChannel()
+        timer?.cancel()
+        timer = nil
+        status.markDisconnected(reason: Self.shutDownReason)
+        let waiters = shutdownWaiters
+        shutdownWaiters = []
+        for waiter in waiters { waiter.succeed() }
+    }
+
+    /// Forgets the channel before closing it: closing reports back (`closed`) at once, and a channel
+    /// no longer current is ignored.
+    private func closeChannel() {
+        let closing = channel
+        channel = nil
+        closing?.close(promise: nil)
+    }
+
+    private func isCurrent(_ channel: any Channel) -> Bool {
+        self.channel.map { $0 === channel } ?? false
+    }
+
+    private var hostAndPort: String { "\(configuration.host):\(configuration.port)" }
+
+    /// What went wrong with the socket, in the words of the system ("Connection refused").
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            if let dns = error.dnsAError ?? error.dnsAAAAError { return "cannot resolve the host: \(dns)" }
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if case ChannelError.connectTimeout = error { return "Connection timed out" }
+        return "\(error)"
     }
 }

@@ -103,7 +103,7 @@ struct RedisConnectionTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func connectionKilledByTheServerSurfacesThenReconnects() async throws {
+    func connectionKilledByTheServerIsDroppedThenReplaced() async throws {
         let logs = RecordingLogHandler()
         try await withClient("kill", logger: logs.logger) { client, prefix in
             try await withClient("kill-killer") { killer, _ in
@@ -111,17 +111,23 @@ struct RedisConnectionTests {
                 let id = try #require(try await client.command("CLIENT", "ID").int)
                 #expect(try await killer.command("CLIENT", "KILL", "ID", "\(id)") == .integer(1))
 
-                let error = await #expect(throws: RedisError.self) { try await client.command("GET", "\(prefix)k") }
-                guard case .connectionLost = error else {
-                    Issue.record("expected .connectionLost, got \(String(describing: error))")
-                    return
+                // The connection's loop notices the close by itself; a command that races it fails
+                // with `.connectionLost`, and a later one runs on a new connection.
+                var value: RedisValue?
+                for _ in 0..<100 where value == nil {
+                    do {
+                        value = try await client.command("GET", "\(prefix)k")
+                    } catch RedisError.connectionLost {
+                        continue
+                    } catch RedisError.notConnected {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
                 }
-                #expect(!client.isConnected)
-                #expect(client.lastError?.contains("connection lost") == true)
-                #expect(logs.messages(atLeast: .warning).contains { $0.contains("connection dropped") })
+                #expect(value?.string == "v")
+                #expect(logs.messages(atLeast: .warning).contains { $0.contains("connection dropped") && $0.contains("connection lost") })
 
-                // It reconnects by itself on a later command, as a new server-side client.
-                let newID = try await retryingWhileNotConnected { try await client.command("CLIENT", "ID").int }
+                // It reconnected by itself, as a new server-side client.
+                let newID = try await client.command("CLIENT", "ID").int
                 #expect(newID != nil && newID != id)
                 #expect(try await client.command("GET", "\(prefix)k").string == "v")
                 #expect(client.isConnected)
@@ -133,16 +139,16 @@ struct RedisConnectionTests {
     /// Writing a large command to a socket the server has closed raises SIGPIPE, which would kill
     /// the whole process unless the client keeps it from doing so.
     @Test(.timeLimit(.minutes(1)))
-    func writingToAKilledConnectionThrowsInsteadOfKillingTheProcess() async throws {
+    func writingToAKilledConnectionDoesNotKillTheProcess() async throws {
         try await withClient("sigpipe") { client, prefix in
             try await withClient("sigpipe-killer") { killer, _ in
                 let large = [UInt8](repeating: 0x61, count: 16 << 20)
                 for _ in 0..<3 {
                     let id = try #require(try await retryingWhileNotConnected { try await client.command("CLIENT", "ID").int })
                     _ = try await killer.command("CLIENT", "KILL", "ID", "\(id)")
-                    await #expect(throws: RedisError.self) {
-                        try await client.command(bytes: [Array("SET".utf8), Array("\(prefix)big".utf8), large])
-                    }
+                    // Written to the dead socket, or (once the loop saw the close) to a new connection:
+                    // either way the process lives on.
+                    _ = try? await client.command(bytes: [Array("SET".utf8), Array("\(prefix)big".utf8), large])
                 }
                 #expect(try await retryingWhileNotConnected { try await client.command("PING") } == .status("PONG"))
             }
@@ -169,25 +175,21 @@ struct RedisConnectionTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func clientReleasedWithoutShutdownStopsItsThreadAndClosesItsConnection() async throws {
-        // The context must be freed on its thread, and the thread must end: the client's deinit
-        // closes its queue, which does both. The running thread keeps its `ConnectionThread` alive
-        // until it has ended, so that object going away shows that the thread has stopped.
+    func clientReleasedWithoutShutdownClosesItsConnection() async throws {
+        // The client's deinit closes its connections on their loops.
         var client: RedisClient? = RedisClient(
             configuration: try TestRedis.configuration(), logger: TestRedis.quietLogger)
         let id = try #require(try await client?.command("CLIENT", "ID").int)
-        weak let thread = client?.thread
         client = nil
 
         try await withClient("released-observer") { observer, _ in
-            // Both happen on the client's thread shortly after the release; bounded wait.
+            // It happens on the connection's loop shortly after the release; bounded wait.
             var listed = true
-            for _ in 0..<250 where listed || thread != nil {
+            for _ in 0..<250 where listed {
                 try await Task.sleep(for: .milliseconds(20))
                 listed = try await observer.command("CLIENT", "LIST", "ID", "\(id)").string?.isEmpty == false
             }
             #expect(!listed, "the released client's connection is still open")
-            #expect(thread == nil, "the released client's thread is still running")
         }
     }
 }

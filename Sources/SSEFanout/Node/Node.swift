@@ -49,6 +49,8 @@ public final class Node: Sendable {
     /// What `/readyz` and the readiness gate ask.
     let readiness: ReadinessCheck
     let eventLoopGroup: EventLoopGroup
+    /// The Redis client the registry, history and claims share; closed last in the drain.
+    private let redis: RedisClient?
     private let state = NIOLockedValueBox(State())
 
     private struct State {
@@ -61,9 +63,10 @@ public final class Node: Sendable {
     public init(
         configuration: NodeConfiguration, registry: any Registry, broker: any Broker, history: any History,
         authenticator: Authenticator, sendClaims: any SendClaims = InProcessSendClaims(), queueInspector: AMQPQueueInspector? = nil,
-        logger: Logger, eventLoopGroup: EventLoopGroup
+        redis: RedisClient? = nil, logger: Logger, eventLoopGroup: EventLoopGroup
     ) {
         self.configuration = configuration
+        self.redis = redis
         self.queueInspector = queueInspector
         self.authenticator = authenticator
         self.nodeID = configuration.resolvedNodeID
@@ -146,13 +149,14 @@ public final class Node: Sendable {
             nodeID: nodeID, configuration: amqp, prefetch: UInt16(configuration.prefetch),
             queueExpiry: configuration.queueExpiry, messageTTL: configuration.messageTTL, demo: configuration.demo, logger: logger
         )
-        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), logger: logger)
+        // A connection per event loop: a publish or a registration made on a loop goes to Redis and back there.
+        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), eventLoopGroup: eventLoopGroup, logger: logger)
         let registry = RedisRegistry(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix))
         let history = RedisHistory(client: redis, keyPrefix: configuration.redisKeyPrefix, retention: retention)
         return Node(
             configuration: configuration, registry: registry, broker: broker, history: history, authenticator: authenticator,
             sendClaims: RedisSendClaims(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix)),
-            queueInspector: AMQPQueueInspector(configuration: amqp, logger: logger), logger: logger, eventLoopGroup: eventLoopGroup)
+            queueInspector: AMQPQueueInspector(configuration: amqp, logger: logger), redis: redis, logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
     /// The HTTP port actually bound, once started.
@@ -199,7 +203,9 @@ public final class Node: Sendable {
             if problems.isEmpty, registrations.takeMissedWrites() { repair.request(.missedWrites) }
             return problems
         }
-        var services: [any Service] = [
+        // Redis goes last: every step before may still write to it.
+        var services: [any Service] = redis.map { redis in [DrainStep("redis") { await redis.shutdown() }] } ?? []
+        services += [
             DrainStep("broker") {
                 // The streams' closes were handed to the broker; it sends nothing more once shut down.
                 await lifecycle.settle(timeout: .seconds(2))
