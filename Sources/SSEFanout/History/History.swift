@@ -5,8 +5,8 @@
 ///
 /// `admit`, on the publish path, takes a completion that must not block. It never runs inside the
 /// call it was handed to, so a caller holding a lock or on an event loop cannot deadlock or re-enter;
-/// beyond that, where it runs is the store's choice (`RedisHistory`: the Redis client's thread;
-/// `InProcessHistory`: a task). The rest (reads on resume, marking ids done, withdrawing) is async.
+/// beyond that, where it runs is the store's choice (`RedisHistory`: the caller's event loop, or the
+/// first loop for a caller on none; `InProcessHistory`: a task). The rest (reads on resume, marking ids done, withdrawing) is async.
 public protocol History: Sendable {
     /// In one step, for each publication in order: claims its publisher-given id, and keeps its body
     /// at the end of its stream, at a position after every one kept there before. A claim fails

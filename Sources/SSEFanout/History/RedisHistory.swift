@@ -67,7 +67,7 @@ public final class RedisHistory: History {
 
     func key(_ stream: Address) -> String { "\(prefix)history:\(stream.key)" }
 
-    /// One script for the whole batch, answered on the client's thread (in a task when answered at
+    /// One script for the whole batch, answered on the caller's event loop (in a task when answered at
     /// once: nothing to claim or keep, or the client shut down).
     public func admit(
         _ admissions: [HistoryAdmission], completion: @escaping @Sendable (Result<[HistoryAdmission.Outcome], any Error>) -> Void

@@ -41,8 +41,8 @@ public final class RedisRegistry: Registry {
     }
 
     /// Every write is one call of the registry script (`RegistryScript`), all in one pipeline: one
-    /// round trip, and one hop to the client's thread, for a whole batch of streams opening and
-    /// closing. `completion` runs on the client's thread (in a task when answered at once: no writes,
+    /// round trip, and no thread hand-off from a caller on an event loop, for a whole batch of streams opening and
+    /// closing. `completion` runs on the caller's event loop (in a task when answered at once: no writes,
     /// or the client shut down).
     public func apply(_ writes: [RegistryWrite], completion: @escaping @Sendable ([Result<PresenceChange, any Error>]) -> Void) {
         let completion = DeferredCompletion(completion)

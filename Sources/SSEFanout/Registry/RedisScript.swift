@@ -27,7 +27,7 @@ struct RedisScript: Sendable {
     }
 
     /// Runs the script once per element of `calls`, in one pipeline, loading it when Redis lacks it;
-    /// `completion` gets the replies on the client's thread.
+    /// `completion` gets the replies on the connection's loop (the caller's, when it is on one).
     func run(
         _ calls: [[String]], on client: RedisClient, completion: @escaping @Sendable (Result<[RedisValue], RedisError>) -> Void
     ) {

@@ -7,7 +7,7 @@ import NIOConcurrencyHelpers
 /// One batch is with the registry at a time. Whatever queues up meanwhile goes as the next batch
 /// (`Registry.apply`: one Redis pipeline), so that under churn a round trip, and the thread hops
 /// around it, serve many streams instead of one. No task sits in between: the first write starts on
-/// the enqueuing thread, and each batch's completion (on the Redis client's thread) runs the items'
+/// the enqueuing thread, and each batch's completion (on the loop whose Redis connection answered) runs the items'
 /// `done` and sends the next batch.
 ///
 /// Each write's outcome says what it changed cluster-wide (`PresenceChange`); the queue hands that to

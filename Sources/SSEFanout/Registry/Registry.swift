@@ -6,8 +6,8 @@
 /// The stream path (`apply`) and the publish path (`nodes(for:completion:)`) take a completion, which
 /// must not block: no task sits in either path. A completion never runs inside the call it was handed
 /// to, so a caller holding a lock or on an event loop cannot deadlock or re-enter; beyond that, where
-/// it runs is the registry's choice (`RedisRegistry`: the Redis client's thread; `InProcessRegistry`:
-/// a task). The rest is the node's housekeeping, once per lease interval, and is async.
+/// it runs is the registry's choice (`RedisRegistry`: the caller's event loop, or the first loop for a caller
+/// on none; `InProcessRegistry`: a task). The rest is the node's housekeeping, once per lease interval, and is async.
 /// `RegistryContractTests` holds both registries to this protocol, `PresenceContractTests` to `Presence`.
 public protocol Registry: Presence, ClusterDirectory {
     /// Records (or renews) this node with a lease; the entry vanishes if not renewed within `lease`.

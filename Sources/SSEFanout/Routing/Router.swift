@@ -179,7 +179,8 @@ public final class Router: Sendable {
 
     /// Routes the oldest waiting batch, and once its messages are with the broker the next one, until
     /// the queue is empty. No task in between: this runs on the submitting thread first, then on the
-    /// thread that answers each batch's lookup (for Redis, the client's thread).
+    /// thread that answers each batch's lookup (for Redis, the loop whose connection the batch went on:
+    /// the submitting loop's own).
     private func routeNext() {
         guard let batch = queue.withLockedValue({ $0.next(limit: Self.batchLimit) }) else { return }
         route(batch) { self.routeNext() }
