@@ -172,7 +172,14 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
                     try channel.pipeline.syncOperations.addHandler(RedisReplyHandler(connection: self))
                 }
             }
-        bootstrap.connect(host: configuration.host, port: configuration.port).whenComplete { [self] result in
+        // An address given as such connects at once; a name is resolved first (getaddrinfo, off the loop).
+        let connecting =
+            if let address = try? SocketAddress(ipAddress: configuration.host, port: configuration.port) {
+                bootstrap.connect(to: address)
+            } else {
+                bootstrap.connect(host: configuration.host, port: configuration.port)
+            }
+        connecting.whenComplete { [self] result in
             switch result {
             case .success(let channel): connected(channel)
             case .failure(let error): connectFailed("cannot connect to \(hostAndPort): \(Self.describe(error))")

@@ -21,8 +21,7 @@ import Testing
         defer { Task { await stream.close() } }
 
         // Stall Redis for 8 s from another connection: long enough for every check below to fall inside it.
-        let stall = try redis.stall(seconds: 8)
-        try await Task.sleep(for: .milliseconds(200))  // the fault's own timing: let the sleep begin
+        let stall = try await redis.stall(seconds: 8)
         let heartbeatsBefore = stream.commentCount
         let ready = try await HTTPClient().request("GET", cluster.url(0, "/readyz"))
         #expect(ready.status == 503)
@@ -63,8 +62,7 @@ import Testing
         }
 
         // Closed while Redis stalls: their unregistrations fail, and the node, alive, is never reaped.
-        let stall = try redis.stall(seconds: 4)
-        try await Task.sleep(for: .milliseconds(300))
+        let stall = try await redis.stall(seconds: 4)
         for (stream, _) in streams { await stream.close() }
         _ = await stall.value
 

@@ -1,5 +1,7 @@
 import ClientRuntime
 import Logging
+import NIOCore
+import NIOPosix
 
 /// Publishes messages with publisher confirms on its own connection and thread.
 ///
@@ -13,8 +15,16 @@ public final class AMQPPublisher: Sendable {
     private let logger: Logger
     private let thread = ConnectionThread<PublishRequest>()
     private let status = ConnectionStatus(initialReason: "not started") { AMQPError.notConnected($0) }
+    /// Where confirms are answered for a caller on no event loop: always the same loop, so that they
+    /// are answered in the order they were submitted.
+    private let fallbackLoop: any EventLoop
 
-    public init(configuration: AMQPConfiguration, topology: AMQPTopology, logger: Logger) {
+    /// Confirms are answered on the loop a message was submitted from, or on one of `eventLoopGroup`'s.
+    public init(
+        configuration: AMQPConfiguration, topology: AMQPTopology, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.fallbackLoop = eventLoopGroup.next()
         self.configuration = configuration
         self.topology = topology
         self.logger = logger
@@ -56,7 +66,7 @@ public final class AMQPPublisher: Sendable {
         properties: AMQPMessageProperties = .init(),
         mandatory: Bool = false
     ) -> AMQPPendingPublish {
-        let pending = AMQPPendingPublish()
+        let pending = AMQPPendingPublish(on: MultiThreadedEventLoopGroup.currentEventLoop ?? fallbackLoop)
         guard status.isConnected else {
             pending.complete(.failure(.notConnected(status.lastError ?? "not connected")))
             return pending

@@ -21,7 +21,7 @@ public struct BrokerSend: Sendable {
     }
 
     /// `routed`, handed to `callback` instead of awaited; never inside this call (see `Broker`): on the
-    /// publisher's thread once the broker answers, or in a task when the outcome is known already (the
+    /// loop that published (or one of the node's) once the broker answers, or in a task when the outcome is known already (the
     /// in-process broker's, a publish refused at once, a confirm that came first).
     public func whenRouted(_ callback: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
         switch source {

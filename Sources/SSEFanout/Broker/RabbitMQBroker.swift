@@ -1,5 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import RabbitMQ
 
 /// The broker on RabbitMQ: one publishing connection (with publisher confirms) and one consuming
@@ -18,7 +20,7 @@ public final class RabbitMQBroker: Broker {
 
     public init(
         nodeID: String, configuration: AMQPConfiguration, prefetch: UInt16, queueExpiry: Duration, messageTTL: Duration,
-        demo: Bool = false, logger: Logger
+        demo: Bool = false, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) {
         self.nodeID = nodeID
         self.configuration = configuration
@@ -34,7 +36,8 @@ public final class RabbitMQBroker: Broker {
         var publisherConfiguration = configuration
         publisherConfiguration.connectionName = "sse-fanout \(nodeID) publisher"
         // The publisher declares the node's queue too, so routing to this node works before its consumer is up.
-        self.publisher = AMQPPublisher(configuration: publisherConfiguration, topology: topology, logger: logger)
+        // Confirms come back on the loop that published: the router's batch, or the HTTP request it answers.
+        self.publisher = AMQPPublisher(configuration: publisherConfiguration, topology: topology, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 
     public func start(handler: @escaping @Sendable (BrokerDelivery) -> Void) async throws {

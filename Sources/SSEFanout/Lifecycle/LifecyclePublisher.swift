@@ -14,6 +14,9 @@ final class LifecyclePublisher: Sendable {
         var event: String
         var body: [UInt8]
         var firstTried: ContinuousClock.Instant
+        /// Its place among the events handed over: retries go out in this order, whatever order their
+        /// failures were reported in.
+        var order: UInt64
     }
 
     private struct State {
@@ -21,6 +24,7 @@ final class LifecyclePublisher: Sendable {
         var unsettled = 0
         /// The first failure starts the retry task, which runs until nothing is due.
         var retries = DrainQueue<Pending>()
+        var nextOrder: UInt64 = 0
     }
 
     private let broker: any Broker
@@ -67,10 +71,14 @@ final class LifecyclePublisher: Sendable {
     private func publish(_ events: [LifecycleEvent]) {
         let events = kinds.count == LifecycleEvent.Kind.allCases.count ? events : events.filter { kinds.contains($0.kind) }
         guard !events.isEmpty else { return }
-        state.withLockedValue { $0.unsettled += events.count }
+        let first = state.withLockedValue { state in
+            state.unsettled += events.count
+            defer { state.nextOrder += UInt64(events.count) }
+            return state.nextOrder
+        }
         let started = ContinuousClock.now
-        for event in events {
-            send(Pending(event: event.kind.rawValue, body: event.encode(), firstTried: started))
+        for (offset, event) in events.enumerated() {
+            send(Pending(event: event.kind.rawValue, body: event.encode(), firstTried: started, order: first + UInt64(offset)))
         }
     }
 
@@ -104,7 +112,7 @@ final class LifecyclePublisher: Sendable {
             let cutoff = ContinuousClock.now - Self.retryWindow
             let (due, expired) = state.withLockedValue { state -> ([Pending], Int) in
                 let taken = state.retries.take()
-                let due = taken.filter { $0.firstTried >= cutoff }
+                let due = taken.filter { $0.firstTried >= cutoff }.sorted { $0.order < $1.order }
                 let expired = taken.count - due.count
                 state.unsettled -= expired
                 if due.isEmpty { _ = state.retries.endTurnIfEmpty() }

@@ -147,7 +147,8 @@ public final class Node: Sendable {
         amqp.connectionName = "sse-fanout \(nodeID)"
         let broker = RabbitMQBroker(
             nodeID: nodeID, configuration: amqp, prefetch: UInt16(configuration.prefetch),
-            queueExpiry: configuration.queueExpiry, messageTTL: configuration.messageTTL, demo: configuration.demo, logger: logger
+            queueExpiry: configuration.queueExpiry, messageTTL: configuration.messageTTL, demo: configuration.demo,
+            eventLoopGroup: eventLoopGroup, logger: logger
         )
         // A connection per event loop: a publish or a registration made on a loop goes to Redis and back there.
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), eventLoopGroup: eventLoopGroup, logger: logger)
