@@ -44,6 +44,9 @@ final class HubShard: @unchecked Sendable {
     private let inbox = NIOLockedValueBox(Inbox())
     /// Streams with bytes waiting in their outbox during a pass (reused between passes).
     private var dirty: [SSEConnection] = []
+    /// An empty outbox buffer, lent to the next stream that writes and given back once the socket took
+    /// it whole: a pass over thousands of streams allocates one, not one per stream.
+    private var spare: ByteBuffer?
 
     private struct Inbox {
         /// A pass is booked by the event that finds none booked, and takes everything that came meanwhile.
@@ -191,12 +194,14 @@ final class HubShard: @unchecked Sendable {
         defer { deliveredInPass += delivered }
         if batch.contains(where: { $0.target.kind == .broadcast }) {
             // Most streams get something: stream by stream, so each is flushed as soon as it has its events.
+            var spare = self.spare.take()
+            defer { self.spare = spare }
             for connection in all {
                 for event in batch where connection.matches(event.target) {
-                    connection.enqueue(event, logger: logger)
+                    connection.enqueue(event, logger: logger, spare: &spare)
                     delivered += 1
                 }
-                connection.flush(logger: logger)
+                connection.flush(logger: logger, spare: &spare)
             }
             return all.count
         }

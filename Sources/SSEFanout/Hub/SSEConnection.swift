@@ -76,10 +76,18 @@ final class SSEConnection: @unchecked Sendable {
     /// Returns true when the outbox was empty before, i.e. the caller has to `flush` this stream.
     @discardableResult
     func enqueue(_ event: OutboundEvent, logger: Logger) -> Bool {
+        var spare: ByteBuffer?
+        return enqueue(event, logger: logger, spare: &spare)
+    }
+
+    /// `enqueue`, with an empty buffer the loop lends for the outbox, if it has one (`flush(logger:spare:)`
+    /// gives it back): a broadcast pass then allocates no buffer per stream.
+    @discardableResult
+    func enqueue(_ event: OutboundEvent, logger: Logger, spare: inout ByteBuffer?) -> Bool {
         eventLoop.assertInEventLoop()
         switch machine.enqueue(event) {
         case .send:
-            return send(event)
+            return send(event, spare: &spare)
         case .held, .drop:
             return false
         case .closeSlowClient(let heldCount):
@@ -96,6 +104,11 @@ final class SSEConnection: @unchecked Sendable {
     /// Returns true when the outbox was empty before.
     @discardableResult
     private func send(_ event: OutboundEvent) -> Bool {
+        var spare: ByteBuffer?
+        return send(event, spare: &spare)
+    }
+
+    private func send(_ event: OutboundEvent, spare: inout ByteBuffer?) -> Bool {
         let seen = recent.contains(event.eventKey)
         if let tag = event.streamTag, let position = event.position {
             if let floor = floor.position(ofTag: tag), position <= floor { return false }
@@ -103,23 +116,29 @@ final class SSEConnection: @unchecked Sendable {
             // The same publication through another of its targets: not sent again, but the client's
             // last id moves past it in this stream too (an `id:`-only block dispatches no event), so a
             // resume does not bring it back.
-            if seen { return advanced ? appendID() : false }
+            if seen { return advanced ? appendID(then: nil, spare: &spare) : false }
         } else if seen {
             return false
         }
         recent.insert(event.eventKey)
-        return append(event.body)
+        return appendID(then: event.body, spare: &spare)
     }
 
     /// Writes what the outbox holds, with one flush. A client whose unsent bytes passed the
     /// channel's high water mark has fallen too far behind: it is disconnected (it resumes later
     /// with its last id) so it never holds up the others.
     func flush(logger: Logger) {
+        var spare: ByteBuffer?
+        flush(logger: logger, spare: &spare)
+    }
+
+    /// `flush`, giving an outbox the socket took whole back to the loop, emptied, as its next spare.
+    func flush(logger: Logger, spare: inout ByteBuffer?) {
         switch machine.flush(hasOutbox: outbox != nil, isWritable: isWritable) {
         case .none:
             return
         case .write:
-            write()
+            write(spare: &spare)
         case .closeSlowClient:
             logger.warning("closing slow client: send buffer full", metadata: ["connection": "\(id)", "unsent": "\(unsentBytes)"])
             close(reason: .slowClient)
@@ -129,10 +148,17 @@ final class SSEConnection: @unchecked Sendable {
     /// The outbox to the client: with one `send(2)` when the socket takes it all, else through the
     /// channel with one flush (`DirectWriter`).
     private func write() {
-        guard let bytes = outbox.take() else { return }
+        var spare: ByteBuffer?
+        write(spare: &spare)
+    }
+
+    private func write(spare: inout ByteBuffer?) {
+        guard var bytes = outbox.take() else { return }
         switch writer.write(bytes, on: channel) {
         case .written:
-            return
+            // Nothing else holds it now: emptied, it keeps its memory for the next outbox.
+            bytes.clear()
+            spare = bytes
         case .channel(let rest, counted: false):
             channel.writeAndFlush(rest, promise: nil)
         case .channel(let rest, counted: true):
@@ -243,7 +269,8 @@ final class SSEConnection: @unchecked Sendable {
     /// `id: <token>` and the shared event bytes, into the outbox. Returns true if it was empty.
     @discardableResult
     private func append(_ body: ByteBuffer) -> Bool {
-        appendID(then: body)
+        var spare: ByteBuffer?
+        return appendID(then: body, spare: &spare)
     }
 
     /// Bytes as they are, into the outbox.
@@ -253,18 +280,22 @@ final class SSEConnection: @unchecked Sendable {
 
     /// `id: <token>` alone: moves the client's last event id without an event.
     private func appendID() -> Bool {
-        appendID(then: nil)
+        var spare: ByteBuffer?
+        return appendID(then: nil, spare: &spare)
     }
 
     /// `id: <token>`, then `body` or the blank line that ends an event without one. The outbox is taken
     /// out, written and put back: two accesses to the stream's state rather than one per piece, each of
     /// which Swift checks for exclusivity at run time.
-    private func appendID(then body: ByteBuffer?) -> Bool {
+    private func appendID(then body: ByteBuffer?, spare: inout ByteBuffer?) -> Bool {
         var buffer: ByteBuffer
         let wasEmpty: Bool
         if let existing = outbox.take() {
             buffer = existing
             wasEmpty = false
+        } else if let lent = spare.take() {
+            buffer = lent
+            wasEmpty = true
         } else {
             buffer = Self.allocator.buffer(capacity: (body?.readableBytes ?? 2) + 6 + 24 * token.positions.count)
             wasEmpty = true
