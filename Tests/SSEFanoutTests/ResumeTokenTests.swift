@@ -27,6 +27,17 @@ import Testing
         #expect(token.text.hasSuffix("~1-" + String(value, radix: 36)))
     }
 
+    /// The `id:` line each event carries: the token's text, whatever its size (a client may bring a long
+    /// token of its own; past the stack's scratch it is written piece by piece).
+    @Test(arguments: [0, 1, 3, 40])
+    func writesItsIDLineAsIDThenItsText(positions count: Int) {
+        let tags = (0..<count).map { $0 == 2 ? String(repeating: "t", count: 60) : "c\(String($0, radix: 36))" }
+        let token = ResumeToken(positions: tags.enumerated().map { ($1, StreamPosition(milliseconds: UInt64.max >> $0, sequence: UInt64($0))) })
+        var buffer = ByteBuffer(string: "data: before\n\n")
+        token.writeIDLine(to: &buffer)
+        #expect(String(buffer: buffer) == "data: before\n\nid: " + token.text + "\n")
+    }
+
     @Test func advancesOnlyForward() {
         var token = ResumeToken(streams: [.broadcast], at: at)
         let later = StreamPosition(milliseconds: at.milliseconds, sequence: 1)

@@ -64,8 +64,50 @@ public struct ResumeToken: Sendable, Equatable {
         return out
     }
 
-    /// Writes `text` straight into `buffer`: the same bytes, without building a string (it runs for
-    /// every event and every stream).
+    /// The longest `id:` line put together on the stack (`writeIDLine`); a longer one is written piece
+    /// by piece.
+    private static let idLineScratch = 512
+    private static let idPrefix = Array("id: \(version)".utf8)
+
+    /// `id: ` `text` and a newline into `buffer`. It runs for every event and every stream, so the line is
+    /// put together on the stack and written with one call, rather than a dozen small writes that each
+    /// check the buffer's capacity and ownership.
+    func writeIDLine(to buffer: inout ByteBuffer) {
+        var longest = 6
+        for (tag, _) in positions { longest += tag.utf8.count + 3 + 2 * Base36.maxDigits }
+        guard longest <= Self.idLineScratch else {
+            buffer.writeStaticString("id: ")
+            write(to: &buffer)
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            return
+        }
+        withUnsafeTemporaryAllocation(byteCount: Self.idLineScratch, alignment: 8) { line in
+            var at = 0
+            for byte in Self.idPrefix {
+                line[at] = byte
+                at += 1
+            }
+            for (tag, position) in positions {
+                line[at] = UInt8(ascii: ".")
+                at += 1
+                for byte in tag.utf8 {
+                    line[at] = byte
+                    at += 1
+                }
+                line[at] = UInt8(ascii: "~")
+                at += 1
+                at += Base36.write(position.milliseconds, into: line, at: at)
+                line[at] = UInt8(ascii: "-")
+                at += 1
+                at += Base36.write(position.sequence, into: line, at: at)
+            }
+            line[at] = UInt8(ascii: "\n")
+            at += 1
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: line[..<at]))
+        }
+    }
+
+    /// Writes `text` straight into `buffer`: the same bytes, without building a string.
     func write(to buffer: inout ByteBuffer) {
         buffer.writeString(Self.version)
         for (tag, position) in positions {

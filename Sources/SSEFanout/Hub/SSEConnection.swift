@@ -300,13 +300,11 @@ final class SSEConnection: @unchecked Sendable {
             buffer = Self.allocator.buffer(capacity: (body?.readableBytes ?? 2) + 6 + 24 * token.positions.count)
             wasEmpty = true
         }
-        buffer.writeStaticString("id: ")
-        token.write(to: &buffer)
+        token.writeIDLine(to: &buffer)
         if let body {
-            buffer.writeInteger(UInt8(ascii: "\n"))
             buffer.writeImmutableBuffer(body)
         } else {
-            buffer.writeStaticString("\n\n")
+            buffer.writeInteger(UInt8(ascii: "\n"))
         }
         outbox = buffer
         return wasEmpty
