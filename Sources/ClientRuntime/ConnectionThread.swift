@@ -1,5 +1,9 @@
-import NIOPosix
 import NIOConcurrencyHelpers
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one thread that owns a C connection for its whole life (rabbitmq-c and hiredis are blocking
 /// and not thread-safe), and the queue through which any other thread hands it work. The blocking
@@ -21,8 +25,12 @@ public final class ConnectionThread<Work: Sendable>: Sendable {
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let state = NIOLockedValueBox(State.notStarted)
     private let ended = OneShot<Void, Never>()
+    /// The thread's name, as `top -H`, `perf` and `/proc/<pid>/task/*/comm` show it (at most 15 bytes).
+    private let name: String
 
-    public init() {}
+    public init(name: String = "connection") {
+        self.name = name
+    }
 
     /// Runs `body` on the thread; only the first call has an effect, and none after `stop()`.
     /// Returns at once.
@@ -35,10 +43,23 @@ public final class ConnectionThread<Work: Sendable>: Sendable {
         guard shouldStart else { return }
         pool.start()
         pool.submit { [self] workState in
+            Self.nameCurrentThread(name)
             if case .active = workState { body(queue) }
             // Shut down from the thread itself, so that it ends however its owner goes away.
             pool.shutdownGracefully { _ in self.ended.complete(.success(())) }
         }
+    }
+
+    /// Names the calling thread (Linux keeps 15 bytes of it): written to /proc, as `pthread_setname_np`,
+    /// which Swift's Glibc module does not declare, would.
+    private static func nameCurrentThread(_ name: String) {
+        #if canImport(Glibc)
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        #endif
     }
 
     /// Closes the queue and waits until the body has returned and the thread has ended; if never

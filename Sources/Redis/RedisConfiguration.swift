@@ -17,6 +17,19 @@ public struct RedisConfiguration: Sendable {
     public var reconnectBackoffInitial: Duration = .milliseconds(100)
     /// The longest wait between connection attempts.
     public var reconnectBackoffMaximum: Duration = .seconds(5)
+    /// Sentinels to ask where the primary is (Redis Sentinel): when set, `host` and `port` are not
+    /// used. Each connection asks them in turn before it connects, checks with `ROLE` that it reached
+    /// the primary, and asks again when it meets `READONLY`, when its connection drops, and every
+    /// `sentinelCheckInterval` while connected (a missed `+switch-master` must not pin it to a replica).
+    public var sentinels: [RedisEndpoint] = []
+    /// The name the sentinels monitor the primary under (`sentinel monitor <name> ...`).
+    public var masterName = ""
+    /// The sentinels' own password (`requirepass` in their configuration), when they have one.
+    public var sentinelPassword: String?
+    /// How long a sentinel may take to answer before the next one is asked.
+    public var sentinelTimeout: Duration = .milliseconds(500)
+    /// How often a connection asks a sentinel whether its server is still the primary.
+    public var sentinelCheckInterval: Duration = .seconds(5)
 
     public init(host: String, port: Int = 6379, database: Int = 0, username: String? = nil, password: String? = nil) {
         self.host = host
@@ -36,10 +49,12 @@ public struct RedisConfiguration: Sendable {
             username: parsed.username, password: parsed.password)
     }
 
-    /// "host:port/db", for log lines and messages.
+    /// "host:port/db", or the primary's name and its sentinels, for log lines and messages.
     var endpoint: String {
-        let host = host.contains(":") ? "[\(host)]" : host
-        return "\(host):\(port)/\(database)"
+        if !sentinels.isEmpty {
+            return "\(masterName) via sentinels \(sentinels.map(\.description).joined(separator: ","))/\(database)"
+        }
+        return "\(RedisEndpoint(host: host, port: port))/\(database)"
     }
 }
 

@@ -66,6 +66,12 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
     private var flushScheduled = false
     private var shutdownWaiters: [EventLoopPromise<Void>] = []
     private var isShuttingDown = false
+    /// Where the primary is, with Redis Sentinel; nil when the configuration names the server.
+    private let sentinels: SentinelQuery?
+    /// The server connected to, or being connected to.
+    private var server: RedisEndpoint
+    /// With sentinels: asks them every `sentinelCheckInterval` whether `server` is still the primary.
+    private var primaryCheck: RepeatedTask?
 
     init(eventLoop: any EventLoop, configuration: RedisConfiguration, status: ConnectionStatus, logger: Logger) {
         self.eventLoop = eventLoop
@@ -75,6 +81,8 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
         logger[metadataKey: "redis"] = "\(configuration.endpoint)"
         self.logger = logger
         backoff = ReconnectBackoff(initial: configuration.reconnectBackoffInitial, maximum: configuration.reconnectBackoffMaximum)
+        server = RedisEndpoint(host: configuration.host, port: configuration.port)
+        sentinels = configuration.sentinels.isEmpty ? nil : SentinelQuery(eventLoop: eventLoop, configuration: configuration, logger: logger)
     }
 
     // MARK: - Callers (on the loop)
@@ -141,9 +149,14 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
             return drop(after: .protocolError("a reply nobody asked for"))
         }
         inFlight[inFlight.startIndex].replies.append(reply)
-        guard inFlight[inFlight.startIndex].replies.count == inFlight[inFlight.startIndex].count else { return }
-        let answered = inFlight.removeFirst()
-        answered.completion(.success(answered.replies))
+        if inFlight[inFlight.startIndex].replies.count == inFlight[inFlight.startIndex].count {
+            let answered = inFlight.removeFirst()
+            answered.completion(.success(answered.replies))
+        }
+        // A primary that a failover made a replica refuses writes: with sentinels, find the new one.
+        if sentinels != nil, case .error(let message) = reply, message.hasPrefix("READONLY"), isCurrent(channel) {
+            return drop(after: .connectionLost("\(server) is a replica now (READONLY); asking the sentinels for the primary"))
+        }
         closeIfDrained()
     }
 
@@ -162,6 +175,19 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
 
     private func startConnecting() {
         phase = .connecting
+        guard let sentinels else { return connect(to: server) }
+        sentinels.primary { [self] result in
+            guard phase == .connecting else { return }
+            switch result {
+            case .success(let primary): connect(to: primary)
+            case .failure(.notConnected(let reason)): connectFailed(reason)
+            case .failure(let error): connectFailed("\(error)")
+            }
+        }
+    }
+
+    private func connect(to server: RedisEndpoint) {
+        self.server = server
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             // Keepalive notices a peer that vanished without closing the socket.
@@ -174,10 +200,10 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
             }
         // An address given as such connects at once; a name is resolved first (getaddrinfo, off the loop).
         let connecting =
-            if let address = try? SocketAddress(ipAddress: configuration.host, port: configuration.port) {
+            if let address = try? SocketAddress(ipAddress: server.host, port: server.port) {
                 bootstrap.connect(to: address)
             } else {
-                bootstrap.connect(host: configuration.host, port: configuration.port)
+                bootstrap.connect(host: server.host, port: server.port)
             }
         connecting.whenComplete { [self] result in
             switch result {
@@ -204,6 +230,9 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
                     if case .error(let message) = reply {
                         return connectFailed("\(step.name) on \(configuration.endpoint) was refused: \(message)")
                     }
+                    if step.name == "ROLE", reply.array?.first?.string != "master" {
+                        return connectFailed("\(server), named by the sentinels, is not the primary (ROLE: \(reply.array?.first?.string ?? "?"))")
+                    }
                 }
                 becomeReady()
             }
@@ -220,6 +249,8 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
         if configuration.database != 0 {
             steps.append(("SELECT", [Array("SELECT".utf8), Array("\(configuration.database)".utf8)]))
         }
+        // What a sentinel named may have stopped being the primary since (the specification's check).
+        if sentinels != nil { steps.append(("ROLE", [Array("ROLE".utf8)])) }
         return steps
     }
 
@@ -228,7 +259,18 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
         backoff.reset()
         nextAttempt = nil
         status.markConnected()
-        logger.info("connected to Redis")
+        logger.info("connected to Redis", metadata: sentinels == nil ? nil : ["primary": "\(server)"])
+        if let sentinels {
+            let interval = TimeAmount(configuration.sentinelCheckInterval)
+            primaryCheck = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+                let checked = channel
+                sentinels.primary { [self] result in
+                    // Not answered: keep the connection, which works as far as anyone knows.
+                    guard case .success(let primary) = result, let checked, isCurrent(checked), primary != server else { return }
+                    drop(after: .connectionLost("the sentinels name \(primary) as the primary now, not \(server)"))
+                }
+            }
+        }
         let waiting = self.waiting
         self.waiting = []
         for (commands, outstanding) in waiting { write(commands, outstanding) }
@@ -344,6 +386,8 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
     /// Forgets the channel before closing it: closing reports back (`closed`) at once, and a channel
     /// no longer current is ignored.
     private func closeChannel() {
+        primaryCheck?.cancel()
+        primaryCheck = nil
         let closing = channel
         channel = nil
         closing?.close(promise: nil)

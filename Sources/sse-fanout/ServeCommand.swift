@@ -36,6 +36,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("redis-url"), help: help("Redis, redis://[:password@]host:port/db (default redis://127.0.0.1:6379/0).", "redis.url"))
     var redisURL: String?
 
+    @Option(
+        name: .customLong("redis-sentinel"),
+        help: help("A Redis Sentinel, host:port, to ask where the primary is; repeatable. --redis-url then gives only the password and db.", "redis.sentinels"))
+    var redisSentinels: [String] = []
+
+    @Option(name: .customLong("redis-master-name"), help: help("The name the sentinels monitor the primary under.", "redis.masterName"))
+    var redisMasterName: String?
+
+    @Option(name: .customLong("redis-sentinel-password"), help: help("The sentinels' own password, when they have one.", "redis.sentinelPassword"))
+    var redisSentinelPassword: String?
+
     @Option(name: .customLong("heartbeat-interval"), help: help("Seconds between heartbeat comments on each stream (default 15).", "sse.heartbeatInterval"))
     var heartbeatInterval: Double?
 
@@ -187,6 +198,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let nodeID { flags["node.id"] = .string(nodeID) }
         if let amqpURL { flags["amqp.url"] = .string(amqpURL) }
         if let redisURL { flags["redis.url"] = .string(redisURL) }
+        if !redisSentinels.isEmpty { flags["redis.sentinels"] = .stringArray(redisSentinels) }
+        if let redisMasterName { flags["redis.masterName"] = .string(redisMasterName) }
+        if let redisSentinelPassword { flags["redis.sentinelPassword"] = .string(redisSentinelPassword) }
         if let heartbeatInterval { flags["sse.heartbeatInterval"] = .double(heartbeatInterval) }
         if let writeDelay { flags["sse.writeDelay"] = .int(writeDelay) }
         if noPacing { flags["sse.pacing"] = .bool(false) }

@@ -76,4 +76,19 @@ struct RedisConfigurationTests {
         #expect(error.map { !"\($0)".contains("topsecret") } == true)
         #expect(error.map { "\($0)".hasPrefix("invalid Redis URL: ") } == true)
     }
+
+    @Test(arguments: [
+        ("10.0.0.1:26379", RedisEndpoint(host: "10.0.0.1", port: 26379)),
+        ("sentinel-a:1", RedisEndpoint(host: "sentinel-a", port: 1)),
+        ("[::1]:26379", RedisEndpoint(host: "::1", port: 26379)),
+    ])
+    func endpointsParse(text: String, endpoint: RedisEndpoint) throws {
+        #expect(try RedisEndpoint(parsing: text) == endpoint)
+        #expect(endpoint.description == text)
+    }
+
+    @Test(arguments: ["sentinel", ":26379", "host:", "host:0", "host:65536", "[::1]26379", "host:port"])
+    func endpointsThatDoNotParseSaySo(text: String) {
+        #expect(throws: RedisError.self) { try RedisEndpoint(parsing: text) }
+    }
 }

@@ -53,6 +53,21 @@ import Testing
         #expect(c.corsOrigins == ["http://a", "http://b"])
     }
 
+    @Test func sentinelsComeAsAListWithThePrimarysName() async throws {
+        let env = ["SSE_FANOUT_REDIS_SENTINELS": "10.0.0.1:26379, [::1]:26380", "SSE_FANOUT_REDIS_MASTER_NAME": "sse"]
+        let c = try await ConfigurationLoader.load(environment: env)
+        #expect(c.redisSentinels == ["10.0.0.1:26379", "[::1]:26380"])
+        #expect(c.redisMasterName == "sse")
+        let flags = try await ConfigurationLoader.load(flags: ["redis.sentinels": .stringArray(["a:1", "b:2"]), "redis.masterName": .string("m")], environment: [:])
+        #expect(flags.redisSentinels == ["a:1", "b:2"])
+        await #expect(throws: ConfigurationError.self, "sentinels without the primary's name") {
+            try await ConfigurationLoader.load(environment: ["SSE_FANOUT_REDIS_SENTINELS": "10.0.0.1:26379"])
+        }
+        await #expect(throws: ConfigurationError.self, "a sentinel without its port") {
+            try await ConfigurationLoader.load(environment: ["SSE_FANOUT_REDIS_SENTINELS": "10.0.0.1", "SSE_FANOUT_REDIS_MASTER_NAME": "sse"])
+        }
+    }
+
     @Test func environmentNamesFollowTheKeys() {
         #expect(ConfigurationLoader.environmentName(for: "http.port") == "SSE_FANOUT_HTTP_PORT")
         #expect(ConfigurationLoader.environmentName(for: "http.maxBodySize") == "SSE_FANOUT_HTTP_MAX_BODY_SIZE")

@@ -12,7 +12,7 @@ public final class AMQPConsumer: Sendable {
     private let prefetch: UInt16
     private let logger: Logger
     private let handler: @Sendable (AMQPDelivery) -> Void
-    private let thread = ConnectionThread<Acknowledgement>()
+    private let thread = ConnectionThread<Acknowledgement>(name: "amqp-consume")
     private let status = ConnectionStatus(initialReason: "not started") { AMQPError.notConnected($0) }
     private let paused = PausedQueues()
 

@@ -13,7 +13,7 @@ public final class AMQPPublisher: Sendable {
     private let configuration: AMQPConfiguration
     private let topology: AMQPTopology
     private let logger: Logger
-    private let thread = ConnectionThread<PublishRequest>()
+    private let thread = ConnectionThread<PublishRequest>(name: "amqp-publish")
     private let status = ConnectionStatus(initialReason: "not started") { AMQPError.notConnected($0) }
     /// Where confirms are answered for a caller on no event loop: always the same loop, so that they
     /// are answered in the order they were submitted.
@@ -66,11 +66,10 @@ public final class AMQPPublisher: Sendable {
         properties: AMQPMessageProperties = .init(),
         mandatory: Bool = false
     ) -> AMQPPendingPublish {
-        let pending = AMQPPendingPublish(on: MultiThreadedEventLoopGroup.currentEventLoop ?? fallbackLoop)
         guard status.isConnected else {
-            pending.complete(.failure(.notConnected(status.lastError ?? "not connected")))
-            return pending
+            return AMQPPendingPublish(settled: .failure(.notConnected(status.lastError ?? "not connected")))
         }
+        let pending = AMQPPendingPublish(on: MultiThreadedEventLoopGroup.currentEventLoop ?? fallbackLoop)
         let request = PublishRequest(
             exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory, pending: pending)
         if !thread.queue.append(request) {

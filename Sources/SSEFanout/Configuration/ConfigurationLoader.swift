@@ -1,5 +1,7 @@
 import Configuration
+import Foundation
 import Logging
+import Redis
 import SystemPackage
 
 /// Builds a `NodeConfiguration` from, in increasing precedence: the JSON config file,
@@ -73,6 +75,11 @@ public enum ConfigurationLoader {
         c.queueExpiry = try config.seconds(forKey: "amqp.queueExpiry", default: 3600)
         c.messageTTL = try config.seconds(forKey: "amqp.messageTTL", default: 30)
         c.redisURL = config.string(forKey: "redis.url", isSecret: true, default: c.redisURL)
+        // A list, or one string of comma-separated host:port (SSE_FANOUT_REDIS_SENTINELS).
+        c.redisSentinels = config.stringArray(forKey: "redis.sentinels", default: c.redisSentinels)
+            .flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        c.redisMasterName = config.string(forKey: "redis.masterName", default: c.redisMasterName)
+        c.redisSentinelPassword = config.string(forKey: "redis.sentinelPassword", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         c.redisKeyPrefix = config.string(forKey: "redis.keyPrefix", default: c.redisKeyPrefix)
         c.historyMaxLength = config.int(forKey: "history.maxLength", default: c.historyMaxLength)
         c.historyMaxAge = try config.seconds(forKey: "history.maxAge", default: 3600)
@@ -137,6 +144,16 @@ public enum ConfigurationLoader {
         guard c.historyMaxAge >= .seconds(1) else { throw ConfigurationError("history.maxAge must be at least 1 second") }
         guard c.messageTTL > .zero, c.messageTTL < c.queueExpiry else { throw ConfigurationError("amqp.messageTTL must be positive and shorter than amqp.queueExpiry") }
         guard c.nodeLease >= .seconds(1) else { throw ConfigurationError("node.lease must be at least 1 second") }
+        for sentinel in c.redisSentinels {
+            do {
+                _ = try RedisEndpoint(parsing: sentinel)
+            } catch {
+                throw ConfigurationError("redis.sentinels: \(error)")
+            }
+        }
+        if !c.redisSentinels.isEmpty, c.redisMasterName.isEmpty {
+            throw ConfigurationError("redis.masterName is required with redis.sentinels: the name the sentinels monitor the primary under")
+        }
         guard c.maxConnections >= 0, c.maxConnectionsPerUser >= 0, c.maxConnectionsPerAddress >= 0 else {
             throw ConfigurationError(
                 "limits.maxConnections, limits.maxConnectionsPerUser and limits.maxConnectionsPerAddress must be 0 (no limit) or positive")

@@ -9,6 +9,13 @@ public struct NodeConfiguration: Sendable {
     public var nodeID: String?
     public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public var redisURL = "redis://127.0.0.1:6379/0"
+    /// Redis Sentinels (`host:port`) to ask where the primary is; empty: `redisURL`'s host is the server.
+    /// With sentinels, `redisURL` still gives the password and the database.
+    public var redisSentinels: [String] = []
+    /// The name the sentinels monitor the primary under; required with `redisSentinels`.
+    public var redisMasterName = ""
+    /// The sentinels' own password, when they have one.
+    public var redisSentinelPassword: String?
     /// Runs with an in-process broker and registry: no RabbitMQ, no Redis.
     public var standalone = false
     /// Serves the demo page (`GET /demo`) and mints short-lived demo tokens (`POST /demo/token`) with

@@ -151,7 +151,11 @@ public final class Node: Sendable {
             eventLoopGroup: eventLoopGroup, logger: logger
         )
         // A connection per event loop: a publish or a registration made on a loop goes to Redis and back there.
-        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), eventLoopGroup: eventLoopGroup, logger: logger)
+        var redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        redisConfiguration.sentinels = try configuration.redisSentinels.map { try RedisEndpoint(parsing: $0) }
+        redisConfiguration.masterName = configuration.redisMasterName
+        redisConfiguration.sentinelPassword = configuration.redisSentinelPassword
+        let redis = RedisClient(configuration: redisConfiguration, eventLoopGroup: eventLoopGroup, logger: logger)
         let registry = RedisRegistry(client: redis, keys: RedisKeys(prefix: configuration.redisKeyPrefix))
         let history = RedisHistory(client: redis, keyPrefix: configuration.redisKeyPrefix, retention: retention)
         return Node(
