@@ -21,9 +21,9 @@ import Synchronization
 /// on a later command; see `RedisConnection` for the backoff. Call `shutdown()` when done.
 ///
 /// Cancelling a task that awaits a reply does not withdraw its command: once queued, a command runs.
-/// `commandTimeout` bounds the wait: when the oldest command of a connection is not answered in time,
-/// the connection is dropped and everything in flight on it fails with `.timeout`, so that behind a
-/// stalled server no caller waits much longer than one timeout.
+/// `commandTimeout` bounds the wait: when a connection with commands in flight hears nothing from the
+/// server for that long, it is dropped and everything in flight on it fails with `.timeout`, so that
+/// behind a stalled server no caller waits much longer than one timeout.
 public final class RedisClient: Sendable {
     private let connections: [RedisConnection]
     private let status = ConnectionStatus(initialReason: "not connected yet") { RedisError.notConnected($0) }

@@ -27,8 +27,6 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
     private struct Outstanding {
         var count: Int
         var replies: [RedisValue] = []
-        /// When its replies are overdue; nil while unsent, or when commands may wait for ever.
-        var deadline: NIODeadline?
         let completion: Completion
     }
 
@@ -63,6 +61,9 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
     private var nextAttempt: NIODeadline?
     private var lastConnectFailure = ""
     private var timer: Scheduled<Void>?
+    /// When the server last showed it is working through what was sent: a reply came, or the first
+    /// command went out to an idle connection. `commandTimeout` of silence after it is a stall.
+    private var lastProgress = NIODeadline.now()
     private var flushScheduled = false
     private var shutdownWaiters: [EventLoopPromise<Void>] = []
     private var isShuttingDown = false
@@ -148,6 +149,7 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
         guard !inFlight.isEmpty else {
             return drop(after: .protocolError("a reply nobody asked for"))
         }
+        lastProgress = .now()
         inFlight[inFlight.startIndex].replies.append(reply)
         if inFlight[inFlight.startIndex].replies.count == inFlight[inFlight.startIndex].count {
             let answered = inFlight.removeFirst()
@@ -301,8 +303,7 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
         guard let channel else { return outstanding.completion(.failure(.notConnected(lastConnectFailure))) }
         var buffer = channel.allocator.buffer(capacity: commands.reduce(0) { $0 + ByteBuffer.redisCommandSize($1) })
         for command in commands { buffer.writeRedisCommand(command) }
-        var outstanding = outstanding
-        if configuration.commandTimeout > .zero { outstanding.deadline = .now() + TimeAmount(configuration.commandTimeout) }
+        if inFlight.isEmpty { lastProgress = .now() }
         inFlight.append(outstanding)
         channel.write(buffer, promise: nil)
         scheduleFlush()
@@ -320,13 +321,17 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
         }
     }
 
-    /// One timer per connection, set for the oldest command's deadline.
+    /// One timer per connection: a server that sends nothing for `commandTimeout` while commands wait
+    /// has stalled (a blocking command, a long script, a machine gone). A long pipeline that keeps
+    /// answering has not, however long it takes in all: a command's time starts when the replies before
+    /// it stopped coming, as a socket read timeout would count it.
     private func armTimer() {
-        guard timer == nil, let deadline = inFlight.first?.deadline else { return }
-        timer = eventLoop.scheduleTask(deadline: deadline) { [self] in
+        guard timer == nil, configuration.commandTimeout > .zero, !inFlight.isEmpty else { return }
+        let timeout = TimeAmount(configuration.commandTimeout)
+        timer = eventLoop.scheduleTask(deadline: lastProgress + timeout) { [self] in
             timer = nil
-            guard let deadline = inFlight.first?.deadline else { return }
-            if deadline <= .now() {
+            guard !inFlight.isEmpty else { return }
+            if lastProgress + timeout <= .now() {
                 drop(after: .timeout)
             } else {
                 armTimer()

@@ -11,6 +11,8 @@ final class PrivateSentinelSetup: Sendable {
     private let processes: [Process]
     private let directory: URL
 
+    /// The sentinel fails over only when a test asks (`SENTINEL FAILOVER`): a primary slow to answer on a
+    /// busy machine is never taken for down.
     init() throws {
         let base = Int.random(in: 40_000..<50_000)
         primary = RedisEndpoint(host: "127.0.0.1", port: base)
@@ -32,7 +34,7 @@ final class PrivateSentinelSetup: Sendable {
             port \(sentinel.port)
             bind 127.0.0.1
             sentinel monitor \(Self.masterName) 127.0.0.1 \(primary.port) 1
-            sentinel down-after-milliseconds \(Self.masterName) 1000
+            sentinel down-after-milliseconds \(Self.masterName) 60000
             sentinel failover-timeout \(Self.masterName) 5000
             sentinel known-replica \(Self.masterName) 127.0.0.1 \(replica.port)
 
@@ -61,16 +63,19 @@ final class PrivateSentinelSetup: Sendable {
         let client = try sentinelClient()
         defer { Task { await client.shutdown() } }
         let deadline = ContinuousClock.now + timeout
+        var seen = "nothing"
         while ContinuousClock.now < deadline {
-            if let replicas = try? await client.command("SENTINEL", "replicas", Self.masterName).array,
-                let first = replicas.first?.array, Self.field("flags", in: first) == "slave",
-                Self.field("master-link-status", in: first) == "ok"
-            {
-                return
+            do {
+                let replicas = try await client.command("SENTINEL", "replicas", Self.masterName).array ?? []
+                let first = replicas.first?.array ?? []
+                seen = "flags \(Self.field("flags", in: first) ?? "-"), link \(Self.field("master-link-status", in: first) ?? "-")"
+                if Self.field("flags", in: first) == "slave", Self.field("master-link-status", in: first) == "ok" { return }
+            } catch {
+                seen = "\(error)"
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw RedisError.notConnected("the sentinel did not see the replica in sync within \(timeout)")
+        throw RedisError.notConnected("the sentinel did not see the replica in sync within \(timeout): \(seen)")
     }
 
     /// A client configured with the sentinel (after a sentinel that is down, which it must skip).
