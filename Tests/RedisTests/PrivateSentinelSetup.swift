@@ -14,7 +14,10 @@ final class PrivateSentinelSetup: Sendable {
     /// The sentinel fails over only when a test asks (`SENTINEL FAILOVER`): a primary slow to answer on a
     /// busy machine is never taken for down.
     init() throws {
-        let base = Int.random(in: 40_000..<50_000)
+        // Below Linux's ephemeral range (32768 and up), where the suites' own outgoing connections could
+        // hold the port; apart from the other private servers' ranges (20000-40000) and RabbitMQ's (5672,
+        // 15672, 25672 and their neighbours).
+        let base = Int.random(in: 11_000..<14_900)
         primary = RedisEndpoint(host: "127.0.0.1", port: base)
         replica = RedisEndpoint(host: "127.0.0.1", port: base + 1)
         sentinel = RedisEndpoint(host: "127.0.0.1", port: base + 2)
