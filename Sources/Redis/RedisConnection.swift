@@ -210,7 +210,7 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
         connecting.whenComplete { [self] result in
             switch result {
             case .success(let channel): connected(channel)
-            case .failure(let error): connectFailed("cannot connect to \(hostAndPort): \(Self.describe(error))")
+            case .failure(let error): connectFailed("cannot connect to \(server): \(Self.describe(error))")
             }
         }
     }
@@ -401,8 +401,6 @@ final class RedisConnection: @unchecked Sendable {  // Sendable to be reached fr
     private func isCurrent(_ channel: any Channel) -> Bool {
         self.channel.map { $0 === channel } ?? false
     }
-
-    private var hostAndPort: String { "\(configuration.host):\(configuration.port)" }
 
     /// What went wrong with the socket, in the words of the system ("Connection refused").
     static func describe(_ error: any Error) -> String {
