@@ -29,9 +29,13 @@ public final class RedisClient: Sendable {
     private let status = ConnectionStatus(initialReason: "not connected yet") { RedisError.notConnected($0) }
     private let hasShutDown = Atomic<Bool>(false)
 
+    /// The loop of clients made without a group (tools, tests): one thread of their own, so that what
+    /// they do never delays the loops of `MultiThreadedEventLoopGroup.singleton`, which other code uses.
+    public static let defaultEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// Connections are made lazily, one per loop of `eventLoopGroup` as each loop first uses one.
     public init(
-        configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+        configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = RedisClient.defaultEventLoopGroup, logger: Logger
     ) {
         connections = eventLoopGroup.makeIterator().map { [status] loop in
             RedisConnection(eventLoop: loop, configuration: configuration, status: status, logger: logger)

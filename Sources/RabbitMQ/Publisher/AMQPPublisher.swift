@@ -19,9 +19,13 @@ public final class AMQPPublisher: Sendable {
     /// are answered in the order they were submitted.
     private let fallbackLoop: any EventLoop
 
+    /// The loop that answers confirms for publishers made without a group (tools, tests): one thread of
+    /// its own, so that a stream of confirms never delays the loops of `MultiThreadedEventLoopGroup.singleton`.
+    public static let defaultEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// Confirms are answered on the loop a message was submitted from, or on one of `eventLoopGroup`'s.
     public init(
-        configuration: AMQPConfiguration, topology: AMQPTopology, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        configuration: AMQPConfiguration, topology: AMQPTopology, eventLoopGroup: any EventLoopGroup = AMQPPublisher.defaultEventLoopGroup,
         logger: Logger
     ) {
         self.fallbackLoop = eventLoopGroup.next()

@@ -20,7 +20,7 @@ public final class RabbitMQBroker: Broker {
 
     public init(
         nodeID: String, configuration: AMQPConfiguration, prefetch: UInt16, queueExpiry: Duration, messageTTL: Duration,
-        demo: Bool = false, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+        demo: Bool = false, eventLoopGroup: any EventLoopGroup = AMQPPublisher.defaultEventLoopGroup, logger: Logger
     ) {
         self.nodeID = nodeID
         self.configuration = configuration
